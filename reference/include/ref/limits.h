@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * limits.h - every limit the reference enforces, in one place.
+ *
+ * Each has an "at the limit" and an "over the limit" test. Going over a request limit
+ * answers a 4xx (contract section 8), never a crash.
+ */
+#ifndef REF_LIMITS_H
+#define REF_LIMITS_H
+
+/* Method token ("DELETE" is the longest the API uses; leave room for others). */
+#define REF_MAX_METHOD_BYTES 16
+/* Request target (path and query) as received. Over it: 414. */
+#define REF_MAX_TARGET_BYTES 8192
+/* Header lines. Over either: 431. */
+#define REF_MAX_HEADERS      64
+#define REF_MAX_HEADER_BYTES 16384
+/* Decoded body (Content-Length or the sum of chunks). Over it: 413. */
+#define REF_MAX_BODY_BYTES   262144
+/* One chunk-size line of a chunked body, extensions included. */
+#define REF_MAX_CHUNK_LINE_BYTES 256
+/* A whole raw request as the service accepts it. */
+#define REF_MAX_REQUEST_BYTES (REF_MAX_TARGET_BYTES + REF_MAX_HEADER_BYTES + 2 * REF_MAX_BODY_BYTES)
+
+/* SigV4. */
+#define REF_MAX_SIGNED_HEADERS     32
+#define REF_MAX_AUTHORIZATION_BYTES 2048
+#define REF_MAX_QUERY_PARAMS       64
+#define REF_MAX_CANONICAL_BYTES    (REF_MAX_TARGET_BYTES * 3 + REF_MAX_HEADER_BYTES + 1024)
+#define REF_SHA256_LEN             32
+#define REF_SHA256_HEX_LEN         64
+
+/* The store. */
+#define REF_MAX_PIPELINES        1000
+#define REF_MAX_QUEUED_JOBS      100000
+#define REF_DEFAULT_PAGE_SIZE    50
+#define REF_MAX_RESPONSE_BYTES   (4 * 1024 * 1024)
+
+#endif

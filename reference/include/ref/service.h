@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * service.h - the reference implementation as one object: raw request bytes in, raw
+ * response bytes out.
+ *
+ * A service owns the job/pipeline store, the credentials and the settings. Time and
+ * randomness come in through struct ref_env, so tests and fuzz targets pin them. The
+ * scheduler has no thread of its own: due starts and finishes are applied lazily at the
+ * start of every request and by ref_service_tick. All entry points are thread-safe.
+ */
+#ifndef REF_SERVICE_H
+#define REF_SERVICE_H
+
+#include "ref/buf.h"
+#include "ref/http.h"
+#include "ref/router.h"
+#include "ref/sigv4.h"
+#include "ref/slice.h"
+#include "ref/status.h"
+
+#include <stdint.h>
+
+/* The injected clock and random source. A zeroed env means the real clock and
+ * OpenSSL's RAND_bytes. */
+struct ref_env {
+    int64_t (*now_ms)(void *ctx);                            /* ms since the epoch, UTC */
+    void (*random_bytes)(void *ctx, uint8_t *out, size_t n); /* must fill all n bytes */
+    void *ctx;
+};
+
+/* The contract's test principals (section 7): main, restricted, temporary. */
+#define REF_TEST_REGION     "us-east-1"
+#define REF_TEST_ACCOUNT_ID "111122223333"
+extern const struct ref_credential ref_test_credentials[3];
+#define REF_TEST_CRED_MAIN       (&ref_test_credentials[0])
+#define REF_TEST_CRED_RESTRICTED (&ref_test_credentials[1])
+#define REF_TEST_CRED_TEMPORARY  (&ref_test_credentials[2])
+
+struct ref_service_config {
+    const char *region;     /* default REF_TEST_REGION */
+    const char *account_id; /* default REF_TEST_ACCOUNT_ID */
+    const struct ref_credential *credentials; /* borrowed; default ref_test_credentials */
+    size_t num_credentials;
+    int64_t skew_s;         /* default 300 */
+    int64_t start_delay_ms; /* Submitted -> Progressing on an Active pipeline; default 2000 */
+    int64_t run_time_ms;    /* Progressing -> Complete; default 5000 */
+    size_t page_size;       /* default REF_DEFAULT_PAGE_SIZE */
+    size_t max_pipelines;   /* default REF_MAX_PIPELINES */
+    size_t max_queued_jobs; /* default REF_MAX_QUEUED_JOBS */
+    struct ref_env env;
+};
+
+/* Fills cfg with the defaults above. */
+void ref_service_config_defaults(struct ref_service_config *cfg);
+
+struct ref_service;
+
+/* Owned by the caller, free with ref_service_free. NULL only when out of memory.
+ * The config is copied; the credentials it points to are borrowed and must outlive
+ * the service. */
+struct ref_service *ref_service_new(const struct ref_service_config *cfg);
+void ref_service_free(struct ref_service *svc);
+
+struct ref_response {
+    int http_status;
+    enum ref_status status; /* REF_OK, or the error answered */
+    enum ref_op op;         /* the routed operation, REF_OP_NONE before routing */
+    char request_id[37];    /* UUID sent as x-amzn-RequestId */
+    struct ref_buf body;    /* application/json; always present */
+};
+
+void ref_response_init(struct ref_response *resp);
+void ref_response_cleanup(struct ref_response *resp);
+
+/* Appends the response as HTTP/1.1 bytes: status line, Content-Type, Content-Length,
+ * x-amzn-RequestId, x-amzn-ErrorType on errors, Date, then the body. */
+REF_MUST_CHECK enum ref_status ref_response_write_http(const struct ref_response *resp,
+                                                       struct ref_buf *out);
+
+/* Handles one already-parsed request (for HTTP server libraries). The target must be
+ * exactly as received. REF_OK whenever *resp holds an answer, error answers included;
+ * REF_E_NOMEM only when no answer could be built. */
+REF_MUST_CHECK enum ref_status ref_service_handle_parsed(struct ref_service *svc,
+                                                         const struct ref_http_request *req,
+                                                         struct ref_response *resp);
+
+/* Parses raw (one whole request) strictly, handles it and appends the raw HTTP response
+ * to out. Unparseable input gets a 4xx in the contract's error form. REF_OK whenever a
+ * response was written. */
+REF_MUST_CHECK enum ref_status ref_service_handle(struct ref_service *svc,
+                                                  struct ref_slice raw,
+                                                  struct ref_buf *out);
+
+/* --- Scheduler and in-process hooks (never reachable over HTTP) ------------------- */
+
+/* Applies every start and finish due at the env's current time. */
+void ref_service_tick(struct ref_service *svc);
+/* The time of the next scheduled start or finish; false when nothing is scheduled. */
+bool ref_service_next_event_ms(struct ref_service *svc, int64_t *when_ms);
+
+/* Seeds a pipeline (status "Active" or "Paused") or a job with a given Id, as the
+ * capture replays need. The job gets one output. REF_E_VALIDATION for a bad Id or
+ * status, REF_E_IN_USE for an Id already present, REF_E_NOT_FOUND for a job whose
+ * pipeline does not exist. */
+REF_MUST_CHECK enum ref_status ref_service_seed_pipeline(struct ref_service *svc,
+                                                         const char *id,
+                                                         const char *name,
+                                                         const char *status);
+REF_MUST_CHECK enum ref_status ref_service_seed_job(struct ref_service *svc,
+                                                    const char *id,
+                                                    const char *pipeline_id,
+                                                    const char *status);
+/* Moves a Progressing job to Error (the only way a job reaches Error). */
+REF_MUST_CHECK enum ref_status ref_service_fail_job(struct ref_service *svc, const char *id);
+/* The current status of a job, e.g. "Canceled"; NULL when there is no such job. */
+const char *ref_service_job_status(struct ref_service *svc, const char *id);
+
+#endif

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * sigv4.h - AWS Signature Version 4 (header form): parsing, each signing stage, the
+ * verifier in the check order of contract section 5, and the signer the harness uses.
+ *
+ * Stages are separate functions so each can be compared with a vector file on its own:
+ * canonical request -> string to sign -> signing key -> signature. Inputs are borrowed;
+ * outputs go only to caller-owned buffers. Secrets and derived keys are wiped after use.
+ */
+#ifndef REF_SIGV4_H
+#define REF_SIGV4_H
+
+#include "ref/buf.h"
+#include "ref/http.h"
+#include "ref/limits.h"
+#include "ref/slice.h"
+#include "ref/status.h"
+
+#include <stdint.h>
+
+#define REF_SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
+
+/* The parsed value of an Authorization header. Every slice borrows from the value. */
+struct ref_sigv4_auth {
+    struct ref_slice algorithm;  /* "AWS4-HMAC-SHA256" */
+    struct ref_slice credential; /* "AKID/date/region/service/aws4_request" */
+    struct ref_slice access_key_id;
+    struct ref_slice scope; /* the credential after the access key id and its '/' */
+    struct ref_slice scope_date;
+    struct ref_slice scope_region;
+    struct ref_slice scope_service;
+    struct ref_slice scope_terminator;
+    struct ref_slice signed_headers_list; /* exactly as sent, e.g. "host;x-amz-date" */
+    struct ref_slice signed_headers[REF_MAX_SIGNED_HEADERS];
+    size_t num_signed_headers;
+    struct ref_slice signature; /* as sent; only 64 lower-case hex digits can match */
+};
+
+/* Parses one Authorization value (without the header name). Purely syntactic.
+ * Accepts ", " or "," between the three components.
+ * REF_E_MISSING_AUTH never; REF_E_INCOMPLETE_SIGNATURE when the algorithm is not
+ * AWS4-HMAC-SHA256, a component is missing or empty, the credential is not five
+ * '/'-separated parts; REF_E_TOO_LARGE past REF_MAX_SIGNED_HEADERS or
+ * REF_MAX_AUTHORIZATION_BYTES. err->offset is relative to value. */
+REF_MUST_CHECK enum ref_status ref_sigv4_parse_authorization(struct ref_slice value,
+                                                             struct ref_sigv4_auth *out,
+                                                             struct ref_parse_error *err);
+
+/* YYYYMMDDTHHMMSSZ <-> seconds since the epoch (UTC). Parsing checks field ranges. */
+REF_MUST_CHECK enum ref_status ref_sigv4_parse_amz_date(struct ref_slice s,
+                                                        int64_t *unix_s,
+                                                        struct ref_parse_error *err);
+void ref_sigv4_format_amz_date(int64_t unix_s, char out[17]);
+
+/* What a signature covers. */
+struct ref_sigv4_request {
+    struct ref_slice method;
+    struct ref_slice path;  /* raw path as on the wire, without the query */
+    struct ref_slice query; /* raw query without '?', may be empty */
+    const struct ref_header *headers;
+    size_t num_headers;
+    struct ref_slice body;
+};
+
+/* Lower-case hex SHA-256 of data into out (64 bytes, not NUL-terminated). */
+void ref_sigv4_sha256_hex(struct ref_slice data, char out[REF_SHA256_HEX_LEN]);
+
+/* Stage 1. The canonical request, for the headers named in signed_headers (taken as
+ * given: a name the request lacks canonicalises as "name:"). The path is normalised and
+ * encoded once more (the non-S3 rule); the query is decoded, re-encoded and sorted.
+ * Appends to out. REF_E_MALFORMED for a query escape that cannot be decoded. */
+REF_MUST_CHECK enum ref_status ref_sigv4_canonical_request(const struct ref_sigv4_request *req,
+                                                           const struct ref_slice *signed_headers,
+                                                           size_t num_signed_headers,
+                                                           struct ref_slice payload_hash_hex,
+                                                           struct ref_buf *out,
+                                                           struct ref_parse_error *err);
+
+/* Stage 2. "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hex(sha256(canonical_request))>". */
+REF_MUST_CHECK enum ref_status ref_sigv4_string_to_sign(struct ref_slice amz_date,
+                                                        struct ref_slice scope,
+                                                        struct ref_slice canonical_request,
+                                                        struct ref_buf *out);
+
+/* Stage 3. HMAC chain "AWS4"+secret -> date -> region -> service -> "aws4_request".
+ * The caller wipes key_out (ref_mem_wipe) when done. */
+REF_MUST_CHECK enum ref_status ref_sigv4_signing_key(struct ref_slice secret_access_key,
+                                                     struct ref_slice date,
+                                                     struct ref_slice region,
+                                                     struct ref_slice service,
+                                                     uint8_t key_out[REF_SHA256_LEN]);
+
+/* Stage 4. Lower-case hex HMAC(key, string_to_sign). */
+REF_MUST_CHECK enum ref_status ref_sigv4_signature(const uint8_t key[REF_SHA256_LEN],
+                                                   struct ref_slice string_to_sign,
+                                                   char out[REF_SHA256_HEX_LEN]);
+
+/* Who may call what (contract section 7). */
+enum ref_role {
+    REF_ROLE_NONE = 0,
+    REF_ROLE_FULL,      /* every operation */
+    REF_ROLE_READ_ONLY, /* Read and List operations only */
+};
+
+struct ref_credential {
+    const char *access_key_id;
+    const char *secret_access_key;
+    const char *session_token; /* NULL when the key has none */
+    enum ref_role role;
+};
+
+struct ref_sigv4_verifier {
+    const struct ref_credential *credentials;
+    size_t num_credentials;
+    const char *region;  /* "us-east-1" */
+    const char *service; /* "elastictranscoder" */
+    int64_t skew_s;      /* allowed clock skew either way (contract: default 300) */
+};
+
+struct ref_sigv4_outcome {
+    enum ref_status status;
+    const struct ref_credential *credential; /* the caller, when status is REF_OK */
+    char message[512];                       /* the error message the service sends */
+    struct ref_parse_error err;              /* where parsing stopped, for syntax failures */
+};
+
+/* Optional: the verifier's own canonical request and string to sign (for reports and
+ * `etch sigv4 verify`). Either buffer may be NULL. */
+struct ref_sigv4_trace {
+    struct ref_buf *canonical_request;
+    struct ref_buf *string_to_sign;
+};
+
+/* Verifies one request in the order of contract section 5; the first failure decides.
+ * Returns the same status it stores in out->status: REF_OK, or one of
+ * REF_E_MISSING_AUTH, REF_E_INCOMPLETE_SIGNATURE, REF_E_SIGNATURE_EXPIRED,
+ * REF_E_SIGNATURE_NOT_YET_CURRENT, REF_E_HOST_NOT_SIGNED, REF_E_BAD_SCOPE,
+ * REF_E_UNKNOWN_KEY, REF_E_BAD_TOKEN, REF_E_PAYLOAD_HASH_MISMATCH, REF_E_SIGNATURE_MISMATCH,
+ * REF_E_NOMEM. out->message holds the contract's message for that failure. */
+REF_MUST_CHECK enum ref_status ref_sigv4_verify(const struct ref_sigv4_verifier *v,
+                                                const struct ref_sigv4_request *req,
+                                                int64_t now_s,
+                                                struct ref_sigv4_outcome *out,
+                                                struct ref_sigv4_trace *trace);
+
+struct ref_sigv4_sign_params {
+    struct ref_slice access_key_id;
+    struct ref_slice secret_access_key;
+    struct ref_slice region;
+    struct ref_slice service;
+    struct ref_slice amz_date; /* YYYYMMDDTHHMMSSZ; the request must already carry it */
+    /* Lower-case names to sign, sorted; NULL signs every header present except the ones
+     * proxies may change (authorization, user-agent, expect, transfer-encoding,
+     * connection, x-amzn-trace-id and the other hop-by-hop headers). */
+    const struct ref_slice *signed_headers;
+    size_t num_signed_headers;
+};
+
+/* Signs req and appends the Authorization value ("AWS4-HMAC-SHA256 Credential=...,
+ * SignedHeaders=..., Signature=...") to authorization_out. The caller adds X-Amz-Date
+ * (and X-Amz-Security-Token, x-amz-content-sha256 when wanted) to the request first. */
+REF_MUST_CHECK enum ref_status ref_sigv4_sign(const struct ref_sigv4_sign_params *p,
+                                              const struct ref_sigv4_request *req,
+                                              struct ref_buf *authorization_out,
+                                              struct ref_sigv4_trace *trace);
+
+#endif
