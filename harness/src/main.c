@@ -1,11 +1,64 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * main.c - placeholder entry point until the commands land.
+ * main.c - the etch command: dispatches to the subcommands of commands.h.
  */
-#include <stdio.h>
+#include "harness/commands.h"
 
-int main(void)
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command s_commands[] = {
+    {"run", etch_cmd_run, "run the conformance suite (default: against the embedded reference)"},
+    {"list", etch_cmd_list, "list the scenarios of the suite"},
+    {"handle", etch_cmd_handle, "answer one raw HTTP request with a fresh reference"},
+    {"sigv4", etch_cmd_sigv4, "sign, canonicalise or verify a request file with SigV4"},
+};
+
+static void usage(FILE *out)
 {
-    printf("etch %s\n", ETCH_VERSION);
-    return 0;
+    fprintf(out,
+            "usage: etch <command> [options]\n"
+            "\n"
+            "etch checks implementations of the Elastic Transcoder job API (CancelJob and the\n"
+            "operations around it) against its contract.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof(s_commands) / sizeof(s_commands[0]); i++) {
+        fprintf(out, "  %-8s %s\n", s_commands[i].name, s_commands[i].summary);
+    }
+    fprintf(out,
+            "\n"
+            "Run 'etch <command> --help' for a command's options; 'etch --version' for the "
+            "version.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("etch %s\n", ETCH_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(s_commands) / sizeof(s_commands[0]); i++) {
+        if (strcmp(argv[1], s_commands[i].name) == 0) {
+            return s_commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "etch: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
 }
