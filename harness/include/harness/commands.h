@@ -11,5 +11,6 @@ int etch_cmd_handle(int argc, char **argv);
 int etch_cmd_sigv4(int argc, char **argv);
 int etch_cmd_run(int argc, char **argv);
 int etch_cmd_list(int argc, char **argv);
+int etch_cmd_serve(int argc, char **argv);
 
 #endif
