@@ -1,0 +1,1085 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * job_store.c - pipelines, jobs, the lifecycle table and the lazy scheduler.
+ *
+ * Pipelines and jobs live in arrays in creation order (the order lists use); an
+ * open-addressing hash per kind finds them by Id. Deleted pipelines stay in their array as
+ * tombstones so that Ids remain unique and page tokens keep their position. Jobs that can
+ * still change (Submitted, Progressing) are also listed in `live`, which the scheduler
+ * walks. One mutex guards everything; every status change goes through apply_locked and
+ * the table s_next.
+ */
+#include "ref/job_store.h"
+
+#include "ref/limits.h"
+#include "ref/mem.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+/* The job lifecycle of contract section 3, and nothing else. Zero means "not allowed",
+ * so anything left out fails closed. Only Submitted -CANCEL-> Canceled is documented AWS
+ * behaviour; the other rows are the simulation's. */
+static const enum ref_job_status s_next[REF_JOB_STATUS_COUNT][REF_JOB_EVENT_COUNT] = {
+    [REF_JOB_SUBMITTED] =
+        {[REF_JOB_EV_CANCEL] = REF_JOB_CANCELED, [REF_JOB_EV_START] = REF_JOB_PROGRESSING},
+    [REF_JOB_PROGRESSING] =
+        {[REF_JOB_EV_FINISH] = REF_JOB_COMPLETE, [REF_JOB_EV_FAIL] = REF_JOB_ERROR},
+};
+
+static const char *const s_job_status_names[REF_JOB_STATUS_COUNT] = {
+    [REF_JOB_SUBMITTED] = "Submitted", [REF_JOB_PROGRESSING] = "Progressing",
+    [REF_JOB_COMPLETE] = "Complete",   [REF_JOB_CANCELED] = "Canceled",
+    [REF_JOB_ERROR] = "Error",
+};
+
+static const char *const s_job_event_names[REF_JOB_EVENT_COUNT] = {
+    [REF_JOB_EV_CANCEL] = "CANCEL",
+    [REF_JOB_EV_START] = "START",
+    [REF_JOB_EV_FINISH] = "FINISH",
+    [REF_JOB_EV_FAIL] = "FAIL",
+};
+
+static const char *const s_pipeline_status_names[REF_PIPELINE_STATUS_COUNT] = {
+    [REF_PIPELINE_ACTIVE] = "Active",
+    [REF_PIPELINE_PAUSED] = "Paused",
+};
+
+/* Id characters the store generates (contract section 2): [a-z0-9]. */
+static const char s_id_alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+#define ID_ALPHABET_LEN 36u
+#define ID_RANDOM_CHARS 6u
+#define ID_TIME_DIGITS  13u
+/* Bytes at or above this are rejected so that `b % 36` is uniform (252 = 7 * 36). */
+#define ID_REJECT_ABOVE 252u
+#define ID_MAX_ATTEMPTS 64
+#define INDEX_MIN_SLOTS 64u
+
+struct pipeline {
+    char id[REF_ID_LEN + 1];
+    enum ref_pipeline_status status;
+    int64_t created_ms;
+    int64_t active_since_ms;
+    bool is_deleted;
+    bool is_token_issued; /* handed out as a NextPageToken, so it may come back */
+    json_t *spec;
+};
+
+struct job {
+    char id[REF_ID_LEN + 1];
+    size_t pipeline;
+    enum ref_job_status status;
+    int64_t submit_ms;
+    bool has_start;
+    int64_t start_ms;
+    bool has_finish;
+    int64_t finish_ms;
+    bool is_token_issued;
+    size_t live_pos; /* index in store->live while Submitted or Progressing */
+    json_t *spec;
+};
+
+/* Open addressing, linear probing; a slot holds array index + 1 (0 = empty). Entries
+ * are never removed, so no tombstones are needed. */
+struct id_index {
+    size_t *slots;
+    size_t cap; /* a power of two, or 0 */
+    size_t count;
+};
+
+struct due_event {
+    int64_t at_ms;
+    size_t job;
+    enum ref_job_event event;
+};
+
+struct ref_job_store {
+    pthread_mutex_t lock;
+    struct ref_job_store_config cfg;
+
+    struct pipeline *pipelines;
+    size_t num_pipelines; /* tombstones included */
+    size_t cap_pipelines;
+    size_t live_pipelines; /* not deleted */
+    struct id_index pipeline_index;
+
+    struct job *jobs;
+    size_t num_jobs;
+    size_t cap_jobs;
+    struct id_index job_index;
+
+    size_t *live; /* jobs that are Submitted or Progressing */
+    size_t num_live;
+    size_t cap_live;
+    struct due_event *due; /* at least 2 * num_live entries: the scheduler never allocates */
+    size_t cap_due;
+
+    size_t by_status[REF_JOB_STATUS_COUNT];
+};
+
+/* --- Names, table, shapes ---------------------------------------------------------- */
+
+const char *ref_job_status_name(enum ref_job_status status)
+{
+    if ((unsigned)status >= REF_JOB_STATUS_COUNT || s_job_status_names[status] == NULL) {
+        return "";
+    }
+    return s_job_status_names[status];
+}
+
+enum ref_job_status ref_job_status_from_name(struct ref_slice s)
+{
+    for (int i = 1; i < REF_JOB_STATUS_COUNT; i++) {
+        if (ref_slice_eq_cstr(s, s_job_status_names[i])) {
+            return (enum ref_job_status)i;
+        }
+    }
+    return REF_JOB_STATUS_NONE;
+}
+
+const char *ref_job_event_name(enum ref_job_event event)
+{
+    if ((unsigned)event >= REF_JOB_EVENT_COUNT || s_job_event_names[event] == NULL) {
+        return "";
+    }
+    return s_job_event_names[event];
+}
+
+const char *ref_pipeline_status_name(enum ref_pipeline_status status)
+{
+    if ((unsigned)status >= REF_PIPELINE_STATUS_COUNT || s_pipeline_status_names[status] == NULL) {
+        return "";
+    }
+    return s_pipeline_status_names[status];
+}
+
+enum ref_pipeline_status ref_pipeline_status_from_name(struct ref_slice s)
+{
+    for (int i = 1; i < REF_PIPELINE_STATUS_COUNT; i++) {
+        if (ref_slice_eq_cstr(s, s_pipeline_status_names[i])) {
+            return (enum ref_pipeline_status)i;
+        }
+    }
+    return REF_PIPELINE_STATUS_NONE;
+}
+
+enum ref_job_status ref_job_next_status(enum ref_job_status from, enum ref_job_event event)
+{
+    if ((unsigned)from >= REF_JOB_STATUS_COUNT || (unsigned)event >= REF_JOB_EVENT_COUNT) {
+        return REF_JOB_STATUS_NONE;
+    }
+    return s_next[from][event];
+}
+
+static bool is_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_word(uint8_t c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+bool ref_job_id_is_valid(struct ref_slice s)
+{
+    if (s.len != REF_ID_LEN || s.ptr == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < ID_TIME_DIGITS; i++) {
+        if (!is_digit(s.ptr[i])) {
+            return false;
+        }
+    }
+    if (s.ptr[ID_TIME_DIGITS] != '-') {
+        return false;
+    }
+    for (size_t i = ID_TIME_DIGITS + 1; i < REF_ID_LEN; i++) {
+        if (!is_word(s.ptr[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Copies a valid Id (exactly REF_ID_LEN bytes) into a NUL-terminated array. */
+static void id_store(char dst[REF_ID_LEN + 1], struct ref_slice id)
+{
+    for (size_t i = 0; i < REF_ID_LEN; i++) {
+        dst[i] = (char)id.ptr[i];
+    }
+    dst[REF_ID_LEN] = '\0';
+}
+
+static struct ref_slice id_slice(const char id[REF_ID_LEN + 1])
+{
+    return ref_slice_make(id, REF_ID_LEN);
+}
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b) {
+        return INT64_MAX;
+    }
+    if (b < 0 && a < INT64_MIN - b) {
+        return INT64_MIN;
+    }
+    return a + b;
+}
+
+/* --- Growth and the Id index --------------------------------------------------------- */
+
+/* Makes room for `need` elements of `size` bytes in *arr (capacity *cap). */
+static enum ref_status grow_array(void **arr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) {
+        return REF_OK;
+    }
+    size_t new_cap = *cap < 16 ? 16 : *cap;
+    while (new_cap < need) {
+        if (new_cap > SIZE_MAX / 2) {
+            return REF_E_NOMEM;
+        }
+        new_cap *= 2;
+    }
+    if (new_cap > SIZE_MAX / size) {
+        return REF_E_NOMEM;
+    }
+    void *p = ref_mem_realloc(*arr, new_cap * size);
+    if (p == NULL) {
+        return REF_E_NOMEM;
+    }
+    *arr = p;
+    *cap = new_cap;
+    return REF_OK;
+}
+
+static uint64_t id_hash(struct ref_slice id)
+{
+    /* FNV-1a: the Ids are short and mostly random, nothing stronger is needed. */
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < id.len; i++) {
+        h ^= id.ptr[i];
+        h *= UINT64_C(1099511628211);
+    }
+    return h;
+}
+
+static const char *pipeline_id_at(const struct ref_job_store *store, size_t i)
+{
+    return store->pipelines[i].id;
+}
+
+static const char *job_id_at(const struct ref_job_store *store, size_t i)
+{
+    return store->jobs[i].id;
+}
+
+typedef const char *id_at_fn(const struct ref_job_store *store, size_t i);
+
+/* The array index holding id, or SIZE_MAX. */
+static size_t index_find(const struct ref_job_store *store,
+                         const struct id_index *ix,
+                         id_at_fn *id_at,
+                         struct ref_slice id)
+{
+    if (ix->cap == 0 || id.len != REF_ID_LEN) {
+        return SIZE_MAX;
+    }
+    size_t mask = ix->cap - 1;
+    for (size_t slot = (size_t)id_hash(id) & mask;; slot = (slot + 1) & mask) {
+        size_t v = ix->slots[slot];
+        if (v == 0) {
+            return SIZE_MAX;
+        }
+        if (ref_slice_eq(id_slice(id_at(store, v - 1)), id)) {
+            return v - 1;
+        }
+    }
+}
+
+static void index_put(struct id_index *ix, struct ref_slice id, size_t at)
+{
+    size_t mask = ix->cap - 1;
+    size_t slot = (size_t)id_hash(id) & mask;
+    while (ix->slots[slot] != 0) {
+        slot = (slot + 1) & mask;
+    }
+    ix->slots[slot] = at + 1;
+    ix->count++;
+}
+
+/* Makes sure one more entry fits at a load of at most one half, rehashing `n` entries. */
+static enum ref_status
+index_reserve(const struct ref_job_store *store, struct id_index *ix, id_at_fn *id_at, size_t n)
+{
+    if ((ix->count + 1) * 2 <= ix->cap) {
+        return REF_OK;
+    }
+    size_t new_cap = ix->cap == 0 ? INDEX_MIN_SLOTS : ix->cap * 2;
+    if (new_cap == 0 || new_cap > SIZE_MAX / sizeof(size_t)) {
+        return REF_E_NOMEM;
+    }
+    size_t *slots = ref_mem_calloc(new_cap, sizeof(size_t));
+    if (slots == NULL) {
+        return REF_E_NOMEM;
+    }
+    ref_mem_free(ix->slots);
+    *ix = (struct id_index){.slots = slots, .cap = new_cap, .count = 0};
+    for (size_t i = 0; i < n; i++) {
+        index_put(ix, id_slice(id_at(store, i)), i);
+    }
+    return REF_OK;
+}
+
+static size_t find_pipeline(const struct ref_job_store *store, struct ref_slice id)
+{
+    return index_find(store, &store->pipeline_index, pipeline_id_at, id);
+}
+
+static size_t find_job(const struct ref_job_store *store, struct ref_slice id)
+{
+    return index_find(store, &store->job_index, job_id_at, id);
+}
+
+/* Ids are unique across pipelines and jobs, deleted pipelines included. */
+static bool id_taken(const struct ref_job_store *store, struct ref_slice id)
+{
+    return find_pipeline(store, id) != SIZE_MAX || find_job(store, id) != SIZE_MAX;
+}
+
+/* The 13-digit creation time, '-', 6 unbiased random [a-z0-9]; retried on collision. */
+static enum ref_status
+generate_id(struct ref_job_store *store, int64_t now_ms, char out[REF_ID_LEN + 1])
+{
+    int64_t t = now_ms < 0 ? 0 : now_ms;
+    if (t > INT64_C(9999999999999)) {
+        t = INT64_C(9999999999999);
+    }
+    for (size_t i = ID_TIME_DIGITS; i > 0; i--) {
+        out[i - 1] = (char)('0' + (int)(t % 10));
+        t /= 10;
+    }
+    out[ID_TIME_DIGITS] = '-';
+    out[REF_ID_LEN] = '\0';
+    for (int attempt = 0; attempt < ID_MAX_ATTEMPTS; attempt++) {
+        size_t filled = 0;
+        while (filled < ID_RANDOM_CHARS) {
+            uint8_t bytes[16];
+            REF_TRY(store->cfg.random(store->cfg.random_ctx, bytes, sizeof(bytes)));
+            for (size_t i = 0; i < sizeof(bytes) && filled < ID_RANDOM_CHARS; i++) {
+                if (bytes[i] < ID_REJECT_ABOVE) {
+                    out[ID_TIME_DIGITS + 1 + filled] = s_id_alphabet[bytes[i] % ID_ALPHABET_LEN];
+                    filled++;
+                }
+            }
+        }
+        if (!id_taken(store, id_slice(out))) {
+            return REF_OK;
+        }
+    }
+    /* 36^6 Ids per millisecond: only a broken random source gets here. */
+    return REF_E_INTERNAL;
+}
+
+/* --- Lifecycle ------------------------------------------------------------------------ */
+
+static bool is_live(enum ref_job_status s)
+{
+    return s == REF_JOB_SUBMITTED || s == REF_JOB_PROGRESSING;
+}
+
+static void live_remove(struct ref_job_store *store, size_t job)
+{
+    size_t pos = store->jobs[job].live_pos;
+    size_t last = store->live[store->num_live - 1];
+    store->live[pos] = last;
+    store->jobs[last].live_pos = pos;
+    store->num_live--;
+    store->jobs[job].live_pos = SIZE_MAX;
+}
+
+/* The one place a job's status changes. */
+static enum ref_status apply_locked(struct ref_job_store *store,
+                                    size_t job_ix,
+                                    enum ref_job_event event,
+                                    int64_t at_ms,
+                                    struct ref_job_change *change_out)
+{
+    struct job *job = &store->jobs[job_ix];
+    enum ref_job_status from = job->status;
+    enum ref_job_status to = ref_job_next_status(from, event);
+    if (to == REF_JOB_STATUS_NONE) {
+        return REF_E_IN_USE;
+    }
+    job->status = to;
+    store->by_status[from]--;
+    store->by_status[to]++;
+    if (to == REF_JOB_PROGRESSING) {
+        job->has_start = true;
+        job->start_ms = at_ms;
+    } else if (to == REF_JOB_COMPLETE || to == REF_JOB_ERROR) {
+        job->has_finish = true;
+        job->finish_ms = at_ms;
+    }
+    if (is_live(from) && !is_live(to)) {
+        live_remove(store, job_ix);
+    }
+    if (change_out != NULL) {
+        *change_out = (struct ref_job_change){.from = from, .to = to};
+    }
+    return REF_OK;
+}
+
+/* When the job's next scheduled event happens; false when none is scheduled. */
+static bool next_event_of(const struct ref_job_store *store,
+                          const struct job *job,
+                          int64_t *at_ms,
+                          enum ref_job_event *event)
+{
+    if (job->status == REF_JOB_SUBMITTED) {
+        const struct pipeline *p = &store->pipelines[job->pipeline];
+        if (p->is_deleted || p->status != REF_PIPELINE_ACTIVE) {
+            return false;
+        }
+        int64_t from_ms = job->submit_ms > p->active_since_ms ? job->submit_ms : p->active_since_ms;
+        *at_ms = add_sat(from_ms, store->cfg.start_delay_ms);
+        *event = REF_JOB_EV_START;
+        return true;
+    }
+    if (job->status == REF_JOB_PROGRESSING) {
+        *at_ms = add_sat(job->start_ms, store->cfg.run_time_ms);
+        *event = REF_JOB_EV_FINISH;
+        return true;
+    }
+    return false;
+}
+
+static int due_cmp(const void *a, const void *b)
+{
+    const struct due_event *x = a;
+    const struct due_event *y = b;
+    if (x->at_ms != y->at_ms) {
+        return x->at_ms < y->at_ms ? -1 : 1;
+    }
+    if (x->job != y->job) {
+        return x->job < y->job ? -1 : 1;
+    }
+    /* START sorts before FINISH (enum order), so a zero run time still starts first. */
+    return (x->event > y->event) - (x->event < y->event);
+}
+
+static size_t advance_locked(struct ref_job_store *store, int64_t now_ms)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < store->num_live; i++) {
+        size_t j = store->live[i];
+        int64_t at_ms;
+        enum ref_job_event event;
+        if (!next_event_of(store, &store->jobs[j], &at_ms, &event) || at_ms > now_ms) {
+            continue;
+        }
+        store->due[n++] = (struct due_event){.at_ms = at_ms, .job = j, .event = event};
+        if (event == REF_JOB_EV_START) {
+            /* A job that is started and done within this step finishes too. */
+            int64_t finish_ms = add_sat(at_ms, store->cfg.run_time_ms);
+            if (finish_ms <= now_ms) {
+                store->due[n++] =
+                    (struct due_event){.at_ms = finish_ms, .job = j, .event = REF_JOB_EV_FINISH};
+            }
+        }
+    }
+    if (n > 1) {
+        qsort(store->due, n, sizeof(store->due[0]), due_cmp);
+    }
+    size_t applied = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct due_event *e = &store->due[i];
+        if (apply_locked(store, e->job, e->event, e->at_ms, NULL) == REF_OK) {
+            applied++;
+        }
+    }
+    return applied;
+}
+
+/* --- Lifetime -------------------------------------------------------------------------- */
+
+struct ref_job_store *ref_job_store_new(const struct ref_job_store_config *cfg)
+{
+    if (cfg == NULL || cfg->random == NULL) {
+        return NULL;
+    }
+    struct ref_job_store *store = ref_mem_calloc(1, sizeof(*store));
+    if (store == NULL) {
+        return NULL;
+    }
+    if (pthread_mutex_init(&store->lock, NULL) != 0) {
+        ref_mem_free(store);
+        return NULL;
+    }
+    store->cfg = *cfg;
+    if (store->cfg.page_size == 0) {
+        store->cfg.page_size = REF_DEFAULT_PAGE_SIZE;
+    }
+    if (store->cfg.max_pipelines == 0) {
+        store->cfg.max_pipelines = REF_MAX_PIPELINES;
+    }
+    if (store->cfg.max_queued_jobs == 0) {
+        store->cfg.max_queued_jobs = REF_MAX_QUEUED_JOBS;
+    }
+    return store;
+}
+
+void ref_job_store_free(struct ref_job_store *store)
+{
+    if (store == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < store->num_pipelines; i++) {
+        json_decref(store->pipelines[i].spec);
+    }
+    for (size_t i = 0; i < store->num_jobs; i++) {
+        json_decref(store->jobs[i].spec);
+    }
+    ref_mem_free(store->pipelines);
+    ref_mem_free(store->jobs);
+    ref_mem_free(store->live);
+    ref_mem_free(store->due);
+    ref_mem_free(store->pipeline_index.slots);
+    ref_mem_free(store->job_index.slots);
+    pthread_mutex_destroy(&store->lock);
+    ref_mem_free(store);
+}
+
+/* --- Snapshots ------------------------------------------------------------------------- */
+
+void ref_pipeline_info_cleanup(struct ref_pipeline_info *info)
+{
+    if (info != NULL) {
+        json_decref(info->spec);
+        info->spec = NULL;
+    }
+}
+
+void ref_job_info_cleanup(struct ref_job_info *info)
+{
+    if (info != NULL) {
+        json_decref(info->spec);
+        info->spec = NULL;
+    }
+}
+
+void ref_pipeline_page_cleanup(struct ref_pipeline_page *page)
+{
+    if (page == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < page->count; i++) {
+        ref_pipeline_info_cleanup(&page->items[i]);
+    }
+    ref_mem_free(page->items);
+    *page = (struct ref_pipeline_page){0};
+}
+
+void ref_job_page_cleanup(struct ref_job_page *page)
+{
+    if (page == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < page->count; i++) {
+        ref_job_info_cleanup(&page->items[i]);
+    }
+    ref_mem_free(page->items);
+    *page = (struct ref_job_page){0};
+}
+
+static enum ref_status snapshot_pipeline(const struct pipeline *p, struct ref_pipeline_info *out)
+{
+    json_t *spec = json_deep_copy(p->spec);
+    if (spec == NULL) {
+        return REF_E_NOMEM;
+    }
+    *out = (struct ref_pipeline_info){.status = p->status,
+                                      .created_ms = p->created_ms,
+                                      .active_since_ms = p->active_since_ms,
+                                      .spec = spec};
+    id_store(out->id, id_slice(p->id));
+    return REF_OK;
+}
+
+/* Fills *out from a job; spec is the deep copy the caller made (owned by *out after). */
+static void snapshot_job_fill(const struct ref_job_store *store,
+                              const struct job *j,
+                              json_t *spec,
+                              struct ref_job_info *out)
+{
+    *out = (struct ref_job_info){.status = j->status,
+                                 .submit_ms = j->submit_ms,
+                                 .has_start = j->has_start,
+                                 .start_ms = j->start_ms,
+                                 .has_finish = j->has_finish,
+                                 .finish_ms = j->finish_ms,
+                                 .spec = spec};
+    id_store(out->id, id_slice(j->id));
+    id_store(out->pipeline_id, id_slice(store->pipelines[j->pipeline].id));
+}
+
+static enum ref_status
+snapshot_job(const struct ref_job_store *store, const struct job *j, struct ref_job_info *out)
+{
+    json_t *spec = json_deep_copy(j->spec);
+    if (spec == NULL) {
+        return REF_E_NOMEM;
+    }
+    snapshot_job_fill(store, j, spec, out);
+    return REF_OK;
+}
+
+/* --- Pipelines ------------------------------------------------------------------------- */
+
+static enum ref_status create_pipeline_locked(struct ref_job_store *store,
+                                              int64_t now_ms,
+                                              struct ref_slice id,
+                                              enum ref_pipeline_status status,
+                                              const json_t *spec,
+                                              struct ref_pipeline_info *out)
+{
+    if (status != REF_PIPELINE_ACTIVE && status != REF_PIPELINE_PAUSED) {
+        return REF_E_VALIDATION;
+    }
+    if (id.len != 0 && !ref_job_id_is_valid(id)) {
+        return REF_E_VALIDATION;
+    }
+    if (id.len != 0 && id_taken(store, id)) {
+        return REF_E_IN_USE;
+    }
+    if (store->live_pipelines >= store->cfg.max_pipelines) {
+        return REF_E_LIMIT_EXCEEDED;
+    }
+    /* Everything that can fail happens before the store changes. */
+    REF_TRY(grow_array((void **)&store->pipelines, &store->cap_pipelines, store->num_pipelines + 1,
+                       sizeof(store->pipelines[0])));
+    REF_TRY(index_reserve(store, &store->pipeline_index, pipeline_id_at, store->num_pipelines));
+    struct pipeline p = {.status = status, .created_ms = now_ms, .active_since_ms = now_ms};
+    if (id.len != 0) {
+        id_store(p.id, id);
+    } else {
+        REF_TRY(generate_id(store, now_ms, p.id));
+    }
+    p.spec = spec != NULL ? json_deep_copy(spec) : json_object();
+    if (p.spec == NULL) {
+        return REF_E_NOMEM;
+    }
+    if (out != NULL) {
+        enum ref_status rc = snapshot_pipeline(&p, out);
+        if (rc != REF_OK) {
+            json_decref(p.spec);
+            return rc;
+        }
+    }
+    size_t at = store->num_pipelines++;
+    store->pipelines[at] = p;
+    index_put(&store->pipeline_index, id_slice(p.id), at);
+    store->live_pipelines++;
+    return REF_OK;
+}
+
+enum ref_status ref_job_store_create_pipeline(struct ref_job_store *store,
+                                              int64_t now_ms,
+                                              struct ref_slice id,
+                                              enum ref_pipeline_status status,
+                                              const json_t *spec,
+                                              struct ref_pipeline_info *out)
+{
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = create_pipeline_locked(store, now_ms, id, status, spec, out);
+    pthread_mutex_unlock(&store->lock);
+    return rc;
+}
+
+/* The index of an existing (not deleted) pipeline, or SIZE_MAX. */
+static size_t find_existing_pipeline(const struct ref_job_store *store, struct ref_slice id)
+{
+    size_t at = find_pipeline(store, id);
+    if (at == SIZE_MAX || store->pipelines[at].is_deleted) {
+        return SIZE_MAX;
+    }
+    return at;
+}
+
+enum ref_status ref_job_store_read_pipeline(struct ref_job_store *store,
+                                            struct ref_slice id,
+                                            struct ref_pipeline_info *out)
+{
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = REF_E_NOT_FOUND;
+    size_t at = find_existing_pipeline(store, id);
+    if (at != SIZE_MAX) {
+        rc = snapshot_pipeline(&store->pipelines[at], out);
+    }
+    pthread_mutex_unlock(&store->lock);
+    return rc;
+}
+
+enum ref_status ref_job_store_set_pipeline_status(struct ref_job_store *store,
+                                                  struct ref_slice id,
+                                                  enum ref_pipeline_status status,
+                                                  int64_t now_ms,
+                                                  struct ref_pipeline_info *out)
+{
+    if (status != REF_PIPELINE_ACTIVE && status != REF_PIPELINE_PAUSED) {
+        return REF_E_VALIDATION;
+    }
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = REF_E_NOT_FOUND;
+    size_t at = find_existing_pipeline(store, id);
+    if (at != SIZE_MAX) {
+        /* Whatever was due before the switch happened under the old status: a pause must
+         * not hold back a start that was due a moment earlier. */
+        (void)advance_locked(store, now_ms);
+        struct pipeline *p = &store->pipelines[at];
+        if (status == REF_PIPELINE_ACTIVE && p->status != REF_PIPELINE_ACTIVE) {
+            p->active_since_ms = now_ms;
+        }
+        p->status = status;
+        rc = out != NULL ? snapshot_pipeline(p, out) : REF_OK;
+    }
+    pthread_mutex_unlock(&store->lock);
+    return rc;
+}
+
+enum ref_status ref_job_store_delete_pipeline(struct ref_job_store *store, struct ref_slice id)
+{
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = REF_E_NOT_FOUND;
+    size_t at = find_existing_pipeline(store, id);
+    if (at != SIZE_MAX) {
+        rc = REF_OK;
+        for (size_t i = 0; i < store->num_live; i++) {
+            if (store->jobs[store->live[i]].pipeline == at) {
+                rc = REF_E_IN_USE;
+                break;
+            }
+        }
+        if (rc == REF_OK) {
+            store->pipelines[at].is_deleted = true;
+            store->live_pipelines--;
+        }
+    }
+    pthread_mutex_unlock(&store->lock);
+    return rc;
+}
+
+/* Where a listing starts: the item the token names (token_at, SIZE_MAX for none), else
+ * the first item in the chosen order. SIZE_MAX means an empty listing. */
+static size_t list_start(size_t count, bool is_descending, size_t token_at)
+{
+    if (token_at != SIZE_MAX) {
+        return token_at;
+    }
+    if (count == 0) {
+        return SIZE_MAX;
+    }
+    return is_descending ? count - 1 : 0;
+}
+
+/* The next position in the chosen order, or SIZE_MAX past either end. */
+static size_t list_step(size_t at, size_t count, bool is_descending)
+{
+    if (is_descending) {
+        return at == 0 ? SIZE_MAX : at - 1;
+    }
+    return at + 1 >= count ? SIZE_MAX : at + 1;
+}
+
+enum ref_status ref_job_store_list_pipelines(struct ref_job_store *store,
+                                             bool is_descending,
+                                             struct ref_slice page_token,
+                                             struct ref_pipeline_page *out)
+{
+    *out = (struct ref_pipeline_page){0};
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = REF_OK;
+    size_t token_at = SIZE_MAX;
+    if (page_token.len != 0) {
+        token_at = find_pipeline(store, page_token);
+        if (token_at == SIZE_MAX || !store->pipelines[token_at].is_token_issued) {
+            rc = REF_E_VALIDATION;
+            goto out;
+        }
+    }
+    size_t at = list_start(store->num_pipelines, is_descending, token_at);
+    out->items = ref_mem_calloc(store->cfg.page_size, sizeof(out->items[0]));
+    if (out->items == NULL) {
+        rc = REF_E_NOMEM;
+        goto out;
+    }
+    for (; at != SIZE_MAX; at = list_step(at, store->num_pipelines, is_descending)) {
+        struct pipeline *p = &store->pipelines[at];
+        if (p->is_deleted) {
+            continue;
+        }
+        if (out->count == store->cfg.page_size) {
+            out->has_next = true;
+            id_store(out->next_token, id_slice(p->id));
+            p->is_token_issued = true;
+            break;
+        }
+        rc = snapshot_pipeline(p, &out->items[out->count]);
+        if (rc != REF_OK) {
+            goto out;
+        }
+        out->count++;
+    }
+out:
+    pthread_mutex_unlock(&store->lock);
+    if (rc != REF_OK) {
+        ref_pipeline_page_cleanup(out);
+    }
+    return rc;
+}
+
+/* --- Jobs ------------------------------------------------------------------------------ */
+
+static enum ref_status create_job_locked(struct ref_job_store *store,
+                                         int64_t now_ms,
+                                         struct ref_slice id,
+                                         struct ref_slice pipeline_id,
+                                         enum ref_job_status status,
+                                         const json_t *spec,
+                                         struct ref_job_info *out)
+{
+    /* The events that lead from Submitted to the requested status, through the table. */
+    static const enum ref_job_event s_path[REF_JOB_STATUS_COUNT][2] = {
+        [REF_JOB_PROGRESSING] = {REF_JOB_EV_START},
+        [REF_JOB_COMPLETE] = {REF_JOB_EV_START, REF_JOB_EV_FINISH},
+        [REF_JOB_CANCELED] = {REF_JOB_EV_CANCEL},
+        [REF_JOB_ERROR] = {REF_JOB_EV_START, REF_JOB_EV_FAIL},
+    };
+    if ((unsigned)status >= REF_JOB_STATUS_COUNT || status == REF_JOB_STATUS_NONE) {
+        return REF_E_VALIDATION;
+    }
+    if (id.len != 0 && !ref_job_id_is_valid(id)) {
+        return REF_E_VALIDATION;
+    }
+    size_t pipe = find_existing_pipeline(store, pipeline_id);
+    if (pipe == SIZE_MAX) {
+        return REF_E_NOT_FOUND;
+    }
+    if (id.len != 0 && id_taken(store, id)) {
+        return REF_E_IN_USE;
+    }
+    if (store->num_live >= store->cfg.max_queued_jobs) {
+        return REF_E_LIMIT_EXCEEDED;
+    }
+    /* Reserve everything first, so a failure leaves the store as it was. */
+    REF_TRY(grow_array((void **)&store->jobs, &store->cap_jobs, store->num_jobs + 1,
+                       sizeof(store->jobs[0])));
+    REF_TRY(grow_array((void **)&store->live, &store->cap_live, store->num_live + 1,
+                       sizeof(store->live[0])));
+    /* Each live job has at most two due events (START and FINISH) in one advance. */
+    REF_TRY(grow_array((void **)&store->due, &store->cap_due, 2 * (store->num_live + 1),
+                       sizeof(store->due[0])));
+    REF_TRY(index_reserve(store, &store->job_index, job_id_at, store->num_jobs));
+
+    struct job j = {.pipeline = pipe, .status = REF_JOB_SUBMITTED, .submit_ms = now_ms};
+    if (id.len != 0) {
+        id_store(j.id, id);
+    } else {
+        REF_TRY(generate_id(store, now_ms, j.id));
+    }
+    j.spec = spec != NULL ? json_deep_copy(spec) : json_object();
+    if (j.spec == NULL) {
+        return REF_E_NOMEM;
+    }
+    /* The answer's copy too, so that nothing can fail once the job exists. */
+    json_t *out_spec = NULL;
+    if (out != NULL) {
+        out_spec = json_deep_copy(j.spec);
+        if (out_spec == NULL) {
+            json_decref(j.spec);
+            return REF_E_NOMEM;
+        }
+    }
+    size_t at = store->num_jobs++;
+    j.live_pos = store->num_live;
+    store->jobs[at] = j;
+    store->live[store->num_live++] = at;
+    store->by_status[REF_JOB_SUBMITTED]++;
+    index_put(&store->job_index, id_slice(j.id), at);
+    for (size_t i = 0; i < 2 && s_path[status][i] != REF_JOB_EV_NONE; i++) {
+        enum ref_status rc = apply_locked(store, at, s_path[status][i], now_ms, NULL);
+        if (rc != REF_OK) {
+            json_decref(out_spec);
+            return REF_E_INTERNAL; /* the table and s_path disagree: a programming error */
+        }
+    }
+    if (out != NULL) {
+        snapshot_job_fill(store, &store->jobs[at], out_spec, out);
+    }
+    return REF_OK;
+}
+
+enum ref_status ref_job_store_create_job(struct ref_job_store *store,
+                                         int64_t now_ms,
+                                         struct ref_slice id,
+                                         struct ref_slice pipeline_id,
+                                         enum ref_job_status status,
+                                         const json_t *spec,
+                                         struct ref_job_info *out)
+{
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = create_job_locked(store, now_ms, id, pipeline_id, status, spec, out);
+    pthread_mutex_unlock(&store->lock);
+    return rc;
+}
+
+enum ref_status
+ref_job_store_read_job(struct ref_job_store *store, struct ref_slice id, struct ref_job_info *out)
+{
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = REF_E_NOT_FOUND;
+    size_t at = find_job(store, id);
+    if (at != SIZE_MAX) {
+        rc = snapshot_job(store, &store->jobs[at], out);
+    }
+    pthread_mutex_unlock(&store->lock);
+    return rc;
+}
+
+enum ref_status
+ref_job_store_job_status(struct ref_job_store *store, struct ref_slice id, enum ref_job_status *out)
+{
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = REF_E_NOT_FOUND;
+    size_t at = find_job(store, id);
+    if (at != SIZE_MAX) {
+        *out = store->jobs[at].status;
+        rc = REF_OK;
+    }
+    pthread_mutex_unlock(&store->lock);
+    return rc;
+}
+
+enum ref_status ref_job_store_apply(struct ref_job_store *store,
+                                    struct ref_slice job_id,
+                                    enum ref_job_event event,
+                                    int64_t at_ms,
+                                    struct ref_job_change *change_out)
+{
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = REF_E_NOT_FOUND;
+    size_t at = find_job(store, job_id);
+    if (at != SIZE_MAX) {
+        rc = apply_locked(store, at, event, at_ms, change_out);
+    }
+    pthread_mutex_unlock(&store->lock);
+    return rc;
+}
+
+static bool job_matches(const struct job *j, size_t pipe, enum ref_job_status status)
+{
+    return (pipe == SIZE_MAX || j->pipeline == pipe) &&
+           (status == REF_JOB_STATUS_NONE || j->status == status);
+}
+
+enum ref_status ref_job_store_list_jobs(struct ref_job_store *store,
+                                        const struct ref_job_query *q,
+                                        struct ref_job_page *out)
+{
+    *out = (struct ref_job_page){0};
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = REF_OK;
+    size_t pipe = SIZE_MAX;
+    if (q->pipeline_id.len != 0) {
+        pipe = find_existing_pipeline(store, q->pipeline_id);
+        if (pipe == SIZE_MAX) {
+            rc = REF_E_NOT_FOUND;
+            goto out;
+        }
+    }
+    size_t token_at = SIZE_MAX;
+    if (q->page_token.len != 0) {
+        /* A token positions the listing; it need not match the status filter any more
+         * (its job may have moved on since), but it must be one this store handed out,
+         * for the same pipeline. */
+        token_at = find_job(store, q->page_token);
+        if (token_at == SIZE_MAX || !store->jobs[token_at].is_token_issued ||
+            (pipe != SIZE_MAX && store->jobs[token_at].pipeline != pipe)) {
+            rc = REF_E_VALIDATION;
+            goto out;
+        }
+    }
+    size_t at = list_start(store->num_jobs, q->is_descending, token_at);
+    out->items = ref_mem_calloc(store->cfg.page_size, sizeof(out->items[0]));
+    if (out->items == NULL) {
+        rc = REF_E_NOMEM;
+        goto out;
+    }
+    for (; at != SIZE_MAX; at = list_step(at, store->num_jobs, q->is_descending)) {
+        struct job *j = &store->jobs[at];
+        if (!job_matches(j, pipe, q->status)) {
+            continue;
+        }
+        if (out->count == store->cfg.page_size) {
+            out->has_next = true;
+            id_store(out->next_token, id_slice(j->id));
+            j->is_token_issued = true;
+            break;
+        }
+        rc = snapshot_job(store, j, &out->items[out->count]);
+        if (rc != REF_OK) {
+            goto out;
+        }
+        out->count++;
+    }
+out:
+    pthread_mutex_unlock(&store->lock);
+    if (rc != REF_OK) {
+        ref_job_page_cleanup(out);
+    }
+    return rc;
+}
+
+/* --- Scheduler and stats ------------------------------------------------------------- */
+
+size_t ref_job_store_advance(struct ref_job_store *store, int64_t now_ms)
+{
+    pthread_mutex_lock(&store->lock);
+    size_t applied = advance_locked(store, now_ms);
+    pthread_mutex_unlock(&store->lock);
+    return applied;
+}
+
+bool ref_job_store_next_event_ms(struct ref_job_store *store, int64_t *when_ms)
+{
+    pthread_mutex_lock(&store->lock);
+    bool has_event = false;
+    int64_t best = INT64_MAX;
+    for (size_t i = 0; i < store->num_live; i++) {
+        int64_t at_ms;
+        enum ref_job_event event;
+        if (next_event_of(store, &store->jobs[store->live[i]], &at_ms, &event) &&
+            (!has_event || at_ms < best)) {
+            best = at_ms;
+            has_event = true;
+        }
+    }
+    pthread_mutex_unlock(&store->lock);
+    if (has_event) {
+        *when_ms = best;
+    }
+    return has_event;
+}
+
+void ref_job_store_stats(struct ref_job_store *store, struct ref_job_store_stats *out)
+{
+    pthread_mutex_lock(&store->lock);
+    *out = (struct ref_job_store_stats){.pipelines = store->live_pipelines,
+                                        .jobs = store->num_jobs,
+                                        .queued_jobs = store->num_live};
+    for (int i = 0; i < REF_JOB_STATUS_COUNT; i++) {
+        out->by_status[i] = store->by_status[i];
+    }
+    pthread_mutex_unlock(&store->lock);
+}
