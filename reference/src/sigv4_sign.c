@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * sigv4_sign.c - the SigV4 signer the harness and `etch sigv4 sign` use.
+ *
+ * It builds exactly the canonical request the verifier rebuilds (same function), so a
+ * request it signs verifies unless something changes on the way. Inputs are borrowed; the
+ * Authorization value is appended to the caller's buffer, all or nothing. The signing key
+ * is wiped before returning.
+ */
+#include "ref/sigv4.h"
+
+#include "ref/mem.h"
+
+#include "sigv4_internal.h"
+
+#include <assert.h>
+
+/* Headers a proxy may add, drop or rewrite, so signing them breaks requests in transit
+ * (botocore SIGNED_HEADERS_BLACKLIST, aws-c-auth's skip list; sigv4-notes). */
+static bool is_unsignable(struct ref_slice lower_name)
+{
+    static const char *const names[] = {
+        "authorization", "user-agent", "expect",  "transfer-encoding", "connection",
+        "keep-alive",    "te",         "trailer", "upgrade",           "x-amzn-trace-id",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (ref_slice_eq_cstr(lower_name, names[i])) {
+            return true;
+        }
+    }
+    return ref_slice_starts_with(lower_name, REF_SLICE_LIT("proxy-"));
+}
+
+struct name_list {
+    struct ref_slice names[REF_MAX_SIGNED_HEADERS];
+    size_t count;
+    struct ref_buf storage; /* the lower-cased names the slices point into */
+};
+
+/* Every header present, lower-cased, minus the unsignable ones, sorted, each once. */
+static enum ref_status collect_names(const struct ref_sigv4_request *req, struct name_list *list)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < req->num_headers; i++) {
+        total += req->headers[i].name.len;
+    }
+    ref_buf_init(&list->storage, total + 1);
+    list->count = 0;
+    /* Lower-case every name into one buffer first, then point slices into it: the buffer
+     * does not move once it has been written. */
+    size_t offsets[REF_MAX_HEADERS + 1];
+    size_t num = req->num_headers;
+    if (num > REF_MAX_HEADERS) {
+        return REF_E_TOO_LARGE;
+    }
+    REF_TRY(ref_buf_reserve(&list->storage, total + 1));
+    for (size_t i = 0; i < num; i++) {
+        offsets[i] = list->storage.len;
+        struct ref_slice n = req->headers[i].name;
+        for (size_t j = 0; j < n.len; j++) {
+            uint8_t c = n.ptr[j];
+            REF_TRY(ref_buf_append_byte(&list->storage,
+                                        (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c));
+        }
+    }
+    offsets[num] = list->storage.len;
+    for (size_t i = 0; i < num; i++) {
+        struct ref_slice name =
+            ref_slice_make(list->storage.data + offsets[i], offsets[i + 1] - offsets[i]);
+        if (name.len == 0 || is_unsignable(name)) {
+            continue;
+        }
+        /* Insert in order, skipping a name already present. */
+        size_t at = list->count;
+        bool duplicate = false;
+        while (at > 0) {
+            int c = ref_sigv4_slice_cmp(list->names[at - 1], name);
+            if (c == 0) {
+                duplicate = true;
+                break;
+            }
+            if (c < 0) {
+                break;
+            }
+            at--;
+        }
+        if (duplicate) {
+            continue;
+        }
+        if (list->count == REF_MAX_SIGNED_HEADERS) {
+            return REF_E_TOO_LARGE;
+        }
+        for (size_t k = list->count; k > at; k--) {
+            list->names[k] = list->names[k - 1];
+        }
+        list->names[at] = name;
+        list->count++;
+    }
+    return REF_OK;
+}
+
+static enum ref_status append_authorization(const struct ref_sigv4_sign_params *p,
+                                            struct ref_slice scope,
+                                            const struct ref_slice *names,
+                                            size_t num_names,
+                                            const char signature[REF_SHA256_HEX_LEN],
+                                            struct ref_buf *out)
+{
+    REF_TRY(ref_buf_append_cstr(out, REF_SIGV4_ALGORITHM " Credential="));
+    REF_TRY(ref_buf_append_slice(out, p->access_key_id));
+    REF_TRY(ref_buf_append_byte(out, '/'));
+    REF_TRY(ref_buf_append_slice(out, scope));
+    REF_TRY(ref_buf_append_cstr(out, ", SignedHeaders="));
+    for (size_t i = 0; i < num_names; i++) {
+        if (i > 0) {
+            REF_TRY(ref_buf_append_byte(out, ';'));
+        }
+        REF_TRY(ref_buf_append_slice(out, names[i]));
+    }
+    REF_TRY(ref_buf_append_cstr(out, ", Signature="));
+    return ref_buf_append(out, signature, REF_SHA256_HEX_LEN);
+}
+
+enum ref_status ref_sigv4_sign(const struct ref_sigv4_sign_params *p,
+                               const struct ref_sigv4_request *req,
+                               struct ref_buf *authorization_out,
+                               struct ref_sigv4_trace *trace)
+{
+    assert(p != NULL && req != NULL && ref_buf_is_valid(authorization_out));
+    int64_t t = 0;
+    REF_TRY(ref_sigv4_parse_amz_date(p->amz_date, &t, NULL));
+
+    struct name_list list;
+    ref_buf_init(&list.storage, 0);
+    struct ref_buf creq, sts, scope;
+    ref_buf_init(&creq, REF_MAX_CANONICAL_BYTES);
+    ref_buf_init(&sts, 256 + p->region.len + p->service.len);
+    ref_buf_init(&scope, 64 + p->region.len + p->service.len);
+    uint8_t key[REF_SHA256_LEN] = {0};
+    char signature[REF_SHA256_HEX_LEN] = {0};
+    char body_hash[REF_SHA256_HEX_LEN];
+    size_t base = authorization_out->len;
+
+    const struct ref_slice *names = p->signed_headers;
+    size_t num_names = p->num_signed_headers;
+    enum ref_status rc = REF_OK;
+    if (names == NULL) {
+        rc = collect_names(req, &list);
+        names = list.names;
+        num_names = list.count;
+    } else if (num_names > REF_MAX_SIGNED_HEADERS) {
+        rc = REF_E_TOO_LARGE;
+    }
+    if (rc != REF_OK) {
+        goto out;
+    }
+
+    ref_sigv4_sha256_hex(req->body, body_hash);
+    rc = ref_sigv4_canonical_request(req, names, num_names,
+                                     ref_slice_make(body_hash, sizeof body_hash), &creq, NULL);
+    /* Scope: <date>/<region>/<service>/aws4_request, the date taken from the timestamp. */
+    if (rc == REF_OK) {
+        rc = ref_buf_append_slice(&scope, ref_slice_sub(p->amz_date, 0, 8));
+    }
+    if (rc == REF_OK) {
+        rc = ref_buf_appendf(&scope, "/%.*s/%.*s/aws4_request", REF_SLICE_ARG(p->region),
+                             REF_SLICE_ARG(p->service));
+    }
+    if (rc == REF_OK) {
+        rc = ref_sigv4_string_to_sign(p->amz_date, ref_buf_slice(&scope), ref_buf_slice(&creq),
+                                      &sts);
+    }
+    if (rc == REF_OK) {
+        rc = ref_sigv4_signing_key(p->secret_access_key, ref_slice_sub(p->amz_date, 0, 8),
+                                   p->region, p->service, key);
+    }
+    if (rc == REF_OK) {
+        rc = ref_sigv4_signature(key, ref_buf_slice(&sts), signature);
+    }
+    if (rc == REF_OK) {
+        rc = append_authorization(p, ref_buf_slice(&scope), names, num_names, signature,
+                                  authorization_out);
+    }
+    if (rc == REF_OK && trace != NULL) {
+        /* Tracing is best effort: a trace buffer too small for a stage is left empty. */
+        if (trace->canonical_request != NULL) {
+            ref_buf_reset(trace->canonical_request);
+            if (ref_buf_append(trace->canonical_request, creq.data, creq.len) != REF_OK) {
+                ref_buf_reset(trace->canonical_request);
+            }
+        }
+        if (trace->string_to_sign != NULL) {
+            ref_buf_reset(trace->string_to_sign);
+            if (ref_buf_append(trace->string_to_sign, sts.data, sts.len) != REF_OK) {
+                ref_buf_reset(trace->string_to_sign);
+            }
+        }
+    }
+out:
+    if (rc != REF_OK) {
+        authorization_out->len = base;
+    }
+    ref_mem_wipe(key, sizeof key);
+    ref_buf_cleanup(&list.storage);
+    ref_buf_cleanup(&creq);
+    ref_buf_cleanup(&sts);
+    ref_buf_cleanup(&scope);
+    return rc;
+}

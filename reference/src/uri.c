@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * uri.c - path normalisation, percent-encoding and query splitting for routing and SigV4.
+ *
+ * Everything here works on the raw, still percent-encoded bytes of the request target,
+ * because the router and the canonicaliser must see the same path (contract section 5).
+ * Outputs are appended to caller-owned buffers; nothing else is allocated.
+ */
+#include "ref/uri.h"
+
+#include <assert.h>
+
+/* RFC 3986 unreserved characters: the only bytes SigV4 leaves unencoded. */
+static bool is_unreserved(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+static int hex_value(uint8_t c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+static bool is_dot_segment(struct ref_slice seg)
+{
+    return seg.len == 1 && seg.ptr[0] == '.';
+}
+
+static bool is_dot_dot_segment(struct ref_slice seg)
+{
+    return seg.len == 2 && seg.ptr[0] == '.' && seg.ptr[1] == '.';
+}
+
+static enum ref_status normalize_into(struct ref_slice path, struct ref_buf *out, size_t base)
+{
+    size_t kept = 0;
+    struct ref_slice rest = path;
+    struct ref_slice seg;
+    bool more = true;
+    while (more) {
+        more = ref_slice_split(&rest, '/', &seg);
+        /* Empty segments are repeated (or leading/trailing) slashes: merged away. Only a
+         * whole "." or ".." segment is a dot segment; ".x" or "..." are ordinary names
+         * (botocore issue 838 stripped those by mistake). */
+        if (seg.len == 0 || is_dot_segment(seg)) {
+            continue;
+        }
+        if (is_dot_dot_segment(seg)) {
+            /* Drop the last kept segment; above the root there is nothing to drop. */
+            if (kept > 0) {
+                size_t at = out->len;
+                while (at > base && out->data[at - 1] != '/') {
+                    at--;
+                }
+                out->len = at - 1;
+                kept--;
+            }
+            continue;
+        }
+        REF_TRY(ref_buf_append_byte(out, '/'));
+        REF_TRY(ref_buf_append_slice(out, seg));
+        kept++;
+    }
+    /* The SDKs (botocore, the JS SDK v3, smithy-rs) keep a trailing slash only when the
+     * path as sent ends in one, and turn an empty result into "/". Following them rather
+     * than RFC 3986's "/a/b/.." -> "/a/" keeps our canonical path equal to theirs. */
+    if (kept == 0) {
+        REF_TRY(ref_buf_append_byte(out, '/'));
+    } else if (path.len > 0 && path.ptr[path.len - 1] == '/') {
+        REF_TRY(ref_buf_append_byte(out, '/'));
+    }
+    return REF_OK;
+}
+
+enum ref_status ref_uri_normalize_path(struct ref_slice path, struct ref_buf *out)
+{
+    assert(ref_slice_is_valid(path) && ref_buf_is_valid(out));
+    size_t base = out->len;
+    enum ref_status rc = normalize_into(path, out, base);
+    if (rc != REF_OK) {
+        /* All or nothing: a buffer that ran out keeps what it held before. */
+        out->len = base;
+    }
+    return rc;
+}
+
+enum ref_status ref_uri_encode(struct ref_slice in, bool keep_slash, struct ref_buf *out)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    assert(ref_slice_is_valid(in) && ref_buf_is_valid(out));
+    size_t need = 0;
+    for (size_t i = 0; i < in.len; i++) {
+        uint8_t c = in.ptr[i];
+        need += (is_unreserved(c) || (keep_slash && c == '/')) ? 1 : 3;
+    }
+    /* One reservation for the whole result: all or nothing is appended. */
+    REF_TRY(ref_buf_reserve(out, need));
+    for (size_t i = 0; i < in.len; i++) {
+        uint8_t c = in.ptr[i];
+        if (is_unreserved(c) || (keep_slash && c == '/')) {
+            out->data[out->len++] = c;
+        } else {
+            out->data[out->len++] = '%';
+            out->data[out->len++] = (uint8_t)digits[c >> 4];
+            out->data[out->len++] = (uint8_t)digits[c & 0x0f];
+        }
+    }
+    return REF_OK;
+}
+
+enum ref_status
+ref_uri_decode(struct ref_slice in, struct ref_buf *out, struct ref_parse_error *err)
+{
+    assert(ref_slice_is_valid(in) && ref_buf_is_valid(out));
+    /* Validate first so a bad escape leaves out untouched. */
+    for (size_t i = 0; i < in.len; i++) {
+        if (in.ptr[i] != '%') {
+            continue;
+        }
+        if (in.len - i < 3 || hex_value(in.ptr[i + 1]) < 0 || hex_value(in.ptr[i + 2]) < 0) {
+            return ref_parse_fail(err, REF_E_MALFORMED, i, "uri.escape",
+                                  "'%' needs two hex digits");
+        }
+        i += 2;
+    }
+    REF_TRY(ref_buf_reserve(out, in.len));
+    for (size_t i = 0; i < in.len; i++) {
+        uint8_t c = in.ptr[i];
+        if (c == '%') {
+            c = (uint8_t)(hex_value(in.ptr[i + 1]) * 16 + hex_value(in.ptr[i + 2]));
+            i += 2;
+        }
+        out->data[out->len++] = c;
+    }
+    return REF_OK;
+}
+
+enum ref_status ref_uri_split_query(struct ref_slice query,
+                                    struct ref_query_param *params,
+                                    size_t cap,
+                                    size_t *count)
+{
+    assert(ref_slice_is_valid(query));
+    size_t n = 0;
+    struct ref_slice rest = query;
+    struct ref_slice part;
+    bool more = query.len > 0;
+    while (more) {
+        more = ref_slice_split(&rest, '&', &part);
+        if (part.len == 0) {
+            continue;
+        }
+        if (n == cap) {
+            *count = n;
+            return REF_E_TOO_LARGE;
+        }
+        struct ref_query_param *p = &params[n++];
+        p->has_equals = ref_slice_split(&part, '=', &p->name);
+        p->value = part;
+    }
+    *count = n;
+    return REF_OK;
+}
