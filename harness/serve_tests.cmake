@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: Apache-2.0
+# Tests of `etch serve`: the server test (raw sockets, standard library Python only) and
+# the interoperability tests with real clients (botocore, AWS CLI v2). Each script starts
+# its own server on a free loopback port and stops it; CMake passes the etch binary.
+if(NOT TARGET PkgConfig::MHD)
+  message(STATUS "libmicrohttpd not found: `etch serve` and its tests are not built")
+  return()
+endif()
+
+# The system interpreter on purpose: the interop tests need Debian's python3-botocore.
+find_program(ETCH_PYTHON3 NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+find_program(ETCH_PYTHON3 NAMES python3)
+if(NOT ETCH_PYTHON3)
+  message(STATUS "python3 not found: the `etch serve` tests are not registered")
+  return()
+endif()
+
+set(ETCH_INTEROP_DIR ${CMAKE_CURRENT_LIST_DIR}/interop)
+
+add_test(NAME serve.http
+         COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/serve_test.py $<TARGET_FILE:etch>)
+set_tests_properties(serve.http PROPERTIES LABELS serve TIMEOUT 120)
+
+# Exit code 77 means "client not installed": reported as skipped, not passed.
+add_test(NAME interop.botocore
+         COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/botocore_flow.py $<TARGET_FILE:etch>)
+add_test(NAME interop.awscli
+         COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/awscli_flow.py $<TARGET_FILE:etch>)
+set_tests_properties(interop.botocore interop.awscli PROPERTIES
+                     LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 300)

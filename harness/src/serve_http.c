@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * serve_http.c - libmicrohttpd in front of the reference, for `etch serve`.
+ *
+ * What is signed must be what is routed, so the reference gets the request as it came:
+ * the raw request-target from the URI log callback (before libmicrohttpd splits off the
+ * query; an identity unescape callback keeps it from decoding anything), the headers in
+ * arrival order with names and values as sent, and the body collected over the upload
+ * callbacks. The answer is queued only once the whole request is in, which keeps the
+ * connection usable for the next request (keep-alive).
+ *
+ * libmicrohttpd is more lenient than the reference's strict parser in a few places (a
+ * repeated or missing Host, Content-Length together with Transfer-Encoding); those are
+ * checked here, before the reference is called, and answered in the contract's error
+ * form. Limits: the request-target and header limits of ref/limits.h are checked here
+ * (JSON answers); libmicrohttpd's own connection memory limit, set above them, catches
+ * anything larger with its own 4xx.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "serve_http.h"
+
+#ifdef ETCH_HAVE_MHD
+
+#include "ref/buf.h"
+#include "ref/http.h"
+#include "ref/limits.h"
+#include "ref/mem.h"
+#include "ref/slice.h"
+#include "ref/status.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/rand.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How much of a request-target a log line shows. */
+#define LOG_TARGET_BYTES 256
+
+struct etch_server {
+    struct MHD_Daemon *daemon;
+    struct ref_service *svc;
+    size_t max_body_bytes;
+    bool is_quiet;
+    uint16_t port;
+    atomic_size_t in_flight;
+    atomic_bool is_quiesced;
+};
+
+/* One request, from its request line to its completion. Created by the URI log callback,
+ * freed by the completion callback. libmicrohttpd gives each connection to one thread, so
+ * nothing here needs a lock. */
+struct serve_request {
+    struct etch_server *srv;
+    struct ref_buf target; /* the raw request-target, exactly as received */
+    bool is_target_too_long;
+    bool is_started;  /* the access handler has seen the headers */
+    bool is_answered; /* a response is queued */
+    bool is_chunked;
+    bool is_body_too_large;  /* the body passed the limit: drained, then 413 */
+    enum ref_status failure; /* an internal failure while collecting the body */
+    size_t discarded_bytes;
+    struct ref_buf body;
+    /* For the log line: libmicrohttpd's own strings are gone by completion time. */
+    char method[REF_MAX_METHOD_BYTES + 1];
+    int http_status;
+    const char *error_type; /* static: the status table's, or "" */
+    struct timespec started_at;
+};
+
+static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void log_line(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    /* One write per line, so lines from the worker threads never interleave. */
+    flockfile(stderr);
+    fputs(line, stderr);
+    fputc('\n', stderr);
+    funlockfile(stderr);
+}
+
+/* libmicrohttpd's own diagnostics (bind failures, protocol errors). */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    const struct etch_server *srv = cls;
+    if (srv != NULL && srv->is_quiet) {
+        return;
+    }
+    char msg[512];
+    int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (n < 0) {
+        return;
+    }
+    /* Its messages end with a newline of their own. */
+    size_t len = strnlen(msg, sizeof(msg));
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r')) {
+        msg[--len] = '\0';
+    }
+    log_line("etch serve: libmicrohttpd: %s", msg);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* A printable, bounded copy of bytes that came off the wire, for the log. */
+static void sanitize(struct ref_slice s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < s.len && i < LOG_TARGET_BYTES; i++) {
+        uint8_t c = s.ptr[i];
+        if (o + 5 >= cap) {
+            break;
+        }
+        if (c > 0x20 && c < 0x7f && c != '\\') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 0x0f];
+        }
+    }
+    if (s.len > LOG_TARGET_BYTES && o + 4 < cap) {
+        out[o++] = '.';
+        out[o++] = '.';
+        out[o++] = '.';
+    }
+    out[o] = '\0';
+}
+
+/* A version 4 UUID, as x-amzn-RequestId carries, for the answers etch makes itself. */
+static void make_request_id(char out[37])
+{
+    uint8_t b[16] = {0};
+    if (RAND_bytes(b, (int)sizeof(b)) != 1) {
+        /* Only uniqueness matters here, not secrecy: fall back to the clock. */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        for (size_t i = 0; i < 8; i++) {
+            b[i] = (uint8_t)((uint64_t)now.tv_nsec >> (8 * i));
+            b[8 + i] = (uint8_t)((uint64_t)now.tv_sec >> (8 * i));
+        }
+    }
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+/* Queues one answer. body is copied by libmicrohttpd. */
+static enum MHD_Result queue_answer(struct serve_request *r,
+                                    struct MHD_Connection *conn,
+                                    int http_status,
+                                    enum ref_status status,
+                                    const char *request_id,
+                                    void *body,
+                                    size_t body_len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL) {
+        return MHD_NO;
+    }
+    const char *error_type = status == REF_OK ? "" : ref_status_error_type(status);
+    bool ok = MHD_add_response_header(resp, "Content-Type", "application/json") == MHD_YES &&
+              MHD_add_response_header(resp, "x-amzn-RequestId", request_id) == MHD_YES;
+    if (ok && error_type[0] != '\0') {
+        ok = MHD_add_response_header(resp, "x-amzn-ErrorType", error_type) == MHD_YES;
+    }
+    /* While shutting down, ask clients not to reuse the connection. */
+    if (ok && atomic_load(&r->srv->is_quiesced)) {
+        ok = MHD_add_response_header(resp, "Connection", "close") == MHD_YES;
+    }
+    enum MHD_Result q = ok ? MHD_queue_response(conn, (unsigned int)http_status, resp) : MHD_NO;
+    MHD_destroy_response(resp);
+    if (q == MHD_YES) {
+        r->is_answered = true;
+        r->http_status = http_status;
+        r->error_type = error_type;
+    }
+    return q;
+}
+
+/* An answer etch makes itself (size limits, framing the reference's parser would refuse,
+ * internal failures), in the contract's error form: {"message": ...} and the headers. */
+static enum MHD_Result
+queue_error(struct serve_request *r, struct MHD_Connection *conn, enum ref_status status)
+{
+    char request_id[37];
+    make_request_id(request_id);
+    json_t *obj = json_pack("{s:s}", "message", ref_status_message(status));
+    char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    enum MHD_Result q;
+    if (text != NULL) {
+        q = queue_answer(r, conn, ref_status_http(status), status, request_id, text, strlen(text));
+        free(text);
+    } else {
+        char fallback[] = "{\"message\":\"Internal service error.\"}";
+        q = queue_answer(r, conn, ref_status_http(REF_E_INTERNAL), REF_E_INTERNAL, request_id,
+                         fallback, sizeof(fallback) - 1);
+    }
+    return q;
+}
+
+/* Identity: the reference decodes labels itself, exactly once (contract section 1). */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    return strnlen(s, ETCH_SERVE_CONNECTION_MEMORY_BYTES);
+}
+
+/* Called with the raw request-target before libmicrohttpd parses it. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    struct etch_server *srv = cls;
+    struct serve_request *r = ref_mem_calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return NULL;
+    }
+    r->srv = srv;
+    r->error_type = "";
+    clock_gettime(CLOCK_MONOTONIC, &r->started_at);
+    ref_buf_init(&r->target, REF_MAX_TARGET_BYTES);
+    ref_buf_init(&r->body, srv->max_body_bytes);
+    atomic_fetch_add(&srv->in_flight, 1);
+
+    size_t len = strnlen(uri, REF_MAX_TARGET_BYTES + 1);
+    if (len > REF_MAX_TARGET_BYTES) {
+        r->is_target_too_long = true;
+        len = LOG_TARGET_BYTES + 1;
+    }
+    if (ref_buf_append(&r->target, uri, len) != REF_OK) {
+        r->failure = REF_E_NOMEM;
+    }
+    return r;
+}
+
+static void on_completed(void *cls,
+                         struct MHD_Connection *conn,
+                         void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    struct etch_server *srv = cls;
+    struct serve_request *r = *req_cls;
+    if (r == NULL) {
+        return;
+    }
+    *req_cls = NULL;
+    if (!srv->is_quiet) {
+        char target[LOG_TARGET_BYTES * 4 + 8];
+        sanitize(ref_buf_slice(&r->target), target, sizeof(target));
+        const char *method = r->method[0] != '\0' ? r->method : "-";
+        double ms = ms_since(&r->started_at);
+        if (r->is_answered && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+            log_line("etch serve: %s %s %d %s %.3f ms", method, target, r->http_status,
+                     r->error_type[0] != '\0' ? r->error_type : "-", ms);
+        } else {
+            static const char *const reasons[] = {
+                [MHD_REQUEST_TERMINATED_COMPLETED_OK] = "completed",
+                [MHD_REQUEST_TERMINATED_WITH_ERROR] = "error",
+                [MHD_REQUEST_TERMINATED_TIMEOUT_REACHED] = "timeout",
+                [MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN] = "shutdown",
+                [MHD_REQUEST_TERMINATED_READ_ERROR] = "read-error",
+                [MHD_REQUEST_TERMINATED_CLIENT_ABORT] = "client-abort",
+            };
+            size_t i = (size_t)toe;
+            const char *why = i < sizeof(reasons) / sizeof(reasons[0]) && reasons[i] != NULL
+                                  ? reasons[i]
+                                  : "unknown";
+            /* The status etch queued, if any, was not (completely) delivered. */
+            if (r->is_answered) {
+                log_line("etch serve: %s %s %d %s %.3f ms (not delivered: %s)", method, target,
+                         r->http_status, r->error_type[0] != '\0' ? r->error_type : "-", ms, why);
+            } else {
+                log_line("etch serve: %s %s - - %.3f ms (closed: %s)", method, target, ms, why);
+            }
+        }
+    }
+    ref_buf_cleanup(&r->target);
+    ref_buf_cleanup(&r->body);
+    ref_mem_free(r);
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* What the headers say about framing and size, gathered in one pass. */
+struct header_scan {
+    size_t count;
+    size_t bytes;
+    size_t num_host;
+    size_t num_content_length;
+    size_t num_transfer_encoding;
+    struct ref_slice content_length;
+    struct ref_slice transfer_encoding;
+    bool has_expect_continue;
+};
+
+static enum MHD_Result scan_header(void *cls,
+                                   enum MHD_ValueKind kind,
+                                   const char *key,
+                                   size_t key_size,
+                                   const char *value,
+                                   size_t value_size)
+{
+    (void)kind;
+    struct header_scan *scan = cls;
+    struct ref_slice name = ref_slice_make(key, key_size);
+    struct ref_slice val = ref_slice_trim_ows(ref_slice_make(value, value_size));
+    scan->count++;
+    /* As the header section counts it: "name: value\r\n". */
+    scan->bytes += key_size + value_size + 4;
+    if (ref_slice_eq_nocase(name, REF_SLICE_LIT("Host"))) {
+        scan->num_host++;
+    } else if (ref_slice_eq_nocase(name, REF_SLICE_LIT("Content-Length"))) {
+        scan->num_content_length++;
+        scan->content_length = val;
+    } else if (ref_slice_eq_nocase(name, REF_SLICE_LIT("Transfer-Encoding"))) {
+        scan->num_transfer_encoding++;
+        scan->transfer_encoding = val;
+    } else if (ref_slice_eq_nocase(name, REF_SLICE_LIT("Expect"))) {
+        scan->has_expect_continue = ref_slice_eq_nocase(val, REF_SLICE_LIT("100-continue"));
+    }
+    return MHD_YES;
+}
+
+/* Checks the request line and headers once they are all in. REF_OK to go on collecting
+ * the body; otherwise the error to answer with right away. */
+static enum ref_status check_head(struct serve_request *r,
+                                  struct MHD_Connection *conn,
+                                  const char *method,
+                                  bool *answer_now)
+{
+    *answer_now = true;
+    if (r->failure != REF_OK) {
+        return r->failure;
+    }
+    if (r->is_target_too_long) {
+        return REF_E_TARGET_TOO_LONG;
+    }
+    if (strnlen(method, REF_MAX_METHOD_BYTES + 1) > REF_MAX_METHOD_BYTES) {
+        return REF_E_MALFORMED;
+    }
+    struct header_scan scan = {0};
+    (void)MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &scan);
+    if (scan.count > REF_MAX_HEADERS || scan.bytes > REF_MAX_HEADER_BYTES) {
+        return REF_E_HEADERS_TOO_LARGE;
+    }
+    /* The strict parser's framing rules (http.h): exactly one Host, no conflicting or
+     * repeated framing headers, and chunked as the only transfer coding. */
+    if (scan.num_host != 1 || scan.num_content_length > 1 || scan.num_transfer_encoding > 1 ||
+        (scan.num_content_length > 0 && scan.num_transfer_encoding > 0)) {
+        return REF_E_MALFORMED;
+    }
+    if (scan.num_transfer_encoding > 0) {
+        if (!ref_slice_eq_nocase(scan.transfer_encoding, REF_SLICE_LIT("chunked"))) {
+            return REF_E_MALFORMED;
+        }
+        r->is_chunked = true;
+    }
+    if (scan.num_content_length > 0) {
+        uint64_t declared = 0;
+        enum ref_status rc = ref_slice_to_u64(scan.content_length, UINT64_MAX, &declared);
+        if (rc != REF_OK) {
+            return REF_E_MALFORMED;
+        }
+        if (declared > r->srv->max_body_bytes) {
+            /* A client waiting for 100 Continue has not sent the body, and a body too
+             * large to drain is not worth reading: answer now (the connection closes).
+             * Otherwise drain it and answer at the end, keeping the connection. */
+            if (scan.has_expect_continue || declared > ETCH_SERVE_MAX_DISCARD_BYTES) {
+                return REF_E_BODY_TOO_LARGE;
+            }
+            r->is_body_too_large = true;
+        }
+    }
+    *answer_now = false;
+    return REF_OK;
+}
+
+/* Copies the headers (arrival order, names as sent, values without surrounding OWS) into
+ * the reference's request. check_head has already bounded their number. */
+static enum MHD_Result copy_header(void *cls,
+                                   enum MHD_ValueKind kind,
+                                   const char *key,
+                                   size_t key_size,
+                                   const char *value,
+                                   size_t value_size)
+{
+    (void)kind;
+    struct ref_http_request *req = cls;
+    if (req->num_headers == REF_MAX_HEADERS) {
+        return MHD_NO;
+    }
+    req->headers[req->num_headers++] = (struct ref_header){
+        .name = ref_slice_make(key, key_size),
+        .value = ref_slice_trim_ows(ref_slice_make(value, value_size)),
+    };
+    return MHD_YES;
+}
+
+/* The whole request is in: hand it to the reference and queue its answer. */
+static enum MHD_Result answer_from_reference(struct serve_request *r,
+                                             struct MHD_Connection *conn,
+                                             const char *method,
+                                             const char *version)
+{
+    struct ref_http_request req = {0};
+    req.method = ref_slice_make(method, strnlen(method, REF_MAX_METHOD_BYTES));
+    req.target = ref_buf_slice(&r->target);
+    struct ref_slice rest = req.target;
+    req.has_query = ref_slice_split(&rest, '?', &req.path);
+    req.query = rest;
+    req.version = ref_slice_make(version, strnlen(version, 16));
+    (void)MHD_get_connection_values_n(conn, MHD_HEADER_KIND, copy_header, &req);
+    req.body = ref_buf_slice(&r->body);
+    req.is_chunked = r->is_chunked;
+
+    struct ref_response resp;
+    ref_response_init(&resp);
+    enum MHD_Result q;
+    enum ref_status rc = ref_service_handle_parsed(r->srv->svc, &req, &resp);
+    if (rc == REF_OK) {
+        q = queue_answer(r, conn, resp.http_status, resp.status, resp.request_id, resp.body.data,
+                         resp.body.len);
+    } else {
+        q = queue_error(r, conn, rc == REF_E_NOMEM ? REF_E_NOMEM : REF_E_INTERNAL);
+    }
+    ref_response_cleanup(&resp);
+    return q;
+}
+
+static enum MHD_Result on_request(void *cls,
+                                  struct MHD_Connection *conn,
+                                  const char *url,
+                                  const char *method,
+                                  const char *version,
+                                  const char *upload_data,
+                                  size_t *upload_data_size,
+                                  void **req_cls)
+{
+    (void)cls;
+    (void)url; /* the path without its query: the raw target from on_uri is used instead */
+    struct serve_request *r = *req_cls;
+    if (r == NULL) {
+        /* The URI callback ran out of memory: drop the connection. */
+        return MHD_NO;
+    }
+    if (!r->is_started) {
+        /* First call: headers only. Answer now only to refuse the request. */
+        r->is_started = true;
+        struct ref_slice m = ref_slice_make(method, strnlen(method, REF_MAX_METHOD_BYTES));
+        struct ref_buf mb;
+        ref_buf_init_fixed(&mb, (uint8_t *)r->method, sizeof(r->method));
+        if (ref_buf_append_slice(&mb, m) != REF_OK || ref_buf_nul_terminate(&mb) != REF_OK) {
+            r->method[0] = '\0';
+        }
+        bool answer_now = false;
+        enum ref_status rc = check_head(r, conn, method, &answer_now);
+        if (answer_now) {
+            return queue_error(r, conn, rc);
+        }
+        return MHD_YES;
+    }
+    if (r->is_answered) {
+        /* Refused after the headers; libmicrohttpd closes the connection. */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->is_body_too_large || r->failure != REF_OK) {
+            r->discarded_bytes += n;
+        } else {
+            enum ref_status rc = ref_buf_append(&r->body, upload_data, n);
+            if (rc == REF_E_TOO_LARGE) {
+                /* A chunked body (or one longer than announced) passed the limit. */
+                r->is_body_too_large = true;
+                r->discarded_bytes = r->body.len + n;
+                ref_buf_cleanup(&r->body);
+            } else if (rc != REF_OK) {
+                r->failure = rc;
+                r->discarded_bytes = n;
+            }
+        }
+        if (r->discarded_bytes > ETCH_SERVE_MAX_DISCARD_BYTES) {
+            /* Endless or huge: stop reading, drop the connection. */
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    if (r->is_body_too_large) {
+        return queue_error(r, conn, REF_E_BODY_TOO_LARGE);
+    }
+    if (r->failure != REF_OK) {
+        return queue_error(r, conn, REF_E_NOMEM);
+    }
+    return answer_from_reference(r, conn, method, version);
+}
+
+/* Fills a socket address from a numeric host and a port. */
+static bool
+make_address(const char *host, uint16_t port, struct sockaddr_storage *addr, bool *is_ipv6)
+{
+    *addr = (struct sockaddr_storage){0};
+    struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        *is_ipv6 = false;
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        *is_ipv6 = true;
+        return true;
+    }
+    return false;
+}
+
+struct etch_server *etch_server_start(const struct etch_server_config *cfg)
+{
+    struct sockaddr_storage addr;
+    bool is_ipv6 = false;
+    if (!make_address(cfg->host, cfg->port, &addr, &is_ipv6)) {
+        fprintf(stderr, "etch serve: '%s' is not a numeric IPv4 or IPv6 address\n", cfg->host);
+        return NULL;
+    }
+    if (cfg->threads < 1 || cfg->threads > ETCH_SERVE_MAX_THREADS) {
+        fprintf(stderr, "etch serve: threads must be 1..%d\n", ETCH_SERVE_MAX_THREADS);
+        return NULL;
+    }
+    struct etch_server *srv = ref_mem_calloc(1, sizeof(*srv));
+    if (srv == NULL) {
+        fprintf(stderr, "etch serve: out of memory\n");
+        return NULL;
+    }
+    srv->svc = cfg->svc;
+    srv->max_body_bytes = cfg->max_body_bytes;
+    srv->is_quiet = cfg->is_quiet;
+    atomic_init(&srv->in_flight, 0);
+    atomic_init(&srv->is_quiesced, false);
+
+    /* epoll in internal threads; ITC so that the daemon can be quiesced on shutdown. */
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (is_ipv6) {
+        flags |= MHD_USE_IPv6;
+    }
+    /* A thread pool only with more than one thread: the option comes last so that with
+     * one thread MHD_OPTION_END takes its place and ends the list. */
+    enum MHD_OPTION pool_option = cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END;
+    srv->daemon = MHD_start_daemon(
+        flags, cfg->port, NULL, NULL, on_request, srv,
+        /* First, so that it sees the messages about the others. */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)ETCH_SERVE_CONNECTION_MEMORY_BYTES, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)ETCH_SERVE_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)ETCH_SERVE_IDLE_TIMEOUT_S,
+        /* Refuse what HTTP/1.1 refuses (spaces in the target). */
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, pool_option, (unsigned int)cfg->threads, MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        fprintf(stderr,
+                "etch serve: cannot listen on %s port %u (in use, or not an address of this "
+                "machine?)\n",
+                cfg->host, (unsigned int)cfg->port);
+        ref_mem_free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info != NULL ? info->port : cfg->port;
+    return srv;
+}
+
+uint16_t etch_server_port(const struct etch_server *srv)
+{
+    return srv->port;
+}
+
+void etch_server_quiesce(struct etch_server *srv)
+{
+    atomic_store(&srv->is_quiesced, true);
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    /* After quiescing, the listening socket is ours to close. */
+    if (fd != MHD_INVALID_SOCKET) {
+        close(fd);
+    }
+}
+
+size_t etch_server_in_flight(const struct etch_server *srv)
+{
+    return atomic_load(&srv->in_flight);
+}
+
+void etch_server_stop(struct etch_server *srv)
+{
+    if (srv == NULL) {
+        return;
+    }
+    MHD_stop_daemon(srv->daemon);
+    ref_mem_free(srv);
+}
+
+#else /* !ETCH_HAVE_MHD */
+
+#include <stdio.h>
+
+/* Built without libmicrohttpd (it is optional in CMake): `etch serve` says so. */
+struct etch_server *etch_server_start(const struct etch_server_config *cfg)
+{
+    (void)cfg;
+    fprintf(stderr, "etch serve: this etch was built without libmicrohttpd (Debian package "
+                    "libmicrohttpd-dev); install it and rebuild\n");
+    return NULL;
+}
+
+uint16_t etch_server_port(const struct etch_server *srv)
+{
+    (void)srv;
+    return 0;
+}
+
+void etch_server_quiesce(struct etch_server *srv)
+{
+    (void)srv;
+}
+
+size_t etch_server_in_flight(const struct etch_server *srv)
+{
+    (void)srv;
+    return 0;
+}
+
+void etch_server_stop(struct etch_server *srv)
+{
+    (void)srv;
+}
+
+#endif /* ETCH_HAVE_MHD */
