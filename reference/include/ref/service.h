@@ -37,8 +37,8 @@ extern const struct ref_credential ref_test_credentials[3];
 #define REF_TEST_CRED_TEMPORARY  (&ref_test_credentials[2])
 
 struct ref_service_config {
-    const char *region;     /* default REF_TEST_REGION */
-    const char *account_id; /* default REF_TEST_ACCOUNT_ID */
+    const char *region;                       /* default REF_TEST_REGION */
+    const char *account_id;                   /* default REF_TEST_ACCOUNT_ID */
     const struct ref_credential *credentials; /* borrowed; default ref_test_credentials */
     size_t num_credentials;
     int64_t skew_s;         /* default 300 */
@@ -67,6 +67,7 @@ struct ref_response {
     enum ref_op op;         /* the routed operation, REF_OP_NONE before routing */
     char request_id[37];    /* UUID sent as x-amzn-RequestId */
     struct ref_buf body;    /* application/json; always present */
+    int64_t date_ms;        /* the service's time when it answered, for the Date header */
 };
 
 void ref_response_init(struct ref_response *resp);
@@ -87,9 +88,8 @@ REF_MUST_CHECK enum ref_status ref_service_handle_parsed(struct ref_service *svc
 /* Parses raw (one whole request) strictly, handles it and appends the raw HTTP response
  * to out. Unparseable input gets a 4xx in the contract's error form. REF_OK whenever a
  * response was written. */
-REF_MUST_CHECK enum ref_status ref_service_handle(struct ref_service *svc,
-                                                  struct ref_slice raw,
-                                                  struct ref_buf *out);
+REF_MUST_CHECK enum ref_status
+ref_service_handle(struct ref_service *svc, struct ref_slice raw, struct ref_buf *out);
 
 /* --- Scheduler and in-process hooks (never reachable over HTTP) ------------------- */
 

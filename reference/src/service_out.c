@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * service_out.c - what the service sends: job and pipeline JSON, error bodies, and the
+ * raw HTTP/1.1 response.
+ *
+ * Bodies are built with jansson, never by pasting strings, so every body is valid JSON
+ * (contract section 4: a client that cannot parse an error body loses its code). Absent
+ * optional members are left out, never sent as null or "" (contract section 1).
+ */
+#include "service_internal.h"
+
+#include "ref/limits.h"
+#include "ref/service.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* --- JSON helpers ----------------------------------------------------------------------- */
+
+enum ref_status ref_out_dump(const json_t *value, struct ref_buf *out)
+{
+    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+    size_t n = json_dumpb(value, NULL, 0, flags);
+    if (n == 0) {
+        return REF_E_NOMEM;
+    }
+    REF_TRY(ref_buf_reserve(out, n));
+    if (json_dumpb(value, (char *)out->data + out->len, n, flags) != n) {
+        return REF_E_INTERNAL;
+    }
+    out->len += n;
+    return REF_OK;
+}
+
+/* Length of the valid UTF-8 sequence at s[i], or 0 when the byte there starts none
+ * (overlong forms, surrogates and code points above U+10FFFF are invalid, as in jansson). */
+static size_t utf8_sequence(struct ref_slice s, size_t i)
+{
+    uint8_t c = s.ptr[i];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07u;
+    } else {
+        return 0;
+    }
+    if (s.len - i < n) {
+        return 0;
+    }
+    for (size_t k = 1; k < n; k++) {
+        uint8_t cc = s.ptr[i + k];
+        if ((cc & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return n;
+}
+
+/* A JSON string for any bytes: invalid UTF-8 becomes U+FFFD, one per offending byte. */
+static json_t *string_for_bytes(struct ref_slice s)
+{
+    json_t *str = json_stringn((const char *)s.ptr, s.len);
+    if (str != NULL) {
+        return str;
+    }
+    struct ref_buf clean;
+    ref_buf_init(&clean, s.len * 3 + 1);
+    enum ref_status rc = REF_OK;
+    for (size_t i = 0; i < s.len && rc == REF_OK;) {
+        size_t n = utf8_sequence(s, i);
+        if (n == 0) {
+            rc = ref_buf_append(&clean, "\xEF\xBF\xBD", 3);
+            i++;
+        } else {
+            rc = ref_buf_append_slice(&clean, ref_slice_sub(s, i, n));
+            i += n;
+        }
+    }
+    if (rc == REF_OK && clean.len > 0) {
+        str = json_stringn((const char *)clean.data, clean.len);
+    } else if (rc == REF_OK) {
+        str = json_string("");
+    }
+    ref_buf_cleanup(&clean);
+    return str;
+}
+
+enum ref_status ref_out_error_body(struct ref_slice message, struct ref_buf *out)
+{
+    json_t *body = json_object();
+    if (body == NULL || json_object_set_new(body, "message", string_for_bytes(message)) != 0) {
+        json_decref(body);
+        return REF_E_NOMEM;
+    }
+    enum ref_status rc = ref_out_dump(body, out);
+    json_decref(body);
+    return rc;
+}
+
+/* "arn:aws:elastictranscoder:{region}:{account}:{kind}/{id}" as a new JSON string. */
+static json_t *arn(const char *region, const char *account_id, const char *kind, const char *id)
+{
+    struct ref_buf b;
+    ref_buf_init(&b, 1024);
+    json_t *s = NULL;
+    if (ref_buf_appendf(&b, "arn:aws:elastictranscoder:%s:%s:%s/%s", region, account_id, kind,
+                        id) == REF_OK) {
+        s = json_stringn((const char *)b.data, b.len);
+    }
+    ref_buf_cleanup(&b);
+    return s;
+}
+
+/* Copies member `key` of spec into o when present; returns nonzero on failure. */
+static int copy_member(json_t *o, const json_t *spec, const char *key)
+{
+    json_t *v = json_object_get(spec, key);
+    if (v == NULL) {
+        return 0;
+    }
+    return json_object_set_new(o, key, json_deep_copy(v));
+}
+
+/* One output as answered: Id "1", "2", ...; the members given; the job's status. */
+static json_t *out_output(json_t *given, size_t index, const char *status)
+{
+    json_t *o = json_object();
+    if (o == NULL) {
+        return NULL;
+    }
+    char id[24];
+    int n = snprintf(id, sizeof(id), "%zu", index + 1);
+    int bad = (n < 0 || (size_t)n >= sizeof(id));
+    bad |= json_object_set_new(o, "Id", json_string(id));
+    const char *key;
+    json_t *value;
+    json_object_foreach(given, key, value)
+    {
+        if (strcmp(key, "Id") == 0 || strcmp(key, "Status") == 0) {
+            continue;
+        }
+        bad |= json_object_set_new(o, key, json_deep_copy(value));
+    }
+    bad |= json_object_set_new(o, "Status", json_string(status));
+    if (bad != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *ref_out_job(const struct ref_job_info *job, const char *region, const char *account_id)
+{
+    const char *status = ref_job_status_name(job->status);
+    json_t *o = json_object();
+    json_t *outputs = json_array();
+    json_t *timing = json_object();
+    int bad = (o == NULL || outputs == NULL || timing == NULL);
+    if (bad) {
+        json_decref(o);
+        json_decref(outputs);
+        json_decref(timing);
+        return NULL;
+    }
+    json_t *given = json_object_get(job->spec, "Outputs");
+    size_t i;
+    json_t *each;
+    json_array_foreach(given, i, each)
+    {
+        bad |= json_array_append_new(outputs, out_output(each, i, status));
+    }
+    bad |= json_object_set_new(o, "Id", json_stringn(job->id, REF_ID_LEN));
+    bad |= json_object_set_new(o, "Arn", arn(region, account_id, "job", job->id));
+    bad |= json_object_set_new(o, "PipelineId", json_stringn(job->pipeline_id, REF_ID_LEN));
+    bad |= copy_member(o, job->spec, "Input");
+    if (json_array_size(outputs) > 0) {
+        bad |= json_object_set_new(o, "Output", json_deep_copy(json_array_get(outputs, 0)));
+    }
+    bad |= json_object_set_new(o, "Outputs", outputs);
+    bad |= copy_member(o, job->spec, "OutputKeyPrefix");
+    bad |= copy_member(o, job->spec, "Playlists");
+    bad |= json_object_set_new(o, "Status", json_string(status));
+    /* Timing members are numbers in epoch ms (the model), present once they happened. */
+    bad |= json_object_set_new(timing, "SubmitTimeMillis", json_integer(job->submit_ms));
+    if (job->has_start) {
+        bad |= json_object_set_new(timing, "StartTimeMillis", json_integer(job->start_ms));
+    }
+    if (job->has_finish) {
+        bad |= json_object_set_new(timing, "FinishTimeMillis", json_integer(job->finish_ms));
+    }
+    bad |= json_object_set_new(o, "Timing", timing);
+    bad |= copy_member(o, job->spec, "UserMetadata");
+    if (bad != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *ref_out_pipeline(const struct ref_pipeline_info *pipeline,
+                         const char *region,
+                         const char *account_id)
+{
+    json_t *o = json_object();
+    if (o == NULL) {
+        return NULL;
+    }
+    int bad = json_object_set_new(o, "Id", json_stringn(pipeline->id, REF_ID_LEN));
+    bad |= json_object_set_new(o, "Arn", arn(region, account_id, "pipeline", pipeline->id));
+    bad |= copy_member(o, pipeline->spec, "Name");
+    bad |=
+        json_object_set_new(o, "Status", json_string(ref_pipeline_status_name(pipeline->status)));
+    static const char *const s_members[] = {"InputBucket",    "OutputBucket",  "Role",
+                                            "AwsKmsKeyArn",   "Notifications", "ContentConfig",
+                                            "ThumbnailConfig"};
+    for (size_t i = 0; i < sizeof(s_members) / sizeof(s_members[0]); i++) {
+        bad |= copy_member(o, pipeline->spec, s_members[i]);
+    }
+    if (bad != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* --- Dates and request Ids ---------------------------------------------------------- */
+
+/* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static void civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day)
+{
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    unsigned doe = (unsigned)(days - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *day = doy - (153 * mp + 2) / 5 + 1;
+    *month = mp < 10 ? mp + 3 : mp - 9;
+    *year = (int64_t)yoe + era * 400 + (*month <= 2 ? 1 : 0);
+}
+
+void ref_out_http_date(int64_t unix_ms, char out[30])
+{
+    static const char *const s_days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+    static const char *const s_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    /* Four-digit years only: clamp to 0000-01-01 .. 9999-12-31. */
+    const int64_t min_s = INT64_C(-62167219200);
+    const int64_t max_s = INT64_C(253402300799);
+    int64_t s = unix_ms >= 0 ? unix_ms / 1000 : -((-unix_ms + 999) / 1000);
+    s = s < min_s ? min_s : (s > max_s ? max_s : s);
+    int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    int64_t secs = s - days * 86400;
+    int64_t year;
+    unsigned month;
+    unsigned day;
+    civil_from_days(days, &year, &month, &day);
+    int64_t wd = days % 7;
+    if (wd < 0) {
+        wd += 7;
+    }
+    char text[64];
+    int n = snprintf(text, sizeof(text), "%s, %02u %s %04d %02d:%02d:%02d GMT", s_days[wd], day,
+                     s_months[month - 1], (int)year, (int)(secs / 3600), (int)(secs / 60 % 60),
+                     (int)(secs % 60));
+    size_t len = n > 0 ? (size_t)n : 0;
+    len = len > 29 ? 29 : len;
+    for (size_t i = 0; i < len; i++) {
+        out[i] = text[i];
+    }
+    out[len] = '\0';
+}
+
+void ref_out_uuid_v4(const uint8_t random16[16], char out[37])
+{
+    static const char digits[] = "0123456789abcdef";
+    uint8_t b[16];
+    for (size_t i = 0; i < 16; i++) {
+        b[i] = random16[i];
+    }
+    b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            out[o++] = '-';
+        }
+        out[o++] = digits[b[i] >> 4];
+        out[o++] = digits[b[i] & 0x0F];
+    }
+    out[o] = '\0';
+}
+
+/* --- Responses ---------------------------------------------------------------------- */
+
+void ref_response_init(struct ref_response *resp)
+{
+    *resp = (struct ref_response){.http_status = 0, .status = REF_OK, .op = REF_OP_NONE};
+    ref_buf_init(&resp->body, REF_MAX_RESPONSE_BYTES);
+}
+
+void ref_response_cleanup(struct ref_response *resp)
+{
+    ref_buf_cleanup(&resp->body);
+}
+
+static const char *reason_phrase(int http_status)
+{
+    switch (http_status) {
+        case 200:
+            return "OK";
+        case 201:
+            return "Created";
+        case 202:
+            return "Accepted";
+        case 400:
+            return "Bad Request";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 409:
+            return "Conflict";
+        case 413:
+            return "Payload Too Large";
+        case 414:
+            return "URI Too Long";
+        case 429:
+            return "Too Many Requests";
+        case 431:
+            return "Request Header Fields Too Large";
+        case 500:
+            return "Internal Server Error";
+        default:
+            return "Unknown";
+    }
+}
+
+enum ref_status ref_response_write_http(const struct ref_response *resp, struct ref_buf *out)
+{
+    char date[30];
+    ref_out_http_date(resp->date_ms, date);
+    int http = resp->http_status != 0 ? resp->http_status : ref_status_http(resp->status);
+    REF_TRY(ref_buf_appendf(out,
+                            "HTTP/1.1 %03d %s\r\n"
+                            "Content-Type: application/json\r\n"
+                            "Content-Length: %zu\r\n"
+                            "x-amzn-RequestId: %s\r\n",
+                            http, reason_phrase(http), resp->body.len, resp->request_id));
+    if (resp->status != REF_OK) {
+        REF_TRY(
+            ref_buf_appendf(out, "x-amzn-ErrorType: %s\r\n", ref_status_error_type(resp->status)));
+    }
+    REF_TRY(ref_buf_appendf(out, "Date: %s\r\n\r\n", date));
+    return ref_buf_append_slice(out, ref_buf_slice(&resp->body));
+}
