@@ -1,15 +1,446 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * cmd_sigv4.c - placeholder for `etch sigv4` until the lenient request reader lands.
+ * cmd_sigv4.c - `etch sigv4 sign|canonical|string-to-sign|verify FILE`.
+ *
+ * Runs one SigV4 stage over a request file and prints it exactly, so a signer author can
+ * compare byte for byte. Request files are read leniently (LF or CRLF, folded header
+ * lines, raw UTF-8 or a space in the target) so AWS's own suite files work as they are;
+ * the service itself never accepts those forms.
  */
+#include "cli_util.h"
 #include "harness/commands.h"
 
+#include "ref/http_lenient.h"
+#include "ref/limits.h"
+#include "ref/mem.h"
+#include "ref/service.h"
+#include "ref/sigv4.h"
+
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char s_usage[] =
+    "usage: etch sigv4 <sign|canonical|string-to-sign|verify> [options] FILE\n"
+    "\n"
+    "  sign            print the Authorization value for the request (one line)\n"
+    "  canonical       print the canonical request\n"
+    "  string-to-sign  print the string to sign\n"
+    "  verify          check the request's signature: prints OK, or the first failed check\n"
+    "                  with the canonical request and string to sign the verifier computed\n"
+    "\n"
+    "options:\n"
+    "  --access-key K      access key id        (default: the contract's AKIDEXAMPLE)\n"
+    "  --secret-key S      secret access key    (default: the contract's test secret)\n"
+    "  --secret-key-file F read the secret from the first line of F\n"
+    "  --session-token T   session token: added as X-Amz-Security-Token when signing,\n"
+    "                      required when verifying\n"
+    "  --region R          (default: us-east-1)\n"
+    "  --service S         (default: elastictranscoder)\n"
+    "  --now T             YYYYMMDDTHHMMSSZ; the X-Amz-Date added when the request has\n"
+    "                      none, and the verifier's clock (default: the real time)\n"
+    "  --skew-seconds N    verifier clock-skew window (default: 300)\n"
+    "  --payload-header    also add and sign x-amz-content-sha256\n"
+    "  --print request     (sign) print the whole signed request instead\n"
+    "\n"
+    "FILE is a raw HTTP request ('-' for stdin). With an Authorization header present,\n"
+    "canonical and string-to-sign follow its SignedHeaders, date and scope, as the\n"
+    "verifier does; without one, they follow what 'sign' would sign.\n"
+    "\n"
+    "Exit status: 0 success (verify: OK), 1 verification failed, 2 bad usage or input.\n";
+
+enum mode { MODE_NONE = 0, MODE_SIGN, MODE_CANONICAL, MODE_STRING_TO_SIGN, MODE_VERIFY };
+
+struct options {
+    enum mode mode;
+    const char *path;
+    const char *access_key;
+    const char *secret_key;
+    const char *secret_key_file;
+    const char *session_token;
+    const char *region;
+    const char *service;
+    int64_t now_ms;
+    long skew_s;
+    bool payload_header;
+    bool print_request;
+};
+
+/* A request being signed: the parsed headers plus the ones the signer adds. */
+struct signing_request {
+    struct ref_http_request http;
+    struct ref_header headers[REF_MAX_HEADERS + 4];
+    size_t num_headers;
+    char amz_date[17];
+    char payload_hash[REF_SHA256_HEX_LEN];
+};
+
+static enum mode parse_mode(const char *s)
+{
+    if (strcmp(s, "sign") == 0) {
+        return MODE_SIGN;
+    } else if (strcmp(s, "canonical") == 0) {
+        return MODE_CANONICAL;
+    } else if (strcmp(s, "string-to-sign") == 0) {
+        return MODE_STRING_TO_SIGN;
+    } else if (strcmp(s, "verify") == 0) {
+        return MODE_VERIFY;
+    }
+    return MODE_NONE;
+}
+
+/* Returns -1 to continue, or an exit code. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){
+        .access_key = REF_TEST_CRED_MAIN->access_key_id,
+        .secret_key = REF_TEST_CRED_MAIN->secret_access_key,
+        .region = REF_TEST_REGION,
+        .service = "elastictranscoder",
+        .now_ms = etch_real_now_ms(),
+        .skew_s = 300,
+    };
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            fputs(s_usage, stdout);
+            return 0;
+        } else if (strcmp(arg, "--access-key") == 0 && has_value) {
+            o->access_key = argv[++i];
+        } else if (strcmp(arg, "--secret-key") == 0 && has_value) {
+            o->secret_key = argv[++i];
+        } else if (strcmp(arg, "--secret-key-file") == 0 && has_value) {
+            o->secret_key_file = argv[++i];
+        } else if (strcmp(arg, "--session-token") == 0 && has_value) {
+            o->session_token = argv[++i];
+        } else if (strcmp(arg, "--region") == 0 && has_value) {
+            o->region = argv[++i];
+        } else if (strcmp(arg, "--service") == 0 && has_value) {
+            o->service = argv[++i];
+        } else if (strcmp(arg, "--now") == 0 && has_value) {
+            if (!etch_parse_now(argv[++i], &o->now_ms, "etch sigv4")) {
+                return 2;
+            }
+        } else if (strcmp(arg, "--skew-seconds") == 0 && has_value) {
+            char *end = NULL;
+            o->skew_s = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end != '\0' || o->skew_s < 0 || o->skew_s > 86400 * 7) {
+                fprintf(stderr, "etch sigv4: --skew-seconds takes 0..604800\n");
+                return 2;
+            }
+        } else if (strcmp(arg, "--payload-header") == 0) {
+            o->payload_header = true;
+        } else if (strcmp(arg, "--print") == 0 && has_value) {
+            if (strcmp(argv[++i], "request") != 0) {
+                fprintf(stderr, "etch sigv4: --print takes 'request'\n");
+                return 2;
+            }
+            o->print_request = true;
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            fprintf(stderr, "etch sigv4: unknown or incomplete option '%s'\n\n%s", arg, s_usage);
+            return 2;
+        } else if (o->mode == MODE_NONE) {
+            o->mode = parse_mode(arg);
+            if (o->mode == MODE_NONE) {
+                fprintf(stderr, "etch sigv4: unknown action '%s'\n\n%s", arg, s_usage);
+                return 2;
+            }
+        } else if (o->path == NULL) {
+            o->path = arg;
+        } else {
+            fprintf(stderr, "etch sigv4: only one request file\n\n%s", s_usage);
+            return 2;
+        }
+    }
+    if (o->mode == MODE_NONE || o->path == NULL) {
+        fputs(s_usage, stderr);
+        return 2;
+    }
+    if (o->print_request && o->mode != MODE_SIGN) {
+        fprintf(stderr, "etch sigv4: --print request goes with 'sign'\n");
+        return 2;
+    }
+    return -1;
+}
+
+static void add_header(struct signing_request *r, const char *name, struct ref_slice value)
+{
+    r->headers[r->num_headers++] =
+        (struct ref_header){.name = ref_slice_from_cstr(name), .value = value};
+}
+
+/* Adds what the signer adds: X-Amz-Date when missing, the token, the payload header. */
+static void prepare_for_signing(struct signing_request *r, const struct options *o)
+{
+    for (size_t i = 0; i < r->http.num_headers; i++) {
+        r->headers[r->num_headers++] = r->http.headers[i];
+    }
+    const struct ref_header *date =
+        ref_http_find_header(r->headers, r->num_headers, REF_SLICE_LIT("x-amz-date"));
+    if (date == NULL) {
+        ref_sigv4_format_amz_date(o->now_ms / 1000, r->amz_date);
+        add_header(r, "X-Amz-Date", ref_slice_make(r->amz_date, 16));
+    }
+    if (o->session_token != NULL &&
+        ref_http_find_header(r->headers, r->num_headers, REF_SLICE_LIT("x-amz-security-token")) ==
+            NULL) {
+        add_header(r, "X-Amz-Security-Token", ref_slice_from_cstr(o->session_token));
+    }
+    if (o->payload_header) {
+        ref_sigv4_sha256_hex(r->http.body, r->payload_hash);
+        add_header(r, "x-amz-content-sha256", ref_slice_make(r->payload_hash, REF_SHA256_HEX_LEN));
+    }
+}
+
+static struct ref_sigv4_request sigv4_view(const struct signing_request *r)
+{
+    return (struct ref_sigv4_request){
+        .method = r->http.method,
+        .path = r->http.path,
+        .query = r->http.query,
+        .headers = r->headers,
+        .num_headers = r->num_headers,
+        .body = r->http.body,
+    };
+}
+
+static void print_signed_request(const struct signing_request *r, struct ref_slice authorization)
+{
+    printf(REF_SLICE_FMT " " REF_SLICE_FMT " " REF_SLICE_FMT "\r\n",
+           REF_SLICE_ARG(r->http.method),
+           REF_SLICE_ARG(r->http.target),
+           REF_SLICE_ARG(r->http.version.len ? r->http.version : REF_SLICE_LIT("HTTP/1.1")));
+    for (size_t i = 0; i < r->num_headers; i++) {
+        if (ref_slice_eq_nocase(r->headers[i].name, REF_SLICE_LIT("authorization"))) {
+            continue; /* replaced by the new signature below */
+        }
+        printf(REF_SLICE_FMT ": " REF_SLICE_FMT "\r\n",
+               REF_SLICE_ARG(r->headers[i].name),
+               REF_SLICE_ARG(r->headers[i].value));
+    }
+    printf("Authorization: " REF_SLICE_FMT "\r\n\r\n", REF_SLICE_ARG(authorization));
+    fwrite(r->http.body.ptr, 1, r->http.body.len, stdout);
+}
+
+static void print_buf(const struct ref_buf *b)
+{
+    fwrite(b->data, 1, b->len, stdout);
+    fputc('\n', stdout);
+}
+
+/* The request carries a signature: compute the stages the verifier computes. */
+static int verifier_stage(const struct options *o,
+                          const struct signing_request *r,
+                          const struct ref_credential *cred)
+{
+    struct ref_sigv4_verifier v = {
+        .credentials = cred,
+        .num_credentials = 1,
+        .region = o->region,
+        .service = o->service,
+        .skew_s = o->skew_s,
+    };
+    struct ref_buf canonical, sts;
+    ref_buf_init(&canonical, REF_MAX_CANONICAL_BYTES);
+    ref_buf_init(&sts, REF_MAX_CANONICAL_BYTES);
+    struct ref_sigv4_trace trace = {.canonical_request = &canonical, .string_to_sign = &sts};
+    struct ref_sigv4_request req = sigv4_view(r);
+    struct ref_sigv4_outcome outcome;
+    enum ref_status rc = ref_sigv4_verify(&v, &req, o->now_ms / 1000, &outcome, &trace);
+    int exit_code = 0;
+    if (o->mode == MODE_VERIFY) {
+        if (rc == REF_OK) {
+            printf("OK\n");
+        } else {
+            printf("FAIL %s %d %s\n%s\n",
+                   ref_status_error_type(rc),
+                   ref_status_http(rc),
+                   ref_status_name(rc),
+                   outcome.message);
+            if (outcome.err.reason != NULL) {
+                printf("at %s, byte %zu: %s\n",
+                       outcome.err.where ? outcome.err.where : "request",
+                       outcome.err.offset,
+                       outcome.err.reason);
+            }
+            if (canonical.len > 0) {
+                printf("\nCanonical request (as the verifier computed it):\n");
+                print_buf(&canonical);
+            }
+            if (sts.len > 0) {
+                printf("\nString to sign (as the verifier computed it):\n");
+                print_buf(&sts);
+            }
+            exit_code = 1;
+        }
+    } else {
+        const struct ref_buf *stage = o->mode == MODE_CANONICAL ? &canonical : &sts;
+        if (stage->len == 0) {
+            fprintf(stderr,
+                    "etch sigv4: the verifier stopped before this stage: %s %s\n",
+                    ref_status_error_type(rc),
+                    outcome.message);
+            exit_code = 1;
+        } else {
+            fwrite(stage->data, 1, stage->len, stdout);
+            if (o->mode == MODE_STRING_TO_SIGN || canonical.len > 0) {
+                fputc('\n', stdout);
+            }
+        }
+    }
+    ref_buf_cleanup(&canonical);
+    ref_buf_cleanup(&sts);
+    return exit_code;
+}
+
+/* No signature yet: compute the stages the signer computes. */
+static int signer_stage(const struct options *o, struct signing_request *r)
+{
+    const struct ref_header *date =
+        ref_http_find_header(r->headers, r->num_headers, REF_SLICE_LIT("x-amz-date"));
+    struct ref_sigv4_sign_params p = {
+        .access_key_id = ref_slice_from_cstr(o->access_key),
+        .secret_access_key = ref_slice_from_cstr(o->secret_key),
+        .region = ref_slice_from_cstr(o->region),
+        .service = ref_slice_from_cstr(o->service),
+        .amz_date = date->value,
+    };
+    struct ref_buf authorization, canonical, sts;
+    ref_buf_init(&authorization, REF_MAX_AUTHORIZATION_BYTES * 4);
+    ref_buf_init(&canonical, REF_MAX_CANONICAL_BYTES);
+    ref_buf_init(&sts, REF_MAX_CANONICAL_BYTES);
+    struct ref_sigv4_trace trace = {.canonical_request = &canonical, .string_to_sign = &sts};
+    struct ref_sigv4_request req = sigv4_view(r);
+    enum ref_status rc = ref_sigv4_sign(&p, &req, &authorization, &trace);
+    int exit_code = 0;
+    if (rc != REF_OK) {
+        fprintf(stderr, "etch sigv4: cannot sign this request: %s\n", ref_status_name(rc));
+        exit_code = 2;
+    } else if (o->mode == MODE_SIGN && o->print_request) {
+        print_signed_request(r, ref_buf_slice(&authorization));
+    } else if (o->mode == MODE_SIGN) {
+        print_buf(&authorization);
+    } else {
+        print_buf(o->mode == MODE_CANONICAL ? &canonical : &sts);
+    }
+    ref_buf_cleanup(&authorization);
+    ref_buf_cleanup(&canonical);
+    ref_buf_cleanup(&sts);
+    return exit_code;
+}
+
+/* Copies slice into a NUL-terminated buffer, truncating; returns out. */
+static const char *slice_to_cstr(struct ref_slice s, char *out, size_t cap)
+{
+    size_t n = s.len < cap - 1 ? s.len : cap - 1;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (char)s.ptr[i];
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static void credential_from_request(const struct signing_request *r,
+                                    struct ref_credential *cred,
+                                    char *key_id,
+                                    size_t key_id_cap,
+                                    char *token,
+                                    size_t token_cap)
+{
+    const struct ref_header *authz =
+        ref_http_find_header(r->headers, r->num_headers, REF_SLICE_LIT("authorization"));
+    struct ref_sigv4_auth auth;
+    if (authz != NULL && ref_sigv4_parse_authorization(authz->value, &auth, NULL) == REF_OK) {
+        cred->access_key_id = slice_to_cstr(auth.access_key_id, key_id, key_id_cap);
+    }
+    const struct ref_header *tok =
+        ref_http_find_header(r->headers, r->num_headers, REF_SLICE_LIT("x-amz-security-token"));
+    cred->session_token = tok ? slice_to_cstr(tok->value, token, token_cap) : NULL;
+}
+
+static bool read_secret_file(const char *path, struct ref_buf *secret)
+{
+    if (!etch_read_input(path, secret, "etch sigv4")) {
+        return false;
+    }
+    /* Only the first line counts; a trailing newline is not part of the secret. */
+    size_t end = ref_slice_find(ref_buf_slice(secret), '\n');
+    if (end > 0 && secret->data[end - 1] == '\r') {
+        end--;
+    }
+    secret->len = end;
+    return ref_buf_nul_terminate(secret) == REF_OK;
+}
 
 int etch_cmd_sigv4(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "etch sigv4: not built yet\n");
-    return 2;
+    struct options o;
+    int early = parse_args(argc, argv, &o);
+    if (early >= 0) {
+        return early;
+    }
+
+    int exit_code = 2;
+    struct ref_buf raw, scratch, secret;
+    ref_buf_init(&raw, REF_MAX_REQUEST_BYTES);
+    ref_buf_init(&scratch, REF_MAX_REQUEST_BYTES);
+    ref_buf_init(&secret, 4096);
+    struct signing_request *r = ref_mem_calloc(1, sizeof(*r));
+    if (r == NULL) {
+        goto out;
+    }
+    if (o.secret_key_file != NULL) {
+        if (!read_secret_file(o.secret_key_file, &secret)) {
+            goto out;
+        }
+        o.secret_key = (const char *)secret.data;
+    }
+    if (!etch_read_input(o.path, &raw, "etch sigv4")) {
+        goto out;
+    }
+    struct ref_parse_error err = {0};
+    if (ref_http_parse_lenient(ref_buf_slice(&raw), &r->http, &scratch, &err) != REF_OK) {
+        char msg[512];
+        ref_parse_error_format(&err, raw.data, raw.len, msg, sizeof(msg));
+        fprintf(stderr, "etch sigv4: cannot read the request in '%s':\n%s\n", o.path, msg);
+        goto out;
+    }
+
+    bool has_authorization =
+        ref_http_find_header(r->http.headers, r->http.num_headers, REF_SLICE_LIT("authorization")) !=
+        NULL;
+    if (o.mode == MODE_VERIFY || (has_authorization && o.mode != MODE_SIGN)) {
+        for (size_t i = 0; i < r->http.num_headers; i++) {
+            r->headers[r->num_headers++] = r->http.headers[i];
+        }
+        struct ref_credential cred = {
+            .access_key_id = o.access_key,
+            .secret_access_key = o.secret_key,
+            .session_token = o.session_token,
+            .role = REF_ROLE_FULL,
+        };
+        char key_id[256], token[2048];
+        if (o.mode != MODE_VERIFY) {
+            /* Printing a stage must not depend on the clock or on who signed: take the
+             * key and token from the request itself and accept any time. */
+            credential_from_request(r, &cred, key_id, sizeof(key_id), token, sizeof(token));
+            o.skew_s = INT32_MAX;
+        }
+        exit_code = verifier_stage(&o, r, &cred);
+    } else {
+        if (has_authorization) {
+            fprintf(stderr, "etch sigv4: the request is already signed; signing it again\n");
+        }
+        prepare_for_signing(r, &o);
+        exit_code = signer_stage(&o, r);
+    }
+
+out:
+    ref_mem_free(r);
+    ref_buf_cleanup_secure(&secret);
+    ref_buf_cleanup(&scratch);
+    ref_buf_cleanup(&raw);
+    return exit_code;
 }
