@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * fuzz_http_request.c - the strict HTTP/1.1 request parser.
+ *
+ * Target functions: ref_http_parse_request, ref_http_parse_request_prefix,
+ * ref_http_find_header, ref_http_count_header.
+ *
+ * Input: raw request bytes (the captures in fixtures/captures seed the corpus as they are).
+ *
+ * Invariants (abort() on violation):
+ * - a failure is one of the statuses http.h lists, err has the same code, a literal where
+ *   and reason, and an offset within the input;
+ * - on success: method, target, version, every header name and value lie inside the input,
+ *   the body inside the input (or inside the chunk buffer when chunked) and, when not
+ *   chunked, ends exactly at the end of the input; method and names are non-empty tokens;
+ *   values hold no CR, LF or NUL and have no leading or trailing SP/HTAB; the version is
+ *   HTTP/1.1 or HTTP/1.0; target = path ['?' query] with has_query telling which; header,
+ *   target and body sizes are within limits.h; exactly one Host; a Content-Length, when
+ *   the body is not chunked, equals the body's length; find_header/count_header agree with
+ *   a linear scan;
+ * - without a chunk buffer the result is the same, except that a chunked body is refused;
+ * - the prefix parser agrees: a whole request is consumed entirely, and when it consumes a
+ *   shorter prefix, that prefix alone parses as a whole request while the full input is
+ *   refused as having bytes after the request;
+ * - incomplete is not malformed: cutting an accepted request short (one byte, half, just
+ *   the header block) gives REF_E_INCOMPLETE, never another error.
+ */
+#include "common.h"
+
+#include "ref/buf.h"
+#include "ref/http.h"
+#include "ref/limits.h"
+
+#include <string.h>
+
+static bool is_tchar(uint8_t c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        return true;
+    }
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static bool is_token(struct ref_slice s)
+{
+    if (s.len == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        if (!is_tchar(s.ptr[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool is_ows(uint8_t c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static void check_error(enum ref_status rc, const struct ref_parse_error *err, size_t size)
+{
+    FUZZ_CHECK(rc == REF_E_INCOMPLETE || rc == REF_E_MALFORMED || rc == REF_E_TARGET_TOO_LONG ||
+               rc == REF_E_HEADERS_TOO_LARGE || rc == REF_E_BODY_TOO_LARGE || rc == REF_E_NOMEM);
+    FUZZ_CHECK(err->code == rc);
+    FUZZ_CHECK(err->offset <= size);
+    FUZZ_CHECK(err->where != NULL && err->reason != NULL);
+}
+
+static bool parse_content_length(struct ref_slice v, uint64_t *n)
+{
+    if (v.len == 0 || v.len > 19) {
+        return false;
+    }
+    uint64_t acc = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.ptr[i] < '0' || v.ptr[i] > '9') {
+            return false;
+        }
+        acc = acc * 10 + (uint64_t)(v.ptr[i] - '0');
+    }
+    *n = acc;
+    return true;
+}
+
+static void check_request(const struct ref_http_request *req,
+                          struct ref_slice raw,
+                          const struct ref_buf *body_buf)
+{
+    FUZZ_CHECK(fuzz_slice_inside(req->method, raw.ptr, raw.len));
+    FUZZ_CHECK(fuzz_slice_inside(req->target, raw.ptr, raw.len));
+    FUZZ_CHECK(fuzz_slice_inside(req->version, raw.ptr, raw.len));
+    FUZZ_CHECK(is_token(req->method));
+    FUZZ_CHECK(req->method.len <= REF_MAX_METHOD_BYTES);
+    FUZZ_CHECK(req->target.len > 0 && req->target.len <= REF_MAX_TARGET_BYTES);
+    FUZZ_CHECK(fuzz_slice_eq_cstr(req->version, "HTTP/1.1") ||
+               fuzz_slice_eq_cstr(req->version, "HTTP/1.0"));
+
+    /* target = path ['?' query] */
+    FUZZ_CHECK(req->path.ptr == req->target.ptr);
+    if (req->has_query) {
+        FUZZ_CHECK(req->path.len + 1 + req->query.len == req->target.len);
+        FUZZ_CHECK(req->target.ptr[req->path.len] == '?');
+        FUZZ_CHECK(req->query.len == 0 || req->query.ptr == req->target.ptr + req->path.len + 1);
+    } else {
+        FUZZ_CHECK(req->path.len == req->target.len);
+        FUZZ_CHECK(req->query.len == 0);
+    }
+    FUZZ_CHECK(memchr(req->path.ptr, '?', req->path.len) == NULL);
+
+    FUZZ_CHECK(req->num_headers <= REF_MAX_HEADERS);
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const struct ref_header *h = &req->headers[i];
+        FUZZ_CHECK(fuzz_slice_inside(h->name, raw.ptr, raw.len));
+        FUZZ_CHECK(fuzz_slice_inside(h->value, raw.ptr, raw.len));
+        FUZZ_CHECK(is_token(h->name));
+        for (size_t k = 0; k < h->value.len; k++) {
+            uint8_t c = h->value.ptr[k];
+            FUZZ_CHECK(c != '\r' && c != '\n' && c != 0);
+        }
+        if (h->value.len > 0) {
+            FUZZ_CHECK(!is_ows(h->value.ptr[0]) && !is_ows(h->value.ptr[h->value.len - 1]));
+        }
+        /* find/count against a linear scan. */
+        const struct ref_header *first = NULL;
+        size_t count = 0;
+        for (size_t k = 0; k < req->num_headers; k++) {
+            if (fuzz_slice_eq_nocase(req->headers[k].name, h->name)) {
+                first = first == NULL ? &req->headers[k] : first;
+                count++;
+            }
+        }
+        FUZZ_CHECK(ref_http_find_header(req->headers, req->num_headers, h->name) == first);
+        FUZZ_CHECK(ref_http_count_header(req->headers, req->num_headers, h->name) == count);
+    }
+    FUZZ_CHECK(ref_http_count_header(req->headers, req->num_headers, REF_SLICE_LIT("host")) == 1);
+    FUZZ_CHECK(ref_http_find_header(req->headers, req->num_headers, REF_SLICE_LIT("host")) != NULL);
+
+    FUZZ_CHECK(req->body.len <= REF_MAX_BODY_BYTES);
+    if (req->is_chunked) {
+        FUZZ_CHECK(body_buf != NULL);
+        FUZZ_CHECK(fuzz_slice_inside(req->body, body_buf->data, body_buf->len));
+    } else {
+        FUZZ_CHECK(fuzz_slice_inside(req->body, raw.ptr, raw.len));
+        if (req->body.len > 0) {
+            FUZZ_CHECK(req->body.ptr + req->body.len == raw.ptr + raw.len);
+        }
+        const struct ref_header *cl =
+            ref_http_find_header(req->headers, req->num_headers, REF_SLICE_LIT("content-length"));
+        uint64_t n = 0;
+        if (cl != NULL && parse_content_length(cl->value, &n)) {
+            FUZZ_CHECK(n == req->body.len);
+        }
+    }
+}
+
+static bool same_request(const struct ref_http_request *a, const struct ref_http_request *b)
+{
+    if (!fuzz_slice_eq(a->method, b->method) || !fuzz_slice_eq(a->target, b->target) ||
+        !fuzz_slice_eq(a->version, b->version) || a->num_headers != b->num_headers ||
+        a->is_chunked != b->is_chunked || a->has_query != b->has_query ||
+        !fuzz_slice_eq(a->body, b->body)) {
+        return false;
+    }
+    for (size_t i = 0; i < a->num_headers; i++) {
+        if (!fuzz_slice_eq(a->headers[i].name, b->headers[i].name) ||
+            !fuzz_slice_eq(a->headers[i].value, b->headers[i].value)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Parses raw[0, n) whole; the status, with the request discarded. */
+static enum ref_status parse_cut(struct ref_slice raw, size_t n)
+{
+    static struct ref_http_request req;
+    struct ref_buf body_buf;
+    ref_buf_init(&body_buf, REF_MAX_BODY_BYTES);
+    struct ref_parse_error err = {0};
+    enum ref_status rc = ref_http_parse_request(ref_slice_make(raw.ptr, n), &req, &body_buf, &err);
+    if (rc != REF_OK) {
+        check_error(rc, &err, n);
+    }
+    ref_buf_cleanup(&body_buf);
+    return rc;
+}
+
+/* The end of the header block (just past the blank line), or 0 when not found. */
+static size_t header_end(struct ref_slice raw)
+{
+    for (size_t i = 0; i + 3 < raw.len; i++) {
+        if (memcmp(raw.ptr + i, "\r\n\r\n", 4) == 0) {
+            return i + 4;
+        }
+    }
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* Parser state is large (REF_MAX_HEADERS headers); keep it off the stack. */
+    static struct ref_http_request req;
+    static struct ref_http_request req2;
+    struct ref_slice raw = {data, size};
+
+    struct ref_buf body_buf;
+    ref_buf_init(&body_buf, REF_MAX_BODY_BYTES);
+    struct ref_parse_error err = {0};
+    memset(&req, 0, sizeof(req));
+    enum ref_status rc = ref_http_parse_request(raw, &req, &body_buf, &err);
+    if (rc != REF_OK) {
+        check_error(rc, &err, size);
+    } else {
+        check_request(&req, raw, &body_buf);
+    }
+
+    /* Without a chunk buffer: identical, except that chunked bodies are refused. */
+    struct ref_parse_error err2 = {0};
+    enum ref_status rc2 = ref_http_parse_request(raw, &req2, NULL, &err2);
+    if (rc2 != REF_OK) {
+        check_error(rc2, &err2, size);
+    }
+    if (rc == REF_OK && req.is_chunked) {
+        FUZZ_CHECK(rc2 == REF_E_MALFORMED);
+    } else if (rc == REF_OK) {
+        FUZZ_CHECK(rc2 == REF_OK);
+        FUZZ_CHECK(same_request(&req, &req2));
+    }
+
+    /* The prefix parser. */
+    struct ref_buf body_buf2;
+    ref_buf_init(&body_buf2, REF_MAX_BODY_BYTES);
+    size_t consumed = 0;
+    struct ref_parse_error err3 = {0};
+    enum ref_status rc3 = ref_http_parse_request_prefix(raw, &req2, &body_buf2, &consumed, &err3);
+    if (rc3 != REF_OK) {
+        check_error(rc3, &err3, size);
+        FUZZ_CHECK(rc != REF_OK);
+    } else {
+        FUZZ_CHECK(consumed > 0 && consumed <= size);
+        check_request(&req2, ref_slice_make(data, consumed), &body_buf2);
+        if (rc == REF_OK) {
+            FUZZ_CHECK(consumed == size);
+            FUZZ_CHECK(same_request(&req, &req2));
+        } else {
+            FUZZ_CHECK(consumed < size);
+            FUZZ_CHECK(rc == REF_E_MALFORMED);
+            FUZZ_CHECK(parse_cut(raw, consumed) == REF_OK);
+        }
+    }
+    ref_buf_cleanup(&body_buf2);
+
+    /* Truncations of an accepted request are incomplete, never malformed. */
+    if (rc == REF_OK) {
+        size_t hdr = header_end(raw);
+        size_t cuts[] = {size - 1, size / 2, hdr > 0 ? hdr - 1 : 0, hdr};
+        for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+            if (cuts[i] < size) {
+                FUZZ_CHECK(parse_cut(raw, cuts[i]) == REF_E_INCOMPLETE);
+            }
+        }
+    }
+    ref_buf_cleanup(&body_buf);
+    return 0;
+}

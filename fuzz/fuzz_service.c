@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * fuzz_service.c - whole raw requests through the reference service, end to end.
+ *
+ * Target functions: ref_service_handle (and through it the HTTP parser, the SigV4
+ * verifier, the router, validation, the ten operations, the job store and the response
+ * writer); ref_sigv4_sign to re-sign requests.
+ *
+ * Input: one raw HTTP request (the 30 captures in fixtures/captures seed the corpus).
+ *
+ * Each input runs against a fresh service with the clock pinned at 2026-11-28T12:45:00Z
+ * and a fixed-seed random source, seeded with pipelines 1111111111111-abcde1 (Active) and
+ * 1111111111111-paused (Paused) and one job in every status. The input is answered as is,
+ * then, when it parses, a second time re-signed by ref_sigv4_sign as the main principal
+ * (with X-Amz-Date at the clock), which carries mutated requests past the signature check
+ * into routing, validation and the store.
+ *
+ * Invariants (abort() on violation):
+ * - ref_service_handle returns REF_OK and writes a well-formed HTTP/1.1 response: status
+ *   line, token header names, exact Content-Length, one Date, one x-amzn-RequestId that
+ *   is a UUID (a fresh one per request);
+ * - the status is 200, 201 or 202, or the HTTP status of some entry of the table in
+ *   status.h; never 500 (no internal failure is expected for any input);
+ * - an error has exactly one x-amzn-ErrorType, the error type that status.h pairs with that
+ *   status, Content-Type application/json and a JSON object body with a string "message";
+ *   a success has no x-amzn-ErrorType and a JSON object body; 202 is {"Success":"true"};
+ * - the same input on a second fresh service gives the same bytes (determinism);
+ * - the store's state machine holds: a Complete, Canceled, Error or Progressing job never
+ *   changes (the clock is pinned, so nothing starts or finishes); a Submitted job only
+ *   becomes Canceled, and only with a 202 answer; one request changes at most one job;
+ * - a request re-signed by etch's own signer is never refused by authentication or HTTP
+ *   parsing (no MissingAuthenticationToken, IncompleteSignature, InvalidSignature,
+ *   UnrecognizedClient, BadRequest or size-limit answer).
+ */
+#include "common.h"
+
+#include "ref/buf.h"
+#include "ref/http.h"
+#include "ref/limits.h"
+#include "ref/service.h"
+#include "ref/sigv4.h"
+#include "ref/status.h"
+
+#include <jansson.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define ACTIVE_PIPELINE "1111111111111-abcde1"
+#define PAUSED_PIPELINE "1111111111111-paused"
+
+struct seeded_job {
+    const char *id;
+    const char *pipeline;
+    const char *status;
+};
+
+static const struct seeded_job s_jobs[] = {
+    {"2222222222222-abcdef", ACTIVE_PIPELINE, "Submitted"},
+    {"2222222222222-progrs", ACTIVE_PIPELINE, "Progressing"},
+    {"2222222222222-complt", ACTIVE_PIPELINE, "Complete"},
+    {"2222222222222-cancld", ACTIVE_PIPELINE, "Canceled"},
+    {"2222222222222-errorj", ACTIVE_PIPELINE, "Progressing"}, /* failed below, to Error */
+    {"3333333333333-paused", PAUSED_PIPELINE, "Submitted"},
+};
+
+#define NUM_JOBS (sizeof(s_jobs) / sizeof(s_jobs[0]))
+
+struct world {
+    struct fuzz_rng rng;
+    struct ref_service *svc;
+};
+
+static void world_init(struct world *w)
+{
+    fuzz_rng_seed(&w->rng, FUZZ_RNG_SEED);
+    struct ref_service_config cfg;
+    ref_service_config_defaults(&cfg);
+    cfg.env.now_ms = fuzz_fixed_now_ms;
+    cfg.env.random_bytes = fuzz_random_bytes;
+    cfg.env.ctx = &w->rng;
+    w->svc = ref_service_new(&cfg);
+    FUZZ_CHECK(w->svc != NULL);
+    FUZZ_CHECK(ref_service_seed_pipeline(w->svc, ACTIVE_PIPELINE, "fuzz-active", "Active") ==
+               REF_OK);
+    FUZZ_CHECK(ref_service_seed_pipeline(w->svc, PAUSED_PIPELINE, "fuzz-paused", "Paused") ==
+               REF_OK);
+    for (size_t i = 0; i < NUM_JOBS; i++) {
+        FUZZ_CHECK(ref_service_seed_job(w->svc, s_jobs[i].id, s_jobs[i].pipeline,
+                                        s_jobs[i].status) == REF_OK);
+    }
+    FUZZ_CHECK(ref_service_fail_job(w->svc, "2222222222222-errorj") == REF_OK);
+}
+
+static void world_cleanup(struct world *w)
+{
+    ref_service_free(w->svc);
+    w->svc = NULL;
+}
+
+static void snapshot(struct world *w, const char *statuses[NUM_JOBS])
+{
+    for (size_t i = 0; i < NUM_JOBS; i++) {
+        statuses[i] = ref_service_job_status(w->svc, s_jobs[i].id);
+        FUZZ_CHECK(statuses[i] != NULL);
+    }
+}
+
+/* The store's state machine, checked across one request. */
+static void check_transitions(const char *before[NUM_JOBS], const char *after[NUM_JOBS], int http)
+{
+    size_t changed = 0;
+    for (size_t i = 0; i < NUM_JOBS; i++) {
+        if (strcmp(before[i], after[i]) == 0) {
+            continue;
+        }
+        changed++;
+        FUZZ_CHECK(strcmp(before[i], "Submitted") == 0);
+        FUZZ_CHECK(strcmp(after[i], "Canceled") == 0);
+        FUZZ_CHECK(http == 202);
+    }
+    FUZZ_CHECK(changed <= 1);
+}
+
+static bool status_in_table(int http)
+{
+    if (http == 200 || http == 201 || http == 202) {
+        return true;
+    }
+    for (int s = 0; s < REF_STATUS_COUNT; s++) {
+        if (s != REF_OK && ref_status_http((enum ref_status)s) == http) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool error_type_matches(int http, struct ref_slice type)
+{
+    for (int s = 0; s < REF_STATUS_COUNT; s++) {
+        if (s != REF_OK && ref_status_http((enum ref_status)s) == http &&
+            fuzz_slice_eq_cstr(type, ref_status_error_type((enum ref_status)s))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct answer {
+    int http;
+    struct ref_slice error_type; /* empty on success */
+    char request_id[37];
+};
+
+static json_t *load_json(struct ref_slice body)
+{
+    json_error_t jerr;
+    return json_loadb((const char *)body.ptr, body.len, JSON_DECODE_ANY, &jerr);
+}
+
+/* Checks one raw response and summarises it. */
+static void check_response(struct ref_slice raw, struct answer *a)
+{
+    static struct fuzz_response r;
+    const char *why = NULL;
+    if (!fuzz_parse_response(raw, &r, &why)) {
+        fprintf(stderr, "malformed response (%s):\n%.*s\n", why, REF_SLICE_ARG(raw));
+        FUZZ_CHECK(!"the response is well-formed HTTP/1.1");
+    }
+    a->http = r.status;
+    FUZZ_CHECK(status_in_table(r.status));
+    FUZZ_CHECK(r.status != 500);
+
+    struct ref_slice v;
+    FUZZ_CHECK(fuzz_response_header(&r, "x-amzn-RequestId", &v));
+    FUZZ_CHECK(fuzz_is_uuid(v));
+    memcpy(a->request_id, v.ptr, 36);
+    a->request_id[36] = '\0';
+    FUZZ_CHECK(fuzz_response_count(&r, "date") == 1);
+
+    json_t *body = load_json(r.body);
+    FUZZ_CHECK(body != NULL);
+    FUZZ_CHECK(json_is_object(body));
+    FUZZ_CHECK(fuzz_response_header(&r, "content-type", &v));
+    FUZZ_CHECK(fuzz_slice_eq_cstr(v, "application/json"));
+    if (r.status >= 400) {
+        FUZZ_CHECK(fuzz_response_count(&r, "x-amzn-ErrorType") == 1);
+        FUZZ_CHECK(fuzz_response_header(&r, "x-amzn-ErrorType", &a->error_type));
+        FUZZ_CHECK(error_type_matches(r.status, a->error_type));
+        FUZZ_CHECK(json_is_string(json_object_get(body, "message")));
+    } else {
+        a->error_type = (struct ref_slice){NULL, 0};
+        FUZZ_CHECK(fuzz_response_count(&r, "x-amzn-ErrorType") == 0);
+        if (r.status == 202) {
+            FUZZ_CHECK(json_object_size(body) == 1);
+            json_t *success = json_object_get(body, "Success");
+            FUZZ_CHECK(json_is_string(success) && strcmp(json_string_value(success), "true") == 0);
+        }
+    }
+    json_decref(body);
+}
+
+/* Answers raw on w and checks the answer and the store around it. */
+static void handle(struct world *w, struct ref_slice raw, struct ref_buf *out, struct answer *a)
+{
+    const char *before[NUM_JOBS];
+    const char *after[NUM_JOBS];
+    snapshot(w, before);
+    ref_buf_reset(out);
+    FUZZ_CHECK(ref_service_handle(w->svc, raw, out) == REF_OK);
+    check_response(ref_buf_slice(out), a);
+    snapshot(w, after);
+    check_transitions(before, after, a->http);
+}
+
+static bool is_auth_or_parse_failure(struct ref_slice type)
+{
+    static const char *const types[] = {
+        "MissingAuthenticationTokenException",
+        "IncompleteSignatureException",
+        "InvalidSignatureException",
+        "UnrecognizedClientException",
+        "BadRequestException",
+        "RequestEntityTooLargeException",
+        "RequestURITooLongException",
+        "RequestHeaderFieldsTooLargeException",
+    };
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (fuzz_slice_eq_cstr(type, types[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_dropped_when_resigning(struct ref_slice name)
+{
+    static const char *const names[] = {"authorization",        "x-amz-date",
+                                        "x-amz-security-token", "x-amz-content-sha256",
+                                        "content-length",       "transfer-encoding"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (fuzz_slice_eq_nocase(name, ref_slice_from_cstr(names[i]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Rebuilds req as a request signed by the main principal at the pinned clock, with the
+ * decoded body and an exact Content-Length. False when the signer refuses it. */
+static bool resign(const struct ref_http_request *req, struct ref_buf *out)
+{
+    static struct ref_header headers[REF_MAX_HEADERS + 3];
+    size_t n = 0;
+    for (size_t i = 0; i < req->num_headers; i++) {
+        if (!is_dropped_when_resigning(req->headers[i].name)) {
+            headers[n++] = req->headers[i];
+        }
+    }
+    char length[24];
+    snprintf(length, sizeof(length), "%zu", req->body.len);
+    headers[n++] =
+        (struct ref_header){REF_SLICE_LIT("Content-Length"), ref_slice_from_cstr(length)};
+    headers[n++] = (struct ref_header){REF_SLICE_LIT("X-Amz-Date"), REF_SLICE_LIT(FUZZ_AMZ_DATE)};
+
+    struct ref_sigv4_request sreq = {.method = req->method,
+                                     .path = req->path,
+                                     .query = req->query,
+                                     .headers = headers,
+                                     .num_headers = n,
+                                     .body = req->body};
+    struct ref_sigv4_sign_params p = {
+        .access_key_id = ref_slice_from_cstr(REF_TEST_CRED_MAIN->access_key_id),
+        .secret_access_key = ref_slice_from_cstr(REF_TEST_CRED_MAIN->secret_access_key),
+        .region = REF_SLICE_LIT(REF_TEST_REGION),
+        .service = REF_SLICE_LIT("elastictranscoder"),
+        .amz_date = REF_SLICE_LIT(FUZZ_AMZ_DATE),
+        .signed_headers = NULL,
+        .num_signed_headers = 0,
+    };
+    struct ref_buf auth;
+    ref_buf_init(&auth, 4 * REF_MAX_AUTHORIZATION_BYTES);
+    enum ref_status rc = ref_sigv4_sign(&p, &sreq, &auth, NULL);
+    if (rc != REF_OK) {
+        FUZZ_CHECK(rc == REF_E_MALFORMED || rc == REF_E_TOO_LARGE);
+        ref_buf_cleanup(&auth);
+        return false;
+    }
+    bool ok = ref_buf_appendf(out, REF_SLICE_FMT " " REF_SLICE_FMT " " REF_SLICE_FMT "\r\n",
+                              REF_SLICE_ARG(req->method), REF_SLICE_ARG(req->target),
+                              REF_SLICE_ARG(req->version)) == REF_OK;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = ref_buf_appendf(out, REF_SLICE_FMT ": " REF_SLICE_FMT "\r\n",
+                             REF_SLICE_ARG(headers[i].name),
+                             REF_SLICE_ARG(headers[i].value)) == REF_OK;
+    }
+    ok = ok && ref_buf_appendf(out, "Authorization: " REF_SLICE_FMT "\r\n\r\n",
+                               REF_SLICE_ARG(ref_buf_slice(&auth))) == REF_OK;
+    ok = ok && ref_buf_append_slice(out, req->body) == REF_OK;
+    ref_buf_cleanup(&auth);
+    return ok;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > REF_MAX_REQUEST_BYTES) {
+        return 0;
+    }
+    struct ref_slice raw = {data, size};
+    struct ref_buf out;
+    struct ref_buf out2;
+    ref_buf_init(&out, REF_MAX_RESPONSE_BYTES + 4096);
+    ref_buf_init(&out2, REF_MAX_RESPONSE_BYTES + 4096);
+
+    struct world w;
+    struct world twin;
+    world_init(&w);
+    world_init(&twin);
+    struct answer first;
+    struct answer again;
+    handle(&w, raw, &out, &first);
+    handle(&twin, raw, &out2, &again);
+    FUZZ_CHECK(fuzz_slice_eq(ref_buf_slice(&out), ref_buf_slice(&out2)));
+    world_cleanup(&twin);
+
+    /* Re-signed, on the same service (so state carries over). */
+    static struct ref_http_request req;
+    struct ref_buf body_buf;
+    ref_buf_init(&body_buf, REF_MAX_BODY_BYTES);
+    struct ref_parse_error err;
+    if (ref_http_parse_request(raw, &req, &body_buf, &err) == REF_OK) {
+        struct ref_buf signed_raw;
+        ref_buf_init(&signed_raw, REF_MAX_REQUEST_BYTES);
+        if (resign(&req, &signed_raw)) {
+            static struct ref_http_request check;
+            struct ref_buf check_body;
+            ref_buf_init(&check_body, REF_MAX_BODY_BYTES);
+            bool parses = ref_http_parse_request(ref_buf_slice(&signed_raw), &check, &check_body,
+                                                 &err) == REF_OK;
+            ref_buf_cleanup(&check_body);
+            struct answer resigned;
+            handle(&w, ref_buf_slice(&signed_raw), &out, &resigned);
+            FUZZ_CHECK(strcmp(resigned.request_id, first.request_id) != 0);
+            if (parses && is_auth_or_parse_failure(resigned.error_type)) {
+                fprintf(stderr, "re-signed request refused:\n%.*s\n--- answer:\n%.*s\n",
+                        REF_SLICE_ARG(ref_buf_slice(&signed_raw)),
+                        REF_SLICE_ARG(ref_buf_slice(&out)));
+                FUZZ_CHECK(!"a request signed by etch passes authentication");
+            }
+        }
+        ref_buf_cleanup(&signed_raw);
+    }
+    ref_buf_cleanup(&body_buf);
+    world_cleanup(&w);
+    ref_buf_cleanup(&out);
+    ref_buf_cleanup(&out2);
+    return 0;
+}
