@@ -162,9 +162,9 @@ class Server:
             self.kill()
             if self.proc is not None and self.proc.stdout is not None:
                 self.proc.stdout.close()
-            if exc_type is not None:
-                sys.stderr.write("--- etch serve log ---\n%s--- end of log ---\n"
-                                 % self.stderr_text())
+            # ctest shows it only with -V or when the test fails.
+            out = sys.stderr if exc_type is not None else sys.stdout
+            out.write("--- etch serve log ---\n%s--- end of log ---\n" % self.stderr_text())
             self.log.close()
         return False
 
