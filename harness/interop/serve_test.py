@@ -9,12 +9,14 @@
 
 import json
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 from serve_util import (ID_PATTERN, PRESET_ID, ROLE_ARN, UUID_PATTERN, Connection, Server,
-                        TestFailure, build_request, check, etch_binary, run_main)
+                        build_request, check, etch_binary, run_main)
 
 BODY_LIMIT = 4096
 THREADS = 32
@@ -245,7 +247,6 @@ def test_credentials_file(etch, tmpdir):
 
 
 def test_bad_usage(etch):
-    import subprocess
     for args in (["--listen", "localhost"], ["--threads", "0"], ["--page-size", "x"],
                  ["--max-request-bytes", "999999999"], ["--bogus"]):
         p = subprocess.run([etch, "serve"] + args, capture_output=True, timeout=20)
@@ -253,7 +254,6 @@ def test_bad_usage(etch):
 
 
 def main():
-    import tempfile
     etch = etch_binary()
     test_bad_usage(etch)
     args = ["--max-request-bytes", str(BODY_LIMIT), "--start-delay-ms", "3600000",

@@ -10,6 +10,7 @@
 import datetime
 import hashlib
 import hmac
+import json
 import os
 import re
 import select
@@ -247,7 +248,6 @@ class Response:
         return None
 
     def json(self):
-        import json
         return json.loads(self.body.decode("utf-8"))
 
     def __repr__(self):
@@ -304,16 +304,6 @@ class Connection:
             self._fill()
         body, self.buf = self.buf[:length], self.buf[length:]
         return Response(int(m.group(1)), headers, body)
-
-    def is_closed_by_peer(self, wait_s=2.0):
-        """True when the server closes the connection (EOF) within wait_s."""
-        self.sock.settimeout(wait_s)
-        try:
-            return self.sock.recv(1) == b""
-        except socket.timeout:
-            return False
-        except ConnectionResetError:
-            return True
 
 
 def build_request(port, method, target, body=b"", content_type=None, signed=True,
