@@ -19,7 +19,9 @@ set(ETCH_INTEROP_DIR ${CMAKE_CURRENT_LIST_DIR}/interop)
 
 add_test(NAME serve.http
          COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/serve_test.py $<TARGET_FILE:etch>)
-set_tests_properties(serve.http PROPERTIES LABELS serve TIMEOUT 120)
+# The scripts import a helper next to them: no bytecode cache in the source tree.
+set_tests_properties(serve.http PROPERTIES
+                     LABELS serve TIMEOUT 120 ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 
 # Exit code 77 means "client not installed": reported as skipped, not passed.
 add_test(NAME interop.botocore
@@ -27,4 +29,5 @@ add_test(NAME interop.botocore
 add_test(NAME interop.awscli
          COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/awscli_flow.py $<TARGET_FILE:etch>)
 set_tests_properties(interop.botocore interop.awscli PROPERTIES
-                     LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 300)
+                     LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 300
+                     ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
