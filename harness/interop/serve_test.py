@@ -236,7 +236,8 @@ def test_credentials_file(etch, tmpdir):
         f.write("# etch serve test principals\n"
                 "AKIDFILEFULL file/full/secret - full\n"
                 "\n"
-                "AKIDFILERO  file/ro/secret  -  read-only\n")
+                "AKIDFILERO  file/ro/secret  -  read-only\n"
+                "\tAKIDFILETMP file/tmp/secret etch/file/token\r\n")
     with Server(etch, "--credentials-file", path, "--quiet", "--region", "eu-west-1") as srv:
         with Connection(srv.port) as conn:
             r = exchange(conn, srv.port, "GET", "/2012-09-25/pipelines", region="eu-west-1",
@@ -256,6 +257,22 @@ def test_credentials_file(etch, tmpdir):
             expect_error(r, 403, "AccessDeniedException", "CancelJob by a read-only principal")
             r = exchange(conn, port, "GET", "/2012-09-25/pipelines")
             expect_error(r, 403, "UnrecognizedClientException", "the default key with a file")
+            r = exchange(conn, port, "GET", "/2012-09-25/pipelines",
+                         access_key="AKIDFILETMP", secret="file/tmp/secret",
+                         extra_headers=[("X-Amz-Security-Token", "etch/file/token")])
+            check(r.status == 200, "ListPipelines with the file's session principal: %r" % r)
+            r = exchange(conn, port, "GET", "/2012-09-25/pipelines",
+                         access_key="AKIDFILETMP", secret="file/tmp/secret")
+            expect_error(r, 403, "UnrecognizedClientException", "session principal, no token")
+    # A file that cannot be used stops the server before it listens.
+    for bad in ("AKIDONLY\n", "K S - admin\n", "# nothing\n", "K S\nK T\n"):
+        with open(path, "w") as f:
+            f.write(bad)
+        p = subprocess.run([etch, "serve", "--credentials-file", path], capture_output=True,
+                           timeout=20)
+        check(p.returncode == 2 and p.stdout == b"",
+              "credentials file %r: expected exit 2 before listening, got %d %r"
+              % (bad, p.returncode, p.stdout))
 
 
 def test_bad_usage(etch):
