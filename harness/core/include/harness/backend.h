@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * backend.h - where scenarios send their requests: raw bytes in, raw bytes out.
+ *
+ * A backend has one mandatory operation (send) and a clock; in-process backends add
+ * hooks (seeding, the virtual clock, failing a job, the scheduler's next event), which
+ * the capability flags announce. Steps that need a missing hook are skipped.
+ * Backends are created per scenario and freed with harness_backend_free.
+ */
+#ifndef HARNESS_BACKEND_H
+#define HARNESS_BACKEND_H
+
+#include "harness/scenario.h"
+
+#include "ref/buf.h"
+#include "ref/sigv4.h"
+#include "ref/slice.h"
+#include "ref/status.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum harness_backend_cap {
+    HARNESS_CAP_HOOKS = 1u << 0,         /* seed_pipeline, seed_job, fail_job */
+    HARNESS_CAP_VIRTUAL_CLOCK = 1u << 1, /* set_clock_ms, next_event_ms, tick */
+    HARNESS_CAP_CONCURRENT = 1u << 2,    /* send may be called from several threads */
+};
+
+struct harness_backend;
+
+struct harness_backend_ops {
+    /* Sends one whole request and appends the whole raw response to response.
+     * REF_OK when a response arrived (whatever its status); anything else is a
+     * transport failure (the step is an ERROR). Thread-safe with HARNESS_CAP_CONCURRENT. */
+    enum ref_status (*send)(struct harness_backend *b,
+                            struct ref_slice request,
+                            struct ref_buf *response);
+    /* The target's current time in ms since the epoch (virtual in process). */
+    int64_t (*now_ms)(struct harness_backend *b);
+    /* Optional hooks: NULL when the backend lacks them. */
+    enum ref_status (*seed_pipeline)(struct harness_backend *b,
+                                     const char *id,
+                                     const char *name,
+                                     const char *status);
+    enum ref_status (*seed_job)(struct harness_backend *b,
+                                const char *id,
+                                const char *pipeline_id,
+                                const char *status);
+    enum ref_status (*fail_job)(struct harness_backend *b, const char *id);
+    void (*set_clock_ms)(struct harness_backend *b, int64_t now_ms);
+    bool (*next_event_ms)(struct harness_backend *b, int64_t *when_ms);
+    void (*tick)(struct harness_backend *b);
+    /* Waits between polls on a real clock; NULL in process. */
+    void (*sleep_ms)(struct harness_backend *b, int64_t ms);
+    void (*destroy)(struct harness_backend *b);
+};
+
+struct harness_backend {
+    const struct harness_backend_ops *ops;
+    void *impl;
+    unsigned caps;
+    const char *description; /* "embedded reference (in process)" */
+    const char *host;        /* the Host header value */
+    const char *endpoint;    /* base URL for reproducers, e.g. "$ETCH_ENDPOINT" */
+    const char *region;
+    const char *service;
+    /* The principals the run has, indexed by enum harness_principal; NULL when lacking. */
+    const struct ref_credential *principals[HARNESS_PRINCIPAL_COUNT];
+};
+
+static inline bool harness_backend_has(const struct harness_backend *b, unsigned caps)
+{
+    return (b->caps & caps) == caps;
+}
+
+void harness_backend_free(struct harness_backend *b);
+
+/* The in-process backend over a fresh ref_service with a virtual clock. */
+struct harness_inproc_options {
+    int64_t start_ms; /* 0: HARNESS_DEFAULT_START_MS */
+    uint64_t seed;    /* random source seed; 0: a fixed default */
+};
+
+/* Owned by the caller (harness_backend_free); NULL when out of memory. opts may be NULL. */
+struct harness_backend *harness_backend_inproc_new(const struct harness_inproc_options *opts);
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * expect.h - evaluating expectations on one response: statuses, the error code as
+ * clients derive it, the error wire form, headers, JSON subsets, paths and matchers.
+ *
+ * Pure functions over a parsed response; no I/O. Every check appends one result saying
+ * what was checked, what was expected and what was found, so reports can show it.
+ */
+#ifndef HARNESS_EXPECT_H
+#define HARNESS_EXPECT_H
+
+#include "harness/http_response.h"
+#include "harness/scenario.h"
+#include "harness/vars.h"
+
+#include <jansson.h>
+
+#define HARNESS_CHECK_TEXT_BYTES 320
+
+struct harness_check_result {
+    enum harness_level level;
+    enum harness_source source;
+    bool held;
+    const char *note;                       /* borrowed from the scenario */
+    char what[HARNESS_MAX_JSON_PATH_BYTES]; /* "status", "paths.Job.Status" */
+    char expected[HARNESS_CHECK_TEXT_BYTES];
+    char actual[HARNESS_CHECK_TEXT_BYTES];
+};
+
+/* A growable list of check results (heap). */
+struct harness_check_list {
+    struct harness_check_result *items;
+    size_t count;
+    size_t cap;
+};
+
+void harness_check_list_init(struct harness_check_list *l);
+void harness_check_list_cleanup(struct harness_check_list *l);
+/* Appends a zeroed result; NULL when out of memory. */
+struct harness_check_result *harness_check_list_add(struct harness_check_list *l);
+
+/* A response prepared for matching: parsed HTTP plus its body as JSON (NULL when the
+ * body is empty or not JSON). */
+struct harness_observed {
+    const struct harness_http_response *http;
+    json_t *body; /* borrowed */
+};
+
+/* The error code as clients derive it (contract section 4): x-amzn-ErrorType cut at the
+ * first ':'; else body member "code"; else "__type" after its last '#'; trimmed.
+ * Writes it NUL-terminated into out (truncated to cap) and returns true; false (out = "")
+ * when there is none. */
+bool harness_error_code(const struct harness_observed *obs, char *out, size_t cap);
+
+/* True when a 404/501 answer says the endpoint does not know the operation. */
+bool harness_is_unknown_operation(const struct harness_observed *obs);
+
+/* Evaluates one expectation group, appending one result per check to out.
+ * *all_held says whether every check held. REF_E_NOMEM only. */
+REF_MUST_CHECK enum ref_status harness_expect_eval(const struct harness_expect *e,
+                                                   const struct harness_observed *obs,
+                                                   const struct harness_vars *vars,
+                                                   struct harness_check_list *out,
+                                                   bool *all_held);
+
+/* Matches one expected JSON value (plain value, subset object, array or $matcher)
+ * against actual (NULL: absent). On a mismatch, why gets a short explanation. */
+bool harness_match(
+    json_t *expected, json_t *actual, const struct harness_vars *vars, char *why, size_t why_cap);
+
+/* Resolves a simple path ("Job.Outputs[0].Key") in root; NULL when absent or when the
+ * path is not well formed. */
+json_t *harness_json_path(json_t *root, const char *path);
+/* True when path is well formed. */
+bool harness_json_path_is_valid(const char *path);
+
+/* Checks the shape of a matcher tree at load time: $keys known, operands of the right
+ * type, regular expressions compile. On failure, fills where (a suffix of the JSON path,
+ * e.g. ".$match") and why. */
+bool harness_matcher_validate(
+    json_t *expected, char *where, size_t where_cap, char *why, size_t why_cap);
+
+/* Compact JSON text of v, truncated to cap ("(absent)" for NULL). */
+void harness_json_text(json_t *v, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * report.h - what a run tells people and machines: the text table (colour on a tty),
+ * the summary line, failure details with reproducers, and JUnit XML, TAP and JSON Lines.
+ *
+ * Reproducers never contain a secret: the curl command takes the credentials from the
+ * AWS environment variables and session tokens are shown as <redacted>.
+ */
+#ifndef HARNESS_REPORT_H
+#define HARNESS_REPORT_H
+
+#include "harness/runner.h"
+
+#include "ref/buf.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct harness_summary {
+    size_t scenarios;
+    size_t by_verdict[HARNESS_VERDICT_COUNT];
+    size_t must_held, must_total;
+    size_t should_held, should_total;
+    double duration_ms;
+};
+
+void harness_summary_compute(const struct harness_scenario_result *results,
+                             size_t n,
+                             struct harness_summary *out);
+
+struct harness_report_meta {
+    const char *tool;     /* "etch 0.1.0" */
+    const char *target;   /* "embedded reference (in process)" */
+    const char *endpoint; /* URL base for curl reproducers */
+    const char *region;
+    const char *service;
+};
+
+/* The table, the failure details and the summary. */
+void harness_report_text(FILE *out,
+                         const struct harness_scenario_result *results,
+                         size_t n,
+                         const struct harness_report_meta *meta,
+                         bool color);
+/* The details of one non-passing step (shared by the table and the cmocka runner). */
+void harness_report_step_details(FILE *out,
+                                 const struct harness_scenario_result *r,
+                                 const struct harness_step_result *s,
+                                 const struct harness_report_meta *meta,
+                                 bool color);
+/* "summary: 4 scenarios, 3 passed, ..." and "conformance: must 52/53 (98.1%), ..." */
+void harness_report_summary(FILE *out, const struct harness_summary *sum);
+
+/* One test case per scenario. Return 0, or -1 when writing failed. */
+int harness_report_junit(FILE *out,
+                         const struct harness_scenario_result *results,
+                         size_t n,
+                         const struct harness_report_meta *meta);
+int harness_report_tap(FILE *out,
+                       const struct harness_scenario_result *results,
+                       size_t n,
+                       const struct harness_report_meta *meta);
+int harness_report_jsonl(FILE *out,
+                         const struct harness_scenario_result *results,
+                         size_t n,
+                         const struct harness_report_meta *meta);
+
+/* Appends a runnable curl command for the exchange (secrets from the environment). */
+REF_MUST_CHECK enum ref_status harness_curl_reproducer(const struct harness_exchange *x,
+                                                       const struct harness_report_meta *meta,
+                                                       struct ref_buf *out);
+/* Appends the raw bytes readably: CRLF shown as line ends, other control bytes as \xNN,
+ * the session token redacted, at most max_bytes of input. */
+REF_MUST_CHECK enum ref_status harness_raw_printable(struct ref_slice raw,
+                                                     size_t max_bytes,
+                                                     const char *indent,
+                                                     struct ref_buf *out);
+
+#endif

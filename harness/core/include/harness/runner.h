@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * runner.h - executes a scenario on a backend and computes verdicts.
+ *
+ * For every request step the runner builds the request (calls serialised as the SDKs do),
+ * substitutes variables, signs it with the backend's clock at that moment, sends it,
+ * parses the answer, evaluates the expectations and captures variables. Waits poll (in
+ * process: jumping the virtual clock to the next scheduled event), concurrent groups
+ * run on real threads. Results own copies of everything reports need.
+ */
+#ifndef HARNESS_RUNNER_H
+#define HARNESS_RUNNER_H
+
+#include "harness/backend.h"
+#include "harness/expect.h"
+#include "harness/scenario.h"
+
+#include "ref/buf.h"
+
+enum harness_verdict {
+    HARNESS_VERDICT_NONE = 0,
+    HARNESS_VERDICT_PASS,
+    HARNESS_VERDICT_SKIP,
+    HARNESS_VERDICT_DEVIATION,
+    HARNESS_VERDICT_NOT_IMPLEMENTED,
+    HARNESS_VERDICT_FAIL,
+    HARNESS_VERDICT_ERROR,
+    HARNESS_VERDICT_COUNT
+};
+
+/* "PASS", "NOT IMPLEMENTED", ... */
+const char *harness_verdict_name(enum harness_verdict v);
+/* The worse of two verdicts (ERROR > FAIL > NOT IMPLEMENTED > DEVIATION > PASS > SKIP). */
+enum harness_verdict harness_verdict_worse(enum harness_verdict a, enum harness_verdict b);
+
+/* One header of a built request (owned strings). */
+struct harness_header_copy {
+    char *name;
+    char *value;
+};
+
+/* A request as sent: the parts (for curl reproducers) and the raw bytes. */
+struct harness_exchange {
+    char *label;  /* sub-step name in a concurrent group, else NULL */
+    char *method; /* NULL for verbatim requests */
+    char *target;
+    struct harness_header_copy *headers; /* without Authorization, in order */
+    size_t num_headers;
+    uint8_t *body;
+    size_t body_len;
+    struct harness_sign sign; /* how it was signed */
+    bool is_verbatim;
+    struct ref_buf request;  /* raw bytes sent */
+    struct ref_buf response; /* raw bytes received */
+    int http_status;         /* 0 when no response was parsed */
+    char error_code[128];    /* as clients derive it, "" when none */
+};
+
+struct harness_step_result {
+    const struct harness_step *step;
+    enum harness_verdict verdict;
+    char reason[512]; /* why SKIP / ERROR / NOT IMPLEMENTED, or "" */
+    struct harness_check_list checks;
+    struct harness_exchange *exchanges; /* the last request(s) of the step */
+    size_t num_exchanges;
+    unsigned polls; /* wait steps */
+    double duration_ms;
+};
+
+struct harness_scenario_result {
+    const struct harness_scenario *scenario;
+    enum harness_verdict verdict;
+    struct harness_step_result *steps; /* one per step, in order */
+    size_t num_steps;
+    size_t must_held, must_total;
+    size_t should_held, should_total;
+    size_t info_held, info_total;
+    double duration_ms;
+};
+
+/* Runs sc on b. REF_OK when a result was produced (whatever its verdict); REF_E_NOMEM
+ * when not. The result borrows sc (keep it loaded) and owns the rest; release it with
+ * harness_scenario_result_cleanup. */
+REF_MUST_CHECK enum ref_status harness_run_scenario(const struct harness_scenario *sc,
+                                                    struct harness_backend *b,
+                                                    struct harness_scenario_result *out);
+void harness_scenario_result_cleanup(struct harness_scenario_result *r);
+
+/* Signing, exposed for tests and `etch sigv4`: appends the headers that sign this
+ * request (X-Amz-Date, X-Amz-Security-Token, x-amz-content-sha256 as the mode says) and
+ * then Authorization, to a request built by the caller. */
+struct harness_sign_target {
+    const char *method;
+    const char *target;
+    struct harness_header_copy *headers; /* in/out: the caller's array */
+    size_t *num_headers;
+    size_t cap_headers;
+    const uint8_t *body;
+    size_t body_len;
+};
+
+/* REF_OK; REF_E_NOT_FOUND when the backend lacks the principal; REF_E_TOO_LARGE when
+ * the header array is full; REF_E_NOMEM; anything the signer returns. */
+REF_MUST_CHECK enum ref_status harness_sign_request(const struct harness_backend *b,
+                                                    const struct harness_sign *sign,
+                                                    int64_t now_ms,
+                                                    struct harness_sign_target *t);
+
+#endif

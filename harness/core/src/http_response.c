@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * http_response.c - strict parsing of one raw HTTP/1.1 response.
+ *
+ * What it accepts: a status line "HTTP/1.x NNN reason", header lines ending in CRLF
+ * (no obsolete folding), then a body framed by Content-Length, by chunked encoding, or
+ * by the end of the input. Anything ambiguous (two Content-Lengths, both framings, an
+ * unknown transfer coding) is refused: an ambiguous answer is exactly what a conformance
+ * tool must not paper over.
+ */
+#include "harness/http_response.h"
+
+#include <string.h>
+
+static bool is_tchar(uint8_t c)
+{
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+        return true;
+    }
+    return strchr("!#$%&'*+-.^_`|~", c) != NULL && c != 0;
+}
+
+/* Finds the CRLF ending the line that starts at `from`, looking no further than `limit`.
+ * REF_OK with *eol at the CR; REF_E_INCOMPLETE when the input ends first;
+ * REF_E_MALFORMED for a bare LF or CR. */
+static enum ref_status find_crlf(struct ref_slice raw,
+                                 size_t from,
+                                 size_t limit,
+                                 size_t *eol,
+                                 struct ref_parse_error *err,
+                                 const char *where)
+{
+    size_t end = raw.len < limit ? raw.len : limit;
+    for (size_t i = from; i < end; i++) {
+        if (raw.ptr[i] == '\n') {
+            return ref_parse_fail(err, REF_E_MALFORMED, i, where, "bare LF: lines end in CRLF");
+        }
+        if (raw.ptr[i] == '\r') {
+            if (i + 1 >= raw.len) {
+                return ref_parse_fail(err, REF_E_INCOMPLETE, raw.len, where,
+                                      "the input ends inside a line end");
+            }
+            if (raw.ptr[i + 1] != '\n') {
+                return ref_parse_fail(err, REF_E_MALFORMED, i, where, "CR not followed by LF");
+            }
+            *eol = i;
+            return REF_OK;
+        }
+    }
+    if (end < raw.len) {
+        return ref_parse_fail(err, REF_E_HEADERS_TOO_LARGE, end, where,
+                              "the response head is longer than the limit");
+    }
+    return ref_parse_fail(err, REF_E_INCOMPLETE, raw.len, where,
+                          "the input ends before the line does");
+}
+
+static enum ref_status parse_status_line(struct ref_slice raw,
+                                         size_t eol,
+                                         struct harness_http_response *out,
+                                         struct ref_parse_error *err)
+{
+    const uint8_t *p = raw.ptr;
+    if (eol < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1')) {
+        return ref_parse_fail(err, REF_E_MALFORMED, 0, "status_line.version",
+                              "expected HTTP/1.0 or HTTP/1.1");
+    }
+    if (p[8] != ' ') {
+        return ref_parse_fail(err, REF_E_MALFORMED, 8, "status_line", "expected SP after version");
+    }
+    int status = 0;
+    for (size_t i = 9; i < 12; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return ref_parse_fail(err, REF_E_MALFORMED, i, "status_line.status",
+                                  "expected a three-digit status code");
+        }
+        status = status * 10 + (p[i] - '0');
+    }
+    if (status < 100 || status > 599) {
+        return ref_parse_fail(err, REF_E_MALFORMED, 9, "status_line.status",
+                              "the status code is not between 100 and 599");
+    }
+    out->version = ref_slice_make(p, 8);
+    out->status = status;
+    if (eol == 12) {
+        out->reason = ref_slice_make(p + 12, 0); /* "HTTP/1.1 200" without SP: tolerated */
+        return REF_OK;
+    }
+    if (p[12] != ' ') {
+        return ref_parse_fail(err, REF_E_MALFORMED, 12, "status_line",
+                              "expected SP after the status code");
+    }
+    for (size_t i = 13; i < eol; i++) {
+        if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f) {
+            return ref_parse_fail(err, REF_E_MALFORMED, i, "status_line.reason",
+                                  "control byte in the reason phrase");
+        }
+    }
+    out->reason = ref_slice_make(p + 13, eol - 13);
+    return REF_OK;
+}
+
+/* Parses header lines from *pos up to and including the empty line. */
+static enum ref_status parse_header_block(struct ref_slice raw,
+                                          size_t *pos,
+                                          size_t limit,
+                                          struct ref_header *headers,
+                                          size_t cap,
+                                          size_t *count,
+                                          struct ref_parse_error *err)
+{
+    size_t i = *pos;
+    *count = 0;
+    for (;;) {
+        size_t eol;
+        REF_TRY(find_crlf(raw, i, limit, &eol, err, "header"));
+        if (eol == i) {
+            *pos = i + 2;
+            return REF_OK;
+        }
+        const uint8_t *line = raw.ptr + i;
+        if (line[0] == ' ' || line[0] == '\t') {
+            return ref_parse_fail(err, REF_E_MALFORMED, i, "header",
+                                  "obsolete line folding is refused");
+        }
+        size_t colon = i;
+        while (colon < eol && raw.ptr[colon] != ':') {
+            if (!is_tchar(raw.ptr[colon])) {
+                return ref_parse_fail(err, REF_E_MALFORMED, colon, "header.name",
+                                      "invalid byte in a header name");
+            }
+            colon++;
+        }
+        if (colon == eol || colon == i) {
+            return ref_parse_fail(err, REF_E_MALFORMED, colon, "header",
+                                  colon == i ? "empty header name" : "header line without ':'");
+        }
+        for (size_t k = colon + 1; k < eol; k++) {
+            uint8_t c = raw.ptr[k];
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                return ref_parse_fail(err, REF_E_MALFORMED, k, "header.value",
+                                      "control byte in a header value");
+            }
+        }
+        if (*count >= cap) {
+            return ref_parse_fail(err, REF_E_HEADERS_TOO_LARGE, i, "header",
+                                  "more header lines than the limit");
+        }
+        headers[*count].name = ref_slice_make(line, colon - i);
+        headers[*count].value =
+            ref_slice_trim_ows(ref_slice_make(raw.ptr + colon + 1, eol - colon - 1));
+        (*count)++;
+        i = eol + 2;
+    }
+}
+
+static bool eq_nocase(struct ref_slice s, const char *lit)
+{
+    return ref_slice_eq_nocase(s, ref_slice_from_cstr(lit));
+}
+
+static enum ref_status parse_chunked(struct ref_slice raw,
+                                     size_t start,
+                                     struct harness_http_response *out,
+                                     struct ref_buf *body_buf,
+                                     size_t *end,
+                                     struct ref_parse_error *err)
+{
+    if (body_buf == NULL) {
+        return ref_parse_fail(err, REF_E_MALFORMED, start, "body.chunked",
+                              "chunked body without a buffer to decode it into");
+    }
+    size_t i = start;
+    size_t total = 0;
+    for (;;) {
+        size_t eol;
+        enum ref_status rc =
+            find_crlf(raw, i, i + HARNESS_MAX_RESPONSE_CHUNK_LINE, &eol, err, "body.chunk_size");
+        if (rc == REF_E_HEADERS_TOO_LARGE) {
+            return ref_parse_fail(err, REF_E_MALFORMED, i, "body.chunk_size",
+                                  "chunk-size line longer than the limit");
+        }
+        REF_TRY(rc);
+        uint64_t size = 0;
+        size_t k = i;
+        while (k < eol) {
+            uint8_t c = raw.ptr[k];
+            int d = (c >= '0' && c <= '9')   ? c - '0'
+                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                             : -1;
+            if (d < 0) {
+                break;
+            }
+            if (k - i >= 8) {
+                return ref_parse_fail(err, REF_E_BODY_TOO_LARGE, k, "body.chunk_size",
+                                      "chunk size too large");
+            }
+            size = size * 16 + (uint64_t)d;
+            k++;
+        }
+        if (k == i || (k < eol && raw.ptr[k] != ';' && raw.ptr[k] != ' ' && raw.ptr[k] != '\t')) {
+            return ref_parse_fail(err, REF_E_MALFORMED, k, "body.chunk_size",
+                                  "expected a hexadecimal chunk size");
+        }
+        i = eol + 2;
+        if (size == 0) {
+            struct ref_header trailers[16];
+            size_t n = 0;
+            rc = parse_header_block(raw, &i, i + HARNESS_MAX_RESPONSE_HEADER_BYTES, trailers, 16,
+                                    &n, err);
+            if (rc != REF_OK) {
+                return rc;
+            }
+            *end = i;
+            out->body = ref_buf_slice(body_buf);
+            out->is_chunked = true;
+            return REF_OK;
+        }
+        if (size > HARNESS_MAX_RESPONSE_BODY_BYTES - total) {
+            return ref_parse_fail(err, REF_E_BODY_TOO_LARGE, i, "body.chunk",
+                                  "decoded body larger than the limit");
+        }
+        if (raw.len - i < size + 2) {
+            return ref_parse_fail(err, REF_E_INCOMPLETE, raw.len, "body.chunk",
+                                  "the input ends inside a chunk");
+        }
+        if (raw.ptr[i + size] != '\r' || raw.ptr[i + size + 1] != '\n') {
+            return ref_parse_fail(err, REF_E_MALFORMED, i + (size_t)size, "body.chunk",
+                                  "chunk data not followed by CRLF");
+        }
+        enum ref_status arc = ref_buf_append(body_buf, raw.ptr + i, (size_t)size);
+        if (arc != REF_OK) {
+            return ref_parse_fail(err, arc == REF_E_TOO_LARGE ? REF_E_BODY_TOO_LARGE : arc, i,
+                                  "body.chunk", "cannot hold the decoded body");
+        }
+        total += (size_t)size;
+        i += (size_t)size + 2;
+    }
+}
+
+enum ref_status harness_http_parse_response(struct ref_slice raw,
+                                            struct harness_http_response *out,
+                                            struct ref_buf *body_buf,
+                                            size_t *consumed,
+                                            struct ref_parse_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (raw.len == 0) {
+        return ref_parse_fail(err, REF_E_INCOMPLETE, 0, "status_line", "empty response");
+    }
+    size_t eol;
+    REF_TRY(find_crlf(raw, 0, HARNESS_MAX_RESPONSE_HEADER_BYTES, &eol, err, "status_line"));
+    REF_TRY(parse_status_line(raw, eol, out, err));
+    size_t pos = eol + 2;
+    REF_TRY(parse_header_block(raw, &pos, HARNESS_MAX_RESPONSE_HEADER_BYTES, out->headers,
+                               HARNESS_MAX_RESPONSE_HEADERS, &out->num_headers, err));
+
+    const struct ref_header *cl = NULL;
+    const struct ref_header *te = NULL;
+    for (size_t i = 0; i < out->num_headers; i++) {
+        const struct ref_header *h = &out->headers[i];
+        if (eq_nocase(h->name, "Content-Length")) {
+            if (cl != NULL) {
+                return ref_parse_fail(err, REF_E_MALFORMED, (size_t)(h->name.ptr - raw.ptr),
+                                      "header.content-length", "Content-Length repeated");
+            }
+            cl = h;
+        } else if (eq_nocase(h->name, "Transfer-Encoding")) {
+            if (te != NULL || !eq_nocase(h->value, "chunked")) {
+                return ref_parse_fail(err, REF_E_MALFORMED, (size_t)(h->value.ptr - raw.ptr),
+                                      "header.transfer-encoding",
+                                      "only a single 'chunked' transfer coding is understood");
+            }
+            te = h;
+        }
+    }
+    if (cl != NULL && te != NULL) {
+        return ref_parse_fail(err, REF_E_MALFORMED, (size_t)(te->name.ptr - raw.ptr),
+                              "header.transfer-encoding",
+                              "both Content-Length and Transfer-Encoding");
+    }
+    size_t end = pos;
+    bool no_body = out->status < 200 || out->status == 204 || out->status == 304;
+    if (no_body) {
+        out->body = ref_slice_make(raw.ptr + pos, 0);
+    } else if (te != NULL) {
+        REF_TRY(parse_chunked(raw, pos, out, body_buf, &end, err));
+    } else if (cl != NULL) {
+        uint64_t n = 0;
+        enum ref_status rc = ref_slice_to_u64(cl->value, UINT64_MAX / 2, &n);
+        if (rc != REF_OK) {
+            return ref_parse_fail(err, REF_E_MALFORMED, (size_t)(cl->value.ptr - raw.ptr),
+                                  "header.content-length", "Content-Length is not a number");
+        }
+        if (n > HARNESS_MAX_RESPONSE_BODY_BYTES) {
+            return ref_parse_fail(err, REF_E_BODY_TOO_LARGE, (size_t)(cl->value.ptr - raw.ptr),
+                                  "header.content-length", "body larger than the limit");
+        }
+        if (raw.len - pos < n) {
+            return ref_parse_fail(err, REF_E_INCOMPLETE, raw.len, "body",
+                                  "the input ends before Content-Length bytes");
+        }
+        out->body = ref_slice_make(raw.ptr + pos, (size_t)n);
+        end = pos + (size_t)n;
+    } else {
+        /* No framing: the body runs until the connection closes, i.e. to the end. */
+        if (raw.len - pos > HARNESS_MAX_RESPONSE_BODY_BYTES) {
+            return ref_parse_fail(err, REF_E_BODY_TOO_LARGE, pos + HARNESS_MAX_RESPONSE_BODY_BYTES,
+                                  "body", "body larger than the limit");
+        }
+        out->body = ref_slice_make(raw.ptr + pos, raw.len - pos);
+        end = raw.len;
+    }
+    if (consumed != NULL) {
+        *consumed = end;
+    }
+    return REF_OK;
+}
+
+const struct ref_header *harness_http_response_header(const struct harness_http_response *resp,
+                                                      const char *name)
+{
+    struct ref_slice n = ref_slice_from_cstr(name);
+    for (size_t i = 0; i < resp->num_headers; i++) {
+        if (ref_slice_eq_nocase(resp->headers[i].name, n)) {
+            return &resp->headers[i];
+        }
+    }
+    return NULL;
+}

@@ -1,0 +1,696 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * report.c - run reports: the text table and failure details (with curl and raw HTTP
+ * reproducers), the summary, JUnit XML, TAP version 13 and JSON Lines.
+ *
+ * Writers take finished results and never fail half-way silently: they return -1 when
+ * the stream reports an error. XML and TAP text is escaped so any byte a target sends
+ * back still yields a well-formed document. Session tokens are redacted everywhere.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "harness/report.h"
+#include "text_internal.h"
+
+#include <jansson.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RAW_SHOWN_BYTES 4096
+
+/* --- Summary ----------------------------------------------------------------------- */
+
+void harness_summary_compute(const struct harness_scenario_result *results,
+                             size_t n,
+                             struct harness_summary *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->scenarios = n;
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_scenario_result *r = &results[i];
+        if ((unsigned)r->verdict < HARNESS_VERDICT_COUNT) {
+            out->by_verdict[r->verdict]++;
+        }
+        out->must_held += r->must_held;
+        out->must_total += r->must_total;
+        out->should_held += r->should_held;
+        out->should_total += r->should_total;
+        out->duration_ms += r->duration_ms;
+    }
+}
+
+static double pct(size_t held, size_t total)
+{
+    return total == 0 ? 100.0 : 100.0 * (double)held / (double)total;
+}
+
+void harness_report_summary(FILE *out, const struct harness_summary *sum)
+{
+    fprintf(out,
+            "summary: %zu scenarios, %zu passed, %zu failed, %zu deviations, %zu not "
+            "implemented, %zu skipped, %zu errors (%.1f ms)\n",
+            sum->scenarios, sum->by_verdict[HARNESS_VERDICT_PASS],
+            sum->by_verdict[HARNESS_VERDICT_FAIL], sum->by_verdict[HARNESS_VERDICT_DEVIATION],
+            sum->by_verdict[HARNESS_VERDICT_NOT_IMPLEMENTED], sum->by_verdict[HARNESS_VERDICT_SKIP],
+            sum->by_verdict[HARNESS_VERDICT_ERROR], sum->duration_ms);
+    fprintf(out, "conformance: must %zu/%zu (%.1f%%), should %zu/%zu (%.1f%%)\n", sum->must_held,
+            sum->must_total, pct(sum->must_held, sum->must_total), sum->should_held,
+            sum->should_total, pct(sum->should_held, sum->should_total));
+}
+
+/* --- Raw HTTP and curl ------------------------------------------------------------- */
+
+static bool starts_with_nocase(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+    if (n < k) {
+        return false;
+    }
+    for (size_t i = 0; i < k; i++) {
+        uint8_t c = p[i];
+        c = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+        if (c != (uint8_t)lit[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+enum ref_status harness_raw_printable(struct ref_slice raw,
+                                      size_t max_bytes,
+                                      const char *indent,
+                                      struct ref_buf *out)
+{
+    size_t n = raw.len < max_bytes ? raw.len : max_bytes;
+    bool line_start = true;
+    for (size_t i = 0; i < n; i++) {
+        if (line_start) {
+            REF_TRY(ref_buf_append_cstr(out, indent));
+            line_start = false;
+            /* A session token is a secret: show the header, never its value. */
+            static const char token_hdr[] = "x-amz-security-token:";
+            if (starts_with_nocase(raw.ptr + i, n - i, token_hdr)) {
+                REF_TRY(ref_buf_append(out, raw.ptr + i, sizeof(token_hdr) - 1));
+                REF_TRY(ref_buf_append_cstr(out, " <redacted>"));
+                while (i < n && raw.ptr[i] != '\r' && raw.ptr[i] != '\n') {
+                    i++;
+                }
+                i--;
+                continue;
+            }
+        }
+        uint8_t c = raw.ptr[i];
+        if (c == '\r' && i + 1 < n && raw.ptr[i + 1] == '\n') {
+            continue;
+        }
+        if (c == '\n') {
+            REF_TRY(ref_buf_append_byte(out, '\n'));
+            line_start = true;
+        } else if (c < 0x20 || c >= 0x7f) {
+            if (c == '\t') {
+                REF_TRY(ref_buf_append_byte(out, c));
+            } else {
+                REF_TRY(ref_buf_appendf(out, "\\x%02x", c));
+            }
+        } else {
+            REF_TRY(ref_buf_append_byte(out, c));
+        }
+    }
+    if (n < raw.len) {
+        REF_TRY(
+            ref_buf_appendf(out, "%s... (%zu more bytes)", line_start ? indent : "", raw.len - n));
+        line_start = false;
+    }
+    if (!line_start) {
+        REF_TRY(ref_buf_append_byte(out, '\n'));
+    }
+    return REF_OK;
+}
+
+/* Appends s quoted for a POSIX shell: '...' with ' written as '\''. */
+static enum ref_status shell_quote(struct ref_buf *out, const char *s, size_t n)
+{
+    REF_TRY(ref_buf_append_byte(out, '\''));
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'') {
+            REF_TRY(ref_buf_append_cstr(out, "'\\''"));
+        } else {
+            REF_TRY(ref_buf_append_byte(out, (uint8_t)s[i]));
+        }
+    }
+    return ref_buf_append_byte(out, '\'');
+}
+
+static bool is_signing_header(const char *name)
+{
+    static const char *const names[] = {
+        "authorization",        "x-amz-date", "x-amz-security-token",
+        "x-amz-content-sha256", "host",       "content-length"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *a = name;
+        const char *b = names[i];
+        while (*a != '\0' && *b != '\0' && ((*a >= 'A' && *a <= 'Z') ? *a + 32 : *a) == *b) {
+            a++;
+            b++;
+        }
+        if (*a == '\0' && *b == '\0') {
+            return true;
+        }
+    }
+    return false;
+}
+
+enum ref_status harness_curl_reproducer(const struct harness_exchange *x,
+                                        const struct harness_report_meta *meta,
+                                        struct ref_buf *out)
+{
+    if (x->is_verbatim || x->method == NULL) {
+        return ref_buf_append_cstr(out, "# sent byte for byte: replay the raw HTTP below, e.g. "
+                                        "with: printf '%s' \"$REQUEST\" | nc <host> <port>\n");
+    }
+    const char *endpoint =
+        meta != NULL && meta->endpoint != NULL ? meta->endpoint : "$ETCH_ENDPOINT";
+    const char *region = meta != NULL && meta->region != NULL ? meta->region : "us-east-1";
+    const char *service =
+        meta != NULL && meta->service != NULL ? meta->service : "elastictranscoder";
+    if (x->sign.principal != HARNESS_PRINCIPAL_NONE &&
+        (x->sign.fault != HARNESS_FAULT_NONE || x->sign.date_offset_s != 0 ||
+         x->sign.principal != HARNESS_PRINCIPAL_MAIN)) {
+        REF_TRY(ref_buf_appendf(out,
+                                "# the step signs with principal '%s', fault '%s', date offset "
+                                "%llds: curl signs plainly, so compare with the raw HTTP\n",
+                                harness_principal_name(x->sign.principal),
+                                harness_fault_name(x->sign.fault),
+                                (long long)x->sign.date_offset_s));
+    }
+    REF_TRY(ref_buf_append_cstr(out, "curl -sS -i -X "));
+    REF_TRY(shell_quote(out, x->method, strlen(x->method)));
+    /* "$ETCH_ENDPOINT" must stay expandable: quote only the target part. */
+    REF_TRY(ref_buf_appendf(out, " \"%s\"", endpoint));
+    REF_TRY(shell_quote(out, x->target, strlen(x->target)));
+    if (x->sign.principal != HARNESS_PRINCIPAL_NONE) {
+        REF_TRY(ref_buf_appendf(out,
+                                " \\\n  --aws-sigv4 \"aws:amz:%s:%s\" --user "
+                                "\"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"",
+                                region, service));
+        if (x->sign.principal == HARNESS_PRINCIPAL_TEMPORARY &&
+            x->sign.token != HARNESS_TOKEN_OMIT) {
+            REF_TRY(
+                ref_buf_append_cstr(out, " \\\n  -H \"X-Amz-Security-Token: $AWS_SESSION_TOKEN\""));
+        }
+    }
+    for (size_t i = 0; i < x->num_headers; i++) {
+        if (is_signing_header(x->headers[i].name)) {
+            continue;
+        }
+        REF_TRY(ref_buf_append_cstr(out, " \\\n  -H "));
+        struct ref_buf h;
+        ref_buf_init(&h, 16384);
+        enum ref_status rc = ref_buf_appendf(&h, "%s: %s", x->headers[i].name, x->headers[i].value);
+        if (rc == REF_OK) {
+            rc = shell_quote(out, (const char *)h.data, h.len);
+        }
+        ref_buf_cleanup(&h);
+        REF_TRY(rc);
+    }
+    if (x->body_len > 0) {
+        REF_TRY(ref_buf_append_cstr(out, " \\\n  --data-binary "));
+        REF_TRY(shell_quote(out, (const char *)x->body, x->body_len));
+    }
+    return ref_buf_append_byte(out, '\n');
+}
+
+/* --- Text -------------------------------------------------------------------------- */
+
+static const char *verdict_color(enum harness_verdict v)
+{
+    switch (v) {
+        case HARNESS_VERDICT_PASS:
+            return "\033[32m";
+        case HARNESS_VERDICT_DEVIATION:
+            return "\033[33m";
+        case HARNESS_VERDICT_SKIP:
+            return "\033[36m";
+        case HARNESS_VERDICT_NOT_IMPLEMENTED:
+            return "\033[35m";
+        default:
+            return "\033[31m";
+    }
+}
+
+static void print_buf(FILE *out, struct ref_buf *b)
+{
+    if (b->len > 0) {
+        fwrite(b->data, 1, b->len, out);
+    }
+    ref_buf_reset(b);
+}
+
+void harness_report_step_details(FILE *out,
+                                 const struct harness_scenario_result *r,
+                                 const struct harness_step_result *s,
+                                 const struct harness_report_meta *meta,
+                                 bool color)
+{
+    const struct harness_step *step = s->step;
+    const char *on = color ? verdict_color(s->verdict) : "";
+    const char *off = color ? "\033[0m" : "";
+    const char *what = step->kind == HARNESS_STEP_CALL         ? harness_op_name(step->request.op)
+                       : step->kind == HARNESS_STEP_WAIT       ? "wait"
+                       : step->kind == HARNESS_STEP_CONCURRENT ? "concurrent"
+                       : step->kind == HARNESS_STEP_RAW        ? "raw"
+                                                               : "hook";
+    fprintf(out, "\n%s%s%s %s, step %zu '%s' (%s) at %s\n", on, harness_verdict_name(s->verdict),
+            off, r->scenario->display_path, step->index + 1, step->name, what, step->json_path);
+    if (step->note != NULL) {
+        fprintf(out, "  note: %s\n", step->note);
+    }
+    if (s->reason[0] != '\0') {
+        fprintf(out, "  %s\n", s->reason);
+    }
+    if (s->polls > 0) {
+        fprintf(out, "  polls: %u\n", s->polls);
+    }
+    for (size_t i = 0; i < s->checks.count; i++) {
+        const struct harness_check_result *c = &s->checks.items[i];
+        if (c->held) {
+            continue;
+        }
+        fprintf(out, "  %s [%s] %s: expected %s\n      got %s\n", harness_level_name(c->level),
+                harness_source_name(c->source), c->what, c->expected, c->actual);
+        if (c->note != NULL) {
+            fprintf(out, "      note: %s\n", c->note);
+        }
+    }
+    struct ref_buf b;
+    ref_buf_init(&b, 1024 * 1024);
+    for (size_t i = 0; i < s->num_exchanges; i++) {
+        const struct harness_exchange *x = &s->exchanges[i];
+        if (x->request.len == 0) {
+            continue;
+        }
+        const char *label = x->label != NULL ? x->label : "";
+        fprintf(out, "  request%s%s (curl):\n", label[0] != '\0' ? " " : "", label);
+        if (harness_curl_reproducer(x, meta, &b) == REF_OK) {
+            /* Indent the command as a block. */
+            fputs("    ", out);
+            for (size_t k = 0; k < b.len; k++) {
+                fputc(b.data[k], out);
+                if (b.data[k] == '\n' && k + 1 < b.len) {
+                    fputs("    ", out);
+                }
+            }
+        }
+        ref_buf_reset(&b);
+        fprintf(out, "  request%s%s (raw HTTP):\n", label[0] != '\0' ? " " : "", label);
+        if (harness_raw_printable(ref_buf_slice(&x->request), RAW_SHOWN_BYTES, "    ", &b) ==
+            REF_OK) {
+            print_buf(out, &b);
+        }
+        ref_buf_reset(&b);
+        if (x->response.len > 0) {
+            fprintf(out, "  response%s%s (raw HTTP):\n", label[0] != '\0' ? " " : "", label);
+            if (harness_raw_printable(ref_buf_slice(&x->response), RAW_SHOWN_BYTES, "    ", &b) ==
+                REF_OK) {
+                print_buf(out, &b);
+            }
+        }
+    }
+    ref_buf_cleanup(&b);
+}
+
+void harness_report_text(FILE *out,
+                         const struct harness_scenario_result *results,
+                         size_t n,
+                         const struct harness_report_meta *meta,
+                         bool color)
+{
+    size_t width = 10;
+    for (size_t i = 0; i < n; i++) {
+        size_t w = strlen(results[i].scenario->area) + 1 + strlen(results[i].scenario->name);
+        width = w > width ? w : width;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_scenario_result *r = &results[i];
+        char full[256];
+        textf(full, sizeof(full), "%s/%s", r->scenario->area, r->scenario->name);
+        size_t checks = r->must_total + r->should_total + r->info_total;
+        fprintf(out, "  %s%-15s%s %-*s %3zu steps %4zu checks %8.2f ms\n",
+                color ? verdict_color(r->verdict) : "", harness_verdict_name(r->verdict),
+                color ? "\033[0m" : "", (int)width, full, r->num_steps, checks, r->duration_ms);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_scenario_result *r = &results[i];
+        for (size_t k = 0; k < r->num_steps; k++) {
+            const struct harness_step_result *s = &r->steps[k];
+            bool interesting = s->verdict == HARNESS_VERDICT_FAIL ||
+                               s->verdict == HARNESS_VERDICT_ERROR ||
+                               s->verdict == HARNESS_VERDICT_DEVIATION ||
+                               s->verdict == HARNESS_VERDICT_NOT_IMPLEMENTED;
+            if (interesting) {
+                harness_report_step_details(out, r, s, meta, color);
+            }
+        }
+    }
+    /* Informational checks (which skew window, ...) are reported, never judged. */
+    bool header = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_scenario_result *r = &results[i];
+        for (size_t k = 0; k < r->num_steps; k++) {
+            const struct harness_check_list *l = &r->steps[k].checks;
+            for (size_t c = 0; c < l->count; c++) {
+                if (l->items[c].level != HARNESS_LEVEL_INFO) {
+                    continue;
+                }
+                if (!header) {
+                    fprintf(out, "\ninformational:\n");
+                    header = true;
+                }
+                fprintf(out, "  %s/%s step '%s' %s: expected %s, got %s (%s)\n", r->scenario->area,
+                        r->scenario->name, r->steps[k].step->name, l->items[c].what,
+                        l->items[c].expected, l->items[c].actual,
+                        l->items[c].held ? "holds" : "does not hold");
+            }
+        }
+    }
+    struct harness_summary sum;
+    harness_summary_compute(results, n, &sum);
+    fputc('\n', out);
+    harness_report_summary(out, &sum);
+}
+
+/* --- Machine formats --------------------------------------------------------------- */
+
+/* XML 1.0 text: escapes markup, and replaces bytes XML cannot carry at all. */
+static void xml_text(FILE *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+            case '<':
+                fputs("&lt;", out);
+                break;
+            case '>':
+                fputs("&gt;", out);
+                break;
+            case '&':
+                fputs("&amp;", out);
+                break;
+            case '"':
+                fputs("&quot;", out);
+                break;
+            case '\'':
+                fputs("&apos;", out);
+                break;
+            default:
+                if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c >= 0x80) {
+                    fprintf(out, "\\x%02x", c);
+                } else {
+                    fputc(c, out);
+                }
+                break;
+        }
+    }
+}
+
+static void xml_cstr(FILE *out, const char *s)
+{
+    xml_text(out, s, strlen(s));
+}
+
+/* The first broken check or the step reason: one line for JUnit messages and TAP. */
+static void first_problem(const struct harness_scenario_result *r, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t k = 0; k < r->num_steps; k++) {
+        const struct harness_step_result *s = &r->steps[k];
+        if (s->verdict != r->verdict) {
+            continue;
+        }
+        for (size_t c = 0; c < s->checks.count; c++) {
+            const struct harness_check_result *ck = &s->checks.items[c];
+            if (!ck->held && ck->level != HARNESS_LEVEL_INFO) {
+                textf(out, cap, "step '%s': %s [%s] %s: expected %s, got %s", s->step->name,
+                      harness_level_name(ck->level), harness_source_name(ck->source), ck->what,
+                      ck->expected, ck->actual);
+                return;
+            }
+        }
+        if (s->reason[0] != '\0') {
+            textf(out, cap, "step '%s': %s", s->step->name, s->reason);
+            return;
+        }
+    }
+}
+
+static char *details_text(const struct harness_scenario_result *r,
+                          const struct harness_report_meta *meta,
+                          size_t *len)
+{
+    char *text = NULL;
+    size_t n = 0;
+    FILE *mem = open_memstream(&text, &n);
+    if (mem == NULL) {
+        return NULL;
+    }
+    for (size_t k = 0; k < r->num_steps; k++) {
+        const struct harness_step_result *s = &r->steps[k];
+        if (s->verdict == HARNESS_VERDICT_FAIL || s->verdict == HARNESS_VERDICT_ERROR ||
+            s->verdict == HARNESS_VERDICT_DEVIATION ||
+            s->verdict == HARNESS_VERDICT_NOT_IMPLEMENTED) {
+            harness_report_step_details(mem, r, s, meta, false);
+        }
+    }
+    fclose(mem);
+    *len = n;
+    return text;
+}
+
+int harness_report_junit(FILE *out,
+                         const struct harness_scenario_result *results,
+                         size_t n,
+                         const struct harness_report_meta *meta)
+{
+    struct harness_summary sum;
+    harness_summary_compute(results, n, &sum);
+    size_t failures =
+        sum.by_verdict[HARNESS_VERDICT_FAIL] + sum.by_verdict[HARNESS_VERDICT_NOT_IMPLEMENTED];
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(out,
+            "<testsuites name=\"etch\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+            "skipped=\"%zu\" time=\"%.3f\">\n",
+            n, failures, sum.by_verdict[HARNESS_VERDICT_ERROR],
+            sum.by_verdict[HARNESS_VERDICT_SKIP], sum.duration_ms / 1000.0);
+    fprintf(out,
+            "  <testsuite name=\"etch.conformance\" tests=\"%zu\" failures=\"%zu\" "
+            "errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
+            n, failures, sum.by_verdict[HARNESS_VERDICT_ERROR],
+            sum.by_verdict[HARNESS_VERDICT_SKIP], sum.duration_ms / 1000.0);
+    fprintf(out, "    <properties>\n");
+    fprintf(out, "      <property name=\"target\" value=\"");
+    xml_cstr(out, meta != NULL && meta->target != NULL ? meta->target : "");
+    fprintf(out, "\"/>\n      <property name=\"tool\" value=\"");
+    xml_cstr(out, meta != NULL && meta->tool != NULL ? meta->tool : "etch");
+    fprintf(out, "\"/>\n      <property name=\"must\" value=\"%zu/%zu\"/>\n", sum.must_held,
+            sum.must_total);
+    fprintf(out, "      <property name=\"should\" value=\"%zu/%zu\"/>\n", sum.should_held,
+            sum.should_total);
+    fprintf(out, "    </properties>\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_scenario_result *r = &results[i];
+        fprintf(out, "    <testcase classname=\"etch.");
+        xml_cstr(out, r->scenario->area);
+        fprintf(out, "\" name=\"");
+        xml_cstr(out, r->scenario->name);
+        fprintf(out, "\" time=\"%.6f\">\n", r->duration_ms / 1000.0);
+        char problem[1024];
+        first_problem(r, problem, sizeof(problem));
+        size_t dlen = 0;
+        char *details = NULL;
+        const char *tag = NULL;
+        switch (r->verdict) {
+            case HARNESS_VERDICT_FAIL:
+                tag = "failure";
+                break;
+            case HARNESS_VERDICT_NOT_IMPLEMENTED:
+                tag = "failure";
+                break;
+            case HARNESS_VERDICT_ERROR:
+                tag = "error";
+                break;
+            case HARNESS_VERDICT_SKIP:
+                fprintf(out, "      <skipped message=\"");
+                xml_cstr(out, problem);
+                fprintf(out, "\"/>\n");
+                break;
+            default:
+                break;
+        }
+        if (tag != NULL || r->verdict == HARNESS_VERDICT_DEVIATION) {
+            details = details_text(r, meta, &dlen);
+        }
+        if (tag != NULL) {
+            fprintf(out, "      <%s type=\"%s\" message=\"", tag, harness_verdict_name(r->verdict));
+            xml_cstr(out, problem);
+            fprintf(out, "\">");
+            if (details != NULL) {
+                xml_text(out, details, dlen);
+            }
+            fprintf(out, "</%s>\n", tag);
+        } else if (r->verdict == HARNESS_VERDICT_DEVIATION) {
+            /* Only should-level expectations broke: a pass, with the details attached. */
+            fprintf(out, "      <system-out>DEVIATION: ");
+            xml_cstr(out, problem);
+            if (details != NULL) {
+                xml_text(out, details, dlen);
+            }
+            fprintf(out, "</system-out>\n");
+        }
+        free(details);
+        fprintf(out, "    </testcase>\n");
+    }
+    fprintf(out, "  </testsuite>\n</testsuites>\n");
+    return ferror(out) ? -1 : 0;
+}
+
+/* TAP descriptions and YAML scalars: one line, no '#' (which starts a directive). */
+static void tap_line(FILE *out, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '#') {
+            fputs("\\#", out);
+        } else if (c < 0x20 || c == 0x7f) {
+            fputc(' ', out);
+        } else {
+            fputc(c, out);
+        }
+    }
+}
+
+static void yaml_quoted(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            fputc('\\', out);
+            fputc(c, out);
+        } else if (c < 0x20 || c == 0x7f) {
+            fprintf(out, "\\x%02x", c);
+        } else {
+            fputc(c, out);
+        }
+    }
+    fputc('"', out);
+}
+
+int harness_report_tap(FILE *out,
+                       const struct harness_scenario_result *results,
+                       size_t n,
+                       const struct harness_report_meta *meta)
+{
+    fprintf(out, "TAP version 13\n1..%zu\n", n);
+    if (meta != NULL && meta->target != NULL) {
+        fprintf(out, "# target: ");
+        tap_line(out, meta->target);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_scenario_result *r = &results[i];
+        bool ok = r->verdict == HARNESS_VERDICT_PASS || r->verdict == HARNESS_VERDICT_DEVIATION ||
+                  r->verdict == HARNESS_VERDICT_SKIP;
+        char problem[1024];
+        first_problem(r, problem, sizeof(problem));
+        fprintf(out, "%s %zu - ", ok ? "ok" : "not ok", i + 1);
+        tap_line(out, r->scenario->area);
+        fputc('/', out);
+        tap_line(out, r->scenario->name);
+        if (r->verdict == HARNESS_VERDICT_SKIP) {
+            fprintf(out, " # SKIP ");
+            tap_line(out, problem);
+        }
+        fputc('\n', out);
+        if (r->verdict != HARNESS_VERDICT_PASS && r->verdict != HARNESS_VERDICT_SKIP) {
+            fprintf(out, "  ---\n  verdict: ");
+            yaml_quoted(out, harness_verdict_name(r->verdict));
+            fprintf(out, "\n  message: ");
+            yaml_quoted(out, problem);
+            fprintf(out, "\n  must: \"%zu/%zu\"\n  should: \"%zu/%zu\"\n  ...\n", r->must_held,
+                    r->must_total, r->should_held, r->should_total);
+        }
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+static json_t *check_json(const struct harness_check_result *c)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "what", c->what, "level",
+                     harness_level_name(c->level), "source", harness_source_name(c->source), "held",
+                     c->held, "expected", c->expected, "actual", c->actual);
+}
+
+int harness_report_jsonl(FILE *out,
+                         const struct harness_scenario_result *results,
+                         size_t n,
+                         const struct harness_report_meta *meta)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_scenario_result *r = &results[i];
+        json_t *tags = json_array();
+        json_t *steps = json_array();
+        json_t *line = json_object();
+        if (tags == NULL || steps == NULL || line == NULL) {
+            json_decref(tags);
+            json_decref(steps);
+            json_decref(line);
+            return -1;
+        }
+        for (size_t t = 0; t < r->scenario->num_tags; t++) {
+            json_array_append_new(tags, json_string(r->scenario->tags[t]));
+        }
+        for (size_t k = 0; k < r->num_steps; k++) {
+            const struct harness_step_result *s = &r->steps[k];
+            json_t *checks = json_array();
+            for (size_t c = 0; checks != NULL && c < s->checks.count; c++) {
+                json_array_append_new(checks, check_json(&s->checks.items[c]));
+            }
+            json_t *st = json_pack("{s:s, s:s, s:s, s:o*, s:f}", "name", s->step->name, "verdict",
+                                   harness_verdict_name(s->verdict), "reason", s->reason, "checks",
+                                   checks, "duration_ms", s->duration_ms);
+            if (st != NULL && s->num_exchanges > 0 && s->exchanges[0].http_status != 0) {
+                json_object_set_new(st, "status", json_integer(s->exchanges[0].http_status));
+                if (s->exchanges[0].error_code[0] != '\0') {
+                    json_object_set_new(st, "error", json_string(s->exchanges[0].error_code));
+                }
+            }
+            json_array_append_new(steps, st);
+        }
+        json_object_set_new(line, "scenario", json_string(r->scenario->name));
+        json_object_set_new(line, "area", json_string(r->scenario->area));
+        json_object_set_new(line, "file", json_string(r->scenario->display_path));
+        json_object_set_new(line, "verdict", json_string(harness_verdict_name(r->verdict)));
+        if (meta != NULL && meta->target != NULL) {
+            json_object_set_new(line, "target", json_string(meta->target));
+        }
+        json_object_set_new(line, "tags", tags);
+        json_object_set_new(line, "must",
+                            json_pack("{s:I, s:I}", "held", (json_int_t)r->must_held, "total",
+                                      (json_int_t)r->must_total));
+        json_object_set_new(line, "should",
+                            json_pack("{s:I, s:I}", "held", (json_int_t)r->should_held, "total",
+                                      (json_int_t)r->should_total));
+        json_object_set_new(line, "duration_ms", json_real(r->duration_ms));
+        json_object_set_new(line, "steps", steps);
+        /* JSON_ENSURE_ASCII: whatever bytes a target sent, every line stays valid UTF-8. */
+        char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
+        json_decref(line);
+        if (text == NULL) {
+            return -1;
+        }
+        fprintf(out, "%s\n", text);
+        free(text);
+    }
+    return ferror(out) ? -1 : 0;
+}
