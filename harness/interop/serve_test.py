@@ -200,24 +200,29 @@ def test_concurrent_connections(srv, job_id):
 
 def test_graceful_stop(srv):
     """SIGTERM while a request is half sent: no new connections, the request completes,
-    then exit 0."""
+    then exit 0. No sleeps decide the outcome: the server's 100 Continue shows it holds
+    the request, and refused connections show it has stopped accepting."""
     port = srv.port
     body = json.dumps({"Name": "etch-serve-late", "InputBucket": "etch-in",
                        "Role": ROLE_ARN}).encode()
     raw = build_request(port, "POST", "/2012-09-25/pipelines", body,
-                        content_type="application/json")
+                        content_type="application/json",
+                        extra_headers=[("Expect", "100-continue")])
     head, rest = raw[:len(raw) - len(body)], body
     with Connection(port) as conn:
         conn.send(head)
-        time.sleep(0.3)
+        r = conn.read_response()
+        check(r.status == 100, "expected 100 Continue for the held request, got %r" % r)
         srv.signal()
-        time.sleep(0.5)
+        deadline = time.monotonic() + 10
         refused = False
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        except OSError:
-            refused = True
-        check(refused, "a new connection was accepted after SIGTERM")
+        while not refused and time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                time.sleep(0.05)
+            except OSError:
+                refused = True
+        check(refused, "new connections were still accepted 10 s after SIGTERM")
         check(srv.proc.poll() is None, "the server exited with a request in flight")
         conn.send(rest)
         r = conn.read_response()

@@ -295,6 +295,9 @@ class Connection:
         for line in lines[1:]:
             name, _, value = line.partition(":")
             headers.append((name, value.strip()))
+        status = int(m.group(1))
+        if 100 <= status < 200:
+            return Response(status, headers, b"")  # interim: no body
         length = None
         for name, value in headers:
             if name.lower() == "content-length":
@@ -303,7 +306,7 @@ class Connection:
         while len(self.buf) < length:
             self._fill()
         body, self.buf = self.buf[:length], self.buf[length:]
-        return Response(int(m.group(1)), headers, body)
+        return Response(status, headers, body)
 
 
 def build_request(port, method, target, body=b"", content_type=None, signed=True,
