@@ -36,6 +36,11 @@ static enum ref_status find_crlf(struct ref_slice raw,
             return ref_parse_fail(err, REF_E_MALFORMED, i, where, "bare LF: lines end in CRLF");
         }
         if (raw.ptr[i] == '\r') {
+            if (i + 1 >= end && end < raw.len) {
+                /* The LF would be the first byte past the limit. */
+                return ref_parse_fail(err, REF_E_HEADERS_TOO_LARGE, end, where,
+                                      "the response head is longer than the limit");
+            }
             if (i + 1 >= raw.len) {
                 return ref_parse_fail(err, REF_E_INCOMPLETE, raw.len, where,
                                       "the input ends inside a line end");
