@@ -136,7 +136,9 @@ struct ref_sigv4_trace {
  * REF_E_MISSING_AUTH, REF_E_INCOMPLETE_SIGNATURE, REF_E_SIGNATURE_EXPIRED,
  * REF_E_SIGNATURE_NOT_YET_CURRENT, REF_E_HOST_NOT_SIGNED, REF_E_BAD_SCOPE,
  * REF_E_UNKNOWN_KEY, REF_E_BAD_TOKEN, REF_E_PAYLOAD_HASH_MISMATCH, REF_E_SIGNATURE_MISMATCH,
- * REF_E_NOMEM. out->message holds the contract's message for that failure. */
+ * REF_E_NOMEM, or REF_E_TOO_LARGE when the Authorization value, its SignedHeaders, the query
+ * parameters or the canonical request pass a limit of limits.h. out->message holds the
+ * contract's message for that failure. */
 REF_MUST_CHECK enum ref_status ref_sigv4_verify(const struct ref_sigv4_verifier *v,
                                                 const struct ref_sigv4_request *req,
                                                 int64_t now_s,
@@ -158,7 +160,11 @@ struct ref_sigv4_sign_params {
 
 /* Signs req and appends the Authorization value ("AWS4-HMAC-SHA256 Credential=...,
  * SignedHeaders=..., Signature=...") to authorization_out. The caller adds X-Amz-Date
- * (and X-Amz-Security-Token, x-amz-content-sha256 when wanted) to the request first. */
+ * (and X-Amz-Security-Token, x-amz-content-sha256 when wanted) to the request first.
+ * REF_E_MALFORMED: amz_date is not YYYYMMDDTHHMMSSZ, or a query escape cannot be decoded.
+ * REF_E_TOO_LARGE: more than REF_MAX_SIGNED_HEADERS names (or REF_MAX_HEADERS headers to
+ * choose from), a limit of the canonical request, or authorization_out's cap.
+ * On failure nothing is appended. */
 REF_MUST_CHECK enum ref_status ref_sigv4_sign(const struct ref_sigv4_sign_params *p,
                                               const struct ref_sigv4_request *req,
                                               struct ref_buf *authorization_out,
