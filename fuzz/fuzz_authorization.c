@@ -112,12 +112,15 @@ static void check_round_trip(const struct ref_sigv4_auth *a, const char *sep)
     uint8_t storage[2 * REF_MAX_AUTHORIZATION_BYTES + 64];
     struct ref_buf b;
     ref_buf_init_fixed(&b, storage, sizeof(storage));
-    FUZZ_CHECK(ref_buf_appendf(&b,
-                               "%s Credential=" REF_SLICE_FMT "%sSignedHeaders=" REF_SLICE_FMT
-                               "%sSignature=" REF_SLICE_FMT,
-                               REF_SIGV4_ALGORITHM, REF_SLICE_ARG(a->credential), sep,
-                               REF_SLICE_ARG(a->signed_headers_list), sep,
-                               REF_SLICE_ARG(a->signature)) == REF_OK);
+    /* Appended slice by slice: printf's %.*s would stop at a NUL inside a field. */
+    FUZZ_CHECK(ref_buf_append_cstr(&b, REF_SIGV4_ALGORITHM " Credential=") == REF_OK);
+    FUZZ_CHECK(ref_buf_append_slice(&b, a->credential) == REF_OK);
+    FUZZ_CHECK(ref_buf_append_cstr(&b, sep) == REF_OK);
+    FUZZ_CHECK(ref_buf_append_cstr(&b, "SignedHeaders=") == REF_OK);
+    FUZZ_CHECK(ref_buf_append_slice(&b, a->signed_headers_list) == REF_OK);
+    FUZZ_CHECK(ref_buf_append_cstr(&b, sep) == REF_OK);
+    FUZZ_CHECK(ref_buf_append_cstr(&b, "Signature=") == REF_OK);
+    FUZZ_CHECK(ref_buf_append_slice(&b, a->signature) == REF_OK);
     struct ref_slice again = ref_buf_slice(&b);
     struct ref_sigv4_auth reparsed;
     struct ref_parse_error err;

@@ -286,16 +286,28 @@ static bool resign(const struct ref_http_request *req, struct ref_buf *out)
         ref_buf_cleanup(&auth);
         return false;
     }
-    bool ok = ref_buf_appendf(out, REF_SLICE_FMT " " REF_SLICE_FMT " " REF_SLICE_FMT "\r\n",
-                              REF_SLICE_ARG(req->method), REF_SLICE_ARG(req->target),
-                              REF_SLICE_ARG(req->version)) == REF_OK;
-    for (size_t i = 0; ok && i < n; i++) {
-        ok = ref_buf_appendf(out, REF_SLICE_FMT ": " REF_SLICE_FMT "\r\n",
-                             REF_SLICE_ARG(headers[i].name),
-                             REF_SLICE_ARG(headers[i].value)) == REF_OK;
+    /* Slice by slice rather than printf, which would stop at a NUL byte. */
+    struct ref_slice parts[6 + 4 * (REF_MAX_HEADERS + 3) + 3];
+    size_t np = 0;
+    parts[np++] = req->method;
+    parts[np++] = REF_SLICE_LIT(" ");
+    parts[np++] = req->target;
+    parts[np++] = REF_SLICE_LIT(" ");
+    parts[np++] = req->version;
+    parts[np++] = REF_SLICE_LIT("\r\n");
+    for (size_t i = 0; i < n; i++) {
+        parts[np++] = headers[i].name;
+        parts[np++] = REF_SLICE_LIT(": ");
+        parts[np++] = headers[i].value;
+        parts[np++] = REF_SLICE_LIT("\r\n");
     }
-    ok = ok && ref_buf_appendf(out, "Authorization: " REF_SLICE_FMT "\r\n\r\n",
-                               REF_SLICE_ARG(ref_buf_slice(&auth))) == REF_OK;
+    parts[np++] = REF_SLICE_LIT("Authorization: ");
+    parts[np++] = ref_buf_slice(&auth);
+    parts[np++] = REF_SLICE_LIT("\r\n\r\n");
+    bool ok = true;
+    for (size_t i = 0; ok && i < np; i++) {
+        ok = ref_buf_append_slice(out, parts[i]) == REF_OK;
+    }
     ok = ok && ref_buf_append_slice(out, req->body) == REF_OK;
     ref_buf_cleanup(&auth);
     return ok;

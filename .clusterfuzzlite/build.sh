@@ -1,0 +1,135 @@
+#!/bin/bash -eu
+# SPDX-License-Identifier: Apache-2.0
+#
+# build.sh - builds etch's fuzz targets the OSS-Fuzz way, for ClusterFuzzLite.
+#
+# Uses only what the OSS-Fuzz environment provides: $CC/$CXX with $CFLAGS/$CXXFLAGS (the
+# sanitizer and coverage flags), $LIB_FUZZING_ENGINE (the fuzzing engine, linked last),
+# $OUT (where fuzzers, dictionaries, options and seed corpora go), $SRC and $WORK. No CMake:
+# the reference library (and the harness core, when a target needs it) is compiled with the
+# same flags as the targets, so coverage and sanitizers see all of it.
+#
+# Local test, as OSS-Fuzz would call it:
+#   CC=clang CXX=clang++ CFLAGS="-fsanitize=address,fuzzer-no-link -O1 -g" \
+#   CXXFLAGS="$CFLAGS" LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/etch-out \
+#   SRC="$(cd .. && pwd)" .clusterfuzzlite/build.sh
+
+# The checkout: $SRC/etch in the container (see Dockerfile); next to this script when run
+# from a working tree.
+script_dir=$(cd "$(dirname "$0")" && pwd)
+if [ -f "$script_dir/../fuzz/common.h" ]; then
+    ETCH=$(cd "$script_dir/.." && pwd)
+elif [ -f "${SRC:-/src}/etch/fuzz/common.h" ]; then
+    ETCH=${SRC:-/src}/etch
+else
+    ETCH=$(pwd)
+fi
+: "${CC:=clang}"
+: "${CXX:=clang++}"
+: "${CFLAGS:=}"
+: "${CXXFLAGS:=$CFLAGS}"
+: "${LIB_FUZZING_ENGINE:=-fsanitize=fuzzer}"
+: "${OUT:?set OUT to the directory that receives the fuzzers}"
+if [ -z "${WORK:-}" ] || [ ! -w "${WORK}" ]; then
+    WORK=$(mktemp -d)
+fi
+build="$WORK/etch-fuzz-build"
+rm -rf "$build"
+mkdir -p "$build/ref" "$build/core" "$build/fuzz" "$OUT"
+
+echo "build.sh: etch at $ETCH, objects in $build, output in $OUT"
+
+# The reference needs OpenSSL 3 (the Dockerfile explains the base image); say so plainly
+# rather than failing later on a missing API.
+if ! printf '#include <openssl/opensslv.h>\n#if OPENSSL_VERSION_MAJOR < 3\n#error old\n#endif\n' |
+    $CC -x c -E - >/dev/null 2>&1; then
+    echo "build.sh: OpenSSL 3 headers are required (found: $(pkg-config --modversion libcrypto \
+2>/dev/null || echo none)); use the ubuntu-24-04 base-builder" >&2
+    exit 1
+fi
+
+# The same language mode as the CMake build (C11, no GNU extensions).
+std="-std=c11"
+pc_cflags=$(pkg-config --cflags libcrypto jansson)
+includes="-I$ETCH/reference/include -I$ETCH/fuzz"
+if [ -d "$ETCH/harness/core/include" ]; then
+    includes="$includes -I$ETCH/harness/core/include"
+fi
+
+# Static libcrypto and jansson when the distribution ships them, so the fuzzers run on a
+# runner image that has neither library installed.
+static_or_shared() {
+    local pkg=$1 lib=$2 dir
+    dir=$(pkg-config --variable=libdir "$pkg" 2>/dev/null || true)
+    if [ -n "$dir" ] && [ -f "$dir/lib$lib.a" ]; then
+        echo "$dir/lib$lib.a"
+    else
+        echo "-l$lib"
+    fi
+}
+ext_libs="$(static_or_shared jansson jansson) $(static_or_shared libcrypto crypto) -lpthread -ldl"
+
+compile_dir() {
+    # compile_dir <out-dir> <source files...>
+    local out=$1
+    shift
+    for src in "$@"; do
+        local obj
+        obj="$out/$(echo "${src#"$ETCH"/}" | tr '/' '_' | sed 's/\.c$/.o/')"
+        # shellcheck disable=SC2086
+        $CC $CFLAGS $std $includes $pc_cflags -c "$src" -o "$obj"
+    done
+}
+
+mapfile -t ref_sources < <(find "$ETCH/reference/src" -maxdepth 1 -name '*.c' | sort)
+compile_dir "$build/ref" "${ref_sources[@]}"
+ar rcs "$build/libref.a" "$build"/ref/*.o
+
+have_core=0
+if [ -d "$ETCH/harness/core" ]; then
+    mapfile -t core_sources < <(find "$ETCH/harness/core" -name '*.c' -not -path '*/tests/*' |
+        sort)
+    if [ "${#core_sources[@]}" -gt 0 ]; then
+        compile_dir "$build/core" "${core_sources[@]}"
+        ar rcs "$build/libharness_core.a" "$build"/core/*.o
+        have_core=1
+    fi
+fi
+
+compile_dir "$build/fuzz" "$ETCH/fuzz/common.c"
+
+built=()
+for src in "$ETCH"/fuzz/fuzz_*.c; do
+    name=$(basename "$src" .c)
+    target=${name#fuzz_}
+    libs="$build/libref.a"
+    # A target that includes a harness header tests the harness core (which uses the
+    # reference): link both, core first.
+    if grep -q '#include "harness/' "$src"; then
+        if [ "$have_core" != 1 ]; then
+            echo "build.sh: skipping $name: harness/core is not there yet" >&2
+            continue
+        fi
+        libs="$build/libharness_core.a $libs"
+    fi
+    compile_dir "$build/fuzz" "$src"
+    obj="$build/fuzz/fuzz_${name}.o"
+    # Link with the C++ driver: libFuzzer is C++ and OSS-Fuzz builds it against its libc++.
+    # shellcheck disable=SC2086
+    $CXX $CXXFLAGS "$obj" "$build/fuzz/fuzz_common.o" $libs $ext_libs $LIB_FUZZING_ENGINE \
+        -o "$OUT/$name"
+
+    if [ -f "$ETCH/fuzz/dict/$target.dict" ]; then
+        cp "$ETCH/fuzz/dict/$target.dict" "$OUT/$name.dict"
+    fi
+    if [ -f "$ETCH/fuzz/$name.options" ]; then
+        cp "$ETCH/fuzz/$name.options" "$OUT/$name.options"
+    fi
+    if [ -d "$ETCH/fuzz/corpus/$target" ]; then
+        rm -f "$OUT/${name}_seed_corpus.zip"
+        (cd "$ETCH/fuzz/corpus/$target" && zip -q -X "$OUT/${name}_seed_corpus.zip" ./*)
+    fi
+    built+=("$name")
+done
+
+echo "build.sh: built ${#built[@]} fuzzers: ${built[*]}"
