@@ -156,6 +156,10 @@ def test_request_checks(srv):
             ("a space in the target", b"GET /2012-09-25/jobs/a b HTTP/1.1\r\nHost: a\r\n\r\n"),
             ("an absolute-form target", b"GET http://a/2012-09-25/pipelines HTTP/1.1\r\n"
                                         b"Host: a\r\n\r\n"),
+            ("a method that is not a token", b"G@T /2012-09-25/pipelines HTTP/1.1\r\n"
+                                             b"Host: a\r\n\r\n"),
+            ("a control byte in a value", b"GET /2012-09-25/pipelines HTTP/1.1\r\nHost: a\r\n"
+                                          b"X-A: a\x01b\r\n\r\n"),
             ("Content-Length with chunked", b"POST /2012-09-25/jobs HTTP/1.1\r\nHost: a\r\n"
                                             b"Content-Length: 5\r\nTransfer-Encoding: chunked"
                                             b"\r\n\r\n0\r\n\r\n")):

@@ -10,11 +10,18 @@
  * connection usable for the next request (keep-alive).
  *
  * libmicrohttpd is more lenient than the reference's strict parser in a few places (a
- * repeated or missing Host, Content-Length together with Transfer-Encoding); those are
- * checked here, before the reference is called, and answered in the contract's error
- * form. Limits: the request-target and header limits of ref/limits.h are checked here
- * (JSON answers); libmicrohttpd's own connection memory limit, set above them, catches
- * anything larger with its own 4xx.
+ * repeated or missing Host, Content-Length together with Transfer-Encoding, a space in
+ * the target, control bytes in a field value); those are checked here, before the
+ * reference is called, and answered in the contract's error form. Limits: the target
+ * and header limits of ref/limits.h are checked here (JSON answers); libmicrohttpd's own
+ * connection memory limit, set above them, catches anything larger with its own 4xx.
+ *
+ * What cannot be checked here, because libmicrohttpd (0.9.75) repairs it before any
+ * callback sees the request: obsolete line folding (joined into the value), bare LF line
+ * ends, whitespace before a field name's colon. Those requests reach the reference as
+ * repaired; its strict parser (`etch handle`, the in-process runs) refuses them. A line
+ * libmicrohttpd cannot parse at all (no colon, an HTTP version other than 1.0 or 1.1)
+ * gets its own HTML answer (400, 505), not the contract's JSON form.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -81,7 +88,7 @@ static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 
 static void log_line(const char *fmt, ...)
 {
-    char line[1024];
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -310,6 +317,41 @@ static void on_completed(void *cls,
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+/* token characters of RFC 9110 section 5.6.2: methods and field names. */
+static bool is_tchar(uint8_t c)
+{
+    static const char symbols[] = "!#$%&'*+-.^_`|~";
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        return true;
+    }
+    return c != '\0' && strchr(symbols, c) != NULL;
+}
+
+static bool is_token(struct ref_slice s)
+{
+    if (s.len == 0) {
+        return false;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        if (!is_tchar(s.ptr[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A field value holds visible bytes, obs-text, spaces and tabs; no other control byte. */
+static bool is_field_value(struct ref_slice s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if ((c < 0x21 && c != ' ' && c != '\t') || c == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* What the headers say about framing and size, gathered in one pass. */
 struct header_scan {
     size_t count;
@@ -320,6 +362,7 @@ struct header_scan {
     struct ref_slice content_length;
     struct ref_slice transfer_encoding;
     bool has_expect_continue;
+    bool has_bad_field; /* a name that is not a token, or a control byte in a value */
 };
 
 static enum MHD_Result scan_header(void *cls,
@@ -334,6 +377,9 @@ static enum MHD_Result scan_header(void *cls,
     struct ref_slice name = ref_slice_make(key, key_size);
     struct ref_slice val = ref_slice_trim_ows(ref_slice_make(value, value_size));
     scan->count++;
+    if (!is_token(name) || !is_field_value(val)) {
+        scan->has_bad_field = true;
+    }
     /* As the header section counts it: "name: value\r\n". */
     scan->bytes += key_size + value_size + 4;
     if (ref_slice_eq_nocase(name, REF_SLICE_LIT("Host"))) {
@@ -364,7 +410,8 @@ static enum ref_status check_head(struct serve_request *r,
     if (r->is_target_too_long) {
         return REF_E_TARGET_TOO_LONG;
     }
-    if (strnlen(method, REF_MAX_METHOD_BYTES + 1) > REF_MAX_METHOD_BYTES) {
+    size_t method_len = strnlen(method, REF_MAX_METHOD_BYTES + 1);
+    if (method_len > REF_MAX_METHOD_BYTES || !is_token(ref_slice_make(method, method_len))) {
         return REF_E_MALFORMED;
     }
     /* The strict parser's request-target: origin form, visible ASCII only. libmicrohttpd
@@ -383,6 +430,9 @@ static enum ref_status check_head(struct serve_request *r,
     (void)MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &scan);
     if (scan.count > REF_MAX_HEADERS || scan.bytes > REF_MAX_HEADER_BYTES) {
         return REF_E_HEADERS_TOO_LARGE;
+    }
+    if (scan.has_bad_field) {
+        return REF_E_MALFORMED;
     }
     /* The strict parser's framing rules (http.h): exactly one Host, no conflicting or
      * repeated framing headers, and chunked as the only transfer coding. */
