@@ -15,7 +15,6 @@
 #include <openssl/crypto.h>
 
 #include <assert.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -286,8 +285,8 @@ fail_auth_parse(struct ref_sigv4_outcome *out, enum ref_status rc, struct ref_sl
     return finish(out, REF_E_INCOMPLETE_SIGNATURE);
 }
 
-/* Copies a stage into an optional trace buffer. A trace that cannot hold it is left
- * truncated to what it held before: tracing never changes the verdict. */
+/* Copies a stage into an optional trace buffer. A trace that cannot hold it is left empty:
+ * tracing never changes the verdict. */
 static void trace_copy(struct ref_buf *dst, const struct ref_buf *src)
 {
     if (dst != NULL) {
@@ -299,15 +298,13 @@ static void trace_copy(struct ref_buf *dst, const struct ref_buf *src)
 }
 
 /* The last two checks: payload hash, then the signature itself. */
-static enum ref_status check_signature(const struct ref_sigv4_verifier *v,
-                                       const struct ref_sigv4_request *req,
+static enum ref_status check_signature(const struct ref_sigv4_request *req,
                                        const struct ref_sigv4_auth *auth,
                                        const struct ref_credential *cred,
                                        struct ref_slice date,
                                        struct ref_sigv4_outcome *out,
                                        struct ref_sigv4_trace *trace)
 {
-    (void)v;
     char body_hash[REF_SHA256_HEX_LEN];
     ref_sigv4_sha256_hex(req->body, body_hash);
     struct ref_slice body_hash_slice = ref_slice_make(body_hash, sizeof body_hash);
@@ -327,7 +324,8 @@ static enum ref_status check_signature(const struct ref_sigv4_verifier *v,
 
     struct ref_buf creq, sts;
     ref_buf_init(&creq, REF_MAX_CANONICAL_BYTES);
-    ref_buf_init(&sts, 256);
+    /* Algorithm, date, scope and hash lines: the scope is the only part of unbounded size. */
+    ref_buf_init(&sts, 128 + auth->scope.len);
     uint8_t key[REF_SHA256_LEN];
     char expected[REF_SHA256_HEX_LEN];
     /* One allocation fits every ordinary request; the buffer still grows to its cap. */
@@ -498,5 +496,5 @@ enum ref_status ref_sigv4_verify(const struct ref_sigv4_verifier *v,
     }
 
     /* 7. and 8. Payload hash and signature. */
-    return check_signature(v, req, &auth, cred, date, out, trace);
+    return check_signature(req, &auth, cred, date, out, trace);
 }
