@@ -141,7 +141,8 @@ struct ref_service *ref_service_new(const struct ref_service_config *cfg)
     struct ref_service_config d;
     ref_service_config_defaults(&d);
     svc->cfg = cfg != NULL ? *cfg : d;
-    /* Zero or NULL settings take the defaults, so a partly filled config works. */
+    /* Zero or NULL settings take the defaults, so a partly filled config works; the two
+     * durations only when negative, since zero (start or finish at once) is a real choice. */
     struct ref_service_config *c = &svc->cfg;
     c->region = c->region != NULL ? c->region : d.region;
     c->account_id = c->account_id != NULL ? c->account_id : d.account_id;

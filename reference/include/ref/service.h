@@ -110,9 +110,12 @@ REF_MUST_CHECK enum ref_status ref_service_seed_job(struct ref_service *svc,
                                                     const char *id,
                                                     const char *pipeline_id,
                                                     const char *status);
-/* Moves a Progressing job to Error (the only way a job reaches Error). */
+/* Moves a Progressing job to Error at the env's current time (the only way a job reaches
+ * Error). REF_E_NOT_FOUND, or REF_E_IN_USE when the job is not Progressing. */
 REF_MUST_CHECK enum ref_status ref_service_fail_job(struct ref_service *svc, const char *id);
-/* The current status of a job, e.g. "Canceled"; NULL when there is no such job. */
+/* The current status of a job, e.g. "Canceled", as a ReadJob at the env's current time
+ * would show it (due starts and finishes are applied first); NULL when there is no such
+ * job. The string is static. */
 const char *ref_service_job_status(struct ref_service *svc, const char *id);
 
 #endif
