@@ -489,6 +489,22 @@ static void test_sigv4_canon_signer_failures(void **state)
     t.headers[REF_MAX_SIGNED_HEADERS].name = REF_SLICE_LIT("User-Agent");
     assert_int_equal(ref_sigv4_sign(&p, &t.req, &t.authz, NULL), REF_OK);
     treq_cleanup(&t);
+
+    /* Choosing from REF_MAX_HEADERS header lines works; from one more, it does not. */
+    treq_init(&t, "GET", "/", "", "");
+    treq_add(&t, "Host", "example.com");
+    treq_add(&t, "X-Amz-Date", T_NOW_DATE);
+    while (t.req.num_headers < REF_MAX_HEADERS) {
+        treq_add(&t, "User-Agent", "unsigned");
+    }
+    assert_int_equal(ref_sigv4_sign(&p, &t.req, &t.authz, NULL), REF_OK);
+    assert_int_equal(ref_buf_nul_terminate(&t.authz), REF_OK);
+    assert_non_null(strstr((const char *)t.authz.data, ", SignedHeaders=host;x-amz-date, "));
+    ref_buf_reset(&t.authz);
+    treq_add(&t, "User-Agent", "unsigned");
+    assert_int_equal(ref_sigv4_sign(&p, &t.req, &t.authz, NULL), REF_E_TOO_LARGE);
+    assert_int_equal(t.authz.len, 0);
+    treq_cleanup(&t);
 }
 
 int main(void)
