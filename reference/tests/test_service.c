@@ -1376,6 +1376,101 @@ static void test_service_hooks_reject_bad_arguments(void **state)
     fx_close(&fx);
 }
 
+/* --- Allocation failures ------------------------------------------------------------ */
+
+static int s_fail_after = -1; /* allocations left before one fails; -1: never */
+
+static void *failing_alloc(size_t n)
+{
+    if (s_fail_after == 0) {
+        return NULL;
+    }
+    if (s_fail_after > 0) {
+        s_fail_after--;
+    }
+    return test_malloc(n);
+}
+
+static void *failing_realloc(void *p, size_t n)
+{
+    if (s_fail_after == 0) {
+        return NULL;
+    }
+    if (s_fail_after > 0) {
+        s_fail_after--;
+    }
+    return test_realloc(p, n);
+}
+
+/* Every allocation of a CreateJob, a ReadJob and a failing request fails in turn: the
+ * service answers 500 in the error form or reports REF_E_NOMEM, never leaks, and the
+ * store never holds a half-made job. */
+static void test_service_allocation_failures(void **state)
+{
+    (void)state;
+    static const struct ref_mem_hooks hooks = {failing_alloc, failing_realloc, t_free};
+    static const struct {
+        const char *method, *target, *body;
+        int want;
+    } reqs[] = {
+        {"POST", "/2012-09-25/jobs",
+         "{\"PipelineId\":\"" PIPE_ID "\",\"Input\":{\"Key\":\"i\"},"
+         "\"Outputs\":[{\"Key\":\"o\",\"PresetId\":\"" PRESET_ID "\"}]}",
+         201},
+        {"GET", "/2012-09-25/jobsByPipeline/" PIPE_ID "?Ascending=false", NULL, 200},
+        {"POST", "/2012-09-25/pipelines", "{\"Name\":\"\"}", 400},
+    };
+    for (size_t q = 0; q < sizeof(reqs) / sizeof(reqs[0]); q++) {
+        for (int fail_at = 0;; fail_at++) {
+            struct fx fx;
+            fx_open(&fx);
+            assert_int_equal(ref_service_seed_pipeline(fx.svc, PIPE_ID, "p", "Paused"), REF_OK);
+            assert_int_equal(ref_service_seed_job(fx.svc, JOB_ID, PIPE_ID, "Submitted"), REF_OK);
+            struct ref_buf raw;
+            ref_buf_init(&raw, REF_MAX_REQUEST_BYTES);
+            struct req_opts o = {.cred = REF_TEST_CRED_MAIN};
+            build_request(&fx, reqs[q].method, reqs[q].target, reqs[q].body, &o, &raw);
+            struct ref_buf out;
+            ref_buf_init(&out, REF_MAX_RESPONSE_BYTES + 4096);
+
+            ref_mem_set_hooks(&hooks);
+            json_set_alloc_funcs(failing_alloc, t_free);
+            s_fail_after = fail_at;
+            enum ref_status rc = ref_service_handle(fx.svc, ref_buf_slice(&raw), &out);
+            s_fail_after = -1;
+            (void)setup_hooks(NULL);
+
+            int status = 0;
+            if (rc == REF_OK) {
+                struct tresp r;
+                parse_response(ref_buf_slice(&out), &r);
+                status = r.status;
+                if (status != reqs[q].want) {
+                    expect_error(&r, 500, "InternalServiceException");
+                }
+                tresp_cleanup(&r);
+            } else {
+                assert_int_equal(rc, REF_E_NOMEM);
+            }
+            /* The store is whole: one job, or two after a CreateJob that got through. */
+            struct tresp list;
+            send_req(&fx, "GET", "/2012-09-25/jobsByPipeline/" PIPE_ID, NULL, &list);
+            expect_status(&list, 200);
+            size_t jobs = json_array_size(json_object_get(list.body, "Jobs"));
+            assert_true(jobs == 1 || (q == 0 && jobs == 2));
+            tresp_cleanup(&list);
+            ref_buf_cleanup(&out);
+            ref_buf_cleanup(&raw);
+            fx_close(&fx);
+            if (status == reqs[q].want) {
+                assert_true(fail_at > 3); /* the loop did go through failures */
+                break;
+            }
+            assert_true(fail_at < 2000);
+        }
+    }
+}
+
 /* --- The captures ------------------------------------------------------------------- */
 
 struct capture {
@@ -1647,6 +1742,7 @@ int main(void)
         cmocka_unit_test(test_service_response_bytes),
         cmocka_unit_test(test_service_zeroed_env_uses_real_clock),
         cmocka_unit_test(test_service_hooks_reject_bad_arguments),
+        cmocka_unit_test(test_service_allocation_failures),
         cmocka_unit_test(test_service_captures_answered_as_contract),
         cmocka_unit_test(test_service_tampered_captures_never_succeed),
     };
