@@ -37,6 +37,7 @@
 /* Error messages: validation lists echo values, so leave them room. */
 #define MESSAGE_MAX_BYTES (REF_MAX_RESPONSE_BYTES / 2)
 #define MAX_OUTPUTS       30
+#define MAX_USER_METADATA 10
 
 const struct ref_credential ref_test_credentials[3] = {
     {.access_key_id = "AKIDEXAMPLE",
@@ -258,6 +259,10 @@ static enum ref_status answer(struct op_ctx *c, int http_status, json_t *body)
     ref_buf_reset(&c->resp->body);
     enum ref_status rc = ref_out_dump(body, &c->resp->body);
     json_decref(body);
+    if (rc == REF_E_TOO_LARGE) {
+        /* Our own answer outgrew REF_MAX_RESPONSE_BYTES: no fault of the request's size. */
+        return REF_E_INTERNAL;
+    }
     if (rc != REF_OK) {
         return rc;
     }
@@ -640,6 +645,17 @@ static enum ref_status check_create_job(struct op_ctx *c, struct ref_verr *v, co
         }
         if (!is_map) {
             REF_TRY(ref_verr_type(v, meta, "userMetadata", "map of string to string"));
+        } else if (json_object_size(meta) > MAX_USER_METADATA) {
+            /* The service takes up to 10 key/value pairs (CreateJob, UserMetadata). */
+            struct ref_buf text;
+            ref_buf_init(&text, MESSAGE_MAX_BYTES);
+            enum ref_status rc = ref_out_dump(meta, &text);
+            if (rc == REF_OK) {
+                rc = ref_verr_add(v, ref_buf_slice(&text), "userMetadata",
+                                  "Member must have length less than or equal to 10");
+            }
+            ref_buf_cleanup(&text);
+            REF_TRY(rc);
         }
     }
     return REF_OK;

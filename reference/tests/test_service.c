@@ -603,6 +603,16 @@ static void test_service_create_job_rejects_bad_bodies(void **state)
          400, "ValidationException",
          "1 validation error detected: Value '{\"a\":1}' at 'userMetadata' failed to satisfy "
          "constraint: Member must be of type map of string to string"},
+        {"{\"PipelineId\":\"" PIPE_ID "\",\"Input\":{\"Key\":\"i\"},"
+         "\"Output\":{\"Key\":\"o\",\"PresetId\":\"" PRESET_ID "\"},\"UserMetadata\":"
+         "{\"1\":\"\",\"2\":\"\",\"3\":\"\",\"4\":\"\",\"5\":\"\",\"6\":\"\","
+         "\"7\":\"\",\"8\":\"\",\"9\":\"\",\"10\":\"\",\"11\":\"\"}}",
+         400, "ValidationException", NULL},
+        {"{\"PipelineId\":\"" PIPE_ID "\",\"Input\":{\"Key\":\"i\"},"
+         "\"Output\":{\"Key\":\"o\",\"PresetId\":\"" PRESET_ID "\"},\"UserMetadata\":"
+         "{\"1\":\"\",\"2\":\"\",\"3\":\"\",\"4\":\"\",\"5\":\"\",\"6\":\"\","
+         "\"7\":\"\",\"8\":\"\",\"9\":\"\",\"10\":\"\"}}",
+         201, "", NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct tresp r;
