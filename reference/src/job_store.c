@@ -593,17 +593,24 @@ void ref_job_page_cleanup(struct ref_job_page *page)
     *page = (struct ref_job_page){0};
 }
 
+/* Fills *out from a pipeline; spec is the deep copy the caller made (owned by *out after). */
+static void
+snapshot_pipeline_fill(const struct pipeline *p, json_t *spec, struct ref_pipeline_info *out)
+{
+    *out = (struct ref_pipeline_info){.status = p->status,
+                                      .created_ms = p->created_ms,
+                                      .active_since_ms = p->active_since_ms,
+                                      .spec = spec};
+    id_store(out->id, id_slice(p->id));
+}
+
 static enum ref_status snapshot_pipeline(const struct pipeline *p, struct ref_pipeline_info *out)
 {
     json_t *spec = json_deep_copy(p->spec);
     if (spec == NULL) {
         return REF_E_NOMEM;
     }
-    *out = (struct ref_pipeline_info){.status = p->status,
-                                      .created_ms = p->created_ms,
-                                      .active_since_ms = p->active_since_ms,
-                                      .spec = spec};
-    id_store(out->id, id_slice(p->id));
+    snapshot_pipeline_fill(p, spec, out);
     return REF_OK;
 }
 
@@ -734,15 +741,26 @@ enum ref_status ref_job_store_set_pipeline_status(struct ref_job_store *store,
     enum ref_status rc = REF_E_NOT_FOUND;
     size_t at = find_existing_pipeline(store, id);
     if (at != SIZE_MAX) {
-        /* Whatever was due before the switch happened under the old status: a pause must
-         * not hold back a start that was due a moment earlier. */
-        (void)advance_locked(store, now_ms);
         struct pipeline *p = &store->pipelines[at];
-        if (status == REF_PIPELINE_ACTIVE && p->status != REF_PIPELINE_ACTIVE) {
-            p->active_since_ms = now_ms;
+        /* The answer's copy first, so that a failure changes nothing. */
+        json_t *spec = NULL;
+        rc = REF_OK;
+        if (out != NULL) {
+            spec = json_deep_copy(p->spec);
+            rc = spec != NULL ? REF_OK : REF_E_NOMEM;
         }
-        p->status = status;
-        rc = out != NULL ? snapshot_pipeline(p, out) : REF_OK;
+        if (rc == REF_OK) {
+            /* Whatever was due before the switch happened under the old status: a pause
+             * must not hold back a start that was due a moment earlier. */
+            (void)advance_locked(store, now_ms);
+            if (status == REF_PIPELINE_ACTIVE && p->status != REF_PIPELINE_ACTIVE) {
+                p->active_since_ms = now_ms;
+            }
+            p->status = status;
+            if (out != NULL) {
+                snapshot_pipeline_fill(p, spec, out);
+            }
+        }
     }
     pthread_mutex_unlock(&store->lock);
     return rc;
