@@ -122,8 +122,10 @@ enum ref_status
 ref_uri_decode(struct ref_slice in, struct ref_buf *out, struct ref_parse_error *err)
 {
     assert(ref_slice_is_valid(in) && ref_buf_is_valid(out));
-    /* Validate first so a bad escape leaves out untouched. */
-    for (size_t i = 0; i < in.len; i++) {
+    /* Validate first so a bad escape leaves out untouched, and count the decoded bytes so
+     * that a buffer with room for exactly the result is enough. */
+    size_t decoded_len = 0;
+    for (size_t i = 0; i < in.len; i++, decoded_len++) {
         if (in.ptr[i] != '%') {
             continue;
         }
@@ -133,7 +135,7 @@ ref_uri_decode(struct ref_slice in, struct ref_buf *out, struct ref_parse_error 
         }
         i += 2;
     }
-    REF_TRY(ref_buf_reserve(out, in.len));
+    REF_TRY(ref_buf_reserve(out, decoded_len));
     for (size_t i = 0; i < in.len; i++) {
         uint8_t c = in.ptr[i];
         if (c == '%') {

@@ -218,11 +218,19 @@ static void test_uri_decode_rejects_over_cap(void **state)
     (void)state;
     uint8_t storage[3];
     struct ref_buf out;
+    /* Room for exactly the decoded bytes is enough, however long the input. */
     ref_buf_init_fixed(&out, storage, sizeof storage);
-    /* Decoding never grows, but the buffer must still hold the input's worth. */
-    assert_int_equal(ref_uri_decode(ref_slice_from_cstr("abc"), &out, NULL), REF_OK);
+    assert_int_equal(ref_uri_decode(ref_slice_from_cstr("%41%42%43"), &out, NULL), REF_OK);
+    assert_true(ref_slice_eq_cstr(ref_buf_slice(&out), "ABC"));
+    ref_buf_init_fixed(&out, storage, sizeof storage);
+    assert_int_equal(ref_uri_decode(ref_slice_from_cstr("ab"), &out, NULL), REF_OK);
+    assert_int_equal(ref_uri_decode(ref_slice_from_cstr("%00"), &out, NULL), REF_OK);
+    /* One byte more: nothing is appended. */
     assert_int_equal(ref_uri_decode(ref_slice_from_cstr("d"), &out, NULL), REF_E_TOO_LARGE);
     assert_int_equal(out.len, 3);
+    ref_buf_init_fixed(&out, storage, 2);
+    assert_int_equal(ref_uri_decode(ref_slice_from_cstr("%41%42%43"), &out, NULL), REF_E_TOO_LARGE);
+    assert_int_equal(out.len, 0);
 }
 
 static void test_uri_split_query_cases(void **state)
