@@ -353,25 +353,37 @@ void harness_report_text(FILE *out,
             }
         }
     }
-    /* Informational checks (which skew window, ...) are reported, never judged. */
+    /* Informational checks (which skew window, ...) are reported, never judged: one line
+     * per step, whether they held, and if not the first that did not. */
     bool header = false;
     for (size_t i = 0; i < n; i++) {
         const struct harness_scenario_result *r = &results[i];
         for (size_t k = 0; k < r->num_steps; k++) {
             const struct harness_check_list *l = &r->steps[k].checks;
+            const struct harness_check_result *broken = NULL;
+            const struct harness_check_result *first = NULL;
             for (size_t c = 0; c < l->count; c++) {
                 if (l->items[c].level != HARNESS_LEVEL_INFO) {
                     continue;
                 }
-                if (!header) {
-                    fprintf(out, "\ninformational:\n");
-                    header = true;
+                first = first != NULL ? first : &l->items[c];
+                if (!l->items[c].held && broken == NULL) {
+                    broken = &l->items[c];
                 }
-                fprintf(out, "  %s/%s step '%s' %s: expected %s, got %s (%s)\n", r->scenario->area,
-                        r->scenario->name, r->steps[k].step->name, l->items[c].what,
-                        l->items[c].expected, l->items[c].actual,
-                        l->items[c].held ? "holds" : "does not hold");
             }
+            if (first == NULL) {
+                continue;
+            }
+            if (!header) {
+                fprintf(out, "\ninformational (never part of a verdict):\n");
+                header = true;
+            }
+            const struct harness_check_result *shown = broken != NULL ? broken : first;
+            fprintf(out, "  %s/%s step '%s': %s (%s: expected %s, got %s)%s%s\n", r->scenario->area,
+                    r->scenario->name, r->steps[k].step->name,
+                    broken != NULL ? "does not hold" : "holds", shown->what, shown->expected,
+                    shown->actual, shown->note != NULL ? "; " : "",
+                    shown->note != NULL ? shown->note : "");
         }
     }
     struct harness_summary sum;
