@@ -81,7 +81,7 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
     static const char hostile[] = "HTTP/1.1 409 Conflict <&>\r\n"
-                                  "x-amzn-ErrorType: Bad<Thing>&\"#\r\n"
+                                  "x-amzn-ErrorType: Bad<Thing>&\"#\xff\r\n"
                                   "X-Amz-Security-Token: leaked-token-value\r\n"
                                   "Content-Length: 32\r\n\r\n"
                                   "{\"message\":\"]]> \\u0001 <x>&#\xff\xfe\"}";
@@ -94,9 +94,10 @@ static int setup(void **state)
     fk.base.principals[HARNESS_PRINCIPAL_MAIN] = REF_TEST_CRED_MAIN;
     fk.base.principals[HARNESS_PRINCIPAL_TEMPORARY] = REF_TEST_CRED_TEMPORARY;
     f->scenarios[0] = load("passes", "{\"call\":\"ListPipelines\",\"expect\":{\"status\":200}}");
-    f->scenarios[1] = load("fails", "{\"call\":\"CancelJob\",\"params\":{\"Id\":\"it's <me>\"},"
-                                    "\"sign\":\"temporary\",\"expect\":{\"status\":202,"
-                                    "\"note\":\"a note with <markup> & #hash\"}}");
+    f->scenarios[1] =
+        load("fails", "{\"call\":\"CancelJob\",\"params\":{\"Id\":\"it's <me>\"},"
+                      "\"sign\":\"temporary\",\"expect\":{\"status\":202,\"error\":null,"
+                      "\"note\":\"a note with <markup> & #hash\"}}");
     f->scenarios[2] = load("deviates", "{\"call\":\"ListPipelines\",\"expect\":{\"level\":"
                                        "\"should\",\"status\":202}}");
     f->scenarios[3] = load("skips", "{\"seed_pipeline\":{\"id\":\"1111111111111-abcde1\"}}");
@@ -329,6 +330,13 @@ static void test_report_jsonl_parses(void **state)
         assert_string_equal(json_string_value(json_object_get(v, "verdict")), want[lines]);
         assert_true(json_is_array(json_object_get(v, "steps")));
         assert_true(json_is_array(json_object_get(v, "tags")));
+        if (lines == 1) {
+            /* The failing step's checks survive an error code that is not UTF-8. */
+            json_t *step = json_array_get(json_object_get(v, "steps"), 0);
+            json_t *checks = json_object_get(step, "checks");
+            assert_int_equal(json_array_size(checks), 2);
+            assert_non_null(strstr(json_string_value(json_object_get(step, "error")), "?"));
+        }
         json_decref(v);
         lines++;
     }

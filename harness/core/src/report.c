@@ -636,11 +636,39 @@ int harness_report_tap(FILE *out,
     return ferror(out) ? -1 : 0;
 }
 
+/* A JSON string of text that may hold bytes a target sent: when it is not valid UTF-8,
+ * every byte from 0x80 up becomes '?', so the line still encodes. */
+static json_t *text_string(const char *text)
+{
+    json_t *v = json_string(text);
+    if (v != NULL) {
+        return v;
+    }
+    size_t n = strlen(text);
+    char *copy = malloc(n + 1);
+    if (copy == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i <= n; i++) {
+        copy[i] = (unsigned char)text[i] >= 0x80 ? '?' : text[i];
+    }
+    v = json_string(copy);
+    free(copy);
+    return v;
+}
+
 static json_t *check_json(const struct harness_check_result *c)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "what", c->what, "level",
-                     harness_level_name(c->level), "source", harness_source_name(c->source), "held",
-                     c->held, "expected", c->expected, "actual", c->actual);
+    json_t *v = json_object();
+    if (v != NULL) {
+        json_object_set_new(v, "what", text_string(c->what));
+        json_object_set_new(v, "level", json_string(harness_level_name(c->level)));
+        json_object_set_new(v, "source", json_string(harness_source_name(c->source)));
+        json_object_set_new(v, "held", json_boolean(c->held));
+        json_object_set_new(v, "expected", text_string(c->expected));
+        json_object_set_new(v, "actual", text_string(c->actual));
+    }
+    return v;
 }
 
 int harness_report_jsonl(FILE *out,
@@ -668,13 +696,20 @@ int harness_report_jsonl(FILE *out,
             for (size_t c = 0; checks != NULL && c < s->checks.count; c++) {
                 json_array_append_new(checks, check_json(&s->checks.items[c]));
             }
-            json_t *st = json_pack("{s:s, s:s, s:s, s:o*, s:f}", "name", s->step->name, "verdict",
-                                   harness_verdict_name(s->verdict), "reason", s->reason, "checks",
-                                   checks, "duration_ms", s->duration_ms);
+            json_t *st = json_object();
+            if (st != NULL) {
+                json_object_set_new(st, "name", json_string(s->step->name));
+                json_object_set_new(st, "verdict", json_string(harness_verdict_name(s->verdict)));
+                json_object_set_new(st, "reason", text_string(s->reason));
+                json_object_set_new(st, "checks", checks);
+                json_object_set_new(st, "duration_ms", json_real(s->duration_ms));
+            } else {
+                json_decref(checks);
+            }
             if (st != NULL && s->num_exchanges > 0 && s->exchanges[0].http_status != 0) {
                 json_object_set_new(st, "status", json_integer(s->exchanges[0].http_status));
                 if (s->exchanges[0].error_code[0] != '\0') {
-                    json_object_set_new(st, "error", json_string(s->exchanges[0].error_code));
+                    json_object_set_new(st, "error", text_string(s->exchanges[0].error_code));
                 }
             }
             json_array_append_new(steps, st);
