@@ -140,8 +140,7 @@ static void load_context(const char *dir, struct vinput *in)
         size_t i;
         json_t *name;
         size_t used = 0;
-        json_array_foreach(list, i, name)
-        {
+        json_array_foreach (list, i, name) {
             int n = snprintf(in->signed_list + used, sizeof in->signed_list - used, "%s%s",
                              i > 0 ? ";" : "", json_string_value(name));
             assert_true(n > 0 && (size_t)n < sizeof in->signed_list - used);

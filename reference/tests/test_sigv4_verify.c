@@ -1013,8 +1013,7 @@ static size_t load_captures(struct capture *caps, size_t cap)
     size_t n = 0;
     size_t i;
     json_t *entry;
-    json_array_foreach(index, i, entry)
-    {
+    json_array_foreach (index, i, entry) {
         assert_true(n < cap);
         const char *file = json_string_value(json_object_get(entry, "file"));
         const char *date = json_string_value(json_object_get(entry, "x_amz_date"));
