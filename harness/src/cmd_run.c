@@ -297,6 +297,8 @@ int etch_cmd_run(int argc, char **argv)
         .endpoint = "$ETCH_ENDPOINT",
         .region = "us-east-1",
         .service = "elastictranscoder",
+        .strict = o.strict,
+        .allow_unimplemented = o.allow_unimplemented,
     };
     printf("%s: target %s\n", tool, meta.target);
     printf("scenarios: %s (%zu of %zu selected)\n\n", o.scenarios_dir, count, suite.count);

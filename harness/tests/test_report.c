@@ -268,6 +268,35 @@ static void test_report_junit_is_well_formed(void **state)
     free(xml);
 }
 
+static void test_report_flags_follow_the_exit_status(void **state)
+{
+    /* With --strict and --allow-unimplemented the machine reports agree with the exit
+     * status: the deviation fails, the unimplemented operation is skipped. */
+    struct fixture *f = *state;
+    struct harness_report_meta meta = s_meta;
+    meta.strict = true;
+    meta.allow_unimplemented = true;
+    char *xml = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&xml, &len);
+    assert_non_null(mem);
+    assert_int_equal(harness_report_junit(mem, f->results, NUM_RESULTS, &meta), 0);
+    fclose(mem);
+    assert_well_formed_xml(xml, len);
+    assert_non_null(strstr(xml, "tests=\"6\" failures=\"2\" errors=\"1\" skipped=\"2\""));
+    assert_non_null(strstr(xml, "<failure type=\"DEVIATION\""));
+    assert_non_null(strstr(xml, "<skipped message=\"NOT IMPLEMENTED: "));
+    free(xml);
+    char *tap = NULL;
+    mem = open_memstream(&tap, &len);
+    assert_non_null(mem);
+    assert_int_equal(harness_report_tap(mem, f->results, NUM_RESULTS, &meta), 0);
+    fclose(mem);
+    assert_non_null(strstr(tap, "not ok 3 - area/deviates"));
+    assert_non_null(strstr(tap, "ok 6 - area/unimplemented # SKIP not implemented: "));
+    free(tap);
+}
+
 static void test_report_tap_is_well_formed(void **state)
 {
     struct fixture *f = *state;
@@ -444,6 +473,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_junit_is_well_formed),
+        cmocka_unit_test(test_report_flags_follow_the_exit_status),
         cmocka_unit_test(test_report_tap_is_well_formed),
         cmocka_unit_test(test_report_jsonl_parses),
         cmocka_unit_test(test_report_text_and_summary),

@@ -486,19 +486,21 @@ int harness_report_junit(FILE *out,
 {
     struct harness_summary sum;
     harness_summary_compute(results, n, &sum);
-    size_t failures =
-        sum.by_verdict[HARNESS_VERDICT_FAIL] + sum.by_verdict[HARNESS_VERDICT_NOT_IMPLEMENTED];
+    bool strict = meta != NULL && meta->strict;
+    bool allow_ni = meta != NULL && meta->allow_unimplemented;
+    size_t ni = sum.by_verdict[HARNESS_VERDICT_NOT_IMPLEMENTED];
+    size_t failures = sum.by_verdict[HARNESS_VERDICT_FAIL] + (allow_ni ? 0 : ni) +
+                      (strict ? sum.by_verdict[HARNESS_VERDICT_DEVIATION] : 0);
+    size_t skipped = sum.by_verdict[HARNESS_VERDICT_SKIP] + (allow_ni ? ni : 0);
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(out,
             "<testsuites name=\"etch\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
             "skipped=\"%zu\" time=\"%.3f\">\n",
-            n, failures, sum.by_verdict[HARNESS_VERDICT_ERROR],
-            sum.by_verdict[HARNESS_VERDICT_SKIP], sum.duration_ms / 1000.0);
+            n, failures, sum.by_verdict[HARNESS_VERDICT_ERROR], skipped, sum.duration_ms / 1000.0);
     fprintf(out,
             "  <testsuite name=\"etch.conformance\" tests=\"%zu\" failures=\"%zu\" "
             "errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
-            n, failures, sum.by_verdict[HARNESS_VERDICT_ERROR],
-            sum.by_verdict[HARNESS_VERDICT_SKIP], sum.duration_ms / 1000.0);
+            n, failures, sum.by_verdict[HARNESS_VERDICT_ERROR], skipped, sum.duration_ms / 1000.0);
     fprintf(out, "    <properties>\n");
     fprintf(out, "      <property name=\"target\" value=\"");
     xml_cstr(out, meta != NULL && meta->target != NULL ? meta->target : "");
@@ -526,18 +528,23 @@ int harness_report_junit(FILE *out,
                 tag = "failure";
                 break;
             case HARNESS_VERDICT_NOT_IMPLEMENTED:
-                tag = "failure";
+                tag = allow_ni ? NULL : "failure";
+                break;
+            case HARNESS_VERDICT_DEVIATION:
+                tag = strict ? "failure" : NULL;
                 break;
             case HARNESS_VERDICT_ERROR:
                 tag = "error";
                 break;
-            case HARNESS_VERDICT_SKIP:
-                fprintf(out, "      <skipped message=\"");
-                xml_cstr(out, problem);
-                fprintf(out, "\"/>\n");
-                break;
             default:
                 break;
+        }
+        if (r->verdict == HARNESS_VERDICT_SKIP ||
+            (r->verdict == HARNESS_VERDICT_NOT_IMPLEMENTED && allow_ni)) {
+            fprintf(out, "      <skipped message=\"%s",
+                    r->verdict == HARNESS_VERDICT_SKIP ? "" : "NOT IMPLEMENTED: ");
+            xml_cstr(out, problem);
+            fprintf(out, "\"/>\n");
         }
         if (tag != NULL || r->verdict == HARNESS_VERDICT_DEVIATION) {
             details = details_text(r, meta, &dlen);
@@ -551,7 +558,8 @@ int harness_report_junit(FILE *out,
             }
             fprintf(out, "</%s>\n", tag);
         } else if (r->verdict == HARNESS_VERDICT_DEVIATION) {
-            /* Only should-level expectations broke: a pass, with the details attached. */
+            /* Without --strict only should-level expectations broke: a pass, with the details
+             * attached. */
             fprintf(out, "      <system-out>DEVIATION: ");
             xml_cstr(out, problem);
             if (details != NULL) {
@@ -611,16 +619,19 @@ int harness_report_tap(FILE *out,
     }
     for (size_t i = 0; i < n; i++) {
         const struct harness_scenario_result *r = &results[i];
-        bool ok = r->verdict == HARNESS_VERDICT_PASS || r->verdict == HARNESS_VERDICT_DEVIATION ||
-                  r->verdict == HARNESS_VERDICT_SKIP;
+        bool strict = meta != NULL && meta->strict;
+        bool allow_ni = meta != NULL && meta->allow_unimplemented;
+        bool ni_skipped = r->verdict == HARNESS_VERDICT_NOT_IMPLEMENTED && allow_ni;
+        bool ok = r->verdict == HARNESS_VERDICT_PASS || r->verdict == HARNESS_VERDICT_SKIP ||
+                  (r->verdict == HARNESS_VERDICT_DEVIATION && !strict) || ni_skipped;
         char problem[1024];
         first_problem(r, problem, sizeof(problem));
         fprintf(out, "%s %zu - ", ok ? "ok" : "not ok", i + 1);
         tap_line(out, r->scenario->area);
         fputc('/', out);
         tap_line(out, r->scenario->name);
-        if (r->verdict == HARNESS_VERDICT_SKIP) {
-            fprintf(out, " # SKIP ");
+        if (r->verdict == HARNESS_VERDICT_SKIP || ni_skipped) {
+            fprintf(out, " # SKIP %s", ni_skipped ? "not implemented: " : "");
             tap_line(out, problem);
         }
         fputc('\n', out);

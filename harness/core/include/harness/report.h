@@ -34,6 +34,8 @@ struct harness_report_meta {
     const char *endpoint; /* URL base for curl reproducers */
     const char *region;
     const char *service;
+    bool strict;              /* a DEVIATION counts as a failure (--strict) */
+    bool allow_unimplemented; /* NOT IMPLEMENTED is reported as skipped, not failed */
 };
 
 /* The table, the failure details and the summary. */
