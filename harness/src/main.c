@@ -17,6 +17,7 @@ static const struct command s_commands[] = {
     {"run", etch_cmd_run, "run the conformance suite (default: against the embedded reference)"},
     {"list", etch_cmd_list, "list the scenarios of the suite"},
     {"serve", etch_cmd_serve, "serve the reference over HTTP for real clients"},
+    {"bench", etch_cmd_bench, "measure signing, verification and request handling speed"},
     {"handle", etch_cmd_handle, "answer one raw HTTP request with a fresh reference"},
     {"sigv4", etch_cmd_sigv4, "sign, canonicalise or verify a request file with SigV4"},
 };
