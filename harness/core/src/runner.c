@@ -452,9 +452,11 @@ static enum ref_status expand(struct run *r,
         *out_len = 0;
         return *out != NULL ? REF_OK : REF_E_NOMEM;
     }
-    *out = (char *)buf.data; /* the buffer's heap storage becomes the string */
+    /* A copy from our own allocator: ref_buf memory belongs to ref_mem's hooks. */
+    *out = dup_n((const char *)buf.data, buf.len);
     *out_len = buf.len;
-    return REF_OK;
+    ref_buf_cleanup(&buf);
+    return *out != NULL ? REF_OK : REF_E_NOMEM;
 }
 
 /* A deep copy of a params value with ${vars} expanded in every string. */
@@ -564,7 +566,11 @@ static enum ref_status build_call(struct run *r,
         ref_buf_cleanup(&target);
         return rc;
     }
-    x->target = (char *)target.data;
+    x->target = dup_n((const char *)target.data, target.len);
+    ref_buf_cleanup(&target);
+    if (x->target == NULL) {
+        return REF_E_NOMEM;
+    }
     x->method = dup_n(info->method, strlen(info->method));
     if (x->method == NULL) {
         return REF_E_NOMEM;
