@@ -5,11 +5,11 @@
  * Target functions: harness_scenario_load_buffer, harness_scenario_free,
  * harness_load_error_format, harness_scenario_has_tag and the name functions.
  *
- * Input: the bytes of a scenario file (fixtures/scenarios seed the corpus). The file is
- * loaded as "<name>.json" in area "fuzz", taking <name> from its own "name" member when it
- * has a plausible one, so that the name-equals-file-name rule does not refuse every input
- * and the loader's deeper checks are reached. raw.file is refused (no base directory), so
- * nothing outside the input is read.
+ * Input: the bytes of a scenario file (fixtures/scenarios seed the corpus; an empty input
+ * is passed as NULL with length 0). The file is loaded as "<name>.json" in area "fuzz",
+ * taking <name> from its own "name" member when it has a plausible one, so that the
+ * name-equals-file-name rule does not refuse every input and the loader's deeper checks are
+ * reached. raw.file is refused (no base directory), so nothing outside the input is read.
  *
  * Invariants (abort() on violation):
  * - a failure is REF_E_MALFORMED, REF_E_TOO_LARGE or REF_E_NOMEM, leaves *out NULL and
@@ -50,7 +50,11 @@ static void check_error(enum ref_status rc,
     FUZZ_CHECK(terminated(err->file, sizeof(err->file)));
     FUZZ_CHECK(terminated(err->message, sizeof(err->message)));
     FUZZ_CHECK(err->message[0] != '\0');
-    FUZZ_CHECK(err->line >= 0 && err->column >= 0);
+    /* Open bug scenario-null-lines: loading {NULL, 0} copies jansson's -1/-1 for "wrong
+     * arguments" into line and column (corpus/scenario_json/empty). */
+    if (!fuzz_skip_open_bug("scenario-null-lines")) {
+        FUZZ_CHECK(err->line >= 0 && err->column >= 0);
+    }
     char small[16];
     char big[2048];
     memset(small, 'x', sizeof(small));
@@ -144,7 +148,10 @@ static enum ref_status load(const uint8_t *data,
 {
     *sc = NULL;
     memset(err, 0, sizeof(*err));
-    return harness_scenario_load_buffer(data, size, display, "fuzz", NULL, sc, err);
+    /* An empty input is passed as {NULL, 0}, as the replay driver does and as any caller
+     * holding an empty slice may: libFuzzer itself never passes NULL. */
+    return harness_scenario_load_buffer(size == 0 ? NULL : data, size, display, "fuzz", NULL, sc,
+                                        err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
