@@ -81,6 +81,19 @@ static void test_scenario_load_rejects_syntax_error_with_line_column(void **stat
                  13);
 }
 
+static void test_scenario_load_rejects_empty_input(void **state)
+{
+    (void)state;
+    struct harness_scenario *sc = NULL;
+    struct harness_load_error err;
+    assert_int_equal(harness_scenario_load_buffer(NULL, 0, "t/s.json", "t", NULL, &sc, &err),
+                     REF_E_MALFORMED);
+    assert_int_equal(err.line, 0);
+    assert_int_equal(err.column, 0);
+    assert_non_null(strstr(err.message, "the file is empty"));
+    expect_error("   ", REF_E_MALFORMED, "invalid JSON", 0, 0);
+}
+
 static void test_scenario_load_rejects_duplicate_key(void **state)
 {
     (void)state;
@@ -480,6 +493,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenario_load_minimal),
         cmocka_unit_test(test_scenario_load_rejects_syntax_error_with_line_column),
+        cmocka_unit_test(test_scenario_load_rejects_empty_input),
         cmocka_unit_test(test_scenario_load_rejects_duplicate_key),
         cmocka_unit_test(test_scenario_load_rejects_unknown_key_with_path),
         cmocka_unit_test(test_scenario_load_rejects_mistyped_key_with_path),

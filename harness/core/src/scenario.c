@@ -1959,9 +1959,14 @@ enum ref_status harness_scenario_load_buffer(const uint8_t *data,
     json_error_t jerr;
     sc->root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (sc->root == NULL) {
-        err->line = jerr.line;
-        err->column = jerr.column;
-        textf(err->message, sizeof(err->message), "invalid JSON: %s", jerr.text);
+        /* jansson reports -1 for "no position" (an empty or NULL buffer): that is no line. */
+        err->line = jerr.line > 0 ? jerr.line : 0;
+        err->column = jerr.line > 0 && jerr.column > 0 ? jerr.column : 0;
+        if (len == 0) {
+            textf(err->message, sizeof(err->message), "invalid JSON: the file is empty");
+        } else {
+            textf(err->message, sizeof(err->message), "invalid JSON: %s", jerr.text);
+        }
         rc = REF_E_MALFORMED;
         goto out;
     }
