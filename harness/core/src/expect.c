@@ -410,8 +410,7 @@ static bool run_matcher(const char *op,
     if (strcmp(op, "$one_of") == 0) {
         size_t i;
         json_t *alt;
-        json_array_foreach(arg, i, alt)
-        {
+        json_array_foreach (arg, i, alt) {
             if (harness_match(alt, actual, vars, NULL, 0)) {
                 return true;
             }
@@ -458,8 +457,7 @@ static bool run_matcher(const char *op,
         if (json_is_array(actual)) {
             size_t i;
             json_t *e;
-            json_array_foreach(actual, i, e)
-            {
+            json_array_foreach (actual, i, e) {
                 if (harness_match(arg, e, vars, NULL, 0)) {
                     return true;
                 }
@@ -510,8 +508,7 @@ bool harness_match(
         }
         const char *key;
         json_t *sub;
-        json_object_foreach(expected, key, sub)
-        {
+        json_object_foreach (expected, key, sub) {
             char inner[HARNESS_CHECK_TEXT_BYTES];
             if (!harness_match(sub, json_object_get(actual, key), vars, inner, sizeof(inner))) {
                 return fail_why(why, why_cap, "%s: %s", key, inner);
@@ -564,13 +561,11 @@ bool harness_matcher_validate(json_t *v, char *where, size_t where_cap, char *wh
         const char *key;
         json_t *sub;
         bool has_dollar = false;
-        json_object_foreach(v, key, sub)
-        {
+        json_object_foreach (v, key, sub) {
             has_dollar = has_dollar || key[0] == '$';
         }
         if (!has_dollar) {
-            json_object_foreach(v, key, sub)
-            {
+            json_object_foreach (v, key, sub) {
                 char inner_where[128] = "";
                 if (!harness_matcher_validate(sub, inner_where, sizeof(inner_where), why,
                                               why_cap)) {
@@ -618,8 +613,7 @@ bool harness_matcher_validate(json_t *v, char *where, size_t where_cap, char *wh
             }
             size_t i;
             json_t *alt;
-            json_array_foreach(arg, i, alt)
-            {
+            json_array_foreach (arg, i, alt) {
                 char inner[128] = "";
                 if (!harness_matcher_validate(alt, inner, sizeof(inner), why, why_cap)) {
                     textf(where, where_cap, "%s[%zu]%s", w, i, inner);
@@ -675,8 +669,7 @@ bool harness_matcher_validate(json_t *v, char *where, size_t where_cap, char *wh
     if (json_is_array(v)) {
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e)
-        {
+        json_array_foreach (v, i, e) {
             char inner[128] = "";
             if (!harness_matcher_validate(e, inner, sizeof(inner), why, why_cap)) {
                 textf(where, where_cap, "[%zu]%s", i, inner);
@@ -794,8 +787,7 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
     if (e->headers != NULL) {
         const char *name;
         json_t *want;
-        json_object_foreach(e->headers, name, want)
-        {
+        json_object_foreach (e->headers, name, want) {
             char what[HARNESS_MAX_JSON_PATH_BYTES];
             textf(what, sizeof(what), "headers.%s", name);
             if ((r = add_check(out, e, what)) == NULL) {
@@ -840,8 +832,7 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
     if (e->paths != NULL) {
         const char *path;
         json_t *want;
-        json_object_foreach(e->paths, path, want)
-        {
+        json_object_foreach (e->paths, path, want) {
             char what[HARNESS_MAX_JSON_PATH_BYTES];
             textf(what, sizeof(what), "paths.%s", path);
             if ((r = add_check(out, e, what)) == NULL) {

@@ -477,8 +477,7 @@ static json_t *expand_json(struct run *r, json_t *v, char *why, size_t why_cap)
         json_t *out = json_object();
         const char *key;
         json_t *child;
-        json_object_foreach(v, key, child)
-        {
+        json_object_foreach (v, key, child) {
             json_t *c = expand_json(r, child, why, why_cap);
             if (c == NULL || out == NULL || json_object_set_new(out, key, c) != 0) {
                 json_decref(out);
@@ -491,8 +490,7 @@ static json_t *expand_json(struct run *r, json_t *v, char *why, size_t why_cap)
         json_t *out = json_array();
         size_t i;
         json_t *child;
-        json_array_foreach(v, i, child)
-        {
+        json_array_foreach (v, i, child) {
             json_t *c = expand_json(r, child, why, why_cap);
             if (c == NULL || out == NULL || json_array_append_new(out, c) != 0) {
                 json_decref(out);
@@ -584,8 +582,7 @@ static enum ref_status build_call(struct run *r,
         if (spec->params != NULL) {
             const char *key;
             json_t *v;
-            json_object_foreach(spec->params, key, v)
-            {
+            json_object_foreach (spec->params, key, v) {
                 if (info->label != NULL && strcmp(key, info->label) == 0) {
                     continue;
                 }
@@ -621,8 +618,7 @@ add_header_list(struct run *r, json_t *list, struct harness_exchange *x, char *w
 {
     size_t i;
     json_t *pair;
-    json_array_foreach(list, i, pair)
-    {
+    json_array_foreach (list, i, pair) {
         json_t *name = json_array_get(pair, 0);
         json_t *value = json_array_get(pair, 1);
         char *nv = NULL;
@@ -661,8 +657,7 @@ static enum ref_status build_raw(struct run *r,
     if (spec->headers != NULL) {
         size_t i;
         json_t *pair;
-        json_array_foreach(spec->headers, i, pair)
-        {
+        json_array_foreach (spec->headers, i, pair) {
             const char *name = json_string_value(json_array_get(pair, 0));
             has_host = has_host || name_is(name, "Host");
             has_framing = has_framing || name_is(name, "Content-Length") ||
@@ -879,8 +874,7 @@ static enum ref_status run_captures(struct run *r,
     }
     const char *var;
     json_t *src;
-    json_object_foreach(step->capture, var, src)
-    {
+    json_object_foreach (step->capture, var, src) {
         const char *spec = json_string_value(src);
         char text[HARNESS_MAX_VAR_BYTES + 1];
         bool found = false;
@@ -1353,8 +1347,7 @@ run_concurrent_step(struct run *r, const struct harness_step *step, struct harne
         json_t *set = step->outcomes[matched].set;
         const char *var;
         json_t *val;
-        json_object_foreach(set, var, val)
-        {
+        json_object_foreach (set, var, val) {
             rc = harness_vars_set(&r->vars, var, json_string_value(val), json_string_length(val));
             if (rc != REF_OK) {
                 goto out;
@@ -1415,8 +1408,7 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
     if (sc->vars != NULL) {
         const char *name;
         json_t *v;
-        json_object_foreach(sc->vars, name, v)
-        {
+        json_object_foreach (sc->vars, name, v) {
             rc = harness_vars_set(&r.vars, name, json_string_value(v), json_string_length(v));
             if (rc != REF_OK) {
                 break;

@@ -356,8 +356,7 @@ static enum ref_status check_keys(
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v)
-    {
+    json_object_foreach (obj, key, v) {
         if (!in_list(key, allowed)) {
             char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
             path_key(p, sizeof(p), path, key);
@@ -452,8 +451,7 @@ static int json_depth(json_t *v)
     if (json_is_object(v)) {
         const char *key;
         json_t *child;
-        json_object_foreach(v, key, child)
-        {
+        json_object_foreach (v, key, child) {
             int d = json_depth(child);
             deepest = d > deepest ? d : deepest;
         }
@@ -462,8 +460,7 @@ static int json_depth(json_t *v)
     if (json_is_array(v)) {
         size_t i;
         json_t *child;
-        json_array_foreach(v, i, child)
-        {
+        json_array_foreach (v, i, child) {
             int d = json_depth(child);
             deepest = d > deepest ? d : deepest;
         }
@@ -557,8 +554,7 @@ static enum ref_status check_refs(struct loader *ld, json_t *v, const char *path
     if (json_is_object(v)) {
         const char *key;
         json_t *child;
-        json_object_foreach(v, key, child)
-        {
+        json_object_foreach (v, key, child) {
             if (strcmp(key, "capture") == 0 || strcmp(key, "$match") == 0) {
                 continue; /* capture paths and regular expressions hold no variables */
             }
@@ -573,8 +569,7 @@ static enum ref_status check_refs(struct loader *ld, json_t *v, const char *path
     if (json_is_array(v)) {
         size_t i;
         json_t *child;
-        json_array_foreach(v, i, child)
-        {
+        json_array_foreach (v, i, child) {
             path_index(p, sizeof(p), path, i);
             enum ref_status rc = check_refs(ld, child, p);
             if (rc != REF_OK) {
@@ -742,8 +737,7 @@ parse_sign(struct loader *ld, json_t *v, const char *path, struct harness_sign *
         }
         size_t i;
         json_t *h;
-        json_array_foreach(sh, i, h)
-        {
+        json_array_foreach (sh, i, h) {
             if (!json_is_string(h) || json_string_length(h) == 0) {
                 char pi[HARNESS_MAX_JSON_PATH_BYTES * 2];
                 path_index(pi, sizeof(pi), p, i);
@@ -844,8 +838,7 @@ static enum ref_status parse_expect(struct loader *ld,
             }
             size_t i;
             json_t *e;
-            json_array_foreach(st, i, e)
-            {
+            json_array_foreach (st, i, e) {
                 char pi[HARNESS_MAX_JSON_PATH_BYTES * 2];
                 path_index(pi, sizeof(pi), p, i);
                 REF_TRY(parse_status_alt(ld, e, pi, &out->status[i]));
@@ -878,8 +871,7 @@ static enum ref_status parse_expect(struct loader *ld,
         }
         const char *name;
         json_t *hv;
-        json_object_foreach(h, name, hv)
-        {
+        json_object_foreach (h, name, hv) {
             char ph[HARNESS_MAX_JSON_PATH_BYTES * 2];
             path_key(ph, sizeof(ph), p, name);
             if (!json_is_string(hv) && !json_is_boolean(hv) && !json_is_object(hv)) {
@@ -906,8 +898,7 @@ static enum ref_status parse_expect(struct loader *ld,
         }
         const char *jp;
         json_t *m;
-        json_object_foreach(paths, jp, m)
-        {
+        json_object_foreach (paths, jp, m) {
             char pp[HARNESS_MAX_JSON_PATH_BYTES * 2];
             path_key(pp, sizeof(pp), p, jp);
             if (!harness_json_path_is_valid(jp)) {
@@ -956,8 +947,7 @@ static enum ref_status parse_capture(struct loader *ld, json_t *v, const char *p
     }
     const char *name;
     json_t *src;
-    json_object_foreach(v, name, src)
-    {
+    json_object_foreach (v, name, src) {
         char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
         path_key(p, sizeof(p), path, name);
         if (!is_var_name(name, strlen(name))) {
@@ -989,8 +979,7 @@ static enum ref_status parse_header_list(struct loader *ld, json_t *v, const cha
     }
     size_t i;
     json_t *pair;
-    json_array_foreach(v, i, pair)
-    {
+    json_array_foreach (v, i, pair) {
         char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
         path_index(p, sizeof(p), path, i);
         if (!json_is_array(pair) || json_array_size(pair) != 2 ||
@@ -1044,8 +1033,7 @@ static enum ref_status parse_call(struct loader *ld,
     if (params != NULL) {
         const char *key;
         json_t *val;
-        json_object_foreach(params, key, val)
-        {
+        json_object_foreach (params, key, val) {
             char pk[HARNESS_MAX_JSON_PATH_BYTES * 2];
             path_key(pk, sizeof(pk), p, key);
             if (info->label != NULL && strcmp(key, info->label) == 0) {
@@ -1470,8 +1458,7 @@ static enum ref_status parse_concurrent(struct loader *ld,
         }
         const char *key;
         json_t *e;
-        json_object_foreach(o, key, e)
-        {
+        json_object_foreach (o, key, e) {
             char pk[HARNESS_MAX_JSON_PATH_BYTES * 2];
             path_key(pk, sizeof(pk), po, key);
             if (strcmp(key, "set") == 0) {
@@ -1480,8 +1467,7 @@ static enum ref_status parse_concurrent(struct loader *ld,
                 }
                 const char *vn;
                 json_t *vv;
-                json_object_foreach(e, vn, vv)
-                {
+                json_object_foreach (e, vn, vv) {
                     char pv[HARNESS_MAX_JSON_PATH_BYTES * 2];
                     path_key(pv, sizeof(pv), pk, vn);
                     if (!is_var_name(vn, strlen(vn)) || !json_is_string(vv)) {
@@ -1714,8 +1700,7 @@ static enum ref_status parse_step(struct loader *ld,
         if (ctx == CTX_TOP) {
             const char *vn;
             json_t *unused;
-            json_object_foreach(capture, vn, unused)
-            {
+            json_object_foreach (capture, vn, unused) {
                 REF_TRY(define_var(ld, vn, pc));
             }
         }
@@ -1725,8 +1710,7 @@ static enum ref_status parse_step(struct loader *ld,
             if (step->outcomes[i].set != NULL) {
                 const char *vn;
                 json_t *unused;
-                json_object_foreach(step->outcomes[i].set, vn, unused)
-                {
+                json_object_foreach (step->outcomes[i].set, vn, unused) {
                     REF_TRY(define_var(ld, vn, path));
                 }
             }
@@ -1833,8 +1817,7 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
         }
         size_t i;
         json_t *t;
-        json_array_foreach(tags, i, t)
-        {
+        json_array_foreach (tags, i, t) {
             char p[32];
             path_index(p, sizeof(p), "tags", i);
             if (!json_is_string(t) || json_string_length(t) == 0) {
@@ -1854,8 +1837,7 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
         }
         const char *vn;
         json_t *vv;
-        json_object_foreach(vars, vn, vv)
-        {
+        json_object_foreach (vars, vn, vv) {
             char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
             path_key(p, sizeof(p), "vars", vn);
             if (!is_var_name(vn, strlen(vn))) {
