@@ -694,6 +694,11 @@ static void op_bad_token(struct model *m, struct reader *r)
         FUZZ_CHECK(rc == REF_E_VALIDATION);
     } else {
         FUZZ_CHECK(rc == REF_OK);
+        if (page.has_next) {
+            int ji = find_job(m, page.next_token);
+            FUZZ_CHECK(ji >= 0);
+            m->job_token_issued[ji] = true;
+        }
         ref_job_page_cleanup(&page);
     }
     const char *ptoken = NEVER_ISSUED_ID;
@@ -710,6 +715,12 @@ static void op_bad_token(struct model *m, struct reader *r)
     } else {
         /* An issued token of a pipeline deleted since may be refused or honoured. */
         FUZZ_CHECK(rc == REF_OK || rc == REF_E_VALIDATION);
+        if (rc == REF_OK && ppage.has_next) {
+            /* This page hands out a token too. */
+            int pi = find_pipeline(m, ppage.next_token);
+            FUZZ_CHECK(pi >= 0);
+            m->pipeline_token_issued[pi] = true;
+        }
         if (rc == REF_OK) {
             ref_pipeline_page_cleanup(&ppage);
         }
