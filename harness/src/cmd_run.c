@@ -48,6 +48,7 @@ static void run_usage(FILE *out)
             "options:\n"
             "  --scenario NAME     run this scenario (name or area/name); repeatable\n"
             "  --tag TAG           run the scenarios with this tag (or area); repeatable\n"
+            "                      (selectors add up; with none, every scenario runs)\n"
             "  --scenarios DIR     the suite folder (default: $ETCH_SCENARIOS, else the\n"
             "                      built-in suite)\n"
             "  --junit FILE        also write JUnit XML (one test case per scenario)\n"
