@@ -36,7 +36,10 @@ fuzzer=$build/fuzz/fuzz_$target
 corpus=$here/corpus/$target
 seconds=${ETCH_MINIMIZE_SECONDS:-60}
 
-[ -f "$here/fuzz_$target.c" ] || { echo "promote: no target '$target' (fuzz/fuzz_$target.c)" >&2; exit 2; }
+if [ ! -f "$here/fuzz_$target.c" ]; then
+    echo "promote: no target '$target' (fuzz/fuzz_$target.c)" >&2
+    exit 2
+fi
 [ -e "$input" ] || { echo "promote: $input does not exist" >&2; exit 2; }
 if [ ! -x "$fuzzer" ]; then
     echo "promote: $fuzzer is missing; build it first:" >&2
@@ -103,7 +106,8 @@ case $target in
   "steps": [
     { "clock": { "set": "20261128T124500Z" } },
     { "seed_pipeline": { "id": "1111111111111-abcde1", "status": "Active" } },
-    { "seed_job": { "id": "2222222222222-abcdef", "pipeline": "1111111111111-abcde1", "status": "Submitted" } },
+    { "seed_job": { "id": "2222222222222-abcdef", "pipeline": "1111111111111-abcde1",
+                    "status": "Submitted" } },
     {
       "name": "replay",
       "raw": { "file": "../../../$rel" },
