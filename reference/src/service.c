@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -38,6 +39,10 @@
 #define MESSAGE_MAX_BYTES (REF_MAX_RESPONSE_BYTES / 2)
 #define MAX_OUTPUTS       30
 #define MAX_USER_METADATA 10
+/* Request Ids come from a per-thread block of this many random bytes (begin_request). */
+#define RANDOM_BLOCK_BYTES 4096
+/* Stack space for the normalised path and the decoded label of ordinary requests. */
+#define PATH_STACK_BYTES 1024
 
 const struct ref_credential ref_test_credentials[3] = {
     {.access_key_id = "AKIDEXAMPLE",
@@ -59,10 +64,19 @@ struct ref_service {
     char *region; /* owned copies of the config's strings */
     char *account_id;
     struct ref_sigv4_verifier verifier;
+    struct ref_sigv4_key_cache *key_cache; /* NULL when the config turns it off */
     struct ref_job_store *store;
     /* The env's random source need not be thread-safe; every call goes through this lock.
      * Lock order: store lock, then env_lock (the store draws Id bytes while locked). */
     pthread_mutex_t env_lock;
+    /* The scheduler's quiet window: no start or finish is due before quiet_until_ms, so a
+     * request before then need not have the store scan its queued jobs (a scan costs time
+     * in proportion to them). INT64_MIN means "not known": scan. Anything that may bring
+     * an event forward bumps sched_generation under sched_lock and resets the window, so
+     * a window computed before the change is never stored after it (advance). */
+    _Atomic int64_t quiet_until_ms;
+    pthread_mutex_t sched_lock;
+    uint64_t sched_generation;
 };
 
 /* What an operation sees. Operations return REF_OK after writing a success answer into
@@ -91,7 +105,8 @@ void ref_service_config_defaults(struct ref_service_config *cfg)
                                        .run_time_ms = DEFAULT_RUN_TIME_MS,
                                        .page_size = REF_DEFAULT_PAGE_SIZE,
                                        .max_pipelines = REF_MAX_PIPELINES,
-                                       .max_queued_jobs = REF_MAX_QUEUED_JOBS};
+                                       .max_queued_jobs = REF_MAX_QUEUED_JOBS,
+                                       .key_cache_entries = REF_SIGV4_KEY_CACHE_DEFAULT_ENTRIES};
 }
 
 static int64_t svc_now_ms(struct ref_service *svc)
@@ -119,6 +134,64 @@ static enum ref_status svc_random(void *ctx, uint8_t *out, size_t n)
     svc->cfg.env.random_bytes(svc->cfg.env.ctx, out, n);
     pthread_mutex_unlock(&svc->env_lock);
     return REF_OK;
+}
+
+/* Request Ids need to be unique, not secret, and one RAND_bytes call costs microseconds in
+ * OpenSSL 3 whatever its size: with the default random source they are cut from a
+ * per-thread block of RAND_bytes output, refilled every RANDOM_BLOCK_BYTES / 16 requests.
+ * An injected random source (tests, fuzz targets) is called for every Id, as before. */
+static _Thread_local struct {
+    uint8_t bytes[RANDOM_BLOCK_BYTES];
+    size_t used;
+} s_id_random = {.used = RANDOM_BLOCK_BYTES};
+
+static enum ref_status request_id_random(struct ref_service *svc, uint8_t out[16])
+{
+    if (svc->cfg.env.random_bytes != NULL) {
+        return svc_random(svc, out, 16);
+    }
+    if (s_id_random.used + 16 > sizeof s_id_random.bytes) {
+        if (RAND_bytes(s_id_random.bytes, (int)sizeof s_id_random.bytes) != 1) {
+            return REF_E_INTERNAL;
+        }
+        s_id_random.used = 0;
+    }
+    for (size_t i = 0; i < 16; i++) {
+        out[i] = s_id_random.bytes[s_id_random.used + i];
+    }
+    s_id_random.used += 16;
+    return REF_OK;
+}
+
+/* --- Scheduler ----------------------------------------------------------------------- */
+
+/* Applies the starts and finishes due at now_ms, unless the quiet window says none is. */
+static void advance(struct ref_service *svc, int64_t now_ms)
+{
+    if (now_ms < atomic_load_explicit(&svc->quiet_until_ms, memory_order_acquire)) {
+        return;
+    }
+    pthread_mutex_lock(&svc->sched_lock);
+    uint64_t generation = svc->sched_generation;
+    pthread_mutex_unlock(&svc->sched_lock);
+    (void)ref_job_store_advance(svc->store, now_ms);
+    int64_t next_ms = 0;
+    int64_t quiet_ms = ref_job_store_next_event_ms(svc->store, &next_ms) ? next_ms : INT64_MAX;
+    pthread_mutex_lock(&svc->sched_lock);
+    if (svc->sched_generation == generation) {
+        atomic_store_explicit(&svc->quiet_until_ms, quiet_ms, memory_order_release);
+    }
+    pthread_mutex_unlock(&svc->sched_lock);
+}
+
+/* Called after anything that may have scheduled an event earlier than the window's end
+ * (a new job, a pipeline activated): the next request scans again. */
+static void schedule_changed(struct ref_service *svc)
+{
+    pthread_mutex_lock(&svc->sched_lock);
+    svc->sched_generation++;
+    atomic_store_explicit(&svc->quiet_until_ms, INT64_MIN, memory_order_release);
+    pthread_mutex_unlock(&svc->sched_lock);
 }
 
 static char *dup_cstr(const char *s)
@@ -158,10 +231,21 @@ struct ref_service *ref_service_new(const struct ref_service_config *cfg)
     c->max_pipelines = c->max_pipelines > 0 ? c->max_pipelines : d.max_pipelines;
     c->max_queued_jobs = c->max_queued_jobs > 0 ? c->max_queued_jobs : d.max_queued_jobs;
 
+    c->key_cache_entries =
+        c->key_cache_entries > 0 ? c->key_cache_entries : REF_SIGV4_KEY_CACHE_DEFAULT_ENTRIES;
+
+    atomic_init(&svc->quiet_until_ms, INT64_MIN);
     svc->region = dup_cstr(c->region);
     svc->account_id = dup_cstr(c->account_id);
     if (svc->region == NULL || svc->account_id == NULL ||
         pthread_mutex_init(&svc->env_lock, NULL) != 0) {
+        ref_mem_free(svc->region);
+        ref_mem_free(svc->account_id);
+        ref_mem_free(svc);
+        return NULL;
+    }
+    if (pthread_mutex_init(&svc->sched_lock, NULL) != 0) {
+        pthread_mutex_destroy(&svc->env_lock);
         ref_mem_free(svc->region);
         ref_mem_free(svc->account_id);
         ref_mem_free(svc);
@@ -174,6 +258,15 @@ struct ref_service *ref_service_new(const struct ref_service_config *cfg)
                                                 .region = svc->region,
                                                 .service = SIGNING_SERVICE,
                                                 .skew_s = c->skew_s};
+    /* Created before the store so that a failure of either frees through one path. */
+    if (!c->is_key_cache_disabled) {
+        svc->key_cache = ref_sigv4_key_cache_new(c->key_cache_entries);
+        if (svc->key_cache == NULL) {
+            ref_service_free(svc);
+            return NULL;
+        }
+        svc->verifier.key_cache = svc->key_cache;
+    }
     struct ref_job_store_config store_cfg = {.start_delay_ms = c->start_delay_ms,
                                              .run_time_ms = c->run_time_ms,
                                              .page_size = c->page_size,
@@ -195,7 +288,9 @@ void ref_service_free(struct ref_service *svc)
         return;
     }
     ref_job_store_free(svc->store);
+    ref_sigv4_key_cache_free(svc->key_cache);
     pthread_mutex_destroy(&svc->env_lock);
+    pthread_mutex_destroy(&svc->sched_lock);
     ref_mem_free(svc->region);
     ref_mem_free(svc->account_id);
     ref_mem_free(svc);
@@ -212,9 +307,9 @@ static enum ref_status begin_request(struct ref_service *svc, struct ref_respons
     resp->http_status = 0;
     resp->op = REF_OP_NONE;
     ref_buf_reset(&resp->body);
-    (void)ref_job_store_advance(svc->store, now_ms);
+    advance(svc, now_ms);
     uint8_t rnd[16];
-    enum ref_status rc = svc_random(svc, rnd, sizeof(rnd));
+    enum ref_status rc = request_id_random(svc, rnd);
     if (rc != REF_OK) {
         /* Still answer with a well-formed Id; the request fails as internal. */
         for (size_t i = 0; i < sizeof(rnd); i++) {
@@ -273,7 +368,14 @@ static enum ref_status answer(struct op_ctx *c, int http_status, json_t *body)
 
 static enum ref_status answer_success_true(struct op_ctx *c)
 {
-    return answer(c, 202, json_pack("{s:s}", "Success", "true"));
+    /* The bytes jansson writes for {"Success": "true"} in compact form, without building
+     * and serialising a tree for a body that never changes (CancelJob's hot path). */
+    static const char body[] = "{\"Success\":\"true\"}";
+    ref_buf_reset(&c->resp->body);
+    REF_TRY(ref_buf_append(&c->resp->body, body, sizeof(body) - 1));
+    c->resp->status = REF_OK;
+    c->resp->http_status = 202;
+    return REF_OK;
 }
 
 /* Sets the message for an error return and passes the status through. */
@@ -639,8 +741,7 @@ static enum ref_status check_create_job(struct op_ctx *c, struct ref_verr *v, co
         bool is_map = json_is_object(meta);
         const char *k;
         json_t *val;
-        json_object_foreach(meta, k, val)
-        {
+        json_object_foreach (meta, k, val) {
             is_map = is_map && json_is_string(val);
         }
         if (!is_map) {
@@ -1040,7 +1141,13 @@ static enum ref_status handle_steps(struct ref_service *svc,
                        .label = decoded,
                        .msg = msg};
     ref_buf_reset(msg);
-    return s_ops[route.op](&c);
+    rc = s_ops[route.op](&c);
+    /* Reads change nothing and a cancel only removes a job from the schedule; any other
+     * operation (a new job, a pipeline activated) may bring an event forward. */
+    if (!ref_op_is_read(route.op) && route.op != REF_OP_CANCEL_JOB) {
+        schedule_changed(svc);
+    }
+    return rc;
 }
 
 enum ref_status ref_service_handle_parsed(struct ref_service *svc,
@@ -1051,8 +1158,17 @@ enum ref_status ref_service_handle_parsed(struct ref_service *svc,
     struct ref_buf path;
     struct ref_buf label;
     ref_buf_init(&msg, MESSAGE_MAX_BYTES);
-    ref_buf_init(&path, REF_MAX_TARGET_BYTES);
-    ref_buf_init(&label, REF_MAX_TARGET_BYTES);
+    /* Normalising never lengthens a path by more than its final '/', and a label is part
+     * of it: ordinary requests keep both on the stack. */
+    uint8_t path_stack[PATH_STACK_BYTES];
+    uint8_t label_stack[PATH_STACK_BYTES];
+    if (req->path.len + 2 <= PATH_STACK_BYTES) {
+        ref_buf_init_fixed(&path, path_stack, sizeof(path_stack));
+        ref_buf_init_fixed(&label, label_stack, sizeof(label_stack));
+    } else {
+        ref_buf_init(&path, REF_MAX_TARGET_BYTES);
+        ref_buf_init(&label, REF_MAX_TARGET_BYTES);
+    }
     enum ref_status rc = begin_request(svc, resp);
     if (rc == REF_OK) {
         rc = handle_steps(svc, req, resp, &msg, &path, &label);
@@ -1103,7 +1219,7 @@ ref_service_handle(struct ref_service *svc, struct ref_slice raw, struct ref_buf
 
 void ref_service_tick(struct ref_service *svc)
 {
-    (void)ref_job_store_advance(svc->store, svc_now_ms(svc));
+    advance(svc, svc_now_ms(svc));
 }
 
 bool ref_service_next_event_ms(struct ref_service *svc, int64_t *when_ms)
@@ -1136,9 +1252,10 @@ enum ref_status ref_service_seed_pipeline(struct ref_service *svc,
     }
     if (rc == REF_OK) {
         int64_t now_ms = svc_now_ms(svc);
-        (void)ref_job_store_advance(svc->store, now_ms);
+        advance(svc, now_ms);
         rc = ref_job_store_create_pipeline(svc->store, now_ms, ref_slice_from_cstr(id), st, spec,
                                            NULL);
+        schedule_changed(svc);
     }
     json_decref(spec);
     ref_buf_cleanup(&role);
@@ -1164,9 +1281,10 @@ enum ref_status ref_service_seed_job(struct ref_service *svc,
         return REF_E_NOMEM;
     }
     int64_t now_ms = svc_now_ms(svc);
-    (void)ref_job_store_advance(svc->store, now_ms);
+    advance(svc, now_ms);
     enum ref_status rc = ref_job_store_create_job(svc->store, now_ms, ref_slice_from_cstr(id),
                                                   ref_slice_from_cstr(pipeline_id), st, spec, NULL);
+    schedule_changed(svc);
     json_decref(spec);
     return rc;
 }
@@ -1177,8 +1295,13 @@ enum ref_status ref_service_fail_job(struct ref_service *svc, const char *id)
         return REF_E_VALIDATION;
     }
     int64_t now_ms = svc_now_ms(svc);
-    (void)ref_job_store_advance(svc->store, now_ms);
-    return ref_job_store_apply(svc->store, ref_slice_from_cstr(id), REF_JOB_EV_FAIL, now_ms, NULL);
+    advance(svc, now_ms);
+    enum ref_status rc =
+        ref_job_store_apply(svc->store, ref_slice_from_cstr(id), REF_JOB_EV_FAIL, now_ms, NULL);
+    /* Ending a job only takes an event away; resetting the window anyway keeps the rule
+     * simple: every hook that changes the store resets it. */
+    schedule_changed(svc);
+    return rc;
 }
 
 const char *ref_service_job_status(struct ref_service *svc, const char *id)
@@ -1187,7 +1310,7 @@ const char *ref_service_job_status(struct ref_service *svc, const char *id)
         return NULL;
     }
     /* What a ReadJob at the env's current time would show. */
-    (void)ref_job_store_advance(svc->store, svc_now_ms(svc));
+    advance(svc, svc_now_ms(svc));
     enum ref_job_status st;
     if (ref_job_store_job_status(svc->store, ref_slice_from_cstr(id), &st) != REF_OK) {
         return NULL;

@@ -5,7 +5,8 @@
  * It builds exactly the canonical request the verifier rebuilds (same function), so a
  * request it signs verifies unless something changes on the way. Inputs are borrowed; the
  * Authorization value is appended to the caller's buffer, all or nothing. The signing key
- * is wiped before returning.
+ * comes from the caller's key cache when the parameters name one, and is wiped before
+ * returning; ordinary requests are signed without allocating.
  */
 #include "ref/sigv4.h"
 
@@ -14,6 +15,11 @@
 #include "sigv4_internal.h"
 
 #include <assert.h>
+
+/* Stack space for the canonical request, the string to sign and the scope of ordinary
+ * requests. */
+#define SIGN_CANONICAL_STACK_BYTES 2048
+#define SIGN_SMALL_STACK_BYTES     512
 
 /* Headers a proxy may add, drop or rewrite, so signing them breaks requests in transit
  * (botocore SIGNED_HEADERS_BLACKLIST, aws-c-auth's skip list; sigv4-notes). */
@@ -121,6 +127,28 @@ static enum ref_status append_authorization(const struct ref_sigv4_sign_params *
     return ref_buf_append(out, signature, REF_SHA256_HEX_LEN);
 }
 
+/* Scope: <date>/<region>/<service>/aws4_request, the date taken from the timestamp. */
+static enum ref_status append_scope(const struct ref_sigv4_sign_params *p, struct ref_buf *out)
+{
+    REF_TRY(ref_buf_append_slice(out, ref_slice_sub(p->amz_date, 0, 8)));
+    REF_TRY(ref_buf_append_byte(out, '/'));
+    REF_TRY(ref_buf_append_slice(out, p->region));
+    REF_TRY(ref_buf_append_byte(out, '/'));
+    REF_TRY(ref_buf_append_slice(out, p->service));
+    return ref_buf_append_cstr(out, "/aws4_request");
+}
+
+/* A buffer over stack storage when `need` fits it, else on the heap up to max. */
+static void
+scratch_init(struct ref_buf *b, uint8_t *stack, size_t stack_bytes, size_t need, size_t max)
+{
+    if (need <= stack_bytes) {
+        ref_buf_init_fixed(b, stack, stack_bytes);
+    } else {
+        ref_buf_init(b, max);
+    }
+}
+
 enum ref_status ref_sigv4_sign(const struct ref_sigv4_sign_params *p,
                                const struct ref_sigv4_request *req,
                                struct ref_buf *authorization_out,
@@ -132,14 +160,23 @@ enum ref_status ref_sigv4_sign(const struct ref_sigv4_sign_params *p,
 
     struct name_list list;
     ref_buf_init(&list.storage, 0);
+    /* The stages go on the stack for ordinary requests; the canonical request moves to the
+     * heap only when the stack copy runs out of room. */
+    uint8_t creq_stack[SIGN_CANONICAL_STACK_BYTES];
+    uint8_t sts_stack[SIGN_SMALL_STACK_BYTES];
+    uint8_t scope_stack[SIGN_SMALL_STACK_BYTES];
     struct ref_buf creq, sts, scope;
-    ref_buf_init(&creq, REF_MAX_CANONICAL_BYTES);
-    ref_buf_init(&sts, 256 + p->region.len + p->service.len);
-    ref_buf_init(&scope, 64 + p->region.len + p->service.len);
-    uint8_t key[REF_SHA256_LEN] = {0};
+    ref_buf_init_fixed(&creq, creq_stack, sizeof creq_stack);
+    scratch_init(&sts, sts_stack, sizeof sts_stack, 256 + p->region.len + p->service.len,
+                 256 + p->region.len + p->service.len);
+    scratch_init(&scope, scope_stack, sizeof scope_stack, 64 + p->region.len + p->service.len,
+                 64 + p->region.len + p->service.len);
+    struct ref_hmac_sha256_key hmac;
+    uint8_t mac[REF_SHA256_LEN];
     char signature[REF_SHA256_HEX_LEN] = {0};
     char body_hash[REF_SHA256_HEX_LEN];
     size_t base = authorization_out->len;
+    bool has_key = false;
 
     const struct ref_slice *names = p->signed_headers;
     size_t num_names = p->num_signed_headers;
@@ -156,28 +193,27 @@ enum ref_status ref_sigv4_sign(const struct ref_sigv4_sign_params *p,
     }
 
     ref_sigv4_sha256_hex(req->body, body_hash);
-    rc = ref_sigv4_canonical_request(req, names, num_names,
-                                     ref_slice_make(body_hash, sizeof body_hash), &creq, NULL);
-    /* Scope: <date>/<region>/<service>/aws4_request, the date taken from the timestamp. */
-    if (rc == REF_OK) {
-        rc = ref_buf_append_slice(&scope, ref_slice_sub(p->amz_date, 0, 8));
+    struct ref_slice body_hash_slice = ref_slice_make(body_hash, sizeof body_hash);
+    rc = ref_sigv4_canonical_request(req, names, num_names, body_hash_slice, &creq, NULL);
+    if (rc == REF_E_TOO_LARGE) {
+        ref_buf_init(&creq, REF_MAX_CANONICAL_BYTES);
+        rc = ref_sigv4_canonical_request(req, names, num_names, body_hash_slice, &creq, NULL);
     }
     if (rc == REF_OK) {
-        rc = ref_buf_appendf(&scope, "/%.*s/%.*s/aws4_request", REF_SLICE_ARG(p->region),
-                             REF_SLICE_ARG(p->service));
+        rc = append_scope(p, &scope);
     }
     if (rc == REF_OK) {
         rc = ref_sigv4_string_to_sign(p->amz_date, ref_buf_slice(&scope), ref_buf_slice(&creq),
                                       &sts);
     }
     if (rc == REF_OK) {
-        rc = ref_sigv4_signing_key(p->secret_access_key, ref_slice_sub(p->amz_date, 0, 8),
-                                   p->region, p->service, key);
-    }
-    if (rc == REF_OK) {
-        rc = ref_sigv4_signature(key, ref_buf_slice(&sts), signature);
-    }
-    if (rc == REF_OK) {
+        /* From the caller's key cache when there is one, else derived. */
+        ref_sigv4_key_cache_get_hmac(p->key_cache, p->secret_access_key,
+                                     ref_slice_sub(p->amz_date, 0, 8), p->region, p->service,
+                                     &hmac);
+        has_key = true;
+        ref_hmac_sha256_with_key(&hmac, sts.data, sts.len, mac);
+        ref_sha256_to_hex(mac, signature);
         rc = append_authorization(p, ref_buf_slice(&scope), names, num_names, signature,
                                   authorization_out);
     }
@@ -200,7 +236,10 @@ out:
     if (rc != REF_OK) {
         authorization_out->len = base;
     }
-    ref_mem_wipe(key, sizeof key);
+    if (has_key) {
+        ref_hmac_sha256_key_wipe(&hmac);
+        ref_mem_wipe(mac, sizeof mac);
+    }
     ref_buf_cleanup(&list.storage);
     ref_buf_cleanup(&creq);
     ref_buf_cleanup(&sts);

@@ -3,8 +3,11 @@
  * sigv4_verify.c - the SigV4 verifier, in the check order of contract section 5.
  *
  * The first failing check decides the status and the message the service sends. Inputs
- * are borrowed; the only allocations are the canonical request and string to sign, freed
- * before returning. The signing key is wiped, and signatures are compared in constant time.
+ * are borrowed; the canonical request and the string to sign are built on the stack (on
+ * the heap only for unusually large requests), and the signing key comes from the
+ * verifier's key cache when it has one, so an ordinary request is verified without any
+ * allocation and, on a cache hit, with one HMAC. The key is wiped, and signatures are
+ * compared in constant time.
  */
 #include "ref/sigv4.h"
 
@@ -20,8 +23,10 @@
 
 /* Longest piece of request data quoted in a message; the message buffer is 512 bytes. */
 #define QUOTE_MAX_BYTES 48
-/* First allocation for the canonical request (the captures' are 300-600 bytes). */
-#define CANONICAL_INITIAL_BYTES 1024
+/* Stack space for the canonical request (the captures' are 300-600 bytes) and the string
+ * to sign; a larger request falls back to the heap. */
+#define CANONICAL_STACK_BYTES      2048
+#define STRING_TO_SIGN_STACK_BYTES 512
 
 struct msg {
     char *p;
@@ -297,8 +302,32 @@ static void trace_copy(struct ref_buf *dst, const struct ref_buf *src)
     }
 }
 
+/* Builds the canonical request into creq: first into the caller's stack buffer, which
+ * holds every ordinary request, and only when that is too small again into a heap buffer
+ * that may grow to the limit. */
+static enum ref_status build_canonical(const struct ref_sigv4_request *req,
+                                       const struct ref_sigv4_auth *auth,
+                                       struct ref_slice body_hash,
+                                       uint8_t *stack,
+                                       size_t stack_bytes,
+                                       struct ref_buf *creq,
+                                       struct ref_parse_error *err)
+{
+    ref_buf_init_fixed(creq, stack, stack_bytes);
+    enum ref_status rc = ref_sigv4_canonical_request(
+        req, auth->signed_headers, auth->num_signed_headers, body_hash, creq, err);
+    if (rc != REF_E_TOO_LARGE) {
+        return rc;
+    }
+    ref_buf_init(creq, REF_MAX_CANONICAL_BYTES);
+    *err = (struct ref_parse_error){0};
+    return ref_sigv4_canonical_request(req, auth->signed_headers, auth->num_signed_headers,
+                                       body_hash, creq, err);
+}
+
 /* The last two checks: payload hash, then the signature itself. */
-static enum ref_status check_signature(const struct ref_sigv4_request *req,
+static enum ref_status check_signature(const struct ref_sigv4_verifier *v,
+                                       const struct ref_sigv4_request *req,
                                        const struct ref_sigv4_auth *auth,
                                        const struct ref_credential *cred,
                                        struct ref_slice date,
@@ -322,18 +351,22 @@ static enum ref_status check_signature(const struct ref_sigv4_request *req,
         }
     }
 
+    /* Both stages live on the stack for every ordinary request: no allocation. */
+    uint8_t creq_stack[CANONICAL_STACK_BYTES];
+    uint8_t sts_stack[STRING_TO_SIGN_STACK_BYTES];
     struct ref_buf creq, sts;
-    ref_buf_init(&creq, REF_MAX_CANONICAL_BYTES);
-    /* Algorithm, date, scope and hash lines: the scope is the only part of unbounded size. */
-    ref_buf_init(&sts, 128 + auth->scope.len);
-    uint8_t key[REF_SHA256_LEN];
-    char expected[REF_SHA256_HEX_LEN];
-    /* One allocation fits every ordinary request; the buffer still grows to its cap. */
-    enum ref_status rc = ref_buf_reserve(&creq, CANONICAL_INITIAL_BYTES);
-    if (rc == REF_OK) {
-        rc = ref_sigv4_canonical_request(req, auth->signed_headers, auth->num_signed_headers,
-                                         body_hash_slice, &creq, &out->err);
+    ref_buf_init_fixed(&sts, sts_stack, sizeof sts_stack);
+    if (128 + auth->scope.len > sizeof sts_stack) {
+        /* Algorithm, date, scope and hash lines: the scope is the only part of unbounded
+         * size. */
+        ref_buf_init(&sts, 128 + auth->scope.len);
     }
+    struct ref_hmac_sha256_key hmac;
+    uint8_t mac[REF_SHA256_LEN];
+    char expected[REF_SHA256_HEX_LEN];
+    bool has_key = false;
+    enum ref_status rc = build_canonical(req, auth, body_hash_slice, creq_stack, sizeof creq_stack,
+                                         &creq, &out->err);
     if (rc == REF_E_MALFORMED) {
         /* A query escape that cannot be decoded: no client could have signed what we would
          * canonicalise, so it cannot match. */
@@ -361,16 +394,12 @@ static enum ref_status check_signature(const struct ref_sigv4_request *req,
         trace_copy(trace->canonical_request, &creq);
         trace_copy(trace->string_to_sign, &sts);
     }
-    rc = ref_sigv4_signing_key(ref_slice_from_cstr(cred->secret_access_key), auth->scope_date,
-                               auth->scope_region, auth->scope_service, key);
-    if (rc == REF_OK) {
-        rc = ref_sigv4_signature(key, ref_buf_slice(&sts), expected);
-    }
-    ref_mem_wipe(key, sizeof key);
-    if (rc != REF_OK) {
-        rc = fail_default(out, rc);
-        goto out;
-    }
+    /* From the verifier's cache when it has one: then only the final HMAC is computed. */
+    ref_sigv4_key_cache_get_hmac(v->key_cache, ref_slice_from_cstr(cred->secret_access_key),
+                                 auth->scope_date, auth->scope_region, auth->scope_service, &hmac);
+    has_key = true;
+    ref_hmac_sha256_with_key(&hmac, sts.data, sts.len, mac);
+    ref_sha256_to_hex(mac, expected);
     /* The HMAC is always computed, so a malformed list or signature costs the same time as
      * a wrong one. Only exactly 64 lower-case hex digits can match. */
     bool well_formed = signed_headers_well_formed(auth, req);
@@ -384,7 +413,11 @@ static enum ref_status check_signature(const struct ref_sigv4_request *req,
     out->credential = cred;
     rc = finish(out, REF_OK);
 out:
-    ref_mem_wipe(expected, sizeof expected);
+    if (has_key) {
+        ref_hmac_sha256_key_wipe(&hmac);
+        ref_mem_wipe(mac, sizeof mac);
+        ref_mem_wipe(expected, sizeof expected);
+    }
     ref_buf_cleanup(&creq);
     ref_buf_cleanup(&sts);
     return rc;
@@ -496,5 +529,5 @@ enum ref_status ref_sigv4_verify(const struct ref_sigv4_verifier *v,
     }
 
     /* 7. and 8. Payload hash and signature. */
-    return check_signature(req, &auth, cred, date, out, trace);
+    return check_signature(v, req, &auth, cred, date, out, trace);
 }

@@ -48,6 +48,11 @@ struct ref_service_config {
     size_t max_pipelines;   /* default REF_MAX_PIPELINES */
     size_t max_queued_jobs; /* default REF_MAX_QUEUED_JOBS */
     struct ref_env env;
+    /* The verifier's signing-key cache (sigv4.h): how many keys it keeps, default
+     * REF_SIGV4_KEY_CACHE_DEFAULT_ENTRIES; is_key_cache_disabled derives every key instead
+     * (same answers, more work: for measuring). */
+    size_t key_cache_entries;
+    bool is_key_cache_disabled;
 };
 
 /* Fills cfg with the defaults above. */

@@ -47,9 +47,8 @@ REF_MUST_CHECK enum ref_status ref_sigv4_parse_authorization(struct ref_slice va
                                                              struct ref_parse_error *err);
 
 /* YYYYMMDDTHHMMSSZ <-> seconds since the epoch (UTC). Parsing checks field ranges. */
-REF_MUST_CHECK enum ref_status ref_sigv4_parse_amz_date(struct ref_slice s,
-                                                        int64_t *unix_s,
-                                                        struct ref_parse_error *err);
+REF_MUST_CHECK enum ref_status
+ref_sigv4_parse_amz_date(struct ref_slice s, int64_t *unix_s, struct ref_parse_error *err);
 void ref_sigv4_format_amz_date(int64_t unix_s, char out[17]);
 
 /* What a signature covers. */
@@ -95,6 +94,52 @@ REF_MUST_CHECK enum ref_status ref_sigv4_signature(const uint8_t key[REF_SHA256_
                                                    struct ref_slice string_to_sign,
                                                    char out[REF_SHA256_HEX_LEN]);
 
+/* --- Signing-key cache ------------------------------------------------------------- */
+
+/* A bounded, thread-safe cache of derived signing keys, keyed by (secret access key, scope
+ * date, region, service). A signing key only changes when one of those does (once a day per
+ * principal), so a server that keeps them skips four of the five HMACs of a verification.
+ * Entries are kept least-recently-used per bucket; an evicted entry is wiped before it is
+ * reused, and ref_sigv4_key_cache_free wipes them all. The secret is kept inside the entry
+ * to tell keys apart (compared in constant time); parts longer than the limits below are
+ * never cached, only derived. One verifier or signer may share a cache with any number of
+ * threads. */
+struct ref_sigv4_key_cache;
+
+#define REF_SIGV4_KEY_CACHE_DEFAULT_ENTRIES  256
+#define REF_SIGV4_KEY_CACHE_MAX_SECRET_BYTES 128 /* longer secrets bypass the cache */
+#define REF_SIGV4_KEY_CACHE_MAX_DATE_BYTES   16
+#define REF_SIGV4_KEY_CACHE_MAX_PART_BYTES   64 /* region and service */
+
+/* A cache holding at most max_entries keys (its capacity may round down to a multiple of
+ * its associativity; ref_sigv4_key_cache_stats tells). NULL when out of memory or when
+ * max_entries is 0. Free with ref_sigv4_key_cache_free. */
+struct ref_sigv4_key_cache *ref_sigv4_key_cache_new(size_t max_entries);
+
+/* Wipes every entry and frees the cache. NULL is fine. No other thread may still use it. */
+void ref_sigv4_key_cache_free(struct ref_sigv4_key_cache *cache);
+
+/* The signing key of ref_sigv4_signing_key for these parts, from the cache when it holds
+ * it, else derived and remembered (evicting the least recently used entry of its bucket).
+ * cache may be NULL (the key is then derived). Always REF_OK; the caller wipes key_out. */
+REF_MUST_CHECK enum ref_status ref_sigv4_key_cache_get(struct ref_sigv4_key_cache *cache,
+                                                       struct ref_slice secret_access_key,
+                                                       struct ref_slice date,
+                                                       struct ref_slice region,
+                                                       struct ref_slice service,
+                                                       uint8_t key_out[REF_SHA256_LEN]);
+
+struct ref_sigv4_key_cache_stats {
+    uint64_t hits;
+    uint64_t misses;    /* lookups that derived the key (parts too long to cache not counted) */
+    uint64_t evictions; /* entries wiped to make room */
+    size_t entries;     /* in use now */
+    size_t capacity;    /* at most max_entries */
+};
+
+void ref_sigv4_key_cache_stats(struct ref_sigv4_key_cache *cache,
+                               struct ref_sigv4_key_cache_stats *out);
+
 /* Who may call what (contract section 7). */
 enum ref_role {
     REF_ROLE_NONE = 0,
@@ -115,6 +160,9 @@ struct ref_sigv4_verifier {
     const char *region;  /* "us-east-1" */
     const char *service; /* "elastictranscoder" */
     int64_t skew_s;      /* allowed clock skew either way (contract: default 300) */
+    /* Optional, borrowed: signing keys are looked up here instead of derived on every
+     * request. NULL derives every time. The verdicts are the same either way. */
+    struct ref_sigv4_key_cache *key_cache;
 };
 
 struct ref_sigv4_outcome {
@@ -156,6 +204,8 @@ struct ref_sigv4_sign_params {
      * connection, x-amzn-trace-id and the other hop-by-hop headers). */
     const struct ref_slice *signed_headers;
     size_t num_signed_headers;
+    /* Optional, borrowed: where the signing key comes from when not NULL. */
+    struct ref_sigv4_key_cache *key_cache;
 };
 
 /* Signs req and appends the Authorization value ("AWS4-HMAC-SHA256 Credential=...,
