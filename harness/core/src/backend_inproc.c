@@ -7,6 +7,10 @@
  * next scheduled event), so runs are deterministic and never sleep. The clock value is
  * atomic and the random source is locked, because concurrent steps call the service from
  * several threads at once.
+ *
+ * The live-like variant (`etch diff`'s default second target) is the same service on the
+ * real clock with the real random source and without hooks: a scenario then meets it
+ * exactly as it meets `etch serve`, only without the HTTP in between.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -19,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct inproc {
     struct harness_backend base;
@@ -104,6 +109,38 @@ static void ip_destroy(struct harness_backend *b)
     free(ip);
 }
 
+static int64_t real_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t live_like_now_ms(struct harness_backend *b)
+{
+    (void)b;
+    return real_now_ms();
+}
+
+static void live_like_sleep_ms(struct harness_backend *b, int64_t ms)
+{
+    (void)b;
+    if (ms <= 0) {
+        return;
+    }
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0) {
+        /* Interrupted by a signal: sleep the rest. */
+    }
+}
+
+static const struct harness_backend_ops s_live_like_ops = {
+    .send = ip_send,
+    .now_ms = live_like_now_ms,
+    .sleep_ms = live_like_sleep_ms,
+    .destroy = ip_destroy,
+};
+
 static const struct harness_backend_ops s_inproc_ops = {
     .send = ip_send,
     .now_ms = ip_now_ms,
@@ -127,15 +164,19 @@ struct harness_backend *harness_backend_inproc_new(const struct harness_inproc_o
         free(ip);
         return NULL;
     }
+    bool is_live_like = opts != NULL && opts->is_live_like;
     int64_t start = opts != NULL && opts->start_ms != 0 ? opts->start_ms : HARNESS_DEFAULT_START_MS;
     atomic_init(&ip->now_ms, start);
     ip->rng_state = opts != NULL && opts->seed != 0 ? opts->seed : UINT64_C(0x9e3779b97f4a7c15);
 
     struct ref_service_config cfg;
     ref_service_config_defaults(&cfg);
-    cfg.env.now_ms = env_now_ms;
-    cfg.env.random_bytes = env_random_bytes;
-    cfg.env.ctx = ip;
+    if (!is_live_like) {
+        /* A zeroed env is the real clock and OpenSSL's random source. */
+        cfg.env.now_ms = env_now_ms;
+        cfg.env.random_bytes = env_random_bytes;
+        cfg.env.ctx = ip;
+    }
     ip->svc = ref_service_new(&cfg);
     if (ip->svc == NULL) {
         pthread_mutex_destroy(&ip->rng_lock);
@@ -143,10 +184,12 @@ struct harness_backend *harness_backend_inproc_new(const struct harness_inproc_o
         return NULL;
     }
     struct harness_backend *b = &ip->base;
-    b->ops = &s_inproc_ops;
+    b->ops = is_live_like ? &s_live_like_ops : &s_inproc_ops;
     b->impl = ip;
-    b->caps = HARNESS_CAP_HOOKS | HARNESS_CAP_VIRTUAL_CLOCK | HARNESS_CAP_CONCURRENT;
-    b->description = "embedded reference (in process)";
+    b->caps = is_live_like ? HARNESS_CAP_CONCURRENT | HARNESS_CAP_SHARED
+                           : HARNESS_CAP_HOOKS | HARNESS_CAP_VIRTUAL_CLOCK | HARNESS_CAP_CONCURRENT;
+    b->description = is_live_like ? "embedded reference (in process, real time, no hooks)"
+                                  : "embedded reference (in process)";
     b->host = "elastictranscoder.us-east-1.amazonaws.com";
     b->endpoint = "$ETCH_ENDPOINT";
     b->region = REF_TEST_REGION;

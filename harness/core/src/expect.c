@@ -138,6 +138,14 @@ bool harness_error_code(const struct harness_observed *obs, char *out, size_t ca
     return false;
 }
 
+/* The contract's error form (section 4): an error code clients can derive and a JSON
+ * object body with a string message. */
+static bool is_contract_error_form(const struct harness_observed *obs, const char *code)
+{
+    json_t *msg = json_is_object(obs->body) ? json_object_get(obs->body, "message") : NULL;
+    return code[0] != '\0' && json_is_string(msg);
+}
+
 bool harness_is_unknown_operation(const struct harness_observed *obs)
 {
     int st = obs->http->status;
@@ -147,11 +155,18 @@ bool harness_is_unknown_operation(const struct harness_observed *obs)
     if (st != 404) {
         return false;
     }
-    if (obs->body == NULL) {
-        return true; /* an HTML or empty 404: the path is not routed at all */
-    }
     char code[128];
-    return harness_error_code(obs, code, sizeof(code)) && strstr(code, "UnknownOperation") != NULL;
+    harness_error_code(obs, code, sizeof(code));
+    /* A ResourceNotFoundException names a missing job or pipeline of an operation the
+     * endpoint knows, whatever the rest of the answer looks like. */
+    if (strcmp(code, "ResourceNotFoundException") == 0) {
+        return false;
+    }
+    if (strstr(code, "UnknownOperation") != NULL) {
+        return true;
+    }
+    /* An HTML, plain-text or empty 404: the path is not routed at all. */
+    return !is_contract_error_form(obs, code);
 }
 
 /* --- Paths ------------------------------------------------------------------------- */
@@ -705,6 +720,8 @@ static void status_text(const struct harness_expect *e, char *out, size_t cap)
         if (e->status[i].status_class != 0) {
             w = snprintf(out + used, cap - used, "%s%dxx", i > 0 ? " or " : "",
                          e->status[i].status_class);
+        } else if (e->status[i].is_closed) {
+            w = snprintf(out + used, cap - used, "%sclosed", i > 0 ? " or " : "");
         } else {
             w = snprintf(out + used, cap - used, "%s%d", i > 0 ? " or " : "", e->status[i].code);
         }
@@ -730,13 +747,19 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
         }
         for (size_t i = 0; i < e->num_status; i++) {
             const struct harness_status_alt *alt = &e->status[i];
+            /* Status 0 is no answer at all: the connection closed first. */
             if ((alt->status_class != 0 && http->status / 100 == alt->status_class) ||
-                (alt->status_class == 0 && http->status == alt->code)) {
+                (alt->is_closed && http->status == 0) ||
+                (alt->status_class == 0 && !alt->is_closed && http->status == alt->code)) {
                 r->held = true;
             }
         }
         status_text(e, r->expected, sizeof(r->expected));
-        textf(r->actual, sizeof(r->actual), "%d", http->status);
+        if (http->status == 0) {
+            textf(r->actual, sizeof(r->actual), "closed without an answer");
+        } else {
+            textf(r->actual, sizeof(r->actual), "%d", http->status);
+        }
         all = all && r->held;
     }
     if (e->has_error) {

@@ -244,13 +244,28 @@ static enum ref_status parse_chunked(struct ref_slice raw,
     }
 }
 
-enum ref_status harness_http_parse_response(struct ref_slice raw,
-                                            struct harness_http_response *out,
-                                            struct ref_buf *body_buf,
-                                            size_t *consumed,
-                                            struct ref_parse_error *err)
+static bool has_token_nocase(struct ref_slice value, const char *token)
+{
+    /* A comma-separated list such as "keep-alive, Upgrade". */
+    struct ref_slice rest = value;
+    struct ref_slice tok;
+    bool more = true;
+    while (more) {
+        more = ref_slice_split(&rest, ',', &tok);
+        if (eq_nocase(ref_slice_trim_ows(tok), token)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+enum ref_status harness_http_parse_head(struct ref_slice raw,
+                                        struct harness_http_response *out,
+                                        struct harness_http_head *head,
+                                        struct ref_parse_error *err)
 {
     memset(out, 0, sizeof(*out));
+    memset(head, 0, sizeof(*head));
     if (raw.len == 0) {
         return ref_parse_fail(err, REF_E_INCOMPLETE, 0, "status_line", "empty response");
     }
@@ -260,9 +275,12 @@ enum ref_status harness_http_parse_response(struct ref_slice raw,
     size_t pos = eol + 2;
     REF_TRY(parse_header_block(raw, &pos, HARNESS_MAX_RESPONSE_HEADER_BYTES, out->headers,
                                HARNESS_MAX_RESPONSE_HEADERS, &out->num_headers, err));
+    head->head_len = pos;
 
     const struct ref_header *cl = NULL;
     const struct ref_header *te = NULL;
+    bool says_close = false;
+    bool says_keep_alive = false;
     for (size_t i = 0; i < out->num_headers; i++) {
         const struct ref_header *h = &out->headers[i];
         if (eq_nocase(h->name, "Content-Length")) {
@@ -278,6 +296,9 @@ enum ref_status harness_http_parse_response(struct ref_slice raw,
                                       "only a single 'chunked' transfer coding is understood");
             }
             te = h;
+        } else if (eq_nocase(h->name, "Connection")) {
+            says_close = says_close || has_token_nocase(h->value, "close");
+            says_keep_alive = says_keep_alive || has_token_nocase(h->value, "keep-alive");
         }
     }
     if (cl != NULL && te != NULL) {
@@ -285,12 +306,13 @@ enum ref_status harness_http_parse_response(struct ref_slice raw,
                               "header.transfer-encoding",
                               "both Content-Length and Transfer-Encoding");
     }
-    size_t end = pos;
-    bool no_body = out->status < 200 || out->status == 204 || out->status == 304;
-    if (no_body) {
-        out->body = ref_slice_make(raw.ptr + pos, 0);
+    /* HTTP/1.1 keeps the connection unless told otherwise; HTTP/1.0 only when told. */
+    bool is_10 = out->version.len == 8 && out->version.ptr[7] == '0';
+    head->is_keep_alive = is_10 ? says_keep_alive && !says_close : !says_close;
+    if (out->status < 200 || out->status == 204 || out->status == 304) {
+        head->framing = HARNESS_FRAMING_EMPTY;
     } else if (te != NULL) {
-        REF_TRY(parse_chunked(raw, pos, out, body_buf, &end, err));
+        head->framing = HARNESS_FRAMING_CHUNKED;
     } else if (cl != NULL) {
         uint64_t n = 0;
         enum ref_status rc = ref_slice_to_u64(cl->value, UINT64_MAX / 2, &n);
@@ -302,20 +324,50 @@ enum ref_status harness_http_parse_response(struct ref_slice raw,
             return ref_parse_fail(err, REF_E_BODY_TOO_LARGE, (size_t)(cl->value.ptr - raw.ptr),
                                   "header.content-length", "body larger than the limit");
         }
-        if (raw.len - pos < n) {
-            return ref_parse_fail(err, REF_E_INCOMPLETE, raw.len, "body",
-                                  "the input ends before Content-Length bytes");
-        }
-        out->body = ref_slice_make(raw.ptr + pos, (size_t)n);
-        end = pos + (size_t)n;
+        head->framing = HARNESS_FRAMING_LENGTH;
+        head->content_length = (size_t)n;
     } else {
-        /* No framing: the body runs until the connection closes, i.e. to the end. */
-        if (raw.len - pos > HARNESS_MAX_RESPONSE_BODY_BYTES) {
-            return ref_parse_fail(err, REF_E_BODY_TOO_LARGE, pos + HARNESS_MAX_RESPONSE_BODY_BYTES,
-                                  "body", "body larger than the limit");
-        }
-        out->body = ref_slice_make(raw.ptr + pos, raw.len - pos);
-        end = raw.len;
+        head->framing = HARNESS_FRAMING_CLOSE;
+        head->is_keep_alive = false;
+    }
+    return REF_OK;
+}
+
+enum ref_status harness_http_parse_response(struct ref_slice raw,
+                                            struct harness_http_response *out,
+                                            struct ref_buf *body_buf,
+                                            size_t *consumed,
+                                            struct ref_parse_error *err)
+{
+    struct harness_http_head head;
+    REF_TRY(harness_http_parse_head(raw, out, &head, err));
+    size_t pos = head.head_len;
+    size_t end = pos;
+    switch (head.framing) {
+        case HARNESS_FRAMING_EMPTY:
+            out->body = ref_slice_make(raw.ptr + pos, 0);
+            break;
+        case HARNESS_FRAMING_CHUNKED:
+            REF_TRY(parse_chunked(raw, pos, out, body_buf, &end, err));
+            break;
+        case HARNESS_FRAMING_LENGTH:
+            if (raw.len - pos < head.content_length) {
+                return ref_parse_fail(err, REF_E_INCOMPLETE, raw.len, "body",
+                                      "the input ends before Content-Length bytes");
+            }
+            out->body = ref_slice_make(raw.ptr + pos, head.content_length);
+            end = pos + head.content_length;
+            break;
+        default:
+            /* No framing: the body runs until the connection closes, i.e. to the end. */
+            if (raw.len - pos > HARNESS_MAX_RESPONSE_BODY_BYTES) {
+                return ref_parse_fail(err, REF_E_BODY_TOO_LARGE,
+                                      pos + HARNESS_MAX_RESPONSE_BODY_BYTES, "body",
+                                      "body larger than the limit");
+            }
+            out->body = ref_slice_make(raw.ptr + pos, raw.len - pos);
+            end = raw.len;
+            break;
     }
     if (consumed != NULL) {
         *consumed = end;

@@ -22,6 +22,7 @@
 #include "ref/uri.h"
 
 #include <jansson.h>
+#include <openssl/rand.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@
 #define MAX_REQUEST_HEADERS (REF_MAX_HEADERS + 8)
 #define MAX_BUILT_REQUEST   (REF_MAX_REQUEST_BYTES)
 #define MAX_RESPONSE_BYTES  (HARNESS_MAX_RESPONSE_BODY_BYTES + HARNESS_MAX_RESPONSE_HEADER_BYTES)
+/* Contract section 2: a pipeline Name is 1 to 40 characters. */
+#define HARNESS_MAX_PIPELINE_NAME 40
 
 /* Credentials and values for the signing faults: obviously fake, never a real secret. */
 #define WRONG_SECRET    "etch/wrong/secret/key/EXAMPLEKEY000000000000"
@@ -111,6 +114,7 @@ static void exchange_cleanup(struct harness_exchange *x)
     }
     free(x->headers);
     free(x->body);
+    free(x->observed_body);
     ref_buf_cleanup(&x->request);
     ref_buf_cleanup(&x->response);
     memset(x, 0, sizeof(*x));
@@ -415,10 +419,20 @@ enum ref_status harness_sign_request(const struct harness_backend *b,
 
 /* --- Building requests ------------------------------------------------------------- */
 
+/* Ids a scenario created on a shared target, in creation order. */
+struct created_ids {
+    char (*ids)[HARNESS_MAX_ID_BYTES];
+    size_t count;
+};
+
 struct run {
     const struct harness_scenario *sc;
     struct harness_backend *b;
     struct harness_vars vars;
+    bool is_shared;
+    char name_suffix[16]; /* "-k3j9x2ab" on a shared target, else "" */
+    struct created_ids pipelines;
+    struct created_ids jobs;
 };
 
 /* Expands ${vars} in s into a new NUL-terminated string. REF_E_NOT_FOUND names the
@@ -500,6 +514,26 @@ static json_t *expand_json(struct run *r, json_t *v, char *why, size_t why_cap)
         return out;
     }
     return json_deep_copy(v);
+}
+
+/* On a shared target every pipeline a scenario creates gets the run's suffix, so that
+ * people sharing the endpoint can tell whose it is and cleanup never touches another's.
+ * A name too long to take it (a length-limit test) is sent as written. */
+static enum ref_status suffix_pipeline_name(struct run *r, json_t *body)
+{
+    json_t *name = json_object_get(body, "Name");
+    size_t len = json_string_length(name);
+    size_t suffix_len = strlen(r->name_suffix);
+    if (!json_is_string(name) || len == 0 || len + suffix_len > HARNESS_MAX_PIPELINE_NAME) {
+        return REF_OK;
+    }
+    char text[HARNESS_MAX_PIPELINE_NAME + 1];
+    memcpy(text, json_string_value(name), len);
+    memcpy(text + len, r->name_suffix, suffix_len);
+    text[len + suffix_len] = '\0';
+    return json_object_set_new(body, "Name", json_stringn(text, len + suffix_len)) == 0
+               ? REF_OK
+               : REF_E_NOMEM;
 }
 
 static enum ref_status append_encoded(struct ref_buf *out, const char *s, size_t n)
@@ -592,6 +626,13 @@ static enum ref_status build_call(struct run *r,
                     return why[0] != '\0' ? REF_E_NOT_FOUND : REF_E_NOMEM;
                 }
                 json_object_set_new(body, key, c);
+            }
+        }
+        if (spec->op == REF_OP_CREATE_PIPELINE && r->is_shared) {
+            rc = suffix_pipeline_name(r, body);
+            if (rc != REF_OK) {
+                json_decref(body);
+                return rc;
             }
         }
         char *text = json_dumps(body, JSON_COMPACT);
@@ -778,11 +819,25 @@ static void observation_cleanup(struct observation *o)
     memset(o, 0, sizeof(*o));
 }
 
-/* Parses x->response. False (why filled) when it is not an HTTP response. */
-static bool observe(struct harness_exchange *x, struct observation *o, char *why, size_t why_cap)
+/* Parses x->response. False (why filled) when it is not an HTTP response. Nothing at
+ * all means the endpoint closed the connection without answering: for a request written
+ * out (allow_closed) that is an answer of its own, status 0, which only "closed" in an
+ * expectation accepts; for an operation call it is a transport failure. */
+static bool observe(
+    struct harness_exchange *x, struct observation *o, bool allow_closed, char *why, size_t why_cap)
 {
     memset(o, 0, sizeof(*o));
     ref_buf_init(&o->body_buf, HARNESS_MAX_RESPONSE_BODY_BYTES);
+    if (x->response.len == 0) {
+        if (!allow_closed) {
+            textf(why, why_cap, "the endpoint closed the connection without answering");
+            return false;
+        }
+        x->is_closed = true;
+        x->http_status = 0;
+        o->obs.http = &o->http;
+        return true;
+    }
     struct ref_parse_error err = {0};
     size_t used = 0;
     enum ref_status rc = harness_http_parse_response(ref_buf_slice(&x->response), &o->http,
@@ -808,14 +863,37 @@ static bool observe(struct harness_exchange *x, struct observation *o, char *why
     return true;
 }
 
+/* One send through whichever entry point the backend has; on a transport failure why
+ * says what happened (the backend's reason when it gives one). */
+static enum ref_status backend_send(struct harness_backend *b,
+                                    struct ref_slice request,
+                                    struct ref_buf *response,
+                                    char *why,
+                                    size_t why_cap)
+{
+    char reason[384] = "";
+    enum ref_status rc = b->ops->send_explained != NULL
+                             ? b->ops->send_explained(b, request, response, reason, sizeof(reason))
+                             : b->ops->send(b, request, response);
+    if (rc != REF_OK) {
+        if (reason[0] != '\0') {
+            textf(why, why_cap, "transport failure: %s", reason);
+        } else {
+            textf(why, why_cap, "transport failure: %s", ref_status_name(rc));
+        }
+    }
+    return rc;
+}
+
 static enum ref_status
 send_one(struct run *r, struct harness_exchange *x, char *why, size_t why_cap)
 {
-    enum ref_status rc = r->b->ops->send(r->b, ref_buf_slice(&x->request), &x->response);
-    if (rc != REF_OK) {
-        textf(why, why_cap, "transport failure: %s", ref_status_name(rc));
-    }
-    return rc;
+    return backend_send(r->b, ref_buf_slice(&x->request), &x->response, why, why_cap);
+}
+
+static bool allows_closed(const struct harness_step *step)
+{
+    return step->request.op == REF_OP_NONE;
 }
 
 /* --- Step results ------------------------------------------------------------------ */
@@ -922,6 +1000,514 @@ static enum ref_status run_captures(struct run *r,
     return REF_OK;
 }
 
+/* --- Shared targets: isolation, NOT IMPLEMENTED probes, cleanup ------------------- */
+
+static bool ids_has(const struct created_ids *l, const char *id, size_t len)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        if (strlen(l->ids[i]) == len && memcmp(l->ids[i], id, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static enum ref_status ids_add(struct created_ids *l, const char *id, size_t len)
+{
+    /* Ids too long or too many are not remembered: they then stay out of scoped lists and
+     * cleanup, which the limits in runner.h document. */
+    if (len == 0 || len >= HARNESS_MAX_ID_BYTES || l->count >= HARNESS_MAX_CREATED_IDS ||
+        ids_has(l, id, len)) {
+        return REF_OK;
+    }
+    if (l->ids == NULL) {
+        l->ids = calloc(HARNESS_MAX_CREATED_IDS, sizeof(*l->ids));
+        if (l->ids == NULL) {
+            return REF_E_NOMEM;
+        }
+    }
+    memcpy(l->ids[l->count], id, len);
+    l->ids[l->count][len] = '\0';
+    l->count++;
+    return REF_OK;
+}
+
+/* The method and the path (no query) of the request line actually sent. */
+static void sent_request_line(const struct harness_exchange *x,
+                              struct ref_slice *method,
+                              struct ref_slice *path)
+{
+    struct ref_slice rest = ref_buf_slice(&x->request);
+    struct ref_slice line;
+    (void)ref_slice_split(&rest, '\n', &line);
+    (void)ref_slice_split(&line, ' ', method);
+    struct ref_slice target;
+    (void)ref_slice_split(&line, ' ', &target);
+    *path = ref_slice_sub(target, 0, ref_slice_find(target, '?'));
+}
+
+static bool slice_ends_with(struct ref_slice s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.len >= n && memcmp(s.ptr + s.len - n, lit, n) == 0;
+}
+
+/* Remembers the job or pipeline a successful create made, whatever kind of step sent it
+ * (calls, raw requests, concurrent groups, probes). */
+static enum ref_status
+note_created(struct run *r, const struct harness_exchange *x, const struct observation *o)
+{
+    if (!r->is_shared || o->http.status / 100 != 2 || !json_is_object(o->body)) {
+        return REF_OK;
+    }
+    struct ref_slice method;
+    struct ref_slice path;
+    sent_request_line(x, &method, &path);
+    if (!ref_slice_eq_cstr(method, "POST")) {
+        return REF_OK;
+    }
+    if (slice_ends_with(path, "/jobs")) {
+        json_t *id = harness_json_path(o->body, "Job.Id");
+        if (json_is_string(id)) {
+            return ids_add(&r->jobs, json_string_value(id), json_string_length(id));
+        }
+    } else if (slice_ends_with(path, "/pipelines")) {
+        json_t *id = harness_json_path(o->body, "Pipeline.Id");
+        if (json_is_string(id)) {
+            return ids_add(&r->pipelines, json_string_value(id), json_string_length(id));
+        }
+    }
+    return REF_OK;
+}
+
+/* Takes the run's suffix off every pipeline "Name" in an answer, so that expectations
+ * see the names the scenario wrote. True when something changed. */
+static bool strip_name_suffix(struct run *r, json_t *v)
+{
+    bool changed = false;
+    size_t suffix_len = strlen(r->name_suffix);
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *child;
+        json_object_foreach (v, key, child) {
+            if (strcmp(key, "Name") == 0 && json_is_string(child)) {
+                size_t len = json_string_length(child);
+                const char *text = json_string_value(child);
+                if (suffix_len > 0 && len > suffix_len &&
+                    memcmp(text + len - suffix_len, r->name_suffix, suffix_len) == 0) {
+                    changed =
+                        json_string_setn_nocheck(child, text, len - suffix_len) == 0 || changed;
+                }
+            } else {
+                changed = strip_name_suffix(r, child) || changed;
+            }
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *child;
+        json_array_foreach (v, i, child) {
+            changed = strip_name_suffix(r, child) || changed;
+        }
+    }
+    return changed;
+}
+
+/* A string for a scenario parameter: "${" written as "$${" so that text which came from
+ * the endpoint is never read as a variable. */
+static json_t *literal_param(const char *text, size_t len)
+{
+    struct ref_buf b;
+    ref_buf_init(&b, HARNESS_MAX_VAR_BYTES * 2);
+    enum ref_status rc = REF_OK;
+    for (size_t i = 0; i < len && rc == REF_OK; i++) {
+        if (text[i] == '$' && i + 1 < len && text[i + 1] == '{') {
+            rc = ref_buf_append_byte(&b, '$');
+        }
+        if (rc == REF_OK) {
+            rc = ref_buf_append_byte(&b, (uint8_t)text[i]);
+        }
+    }
+    json_t *out = rc == REF_OK
+                      ? json_stringn_nocheck(b.data != NULL ? (const char *)b.data : "", b.len)
+                      : NULL;
+    ref_buf_cleanup(&b);
+    return out;
+}
+
+/* Sends one signed operation call built by the runner itself (a page of a List answer, a
+ * probe, cleanup) with these params (owned by the caller). REF_OK with *o parsed and x
+ * holding the exchange (release both); otherwise why says what went wrong. */
+static enum ref_status side_call(struct run *r,
+                                 enum ref_op op,
+                                 json_t *params,
+                                 const struct harness_step *like,
+                                 struct harness_exchange *x,
+                                 struct observation *o,
+                                 char *why,
+                                 size_t why_cap)
+{
+    struct harness_step st;
+    if (like != NULL) {
+        st = *like;
+    } else {
+        memset(&st, 0, sizeof(st));
+        st.sign.principal = HARNESS_PRINCIPAL_MAIN;
+        st.name = "etch";
+    }
+    st.kind = HARNESS_STEP_CALL;
+    st.request.op = op;
+    st.request.params = params;
+    st.request.is_verbatim = false;
+    memset(o, 0, sizeof(*o));
+    enum prep p = prepare(r, &st, x, why, why_cap);
+    if (p != PREP_OK) {
+        return p == PREP_SKIP ? REF_E_NOT_FOUND : REF_E_INTERNAL;
+    }
+    REF_TRY(send_one(r, x, why, why_cap));
+    if (!observe(x, o, false, why, why_cap)) {
+        return REF_E_MALFORMED;
+    }
+    return note_created(r, x, o);
+}
+
+static const char *list_member(enum ref_op op)
+{
+    switch (op) {
+        case REF_OP_LIST_JOBS_BY_PIPELINE:
+        case REF_OP_LIST_JOBS_BY_STATUS:
+            return "Jobs";
+        case REF_OP_LIST_PIPELINES:
+            return "Pipelines";
+        default:
+            return NULL;
+    }
+}
+
+/* Appends the items of one page whose Id the scenario created. */
+static enum ref_status keep_own_items(const struct created_ids *own, json_t *items, json_t *kept)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (items, i, item) {
+        json_t *id = json_object_get(item, "Id");
+        if (json_is_string(id) && ids_has(own, json_string_value(id), json_string_length(id))) {
+            if (json_array_append(kept, item) != 0) {
+                return REF_E_NOMEM;
+            }
+        }
+    }
+    return REF_OK;
+}
+
+/* On a shared target a List answer holds what everybody created. The scenario's view is
+ * its own items: the runner follows NextPageToken to the last page and keeps the items
+ * whose Id the scenario created, in the order received; NextPageToken is then the last
+ * page's. Steps that send their own PageToken see the page as it came. */
+static enum ref_status scope_list(struct run *r,
+                                  const struct harness_step *step,
+                                  struct observation *o,
+                                  bool *changed,
+                                  char *why,
+                                  size_t why_cap)
+{
+    enum ref_op op = step->request.op;
+    const char *member = list_member(op);
+    if (member == NULL || (step->kind != HARNESS_STEP_CALL && step->kind != HARNESS_STEP_WAIT) ||
+        json_object_get(step->request.params, "PageToken") != NULL || o->http.status / 100 != 2 ||
+        !json_is_array(json_object_get(o->body, member))) {
+        return REF_OK;
+    }
+    const struct created_ids *own = op == REF_OP_LIST_PIPELINES ? &r->pipelines : &r->jobs;
+    json_t *kept = json_array();
+    if (kept == NULL) {
+        return REF_E_NOMEM;
+    }
+    enum ref_status rc = keep_own_items(own, json_object_get(o->body, member), kept);
+    json_t *token = json_incref(json_object_get(o->body, "NextPageToken"));
+    for (unsigned page = 2; rc == REF_OK && json_is_string(token) && json_string_length(token) > 0;
+         page++) {
+        if (page > HARNESS_MAX_LIST_PAGES) {
+            textf(why, why_cap, "scoping the list: more than %d pages", HARNESS_MAX_LIST_PAGES);
+            rc = REF_E_TOO_LARGE;
+            break;
+        }
+        json_t *params =
+            step->request.params != NULL ? json_deep_copy(step->request.params) : json_object();
+        json_t *tok = literal_param(json_string_value(token), json_string_length(token));
+        if (params == NULL || tok == NULL || json_object_set_new(params, "PageToken", tok) != 0) {
+            json_decref(params);
+            rc = REF_E_NOMEM;
+            break;
+        }
+        struct harness_exchange x;
+        struct observation po;
+        char detail[384] = "";
+        rc = side_call(r, op, params, step, &x, &po, detail, sizeof(detail));
+        json_decref(params);
+        if (rc == REF_OK && (po.http.status / 100 != 2 || !json_is_object(po.body) ||
+                             !json_is_array(json_object_get(po.body, member)))) {
+            textf(detail, sizeof(detail), "answered %d %s", po.http.status,
+                  x.error_code[0] != '\0' ? x.error_code : "without a list");
+            rc = REF_E_MALFORMED;
+        }
+        if (rc == REF_OK) {
+            rc = keep_own_items(own, json_object_get(po.body, member), kept);
+            json_decref(token);
+            token = json_incref(json_object_get(po.body, "NextPageToken"));
+        } else if (rc != REF_E_NOMEM) {
+            textf(why, why_cap, "scoping the list to this scenario's Ids: page %u: %s", page,
+                  detail);
+        }
+        observation_cleanup(&po);
+        exchange_cleanup(&x);
+    }
+    if (rc == REF_OK) {
+        /* The first page's members, with the scenario's items and the last page's token. */
+        if (json_object_set(o->body, member, kept) != 0 ||
+            (token != NULL && json_object_set(o->body, "NextPageToken", token) != 0)) {
+            rc = REF_E_NOMEM;
+        }
+        *changed = true;
+    }
+    json_decref(token);
+    json_decref(kept);
+    return rc;
+}
+
+/* What a shared target's answer looks like from inside the scenario: its creations
+ * remembered, its List answers scoped, its pipeline names as written. REF_OK; REF_E_NOMEM;
+ * anything else with why filled (the step is an ERROR). */
+static enum ref_status localise(struct run *r,
+                                const struct harness_step *step,
+                                struct harness_exchange *x,
+                                struct observation *o,
+                                char *why,
+                                size_t why_cap)
+{
+    if (!r->is_shared || x->is_closed) {
+        return REF_OK;
+    }
+    REF_TRY(note_created(r, x, o));
+    if (o->body == NULL) {
+        return REF_OK;
+    }
+    bool changed = false;
+    REF_TRY(scope_list(r, step, o, &changed, why, why_cap));
+    changed = strip_name_suffix(r, o->body) || changed;
+    if (changed) {
+        free(x->observed_body);
+        x->observed_body = json_dumps(o->body, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (x->observed_body == NULL) {
+            return REF_E_NOMEM;
+        }
+    }
+    return REF_OK;
+}
+
+/* Well-formed, side-effect-free requests, one per operation: they tell whether the
+ * endpoint knows the operation at all. CreatePipeline lacks Role (a ValidationException
+ * where it is known); should an endpoint create it anyway, cleanup deletes it. */
+static const char *probe_params(enum ref_op op)
+{
+    switch (op) {
+        case REF_OP_CANCEL_JOB:
+        case REF_OP_READ_JOB:
+        case REF_OP_READ_PIPELINE:
+        case REF_OP_DELETE_PIPELINE:
+            return "{\"Id\":\"" HARNESS_PROBE_ID "\"}";
+        case REF_OP_UPDATE_PIPELINE_STATUS:
+            return "{\"Id\":\"" HARNESS_PROBE_ID "\",\"Status\":\"Paused\"}";
+        case REF_OP_LIST_JOBS_BY_PIPELINE:
+            return "{\"PipelineId\":\"" HARNESS_PROBE_ID "\"}";
+        case REF_OP_LIST_JOBS_BY_STATUS:
+            return "{\"Status\":\"Submitted\"}";
+        case REF_OP_LIST_PIPELINES:
+            return "{}";
+        case REF_OP_CREATE_JOB:
+            return "{\"PipelineId\":\"" HARNESS_PROBE_ID "\",\"Input\":{\"Key\":\"etch-probe\"},"
+                   "\"Outputs\":[{\"Key\":\"etch-probe\",\"PresetId\":\"1351620000001-000010\"}]}";
+        case REF_OP_CREATE_PIPELINE:
+            return "{\"Name\":\"etch-probe\",\"InputBucket\":\"etch-probe\"}";
+        default:
+            return NULL;
+    }
+}
+
+/* Whether the endpoint lacks the operation, decided once per operation and target from a
+ * well-formed request of its own, never from the step's answer alone (a malformed Id may
+ * well be routed nowhere by an endpoint that knows the operation). detail gets what the
+ * probe saw. Unknown (a transport failure) counts as present: the FAIL then stands. */
+static enum ref_status
+op_is_missing(struct run *r, enum ref_op op, bool *missing, char *detail, size_t detail_cap)
+{
+    *missing = false;
+    detail[0] = '\0';
+    if (op <= REF_OP_NONE || op >= REF_OP_COUNT || probe_params(op) == NULL) {
+        return REF_OK;
+    }
+    enum harness_op_support *known = &r->b->op_support[op];
+    if (*known == HARNESS_OP_SUPPORT_UNKNOWN) {
+        json_t *params = json_loads(probe_params(op), 0, NULL);
+        if (params == NULL) {
+            return REF_E_NOMEM;
+        }
+        struct harness_exchange x;
+        struct observation o;
+        char why[384] = "";
+        enum ref_status rc = side_call(r, op, params, NULL, &x, &o, why, sizeof(why));
+        json_decref(params);
+        if (rc == REF_OK) {
+            *known = harness_is_unknown_operation(&o.obs) ? HARNESS_OP_SUPPORT_MISSING
+                                                          : HARNESS_OP_SUPPORT_IMPLEMENTED;
+            textf(detail, detail_cap, "a well-formed %s request got %d %s", harness_op_name(op),
+                  o.http.status, x.error_code[0] != '\0' ? x.error_code : "(no error code)");
+        }
+        observation_cleanup(&o);
+        exchange_cleanup(&x);
+        if (rc == REF_E_NOMEM) {
+            return rc;
+        }
+    } else if (*known == HARNESS_OP_SUPPORT_MISSING) {
+        textf(detail, detail_cap, "a well-formed %s request got an unknown-operation answer",
+              harness_op_name(op));
+    }
+    *missing = *known == HARNESS_OP_SUPPORT_MISSING;
+    return REF_OK;
+}
+
+/* The step FAILed on an unknown-operation answer: NOT IMPLEMENTED when a probe confirms
+ * that the endpoint lacks the operation. */
+static enum ref_status decide_not_implemented(struct run *r,
+                                              const struct harness_step *step,
+                                              const struct observation *o,
+                                              struct harness_step_result *s)
+{
+    bool is_call = step->request.op != REF_OP_NONE && !step->request.is_verbatim;
+    if (s->verdict != HARNESS_VERDICT_FAIL || !is_call || !harness_is_unknown_operation(&o->obs)) {
+        return REF_OK;
+    }
+    bool missing = false;
+    char detail[256];
+    REF_TRY(op_is_missing(r, step->request.op, &missing, detail, sizeof(detail)));
+    if (missing) {
+        char why[400];
+        textf(why, sizeof(why), "the endpoint does not know %s (%s)",
+              harness_op_name(step->request.op), detail);
+        set_reason(s, HARNESS_VERDICT_NOT_IMPLEMENTED, why);
+    }
+    return REF_OK;
+}
+
+/* Keeps the first problem of a cleanup: the one worth a line in the report. */
+static void cleanup_problem(
+    struct harness_cleanup *c, const char *what, const char *id, int status, const char *code)
+{
+    if (c->note[0] == '\0') {
+        textf(c->note, sizeof(c->note), "%s %s: %d %s", what, id, status, code);
+    }
+}
+
+/* One cleanup call on an Id; *status is 0 when no answer came (why says why). */
+static enum ref_status cleanup_call(
+    struct run *r, enum ref_op op, const char *id, int *status, char *code, size_t code_cap)
+{
+    *status = 0;
+    textf(code, code_cap, "no answer");
+    json_t *params = json_object();
+    json_t *v = literal_param(id, strlen(id));
+    if (params == NULL || v == NULL || json_object_set_new(params, "Id", v) != 0) {
+        json_decref(params);
+        return REF_E_NOMEM;
+    }
+    struct harness_exchange x;
+    struct observation o;
+    char why[384] = "";
+    enum ref_status rc = side_call(r, op, params, NULL, &x, &o, why, sizeof(why));
+    json_decref(params);
+    if (rc == REF_OK) {
+        *status = o.http.status;
+        textf(code, code_cap, "%s", x.error_code[0] != '\0' ? x.error_code : "(no error code)");
+    } else if (why[0] != '\0') {
+        textf(code, code_cap, "%s", why);
+    }
+    observation_cleanup(&o);
+    exchange_cleanup(&x);
+    return rc == REF_E_NOMEM ? rc : REF_OK;
+}
+
+/* Best effort, whatever the verdict: cancel the jobs the scenario created (a Submitted one
+ * would otherwise run, or keep its pipeline busy), then delete its pipelines, waiting for
+ * running jobs up to the backend's cleanup timeout. What could not be deleted is
+ * reported, never hidden. */
+static enum ref_status cleanup_shared(struct run *r, struct harness_cleanup *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->is_done = true;
+    struct harness_backend *b = r->b;
+    if (b->principals[HARNESS_PRINCIPAL_MAIN] == NULL) {
+        c->pipelines_left = r->pipelines.count;
+        if (r->pipelines.count > 0) {
+            textf(c->note, sizeof(c->note), "no main principal to delete with");
+        }
+        return REF_OK;
+    }
+    char code[384];
+    int st = 0;
+    for (size_t i = r->jobs.count; i-- > 0;) {
+        REF_TRY(cleanup_call(r, REF_OP_CANCEL_JOB, r->jobs.ids[i], &st, code, sizeof(code)));
+        if (st / 100 == 2) {
+            c->jobs_canceled++;
+        } else if (st != 404 && st != 409) {
+            cleanup_problem(c, "cancel job", r->jobs.ids[i], st, code);
+        }
+    }
+    int64_t timeout =
+        b->cleanup_timeout_ms > 0 ? b->cleanup_timeout_ms : HARNESS_CLEANUP_TIMEOUT_MS;
+    int64_t deadline = b->ops->now_ms(b) + timeout;
+    for (size_t i = r->pipelines.count; i-- > 0;) {
+        for (;;) {
+            REF_TRY(cleanup_call(r, REF_OP_DELETE_PIPELINE, r->pipelines.ids[i], &st, code,
+                                 sizeof(code)));
+            if (st / 100 == 2 || st == 404) {
+                c->pipelines_deleted++;
+                break;
+            }
+            /* 409: jobs still running. Wait for them, within the timeout. */
+            if (st == 409 && b->ops->sleep_ms != NULL && b->ops->now_ms(b) < deadline) {
+                b->ops->sleep_ms(b, HARNESS_CLEANUP_POLL_MS);
+                continue;
+            }
+            c->pipelines_left++;
+            cleanup_problem(
+                c, st == 409 ? "gave up waiting for its jobs, delete pipeline" : "delete pipeline",
+                r->pipelines.ids[i], st, code);
+            break;
+        }
+    }
+    return REF_OK;
+}
+
+/* A suffix no other run is likely to pick: "-" and 8 of [a-z0-9]. */
+static void make_name_suffix(char out[16])
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    uint8_t bytes[8];
+    if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+        /* No randomness: fall back on the clock, still unique enough across runs. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t v = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec;
+        for (size_t i = 0; i < sizeof(bytes); i++) {
+            bytes[i] = (uint8_t)(v >> (i * 8));
+        }
+    }
+    out[0] = '-';
+    for (size_t i = 0; i < sizeof(bytes); i++) {
+        out[1 + i] = alphabet[bytes[i] % (sizeof(alphabet) - 1)];
+    }
+    out[1 + sizeof(bytes)] = '\0';
+}
+
 /* Evaluates expectation groups on one observation and sets the step verdict. */
 static enum ref_status judge(struct run *r,
                              const struct harness_step *step,
@@ -937,12 +1523,7 @@ static enum ref_status judge(struct run *r,
     }
     REF_TRY(run_captures(r, step, o, s));
     s->verdict = verdict_from_checks(&s->checks, from);
-    bool is_call = step->request.op != REF_OP_NONE && !step->request.is_verbatim;
-    if (s->verdict == HARNESS_VERDICT_FAIL && is_call && harness_is_unknown_operation(&o->obs)) {
-        set_reason(s, HARNESS_VERDICT_NOT_IMPLEMENTED,
-                   "the endpoint does not know this operation (unknown-operation answer)");
-    }
-    return REF_OK;
+    return decide_not_implemented(r, step, o, s);
 }
 
 static enum ref_status
@@ -963,12 +1544,18 @@ run_request_step(struct run *r, const struct harness_step *step, struct harness_
         return REF_OK;
     }
     struct observation o;
-    if (!observe(x, &o, why, sizeof(why))) {
+    if (!observe(x, &o, allows_closed(step), why, sizeof(why))) {
         observation_cleanup(&o);
         set_reason(s, HARNESS_VERDICT_ERROR, why);
         return REF_OK;
     }
-    enum ref_status rc = judge(r, step, step->expects, step->num_expects, &o, s);
+    enum ref_status rc = localise(r, step, x, &o, why, sizeof(why));
+    if (rc == REF_OK) {
+        rc = judge(r, step, step->expects, step->num_expects, &o, s);
+    } else if (rc != REF_E_NOMEM) {
+        set_reason(s, HARNESS_VERDICT_ERROR, why);
+        rc = REF_OK;
+    }
     observation_cleanup(&o);
     return rc;
 }
@@ -1001,8 +1588,17 @@ run_wait_step(struct run *r, const struct harness_step *step, struct harness_ste
         }
         s->polls++;
         struct observation o;
-        if (!observe(x, &o, why, sizeof(why))) {
+        if (!observe(x, &o, allows_closed(step), why, sizeof(why))) {
             observation_cleanup(&o);
+            set_reason(s, HARNESS_VERDICT_ERROR, why);
+            return REF_OK;
+        }
+        enum ref_status lrc = localise(r, step, x, &o, why, sizeof(why));
+        if (lrc != REF_OK) {
+            observation_cleanup(&o);
+            if (lrc == REF_E_NOMEM) {
+                return lrc;
+            }
             set_reason(s, HARNESS_VERDICT_ERROR, why);
             return REF_OK;
         }
@@ -1062,12 +1658,7 @@ run_wait_step(struct run *r, const struct harness_step *step, struct harness_ste
                     rc = run_captures(r, step, &o, s);
                 }
                 s->verdict = verdict_from_checks(&s->checks, 0);
-                bool is_call = step->request.op != REF_OP_NONE;
-                if (s->verdict == HARNESS_VERDICT_FAIL && is_call &&
-                    harness_is_unknown_operation(&o.obs)) {
-                    set_reason(s, HARNESS_VERDICT_NOT_IMPLEMENTED,
-                               "the endpoint does not know this operation");
-                }
+                rc = decide_not_implemented(r, step, &o, s);
             }
             observation_cleanup(&o);
             return rc;
@@ -1188,6 +1779,7 @@ struct racer {
     struct harness_exchange *x;
     struct gate *gate;
     enum ref_status rc;
+    char why[384];
 };
 
 static void *race(void *arg)
@@ -1201,7 +1793,8 @@ static void *race(void *arg)
     if (t->sub->kind == HARNESS_STEP_CLOCK) {
         t->rc = apply_clock(t->run->b, t->sub);
     } else {
-        t->rc = t->run->b->ops->send(t->run->b, ref_buf_slice(&t->x->request), &t->x->response);
+        t->rc = backend_send(t->run->b, ref_buf_slice(&t->x->request), &t->x->response, t->why,
+                             sizeof(t->why));
     }
     return NULL;
 }
@@ -1224,7 +1817,7 @@ run_concurrent_step(struct run *r, const struct harness_step *step, struct harne
         if (x == NULL) {
             return REF_E_NOMEM;
         }
-        racers[i] = (struct racer){r, sub, NULL, NULL, REF_OK};
+        racers[i] = (struct racer){r, sub, NULL, NULL, REF_OK, ""};
         if (sub->kind == HARNESS_STEP_CLOCK) {
             if (!hook_available(b, sub)) {
                 set_reason(s, HARNESS_VERDICT_SKIP, "in-process only: the target has no hooks");
@@ -1275,11 +1868,21 @@ run_concurrent_step(struct run *r, const struct harness_step *step, struct harne
     for (size_t i = 0; i < n && ok; i++) {
         if (racers[i].rc != REF_OK) {
             textf(why, sizeof(why), "sub-step '%s': %s", step->subs[i].name,
-                  ref_status_name(racers[i].rc));
+                  racers[i].why[0] != '\0' ? racers[i].why : ref_status_name(racers[i].rc));
             ok = false;
-        } else if (step->subs[i].kind != HARNESS_STEP_CLOCK &&
-                   !observe(&s->exchanges[i], &obs[i], why, sizeof(why))) {
-            ok = false;
+        } else if (step->subs[i].kind != HARNESS_STEP_CLOCK) {
+            if (!observe(&s->exchanges[i], &obs[i], allows_closed(&step->subs[i]), why,
+                         sizeof(why))) {
+                ok = false;
+            } else {
+                enum ref_status nrc = note_created(r, &s->exchanges[i], &obs[i]);
+                if (nrc != REF_OK) {
+                    for (size_t k = 0; k <= i; k++) {
+                        observation_cleanup(&obs[k]);
+                    }
+                    return nrc;
+                }
+            }
         }
     }
     enum ref_status rc = REF_OK;
@@ -1402,8 +2005,11 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
     }
     out->num_steps = sc->num_steps;
     double t0 = now_monotonic_ms();
-    struct run r = {.sc = sc, .b = b};
+    struct run r = {.sc = sc, .b = b, .is_shared = harness_backend_has(b, HARNESS_CAP_SHARED)};
     harness_vars_init(&r.vars);
+    if (r.is_shared) {
+        make_name_suffix(r.name_suffix);
+    }
     enum ref_status rc = REF_OK;
     if (sc->vars != NULL) {
         const char *name;
@@ -1428,6 +2034,13 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
         harness_check_list_init(&s->checks);
         if (stop_reason != NULL) {
             set_reason(s, HARNESS_VERDICT_SKIP, stop_reason);
+            continue;
+        }
+        if (step->inproc_only && lacks_hooks) {
+            /* Later steps do not depend on it (it captures nothing): go on. */
+            set_reason(s, HARNESS_VERDICT_SKIP,
+                       "in-process only: only the reference's own parser can see this request "
+                       "whole");
             continue;
         }
         double ts = now_monotonic_ms();
@@ -1458,7 +2071,15 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
             stop_reason = stop_buf;
         }
     }
-    harness_vars_cleanup(&r.vars);
+    if (r.is_shared) {
+        /* Even after a FAIL or an ERROR: the endpoint is shared. */
+        enum ref_status crc = cleanup_shared(&r, &out->cleanup);
+        rc = rc != REF_OK ? rc : crc;
+    }
+    free(r.pipelines.ids);
+    free(r.jobs.ids);
+    out->vars = r.vars; /* moved: the result owns the values now */
+    textf(out->name_suffix, sizeof(out->name_suffix), "%s", r.name_suffix);
     if (rc != REF_OK) {
         harness_scenario_result_cleanup(out);
         return rc;
@@ -1482,5 +2103,6 @@ void harness_scenario_result_cleanup(struct harness_scenario_result *r)
         harness_check_list_cleanup(&s->checks);
     }
     free(r->steps);
+    harness_vars_cleanup(&r->vars);
     memset(r, 0, sizeof(*r));
 }

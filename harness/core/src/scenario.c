@@ -780,8 +780,13 @@ parse_status_alt(struct loader *ld, json_t *v, const char *path, struct harness_
             out->status_class = s[0] - '0';
             return REF_OK;
         }
+        if (strcmp(s, "closed") == 0) {
+            out->is_closed = true;
+            return REF_OK;
+        }
     }
-    return fail(ld, path, "expected an integer, a class such as \"4xx\", or a list of them");
+    return fail(ld, path,
+                "expected an integer, a class such as \"4xx\", \"closed\", or a list of them");
 }
 
 static enum ref_status validate_matcher(struct loader *ld, json_t *v, const char *path)
@@ -1565,10 +1570,11 @@ static enum ref_status parse_step(struct loader *ld,
     }
     if (kinds != 1) {
         /* A typo in the kind key is the likeliest cause: report unknown keys first. */
-        static const char *const all[] = {
-            "name",          "note",     "sign",    "expect",   "capture", "source",     "level",
-            "call",          "params",   "headers", "raw",      "wait",    "concurrent", "outcomes",
-            "seed_pipeline", "seed_job", "clock",   "fail_job", NULL};
+        static const char *const all[] = {"name",       "note",     "sign",          "expect",
+                                          "capture",    "source",   "level",         "call",
+                                          "params",     "headers",  "raw",           "wait",
+                                          "concurrent", "outcomes", "seed_pipeline", "seed_job",
+                                          "clock",      "fail_job", "inproc_only",   NULL};
         REF_TRY(check_keys(ld, v, path, all, "a step"));
         return fail(ld, path,
                     kinds == 0 ? "a step needs one of call, raw, wait, concurrent, "
@@ -1598,6 +1604,7 @@ static enum ref_status parse_step(struct loader *ld,
             allowed[na++] = "capture";
             allowed[na++] = "source";
             allowed[na++] = "level";
+            allowed[na++] = "inproc_only";
         }
         if (strcmp(kind, "call") == 0) {
             allowed[na++] = "params";
@@ -1633,6 +1640,7 @@ static enum ref_status parse_step(struct loader *ld,
         step->name = step->name_buf;
     }
     REF_TRY(get_string(ld, v, "note", path, false, &step->note));
+    REF_TRY(get_bool(ld, v, "inproc_only", path, &step->inproc_only));
 
     struct defaults def = *parent;
     REF_TRY(parse_level(ld, v, path, &def.level));
@@ -1696,6 +1704,11 @@ static enum ref_status parse_step(struct loader *ld,
         char pc[HARNESS_MAX_JSON_PATH_BYTES * 2];
         path_key(pc, sizeof(pc), path, "capture");
         REF_TRY(parse_capture(ld, capture, pc));
+        if (step->inproc_only) {
+            return fail(ld, pc,
+                        "an inproc_only step captures nothing: elsewhere it is skipped and later "
+                        "steps would miss the value");
+        }
         step->capture = capture;
         if (ctx == CTX_TOP) {
             const char *vn;

@@ -24,6 +24,17 @@ enum harness_backend_cap {
     HARNESS_CAP_HOOKS = 1u << 0,         /* seed_pipeline, seed_job, fail_job */
     HARNESS_CAP_VIRTUAL_CLOCK = 1u << 1, /* set_clock_ms, next_event_ms, tick */
     HARNESS_CAP_CONCURRENT = 1u << 2,    /* send may be called from several threads */
+    /* Others may share the target and it outlives the scenario: the runner isolates each
+     * scenario (unique pipeline names, list answers scoped to what it created) and deletes
+     * what it created afterwards. */
+    HARNESS_CAP_SHARED = 1u << 3,
+};
+
+/* What the runner learnt about an operation on this target (NOT IMPLEMENTED detection). */
+enum harness_op_support {
+    HARNESS_OP_SUPPORT_UNKNOWN = 0,
+    HARNESS_OP_SUPPORT_IMPLEMENTED,
+    HARNESS_OP_SUPPORT_MISSING,
 };
 
 struct harness_backend;
@@ -35,6 +46,14 @@ struct harness_backend_ops {
     enum ref_status (*send)(struct harness_backend *b,
                             struct ref_slice request,
                             struct ref_buf *response);
+    /* Optional: send, and on a transport failure the reason in why ("connection refused",
+     * "no answer within 5000 ms"). A clean close before the first byte of an answer is
+     * REF_OK with nothing appended: the runner reports it as "closed without an answer". */
+    enum ref_status (*send_explained)(struct harness_backend *b,
+                                      struct ref_slice request,
+                                      struct ref_buf *response,
+                                      char *why,
+                                      size_t why_cap);
     /* The target's current time in ms since the epoch (virtual in process). */
     int64_t (*now_ms)(struct harness_backend *b);
     /* Optional hooks: NULL when the backend lacks them. */
@@ -66,6 +85,12 @@ struct harness_backend {
     const char *service;
     /* The principals the run has, indexed by enum harness_principal; NULL when lacking. */
     const struct ref_credential *principals[HARNESS_PRINCIPAL_COUNT];
+    /* Filled by the runner, per operation: whether the target knows it. A backend is
+     * used by one runner at a time, so this needs no lock. */
+    enum harness_op_support op_support[REF_OP_COUNT];
+    /* Shared targets: how long cleanup waits for a pipeline whose jobs are still running
+     * (0: HARNESS_CLEANUP_TIMEOUT_MS of runner.h). */
+    int64_t cleanup_timeout_ms;
 };
 
 static inline bool harness_backend_has(const struct harness_backend *b, unsigned caps)
@@ -79,6 +104,10 @@ void harness_backend_free(struct harness_backend *b);
 struct harness_inproc_options {
     int64_t start_ms; /* 0: HARNESS_DEFAULT_START_MS */
     uint64_t seed;    /* random source seed; 0: a fixed default */
+    /* The reference as a live endpoint would be (`etch diff`): the real clock, real
+     * sleeps between polls, random Ids, no hooks, and HARNESS_CAP_SHARED, so a scenario
+     * runs on it exactly as it runs on `etch serve`. start_ms and seed are ignored. */
+    bool is_live_like;
 };
 
 /* Owned by the caller (harness_backend_free); NULL when out of memory. opts may be NULL. */

@@ -52,7 +52,9 @@ struct harness_observed {
  * when there is none. */
 bool harness_error_code(const struct harness_observed *obs, char *out, size_t cap);
 
-/* True when a 404/501 answer says the endpoint does not know the operation. */
+/* True when an answer says the endpoint does not know the operation: a 501; a 404 whose
+ * code contains "UnknownOperation"; a 404 not in the contract's error form (no code, or
+ * no JSON object body with a string message). Never for ResourceNotFoundException. */
 bool harness_is_unknown_operation(const struct harness_observed *obs);
 
 /* Evaluates one expectation group, appending one result per check to out.

@@ -7,6 +7,11 @@
  * parses the answer, evaluates the expectations and captures variables. Waits poll (in
  * process: jumping the virtual clock to the next scheduled event), concurrent groups
  * run on real threads. Results own copies of everything reports need.
+ *
+ * On a shared target (HARNESS_CAP_SHARED: a live endpoint) the runner also isolates the
+ * scenario: pipelines it creates get a unique name suffix, answers of the List operations
+ * are scoped to the Ids it created (following NextPageToken), and afterwards it cancels
+ * the jobs and deletes the pipelines it created, whatever the verdict.
  */
 #ifndef HARNESS_RUNNER_H
 #define HARNESS_RUNNER_H
@@ -14,6 +19,8 @@
 #include "harness/backend.h"
 #include "harness/expect.h"
 #include "harness/scenario.h"
+
+#include "harness/vars.h"
 
 #include "ref/buf.h"
 
@@ -52,8 +59,13 @@ struct harness_exchange {
     bool is_verbatim;
     struct ref_buf request;  /* raw bytes sent */
     struct ref_buf response; /* raw bytes received */
-    int http_status;         /* 0 when no response was parsed */
+    int http_status;         /* 0 when no response was parsed (or the endpoint closed) */
     char error_code[128];    /* as clients derive it, "" when none */
+    bool is_closed;          /* the endpoint closed the connection without answering */
+    /* The JSON body the expectations saw, when the runner changed it (a List answer
+     * scoped to the scenario's Ids, pipeline names without the run's suffix); NULL when
+     * they saw the body as received. NUL-terminated. */
+    char *observed_body;
 };
 
 struct harness_step_result {
@@ -67,6 +79,15 @@ struct harness_step_result {
     double duration_ms;
 };
 
+/* What the runner deleted after a scenario on a shared target. */
+struct harness_cleanup {
+    bool is_done;             /* cleanup ran (shared targets only) */
+    size_t jobs_canceled;     /* CancelJob answered 2xx */
+    size_t pipelines_deleted; /* DeletePipeline answered 2xx or 404 */
+    size_t pipelines_left;    /* could not be deleted: left behind on the endpoint */
+    char note[256];           /* what went wrong, "" when nothing did */
+};
+
 struct harness_scenario_result {
     const struct harness_scenario *scenario;
     enum harness_verdict verdict;
@@ -76,7 +97,19 @@ struct harness_scenario_result {
     size_t should_held, should_total;
     size_t info_held, info_total;
     double duration_ms;
+    /* The variables at the end of the run (captures included), for `etch diff`. */
+    struct harness_vars vars;
+    /* The suffix given to pipeline names on a shared target ("-k3j9x2ab"), else "". */
+    char name_suffix[16];
+    struct harness_cleanup cleanup;
 };
+
+/* Limits of the isolation on shared targets. */
+#define HARNESS_MAX_CREATED_IDS    256    /* pipelines, and jobs, remembered per scenario */
+#define HARNESS_MAX_ID_BYTES       128    /* longer Ids are not remembered (nor cleaned) */
+#define HARNESS_MAX_LIST_PAGES     100    /* pages followed to scope one List answer */
+#define HARNESS_CLEANUP_TIMEOUT_MS 120000 /* how long a busy pipeline is waited for */
+#define HARNESS_CLEANUP_POLL_MS    1000
 
 /* Runs sc on b. REF_OK when a result was produced (whatever its verdict); REF_E_NOMEM
  * when not. The result borrows sc (keep it loaded) and owns the rest; release it with
@@ -85,6 +118,9 @@ REF_MUST_CHECK enum ref_status harness_run_scenario(const struct harness_scenari
                                                     struct harness_backend *b,
                                                     struct harness_scenario_result *out);
 void harness_scenario_result_cleanup(struct harness_scenario_result *r);
+
+/* The Id used by NOT IMPLEMENTED probes and tests: well formed, never generated. */
+#define HARNESS_PROBE_ID "0000000000000-etch00"
 
 /* Signing, exposed for tests and `etch sigv4`: appends the headers that sign this
  * request (X-Amz-Date, X-Amz-Security-Token, x-amz-content-sha256 as the mode says) and

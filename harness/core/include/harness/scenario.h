@@ -102,10 +102,13 @@ struct harness_sign {
     bool content_sha256;
 };
 
-/* One accepted status: an exact code, or a class (status_class 1..5 for "1xx".."5xx"). */
+/* One accepted status: an exact code, a class (status_class 1..5 for "1xx".."5xx"), or
+ * "closed": the endpoint closed the connection without answering (raw steps on a live
+ * endpoint; the in-process reference always answers). */
 struct harness_status_alt {
     int code;
     int status_class;
+    bool is_closed;
 };
 
 /* One expectation group: checks that share a level and a provenance. */
@@ -162,6 +165,10 @@ struct harness_step {
     const char *note;
     char json_path[HARNESS_MAX_JSON_PATH_BYTES]; /* "steps[2]" */
     size_t index;                                /* 0-based position in its list */
+    /* A request step that only the in-process reference can answer meaningfully (a body
+     * that ends early: over a connection that is only a slow client); SKIPped elsewhere
+     * without stopping the scenario. */
+    bool inproc_only;
 
     /* call, raw, wait */
     struct harness_request_spec request;
