@@ -1,37 +1,38 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * cmd_run.c - `etch run` (the conformance suite, by default against the embedded
- * reference, in process) and `etch list` (the scenarios of the suite).
+ * reference in process, or against a live endpoint with --endpoint) and `etch list`
+ * (the scenarios of the suite).
  *
  * The whole suite is loaded and checked before anything runs, so a broken scenario file
- * is exit status 2 and never a half-run. Each scenario gets a fresh target.
+ * is exit status 2 and never a half-run. In process each scenario gets a fresh target; on
+ * a live endpoint each worker keeps one backend (and its connections) for the whole run,
+ * and the runner isolates and cleans up every scenario. The endpoint's clock is read and
+ * reported before the first scenario, so before the clock-skew ones.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "harness/commands.h"
+#include "live_cli.h"
+#include "suite_cli.h"
 
 #include "harness/backend.h"
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#define MAX_SELECTORS 64
 
 struct run_options {
     const char *junit;
     const char *tap;
     const char *jsonl;
-    const char *scenarios_dir;
-    const char *tags[MAX_SELECTORS];
-    size_t num_tags;
-    const char *names[MAX_SELECTORS];
-    size_t num_names;
+    struct etch_selection sel;
+    struct etch_live_args live;
     bool strict;
     bool allow_unimplemented;
     bool no_color;
@@ -41,14 +42,20 @@ static void run_usage(FILE *out)
 {
     fprintf(out,
             "usage: etch run [options]\n"
+            "       etch run --endpoint URL [live endpoint options] [options]\n"
             "\n"
-            "Runs the conformance suite against the embedded reference implementation, in\n"
-            "process (each scenario on a fresh reference with a virtual clock).\n"
+            "Runs the conformance suite: by default against the embedded reference\n"
+            "implementation, in process (each scenario on a fresh reference with a virtual\n"
+            "clock); with --endpoint against a live endpoint over HTTP or HTTPS, every request\n"
+            "sent byte for byte. On a live endpoint each scenario creates its own pipelines\n"
+            "(names with a unique suffix), looks only at what it created in List answers, and\n"
+            "deletes what it created afterwards; in-process-only steps are skipped.\n"
             "\n"
             "options:\n"
             "  --scenario NAME     run this scenario (name or area/name); repeatable\n"
             "  --tag TAG           run the scenarios with this tag (or area); repeatable\n"
             "                      (selectors add up; with none, every scenario runs)\n"
+            "  --exclude NAME|TAG  leave out the scenarios with this name, area/name or tag\n"
             "  --scenarios DIR     the suite folder (default: $ETCH_SCENARIOS, else the\n"
             "                      built-in suite)\n"
             "  --junit FILE        also write JUnit XML (one test case per scenario)\n"
@@ -57,14 +64,16 @@ static void run_usage(FILE *out)
             "  --strict            a DEVIATION (a should-level expectation broke) fails the run\n"
             "  --allow-unimplemented  NOT IMPLEMENTED does not fail the run\n"
             "  --no-color          no colour even on a terminal (NO_COLOR is honoured too)\n"
-            "  --endpoint URL      a live endpoint (not supported yet)\n"
             "  --help              this text\n"
+            "\n"
+            "%s"
             "\n"
             "exit status:\n"
             "  0  every must-level expectation held\n"
             "  1  a FAIL, ERROR or NOT IMPLEMENTED (unless --allow-unimplemented), or a\n"
-            "     DEVIATION with --strict\n"
-            "  2  bad usage or a broken scenario file\n");
+            "     DEVIATION with --strict; or the endpoint could not be reached (nothing ran)\n"
+            "  2  bad usage or a broken scenario file\n",
+            etch_live_usage);
 }
 
 static void list_usage(FILE *out)
@@ -74,26 +83,18 @@ static void list_usage(FILE *out)
                  "Lists the scenarios of the suite: area/name, tags and description.\n");
 }
 
-static const char *default_scenarios_dir(void)
+/* Live options without --endpoint are a mistake worth saying (no surprise live run, and
+ * no silently ignored credentials either). */
+static bool has_live_settings(const struct etch_live_args *a)
 {
-    const char *env = getenv("ETCH_SCENARIOS");
-    if (env != NULL && env[0] != '\0') {
-        return env;
-    }
-    struct stat st;
-    if (stat(ETCH_SCENARIOS_SOURCE_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
-        return ETCH_SCENARIOS_SOURCE_DIR;
-    }
-    return ETCH_SCENARIOS_INSTALL_DIR;
-}
-
-static bool need_value(int argc, char **argv, int i, const char *cmd)
-{
-    if (i + 1 >= argc) {
-        fprintf(stderr, "etch %s: %s needs a value\n", cmd, argv[i]);
-        return false;
-    }
-    return true;
+    return a->region != NULL || a->access_key != NULL || a->secret_key != NULL ||
+           a->secret_key_file != NULL || a->session_token != NULL ||
+           a->restricted_access_key != NULL || a->restricted_secret_key != NULL ||
+           a->restricted_secret_key_file != NULL || a->temporary_access_key != NULL ||
+           a->temporary_secret_key != NULL || a->temporary_secret_key_file != NULL ||
+           a->temporary_session_token != NULL || a->cacert != NULL || a->is_insecure ||
+           a->connect_timeout_ms != 0 || a->timeout_ms != 0 || a->cleanup_timeout_ms != 0 ||
+           a->has_clock_offset || a->workers != 0;
 }
 
 /* Returns -1 to go on, else the exit status. */
@@ -110,32 +111,19 @@ static int parse_options(int argc, char **argv, const char *cmd, bool is_run, st
             }
             return 0;
         }
-        if (strcmp(a, "--scenarios") == 0) {
-            if (!need_value(argc, argv, i, cmd)) {
-                return 2;
-            }
-            o->scenarios_dir = argv[++i];
-        } else if (strcmp(a, "--tag") == 0) {
-            if (!need_value(argc, argv, i, cmd)) {
-                return 2;
-            }
-            if (o->num_tags == MAX_SELECTORS) {
-                fprintf(stderr, "etch %s: more than %d --tag options\n", cmd, MAX_SELECTORS);
-                return 2;
-            }
-            o->tags[o->num_tags++] = argv[++i];
-        } else if (is_run && strcmp(a, "--scenario") == 0) {
-            if (!need_value(argc, argv, i, cmd)) {
-                return 2;
-            }
-            if (o->num_names == MAX_SELECTORS) {
-                fprintf(stderr, "etch %s: more than %d --scenario options\n", cmd, MAX_SELECTORS);
-                return 2;
-            }
-            o->names[o->num_names++] = argv[++i];
-        } else if (is_run && (strcmp(a, "--junit") == 0 || strcmp(a, "--tap") == 0 ||
-                              strcmp(a, "--jsonl") == 0)) {
-            if (!need_value(argc, argv, i, cmd)) {
+        int taken = etch_selection_option(argc, argv, &i, cmd, is_run, &o->sel);
+        if (taken == 0 && is_run) {
+            taken = etch_live_option(argc, argv, &i, cmd, 1, &o->live);
+        }
+        if (taken < 0) {
+            return 2;
+        }
+        if (taken > 0) {
+            continue;
+        }
+        if (is_run &&
+            (strcmp(a, "--junit") == 0 || strcmp(a, "--tap") == 0 || strcmp(a, "--jsonl") == 0)) {
+            if (etch_missing_value(argc, argv, i, cmd)) {
                 return 2;
             }
             const char **slot = a[2] == 'j' && a[3] == 'u' ? &o->junit
@@ -148,91 +136,16 @@ static int parse_options(int argc, char **argv, const char *cmd, bool is_run, st
             o->allow_unimplemented = true;
         } else if (is_run && strcmp(a, "--no-color") == 0) {
             o->no_color = true;
-        } else if (is_run && strcmp(a, "--endpoint") == 0) {
-            fprintf(stderr, "etch run: --endpoint (live runs) is not supported yet; without it "
-                            "the suite runs against the embedded reference\n");
-            return 2;
         } else {
             fprintf(stderr, "etch %s: unknown option '%s' (see etch %s --help)\n", cmd, a, cmd);
             return 2;
         }
     }
-    if (o->scenarios_dir == NULL) {
-        o->scenarios_dir = default_scenarios_dir();
-    }
-    return -1;
-}
-
-static int load_suite(const char *cmd, const struct run_options *o, struct harness_suite *suite)
-{
-    struct harness_load_error err;
-    enum ref_status rc = harness_suite_load_dir(o->scenarios_dir, suite, &err);
-    if (rc != REF_OK) {
-        char text[1400];
-        harness_load_error_format(&err, text, sizeof(text));
-        fprintf(stderr, "etch %s: %s\n", cmd, text);
+    if (o->live.num_endpoints == 0 && has_live_settings(&o->live)) {
+        fprintf(stderr, "etch %s: live endpoint options need --endpoint URL\n", cmd);
         return 2;
     }
-    if (suite->count == 0) {
-        fprintf(stderr, "etch %s: no scenario files under %s\n", cmd, o->scenarios_dir);
-        return 2;
-    }
-    return -1;
-}
-
-static bool name_matches(const struct harness_scenario *sc, const char *want)
-{
-    if (strcmp(sc->name, want) == 0) {
-        return true;
-    }
-    size_t al = strlen(sc->area);
-    return strncmp(want, sc->area, al) == 0 && want[al] == '/' &&
-           strcmp(want + al + 1, sc->name) == 0;
-}
-
-/* Marks the selected scenarios; every selector must select something. */
-static int select_scenarios(const char *cmd,
-                            const struct run_options *o,
-                            const struct harness_suite *suite,
-                            bool *selected,
-                            size_t *count)
-{
-    *count = 0;
-    bool all = o->num_names == 0 && o->num_tags == 0;
-    for (size_t i = 0; i < suite->count; i++) {
-        selected[i] = all;
-    }
-    for (size_t k = 0; k < o->num_names; k++) {
-        bool found = false;
-        for (size_t i = 0; i < suite->count; i++) {
-            if (name_matches(suite->items[i], o->names[k])) {
-                selected[i] = true;
-                found = true;
-            }
-        }
-        if (!found) {
-            fprintf(stderr, "etch %s: no scenario is named '%s' (see etch list)\n", cmd,
-                    o->names[k]);
-            return 2;
-        }
-    }
-    for (size_t k = 0; k < o->num_tags; k++) {
-        bool found = false;
-        for (size_t i = 0; i < suite->count; i++) {
-            if (harness_scenario_has_tag(suite->items[i], o->tags[k])) {
-                selected[i] = true;
-                found = true;
-            }
-        }
-        if (!found) {
-            fprintf(stderr, "etch %s: no scenario has the tag '%s' (see etch list)\n", cmd,
-                    o->tags[k]);
-            return 2;
-        }
-    }
-    for (size_t i = 0; i < suite->count; i++) {
-        *count += selected[i] ? 1 : 0;
-    }
+    etch_selection_finish(&o->sel);
     return -1;
 }
 
@@ -264,6 +177,44 @@ static bool write_report(const char *path,
     return true;
 }
 
+/* What the workers share: the suite, where results go, and a lock for progress lines. */
+struct run_job {
+    struct harness_suite *suite;
+    size_t *order; /* suite index of each selected scenario */
+    struct harness_scenario_result *results;
+    enum ref_status *statuses;
+    struct etch_live_run *live; /* NULL: in process */
+    size_t total;
+    size_t done;
+    bool show_progress;
+    pthread_mutex_t lock;
+};
+
+static void run_one(void *ctx, size_t worker, size_t item)
+{
+    struct run_job *job = ctx;
+    const struct harness_scenario *sc = job->suite->items[job->order[item]];
+    struct harness_backend *b = job->live != NULL ? etch_live_backend(job->live, 0, worker)
+                                                  : harness_backend_inproc_new(NULL);
+    if (b == NULL) {
+        job->statuses[item] = REF_E_NOMEM;
+        return;
+    }
+    job->statuses[item] = harness_run_scenario(sc, b, &job->results[item]);
+    if (job->live == NULL) {
+        harness_backend_free(b);
+    }
+    if (job->show_progress) {
+        pthread_mutex_lock(&job->lock);
+        job->done++;
+        fprintf(stderr, "[%zu/%zu] %s/%s: %s (%.1f s)\n", job->done, job->total, sc->area, sc->name,
+                job->statuses[item] == REF_OK ? harness_verdict_name(job->results[item].verdict)
+                                              : ref_status_name(job->statuses[item]),
+                job->results[item].duration_ms / 1000.0);
+        pthread_mutex_unlock(&job->lock);
+    }
+}
+
 int etch_cmd_run(int argc, char **argv)
 {
     struct run_options o;
@@ -272,57 +223,87 @@ int etch_cmd_run(int argc, char **argv)
         return status;
     }
     struct harness_suite suite;
-    status = load_suite("run", &o, &suite);
+    status = etch_load_suite("run", &o.sel, &suite);
     if (status >= 0) {
         return status;
     }
     bool *selected = calloc(suite.count, sizeof(*selected));
+    size_t *order = calloc(suite.count, sizeof(*order));
     struct harness_scenario_result *results = calloc(suite.count, sizeof(*results));
+    enum ref_status *statuses = calloc(suite.count, sizeof(*statuses));
+    struct etch_live_run *live = NULL;
     size_t n = 0;
-    if (selected == NULL || results == NULL) {
+    if (selected == NULL || order == NULL || results == NULL || statuses == NULL) {
         fprintf(stderr, "etch run: out of memory\n");
         status = 2;
         goto out;
     }
     size_t count = 0;
-    status = select_scenarios("run", &o, &suite, selected, &count);
+    status = etch_select("run", &o.sel, &suite, selected, &count);
     if (status >= 0) {
+        goto out;
+    }
+    bool is_live = o.live.num_endpoints > 0;
+    if (is_live && (live = etch_live_open("run", &o.live, &status)) == NULL) {
         goto out;
     }
     bool color = !o.no_color && getenv("NO_COLOR") == NULL && isatty(fileno(stdout));
     char tool[64];
     snprintf(tool, sizeof(tool), "etch %s", ETCH_VERSION);
+    struct harness_backend *first = is_live ? etch_live_backend(live, 0, 0) : NULL;
     struct harness_report_meta meta = {
         .tool = tool,
-        .target = "embedded reference (in process)",
-        .endpoint = "$ETCH_ENDPOINT",
-        .region = "us-east-1",
+        .target = is_live ? first->description : "embedded reference (in process)",
+        .endpoint = is_live ? first->endpoint : "$ETCH_ENDPOINT",
+        .region = is_live ? etch_live_region(live) : "us-east-1",
         .service = "elastictranscoder",
         .strict = o.strict,
         .allow_unimplemented = o.allow_unimplemented,
     };
+    /* The first line names the target, whatever follows. */
     printf("%s: target %s\n", tool, meta.target);
-    printf("scenarios: %s (%zu of %zu selected)\n\n", o.scenarios_dir, count, suite.count);
+    if (is_live) {
+        etch_live_print_principals(stdout, live);
+    }
+    printf("scenarios: %s (%zu of %zu selected)", o.sel.scenarios_dir, count, suite.count);
+    if (is_live) {
+        printf(", %zu worker%s", etch_live_workers(live), etch_live_workers(live) == 1 ? "" : "s");
+    }
+    printf("\n");
+    fflush(stdout);
+    if (is_live) {
+        /* Before anything else, and so before the clock-skew scenarios. */
+        status = etch_live_check_clock(stdout, "run", &o.live, first);
+        if (status >= 0) {
+            goto out;
+        }
+    }
+    printf("\n");
     fflush(stdout);
     for (size_t i = 0; i < suite.count; i++) {
-        if (!selected[i]) {
-            continue;
+        if (selected[i]) {
+            order[n++] = i;
         }
-        struct harness_backend *b = harness_backend_inproc_new(NULL);
-        if (b == NULL) {
-            fprintf(stderr, "etch run: cannot start the embedded reference\n");
+    }
+    struct run_job job = {
+        .suite = &suite,
+        .order = order,
+        .results = results,
+        .statuses = statuses,
+        .live = live,
+        .total = n,
+        .show_progress = is_live && isatty(fileno(stderr)),
+    };
+    pthread_mutex_init(&job.lock, NULL);
+    etch_run_workers(n, is_live ? etch_live_workers(live) : 1, run_one, &job);
+    pthread_mutex_destroy(&job.lock);
+    for (size_t k = 0; k < n; k++) {
+        if (statuses[k] != REF_OK) {
+            fprintf(stderr, "etch run: %s: %s\n", suite.items[order[k]]->display_path,
+                    ref_status_name(statuses[k]));
             status = 1;
             goto out;
         }
-        enum ref_status rc = harness_run_scenario(suite.items[i], b, &results[n]);
-        harness_backend_free(b);
-        if (rc != REF_OK) {
-            fprintf(stderr, "etch run: %s: %s\n", suite.items[i]->display_path,
-                    ref_status_name(rc));
-            status = 1;
-            goto out;
-        }
-        n++;
     }
     harness_report_text(stdout, results, n, &meta, color);
     bool written = write_report(o.junit, harness_report_junit, "JUnit", results, n, &meta) &&
@@ -336,10 +317,15 @@ int etch_cmd_run(int argc, char **argv)
                   (o.strict && sum.by_verdict[HARNESS_VERDICT_DEVIATION] > 0);
     status = failed || !written ? 1 : 0;
 out:
-    for (size_t i = 0; i < n; i++) {
-        harness_scenario_result_cleanup(&results[i]);
+    for (size_t i = 0; i < n && results != NULL; i++) {
+        if (statuses[i] == REF_OK) {
+            harness_scenario_result_cleanup(&results[i]);
+        }
     }
+    etch_live_close(live);
+    free(statuses);
     free(results);
+    free(order);
     free(selected);
     harness_suite_cleanup(&suite);
     return status;
@@ -353,7 +339,7 @@ int etch_cmd_list(int argc, char **argv)
         return status;
     }
     struct harness_suite suite;
-    status = load_suite("list", &o, &suite);
+    status = etch_load_suite("list", &o.sel, &suite);
     if (status >= 0) {
         return status;
     }
@@ -363,7 +349,7 @@ int etch_cmd_list(int argc, char **argv)
         harness_suite_cleanup(&suite);
         return 2;
     }
-    status = select_scenarios("list", &o, &suite, selected, &count);
+    status = etch_select("list", &o.sel, &suite, selected, &count);
     if (status < 0) {
         size_t width = 0;
         for (size_t i = 0; i < suite.count; i++) {

@@ -16,6 +16,7 @@ struct command {
 static const struct command s_commands[] = {
     {"run", etch_cmd_run, "run the conformance suite (default: against the embedded reference)"},
     {"list", etch_cmd_list, "list the scenarios of the suite"},
+    {"diff", etch_cmd_diff, "run the suite on two targets and show where their answers differ"},
     {"serve", etch_cmd_serve, "serve the reference over HTTP for real clients"},
     {"bench", etch_cmd_bench, "measure signing, verification and request handling speed"},
     {"handle", etch_cmd_handle, "answer one raw HTTP request with a fresh reference"},
@@ -34,10 +35,9 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof(s_commands) / sizeof(s_commands[0]); i++) {
         fprintf(out, "  %-8s %s\n", s_commands[i].name, s_commands[i].summary);
     }
-    fprintf(out,
-            "\n"
-            "Run 'etch <command> --help' for a command's options; 'etch --version' for the "
-            "version.\n");
+    fprintf(out, "\n"
+                 "Run 'etch <command> --help' for a command's options; 'etch --version' for the "
+                 "version.\n");
 }
 
 int main(int argc, char **argv)

@@ -1134,9 +1134,30 @@ static json_t *literal_param(const char *text, size_t len)
     return out;
 }
 
-/* Sends one signed operation call built by the runner itself (a page of a List answer, a
- * probe, cleanup) with these params (owned by the caller). REF_OK with *o parsed and x
- * holding the exchange (release both); otherwise why says what went wrong. */
+/* Sends a request step the runner made itself (a page of a List answer, a probe,
+ * cleanup). REF_OK with *o parsed and x holding the exchange (release both, whatever the
+ * status); otherwise why says what went wrong. */
+static enum ref_status side_send(struct run *r,
+                                 const struct harness_step *st,
+                                 struct harness_exchange *x,
+                                 struct observation *o,
+                                 char *why,
+                                 size_t why_cap)
+{
+    memset(o, 0, sizeof(*o));
+    enum prep p = prepare(r, st, x, why, why_cap);
+    if (p != PREP_OK) {
+        return p == PREP_SKIP ? REF_E_NOT_FOUND : REF_E_INTERNAL;
+    }
+    REF_TRY(send_one(r, x, why, why_cap));
+    if (!observe(x, o, false, why, why_cap)) {
+        return REF_E_MALFORMED;
+    }
+    return note_created(r, x, o);
+}
+
+/* A signed operation call with these params (owned by the caller), by the main principal
+ * unless `like` gives the signing. */
 static enum ref_status side_call(struct run *r,
                                  enum ref_op op,
                                  json_t *params,
@@ -1158,16 +1179,7 @@ static enum ref_status side_call(struct run *r,
     st.request.op = op;
     st.request.params = params;
     st.request.is_verbatim = false;
-    memset(o, 0, sizeof(*o));
-    enum prep p = prepare(r, &st, x, why, why_cap);
-    if (p != PREP_OK) {
-        return p == PREP_SKIP ? REF_E_NOT_FOUND : REF_E_INTERNAL;
-    }
-    REF_TRY(send_one(r, x, why, why_cap));
-    if (!observe(x, o, false, why, why_cap)) {
-        return REF_E_MALFORMED;
-    }
-    return note_created(r, x, o);
+    return side_send(r, &st, x, o, why, why_cap);
 }
 
 static const char *list_member(enum ref_op op)
@@ -1199,21 +1211,96 @@ static enum ref_status keep_own_items(const struct created_ids *own, json_t *ite
     return REF_OK;
 }
 
+/* Which List operation a step sends, and whether it pages by itself (a PageToken of its
+ * own): calls say so in their params; a request written out is routed like the
+ * reference routes it. */
+static enum ref_op
+list_op_of(const struct harness_step *step, const struct harness_exchange *x, bool *has_token)
+{
+    *has_token = false;
+    if (step->request.is_verbatim) {
+        return REF_OP_NONE; /* sent byte for byte: seen as received */
+    }
+    if (step->request.op != REF_OP_NONE) {
+        *has_token = json_object_get(step->request.params, "PageToken") != NULL;
+        return step->request.op;
+    }
+    struct ref_slice method;
+    struct ref_slice path;
+    sent_request_line(x, &method, &path);
+    struct ref_route route;
+    if (ref_route_match(method, path, &route) != REF_OK) {
+        return REF_OP_NONE;
+    }
+    *has_token = x->target != NULL && strstr(x->target, "PageToken=") != NULL;
+    return route.op;
+}
+
+/* The request for the page after `token`: the step's own request with the token added,
+ * as a PageToken param (calls) or at the end of the query (requests written out). The
+ * step copy borrows *params_out and *target_out, which the caller frees. */
+static enum ref_status next_page_step(const struct harness_step *step,
+                                      json_t *token,
+                                      struct harness_step *st,
+                                      json_t **params_out,
+                                      char **target_out)
+{
+    *st = *step;
+    *params_out = NULL;
+    *target_out = NULL;
+    if (step->request.op != REF_OP_NONE) {
+        json_t *params =
+            step->request.params != NULL ? json_deep_copy(step->request.params) : json_object();
+        json_t *tok = literal_param(json_string_value(token), json_string_length(token));
+        if (params == NULL || tok == NULL || json_object_set_new(params, "PageToken", tok) != 0) {
+            json_decref(params);
+            return REF_E_NOMEM;
+        }
+        st->kind = step->kind == HARNESS_STEP_WAIT ? HARNESS_STEP_CALL : step->kind;
+        st->request.params = params;
+        *params_out = params;
+        return REF_OK;
+    }
+    /* Percent-encoded, so no "${" can appear in what the endpoint sent. */
+    struct ref_buf target;
+    ref_buf_init(&target, REF_MAX_TARGET_BYTES * 4);
+    enum ref_status rc = ref_buf_append_cstr(&target, step->request.target);
+    if (rc == REF_OK) {
+        rc = ref_buf_append_cstr(
+            &target, strchr(step->request.target, '?') != NULL ? "&PageToken=" : "?PageToken=");
+    }
+    if (rc == REF_OK) {
+        rc = append_encoded(&target, json_string_value(token), json_string_length(token));
+    }
+    if (rc == REF_OK) {
+        rc = ref_buf_nul_terminate(&target);
+    }
+    if (rc == REF_OK) {
+        *target_out = dup_n((const char *)target.data, target.len);
+        rc = *target_out != NULL ? REF_OK : REF_E_NOMEM;
+    }
+    ref_buf_cleanup(&target);
+    st->kind = HARNESS_STEP_RAW;
+    st->request.target = *target_out;
+    return rc;
+}
+
 /* On a shared target a List answer holds what everybody created. The scenario's view is
  * its own items: the runner follows NextPageToken to the last page and keeps the items
  * whose Id the scenario created, in the order received; NextPageToken is then the last
  * page's. Steps that send their own PageToken see the page as it came. */
 static enum ref_status scope_list(struct run *r,
                                   const struct harness_step *step,
+                                  const struct harness_exchange *x,
                                   struct observation *o,
                                   bool *changed,
                                   char *why,
                                   size_t why_cap)
 {
-    enum ref_op op = step->request.op;
+    bool has_token = false;
+    enum ref_op op = list_op_of(step, x, &has_token);
     const char *member = list_member(op);
-    if (member == NULL || (step->kind != HARNESS_STEP_CALL && step->kind != HARNESS_STEP_WAIT) ||
-        json_object_get(step->request.params, "PageToken") != NULL || o->http.status / 100 != 2 ||
+    if (member == NULL || has_token || o->http.status / 100 != 2 ||
         !json_is_array(json_object_get(o->body, member))) {
         return REF_OK;
     }
@@ -1231,23 +1318,24 @@ static enum ref_status scope_list(struct run *r,
             rc = REF_E_TOO_LARGE;
             break;
         }
-        json_t *params =
-            step->request.params != NULL ? json_deep_copy(step->request.params) : json_object();
-        json_t *tok = literal_param(json_string_value(token), json_string_length(token));
-        if (params == NULL || tok == NULL || json_object_set_new(params, "PageToken", tok) != 0) {
-            json_decref(params);
-            rc = REF_E_NOMEM;
-            break;
-        }
-        struct harness_exchange x;
+        struct harness_step st;
+        json_t *params = NULL;
+        char *target = NULL;
+        rc = next_page_step(step, token, &st, &params, &target);
+        struct harness_exchange px;
         struct observation po;
+        memset(&px, 0, sizeof(px));
+        memset(&po, 0, sizeof(po));
         char detail[384] = "";
-        rc = side_call(r, op, params, step, &x, &po, detail, sizeof(detail));
+        if (rc == REF_OK) {
+            rc = side_send(r, &st, &px, &po, detail, sizeof(detail));
+        }
         json_decref(params);
+        free(target);
         if (rc == REF_OK && (po.http.status / 100 != 2 || !json_is_object(po.body) ||
                              !json_is_array(json_object_get(po.body, member)))) {
             textf(detail, sizeof(detail), "answered %d %s", po.http.status,
-                  x.error_code[0] != '\0' ? x.error_code : "without a list");
+                  px.error_code[0] != '\0' ? px.error_code : "without a list");
             rc = REF_E_MALFORMED;
         }
         if (rc == REF_OK) {
@@ -1259,7 +1347,7 @@ static enum ref_status scope_list(struct run *r,
                   detail);
         }
         observation_cleanup(&po);
-        exchange_cleanup(&x);
+        exchange_cleanup(&px);
     }
     if (rc == REF_OK) {
         /* The first page's members, with the scenario's items and the last page's token. */
@@ -1292,7 +1380,7 @@ static enum ref_status localise(struct run *r,
         return REF_OK;
     }
     bool changed = false;
-    REF_TRY(scope_list(r, step, o, &changed, why, why_cap));
+    REF_TRY(scope_list(r, step, x, o, &changed, why, why_cap));
     changed = strip_name_suffix(r, o->body) || changed;
     if (changed) {
         free(x->observed_body);

@@ -13,5 +13,6 @@ int etch_cmd_run(int argc, char **argv);
 int etch_cmd_list(int argc, char **argv);
 int etch_cmd_serve(int argc, char **argv);
 int etch_cmd_bench(int argc, char **argv);
+int etch_cmd_diff(int argc, char **argv);
 
 #endif

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * live.h - the live backend: scenarios sent to a real endpoint over HTTP or HTTPS through
+ * libcurl, and the settings a live run resolves (endpoint, region, principals).
+ *
+ * Every request goes out byte for byte as the runner built it: libcurl connects (TCP,
+ * TLS, a proxy tunnel) and then only carries bytes (CURLOPT_CONNECT_ONLY with
+ * curl_easy_send / curl_easy_recv); harness_core's response parser says when the answer
+ * is complete. Nothing is retried: a transport failure is reported with its reason.
+ * harness_core never links libcurl; only this library does.
+ */
+#ifndef HARNESS_LIVE_H
+#define HARNESS_LIVE_H
+
+#include "harness/backend.h"
+
+#include "ref/sigv4.h"
+#include "ref/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Limits and defaults of the live backend; each limit is tested at and over it. */
+#define HARNESS_LIVE_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define HARNESS_LIVE_DEFAULT_TIMEOUT_MS         30000
+#define HARNESS_LIVE_MAX_TIMEOUT_MS             (3600 * 1000)
+#define HARNESS_LIVE_MAX_IDLE_CONNECTIONS       8 /* a concurrent group's worth */
+#define HARNESS_LIVE_MAX_URL_BYTES              2048
+#define HARNESS_LIVE_MAX_SECRET_FILE_BYTES      4096
+
+/* Calls curl_global_init once (thread-safe). False when libcurl cannot start. */
+bool harness_live_global_init(void);
+
+/* An endpoint URL taken apart: only scheme://host[:port] with an optional "/" is
+ * accepted, because the API's paths start at the root and are sent as written. */
+struct harness_live_endpoint {
+    char url[HARNESS_LIVE_MAX_URL_BYTES]; /* normalised: scheme://host[:port], no '/' */
+    char host_header[512];                /* "host" or "host:port" (explicit port only) */
+    bool is_https;
+};
+
+/* REF_OK; REF_E_MALFORMED with why filled (not a URL, another scheme, a path, a query,
+ * user info). */
+REF_MUST_CHECK enum ref_status harness_live_endpoint_parse(const char *url,
+                                                           struct harness_live_endpoint *out,
+                                                           char *why,
+                                                           size_t why_cap);
+
+struct harness_live_options {
+    struct harness_live_endpoint endpoint;
+    const char *region;         /* borrowed; must outlive the backend */
+    const char *cacert;         /* a CA bundle file to trust, or NULL for the system's */
+    bool is_insecure;           /* no certificate or host name checks (asked for explicitly) */
+    int64_t connect_timeout_ms; /* 0: the default */
+    int64_t timeout_ms;         /* whole exchange, connect included; 0: the default */
+    int64_t clock_offset_ms;    /* added to this machine's clock to get the endpoint's */
+    int64_t cleanup_timeout_ms; /* 0: the runner's default */
+    /* Borrowed, indexed by enum harness_principal; NULL when the run lacks it. */
+    const struct ref_credential *principals[HARNESS_PRINCIPAL_COUNT];
+};
+
+/* A live backend for one worker: its connections are opened on demand and kept alive
+ * between requests (at most HARNESS_LIVE_MAX_IDLE_CONNECTIONS idle ones; a concurrent
+ * group opens one per sub-step). Caps: HARNESS_CAP_CONCURRENT | HARNESS_CAP_SHARED.
+ * Owned by the caller (harness_backend_free); NULL when out of memory or when libcurl
+ * refuses the options (why says which). */
+struct harness_backend *
+harness_backend_live_new(const struct harness_live_options *opts, char *why, size_t why_cap);
+
+/* The endpoint's clock against this machine's: one unsigned request, whose answer's Date
+ * header is compared with the local clock halfway through the exchange. *offset_ms is
+ * endpoint minus local (positive: the endpoint is ahead), to a second (Date's
+ * resolution). date_text gets the header as received. REF_OK; REF_E_NOT_FOUND when an
+ * answer came but gives no usable Date (none, not a date, not HTTP, a close); any other
+ * status is a transport failure (no connection, a reset, a timeout, an answer over the
+ * size limit). why says what happened. */
+REF_MUST_CHECK enum ref_status harness_live_clock_offset(struct harness_backend *b,
+                                                         int64_t *offset_ms,
+                                                         char *date_text,
+                                                         size_t date_cap,
+                                                         char *why,
+                                                         size_t why_cap);
+
+/* --- Settings of a live run: credentials and region ---------------------------------- */
+
+/* What the command line said; NULL for what it did not. */
+struct harness_live_cred_args {
+    const char *access_key;
+    const char *secret_key;
+    const char *secret_key_file;
+    const char *session_token;
+    const char *restricted_access_key;
+    const char *restricted_secret_key;
+    const char *restricted_secret_key_file;
+    const char *temporary_access_key;
+    const char *temporary_secret_key;
+    const char *temporary_secret_key_file;
+    const char *temporary_session_token;
+    const char *region;
+};
+
+/* Looks a variable up (getenv in the program; a table in tests); NULL when unset. */
+typedef const char *harness_getenv_fn(void *ctx, const char *name);
+
+/* Where a setting came from, for the run's header lines. */
+enum harness_setting_source {
+    HARNESS_SETTING_NONE = 0,
+    HARNESS_SETTING_FLAGS,
+    HARNESS_SETTING_ENVIRONMENT,
+    HARNESS_SETTING_DEFAULT, /* the contract's test principals, us-east-1 */
+};
+
+/* The resolved settings. Owns its strings (secrets are wiped on cleanup). */
+struct harness_live_settings {
+    struct ref_credential creds[HARNESS_PRINCIPAL_COUNT];
+    bool has[HARNESS_PRINCIPAL_COUNT];
+    enum harness_setting_source source[HARNESS_PRINCIPAL_COUNT];
+    char *strings[HARNESS_PRINCIPAL_COUNT][3]; /* owned key, secret, token */
+    char region[64];
+    enum harness_setting_source region_source;
+};
+
+/* Precedence (README, "etch run --endpoint"): flags, then the AWS environment variables
+ * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION,
+ * AWS_DEFAULT_REGION), then the contract's test principals and us-east-1.
+ * - main: the key from --access-key, else $AWS_ACCESS_KEY_ID, else the test principal;
+ *   its secret from --secret-key, --secret-key-file, else $AWS_SECRET_ACCESS_KEY (so a
+ *   secret never has to be on the command line); its token from --session-token, else
+ *   $AWS_SESSION_TOKEN when the key came from the environment.
+ * - restricted and temporary: from their flags (secrets also from files); the test
+ *   principals only when the main one is the test principal too (no credentials were
+ *   given at all), since real credentials never sit beside the contract's fake ones.
+ * REF_OK; REF_E_MALFORMED with why filled for an incomplete or contradictory set (a key
+ * without a secret, a secret without a key, two sources of one secret, an unreadable or
+ * empty secret file); REF_E_NOMEM. Always release with harness_live_settings_cleanup. */
+REF_MUST_CHECK enum ref_status
+harness_live_settings_resolve(const struct harness_live_cred_args *args,
+                              harness_getenv_fn *getenv_fn,
+                              void *env_ctx,
+                              struct harness_live_settings *out,
+                              char *why,
+                              size_t why_cap);
+void harness_live_settings_cleanup(struct harness_live_settings *s);
+
+/* "command line", "environment", "contract test principal" */
+const char *harness_setting_source_name(enum harness_setting_source src);
+
+#endif

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * cmd_diff.c - `etch diff`: the suite on two targets, and where their answers part ways.
+ *
+ * Target A is always a live endpoint; B is a second one, or by default the embedded
+ * reference run the way a live endpoint is (real clock, no hooks, the same isolation),
+ * so that A is compared with the reference on equal terms. Each scenario runs on A, then
+ * on B, and the two results are compared step by step (diff.h says how and what is
+ * normalised). The verdicts of each side are not the point here: a step that fails the
+ * same way on both shows no difference.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "harness/commands.h"
+#include "live_cli.h"
+#include "suite_cli.h"
+
+#include "harness/backend.h"
+#include "harness/diff.h"
+#include "harness/runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct diff_options {
+    struct etch_selection sel;
+    struct etch_live_args live;
+    bool no_color;
+    bool verbose;
+};
+
+static void diff_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: etch diff --endpoint A [--endpoint B] [live endpoint options] [options]\n"
+            "\n"
+            "Runs every selected scenario on target A and on target B (by default the embedded\n"
+            "reference, run as a live endpoint would be: real clock, no in-process hooks) and\n"
+            "prints, per step, the differences a client could see: whether an answer came, its\n"
+            "status, its error code, its wire form (Content-Type, x-amzn-RequestId,\n"
+            "x-amzn-ErrorType, Content-Length, JSON or not) and its body fields (present or\n"
+            "missing, their types, and the values of strings and booleans). Request ids, dates,\n"
+            "the Ids each target generated (matched through the scenario's captures), pipeline\n"
+            "name suffixes and error message wording are normalised away first.\n"
+            "\n"
+            "options:\n"
+            "  --scenario NAME     compare this scenario (name or area/name); repeatable\n"
+            "  --tag TAG           compare the scenarios with this tag (or area); repeatable\n"
+            "  --exclude NAME|TAG  leave out the scenarios with this name, area/name or tag\n"
+            "  --scenarios DIR     the suite folder (default: $ETCH_SCENARIOS, else the\n"
+            "                      built-in suite)\n"
+            "  --verbose           also list the steps that could not be compared, and why\n"
+            "  --no-color          no colour even on a terminal (NO_COLOR is honoured too)\n"
+            "  --help              this text\n"
+            "\n"
+            "%s"
+            "                            (credentials and region apply to both endpoints; the\n"
+            "                            embedded reference knows the contract's principals)\n"
+            "\n"
+            "exit status:\n"
+            "  0  no difference\n"
+            "  1  a difference, or a target could not be reached\n"
+            "  2  bad usage or a broken scenario file\n",
+            etch_live_usage);
+}
+
+static int parse_options(int argc, char **argv, struct diff_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            diff_usage(stdout);
+            return 0;
+        }
+        int taken = etch_selection_option(argc, argv, &i, "diff", true, &o->sel);
+        if (taken == 0) {
+            taken = etch_live_option(argc, argv, &i, "diff", ETCH_MAX_ENDPOINTS, &o->live);
+        }
+        if (taken < 0) {
+            return 2;
+        }
+        if (taken > 0) {
+            continue;
+        }
+        if (strcmp(a, "--no-color") == 0) {
+            o->no_color = true;
+        } else if (strcmp(a, "--verbose") == 0) {
+            o->verbose = true;
+        } else {
+            fprintf(stderr, "etch diff: unknown option '%s' (see etch diff --help)\n", a);
+            return 2;
+        }
+    }
+    if (o->live.num_endpoints == 0) {
+        fprintf(stderr, "etch diff: --endpoint URL is required (see etch diff --help)\n");
+        return 2;
+    }
+    etch_selection_finish(&o->sel);
+    return -1;
+}
+
+struct diff_job {
+    struct harness_suite *suite;
+    size_t *order;
+    struct harness_scenario_diff *diffs;
+    enum ref_status *statuses;
+    struct etch_live_run *live;
+    bool has_b_endpoint;
+};
+
+static void diff_one(void *ctx, size_t worker, size_t item)
+{
+    struct diff_job *job = ctx;
+    const struct harness_scenario *sc = job->suite->items[job->order[item]];
+    struct harness_backend *a = etch_live_backend(job->live, 0, worker);
+    struct harness_inproc_options live_like = {.is_live_like = true};
+    struct harness_backend *b = job->has_b_endpoint ? etch_live_backend(job->live, 1, worker)
+                                                    : harness_backend_inproc_new(&live_like);
+    struct harness_scenario_result ra;
+    struct harness_scenario_result rb;
+    enum ref_status rc = b != NULL ? REF_OK : REF_E_NOMEM;
+    bool has_a = false;
+    bool has_b = false;
+    if (rc == REF_OK) {
+        rc = harness_run_scenario(sc, a, &ra);
+        has_a = rc == REF_OK;
+    }
+    if (rc == REF_OK) {
+        rc = harness_run_scenario(sc, b, &rb);
+        has_b = rc == REF_OK;
+    }
+    if (rc == REF_OK) {
+        rc = harness_diff_scenario(&ra, &rb, &job->diffs[item]);
+    }
+    if (has_a) {
+        harness_scenario_result_cleanup(&ra);
+    }
+    if (has_b) {
+        harness_scenario_result_cleanup(&rb);
+    }
+    if (!job->has_b_endpoint) {
+        harness_backend_free(b);
+    }
+    job->statuses[item] = rc;
+}
+
+int etch_cmd_diff(int argc, char **argv)
+{
+    struct diff_options o;
+    int status = parse_options(argc, argv, &o);
+    if (status >= 0) {
+        return status;
+    }
+    struct harness_suite suite;
+    status = etch_load_suite("diff", &o.sel, &suite);
+    if (status >= 0) {
+        return status;
+    }
+    bool *selected = calloc(suite.count, sizeof(*selected));
+    size_t *order = calloc(suite.count, sizeof(*order));
+    struct harness_scenario_diff *diffs = calloc(suite.count, sizeof(*diffs));
+    enum ref_status *statuses = calloc(suite.count, sizeof(*statuses));
+    struct etch_live_run *live = NULL;
+    size_t n = 0;
+    if (selected == NULL || order == NULL || diffs == NULL || statuses == NULL) {
+        fprintf(stderr, "etch diff: out of memory\n");
+        status = 2;
+        goto out;
+    }
+    size_t count = 0;
+    status = etch_select("diff", &o.sel, &suite, selected, &count);
+    if (status >= 0) {
+        goto out;
+    }
+    if ((live = etch_live_open("diff", &o.live, &status)) == NULL) {
+        goto out;
+    }
+    bool has_b_endpoint = o.live.num_endpoints > 1;
+    struct harness_backend *a = etch_live_backend(live, 0, 0);
+    const char *b_text = has_b_endpoint ? etch_live_backend(live, 1, 0)->description
+                                        : "embedded reference (in process, real time, no hooks)";
+    printf("etch %s diff: A %s | B %s\n", ETCH_VERSION, a->description, b_text);
+    etch_live_print_principals(stdout, live);
+    printf("scenarios: %s (%zu of %zu selected), %zu worker%s\n", o.sel.scenarios_dir, count,
+           suite.count, etch_live_workers(live), etch_live_workers(live) == 1 ? "" : "s");
+    fflush(stdout);
+    for (size_t e = 0; e < o.live.num_endpoints; e++) {
+        printf("%s ", e == 0 ? "A" : "B");
+        status = etch_live_check_clock(stdout, "diff", &o.live, etch_live_backend(live, e, 0));
+        if (status >= 0) {
+            goto out;
+        }
+    }
+    printf("\n");
+    fflush(stdout);
+    for (size_t i = 0; i < suite.count; i++) {
+        if (selected[i]) {
+            order[n++] = i;
+        }
+    }
+    struct diff_job job = {
+        .suite = &suite,
+        .order = order,
+        .diffs = diffs,
+        .statuses = statuses,
+        .live = live,
+        .has_b_endpoint = has_b_endpoint,
+    };
+    etch_run_workers(n, etch_live_workers(live), diff_one, &job);
+    bool color = !o.no_color && getenv("NO_COLOR") == NULL && isatty(fileno(stdout));
+    size_t same = 0;
+    size_t different = 0;
+    size_t not_compared = 0;
+    size_t differences = 0;
+    status = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (statuses[k] != REF_OK) {
+            fprintf(stderr, "etch diff: %s: %s\n", suite.items[order[k]]->display_path,
+                    ref_status_name(statuses[k]));
+            status = 1;
+            continue;
+        }
+        harness_diff_report_text(stdout, &diffs[k], o.verbose, color);
+        differences += diffs[k].differences;
+        if (diffs[k].differences > 0) {
+            different++;
+        } else if (diffs[k].compared > 0) {
+            same++;
+        } else {
+            not_compared++;
+        }
+    }
+    printf("\nsummary: %zu scenarios: %zu same, %zu different (%zu difference%s), %zu not "
+           "compared (nothing ran on both targets)\n",
+           n, same, different, differences, differences == 1 ? "" : "s", not_compared);
+    if (different > 0) {
+        status = 1;
+    }
+out:
+    for (size_t k = 0; k < n; k++) {
+        harness_scenario_diff_cleanup(&diffs[k]);
+    }
+    etch_live_close(live);
+    free(statuses);
+    free(diffs);
+    free(order);
+    free(selected);
+    harness_suite_cleanup(&suite);
+    return status;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * live_cli.h - the options of a live run, shared by `etch run --endpoint` and
+ * `etch diff`: endpoints, credentials, region, TLS, timeouts, the clock, workers.
+ */
+#ifndef ETCH_LIVE_CLI_H
+#define ETCH_LIVE_CLI_H
+
+#include "suite_cli.h"
+
+#include "harness/backend.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define ETCH_MAX_ENDPOINTS 2
+
+/* The options, as given (NULL or 0 when not). */
+struct etch_live_args {
+    const char *endpoints[ETCH_MAX_ENDPOINTS];
+    size_t num_endpoints;
+    const char *access_key, *secret_key, *secret_key_file, *session_token;
+    const char *restricted_access_key, *restricted_secret_key, *restricted_secret_key_file;
+    const char *temporary_access_key, *temporary_secret_key, *temporary_secret_key_file;
+    const char *temporary_session_token;
+    const char *region;
+    const char *cacert;
+    bool is_insecure;
+    long long connect_timeout_ms;
+    long long timeout_ms;
+    long long cleanup_timeout_ms;
+    long long clock_offset_s;
+    bool has_clock_offset;
+    long long workers; /* 0: one */
+};
+
+/* The option lines of the usage text. */
+extern const char etch_live_usage[];
+
+/* Takes one live option at argv[*i], moving *i past its value. max_endpoints is how many
+ * --endpoint options the command takes. 1 taken, 0 not a live option, -1 bad usage. */
+int etch_live_option(
+    int argc, char **argv, int *i, const char *cmd, size_t max_endpoints, struct etch_live_args *a);
+
+/* The live side of a run: settings, and one backend per worker and endpoint. */
+struct etch_live_run;
+
+/* Resolves the settings and makes the backends. NULL with the exit status in *status
+ * (2 for bad usage, 1 when a backend cannot be made), a message printed. */
+struct etch_live_run *etch_live_open(const char *cmd, const struct etch_live_args *a, int *status);
+void etch_live_close(struct etch_live_run *run);
+
+size_t etch_live_workers(const struct etch_live_run *run);
+/* The backend of an endpoint (0 or 1) for a worker. */
+struct harness_backend *
+etch_live_backend(struct etch_live_run *run, size_t endpoint, size_t worker);
+const char *etch_live_region(const struct etch_live_run *run);
+
+/* Prints the principals the run has, and where they came from ("principals: ..."). */
+void etch_live_print_principals(FILE *out, const struct etch_live_run *run);
+
+/* Reads the endpoint's clock and prints it against this machine's and the offset in use.
+ * -1 to go on; 1 when the endpoint cannot be reached at all (nothing is run then). */
+int etch_live_check_clock(FILE *out,
+                          const char *cmd,
+                          const struct etch_live_args *a,
+                          struct harness_backend *b);
+
+#endif

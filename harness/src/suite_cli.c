@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * suite_cli.c - loading and selecting the suite for the etch commands, and the worker
+ * pool that runs the selected scenarios.
+ *
+ * Selection is checked before anything runs: a --scenario or --tag that selects nothing
+ * is a usage error, not an empty green run.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "suite_cli.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+bool etch_missing_value(int argc, char **argv, int i, const char *cmd)
+{
+    if (i + 1 >= argc) {
+        fprintf(stderr, "etch %s: %s needs a value\n", cmd, argv[i]);
+        return true;
+    }
+    return false;
+}
+
+static int push(const char **list, size_t *n, const char *value, const char *cmd, const char *opt)
+{
+    if (*n == ETCH_MAX_SELECTORS) {
+        fprintf(stderr, "etch %s: more than %d %s options\n", cmd, ETCH_MAX_SELECTORS, opt);
+        return -1;
+    }
+    list[(*n)++] = value;
+    return 1;
+}
+
+int etch_selection_option(
+    int argc, char **argv, int *i, const char *cmd, bool allow_names, struct etch_selection *sel)
+{
+    const char *a = argv[*i];
+    bool is_known = strcmp(a, "--scenarios") == 0 || strcmp(a, "--tag") == 0 ||
+                    (allow_names && (strcmp(a, "--scenario") == 0 || strcmp(a, "--exclude") == 0));
+    if (!is_known) {
+        return 0;
+    }
+    if (etch_missing_value(argc, argv, *i, cmd)) {
+        return -1;
+    }
+    const char *v = argv[++*i];
+    if (strcmp(a, "--scenarios") == 0) {
+        sel->scenarios_dir = v;
+        return 1;
+    }
+    if (strcmp(a, "--tag") == 0) {
+        return push(sel->tags, &sel->num_tags, v, cmd, "--tag");
+    }
+    if (strcmp(a, "--scenario") == 0) {
+        return push(sel->names, &sel->num_names, v, cmd, "--scenario");
+    }
+    return push(sel->excludes, &sel->num_excludes, v, cmd, "--exclude");
+}
+
+void etch_selection_finish(struct etch_selection *sel)
+{
+    if (sel->scenarios_dir != NULL) {
+        return;
+    }
+    const char *env = getenv("ETCH_SCENARIOS");
+    struct stat st;
+    if (env != NULL && env[0] != '\0') {
+        sel->scenarios_dir = env;
+    } else if (stat(ETCH_SCENARIOS_SOURCE_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
+        sel->scenarios_dir = ETCH_SCENARIOS_SOURCE_DIR;
+    } else {
+        sel->scenarios_dir = ETCH_SCENARIOS_INSTALL_DIR;
+    }
+}
+
+int etch_load_suite(const char *cmd, const struct etch_selection *sel, struct harness_suite *suite)
+{
+    struct harness_load_error err;
+    enum ref_status rc = harness_suite_load_dir(sel->scenarios_dir, suite, &err);
+    if (rc != REF_OK) {
+        char text[1400];
+        harness_load_error_format(&err, text, sizeof(text));
+        fprintf(stderr, "etch %s: %s\n", cmd, text);
+        return 2;
+    }
+    if (suite->count == 0) {
+        fprintf(stderr, "etch %s: no scenario files under %s\n", cmd, sel->scenarios_dir);
+        harness_suite_cleanup(suite);
+        return 2;
+    }
+    return -1;
+}
+
+static bool name_matches(const struct harness_scenario *sc, const char *want)
+{
+    if (strcmp(sc->name, want) == 0) {
+        return true;
+    }
+    size_t al = strlen(sc->area);
+    return strncmp(want, sc->area, al) == 0 && want[al] == '/' &&
+           strcmp(want + al + 1, sc->name) == 0;
+}
+
+int etch_select(const char *cmd,
+                const struct etch_selection *sel,
+                const struct harness_suite *suite,
+                bool *selected,
+                size_t *count)
+{
+    *count = 0;
+    bool all = sel->num_names == 0 && sel->num_tags == 0;
+    for (size_t i = 0; i < suite->count; i++) {
+        selected[i] = all;
+    }
+    for (size_t k = 0; k < sel->num_names; k++) {
+        bool found = false;
+        for (size_t i = 0; i < suite->count; i++) {
+            if (name_matches(suite->items[i], sel->names[k])) {
+                selected[i] = true;
+                found = true;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "etch %s: no scenario is named '%s' (see etch list)\n", cmd,
+                    sel->names[k]);
+            return 2;
+        }
+    }
+    for (size_t k = 0; k < sel->num_tags; k++) {
+        bool found = false;
+        for (size_t i = 0; i < suite->count; i++) {
+            if (harness_scenario_has_tag(suite->items[i], sel->tags[k])) {
+                selected[i] = true;
+                found = true;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "etch %s: no scenario has the tag '%s' (see etch list)\n", cmd,
+                    sel->tags[k]);
+            return 2;
+        }
+    }
+    for (size_t k = 0; k < sel->num_excludes; k++) {
+        bool found = false;
+        for (size_t i = 0; i < suite->count; i++) {
+            const struct harness_scenario *sc = suite->items[i];
+            if (name_matches(sc, sel->excludes[k]) ||
+                harness_scenario_has_tag(sc, sel->excludes[k])) {
+                selected[i] = false;
+                found = true;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "etch %s: --exclude '%s' names no scenario, area or tag\n", cmd,
+                    sel->excludes[k]);
+            return 2;
+        }
+    }
+    for (size_t i = 0; i < suite->count; i++) {
+        *count += selected[i] ? 1 : 0;
+    }
+    return -1;
+}
+
+/* --- Workers ----------------------------------------------------------------------- */
+
+struct pool {
+    size_t n;
+    atomic_size_t next;
+    void (*fn)(void *ctx, size_t worker, size_t item);
+    void *ctx;
+};
+
+struct worker_arg {
+    struct pool *pool;
+    size_t worker;
+};
+
+static void *worker_main(void *p)
+{
+    struct worker_arg *w = p;
+    for (;;) {
+        size_t item = atomic_fetch_add(&w->pool->next, 1);
+        if (item >= w->pool->n) {
+            break;
+        }
+        w->pool->fn(w->pool->ctx, w->worker, item);
+    }
+    return NULL;
+}
+
+void etch_run_workers(size_t n,
+                      size_t workers,
+                      void (*fn)(void *ctx, size_t worker, size_t item),
+                      void *ctx)
+{
+    struct pool pool = {.n = n, .fn = fn, .ctx = ctx};
+    atomic_init(&pool.next, 0);
+    if (workers > ETCH_MAX_WORKERS) {
+        workers = ETCH_MAX_WORKERS;
+    }
+    pthread_t threads[ETCH_MAX_WORKERS];
+    struct worker_arg args[ETCH_MAX_WORKERS];
+    size_t started = 0;
+    for (size_t w = 1; w < workers; w++) {
+        args[started] = (struct worker_arg){&pool, w};
+        if (pthread_create(&threads[started], NULL, worker_main, &args[started]) != 0) {
+            break; /* fewer threads: the others, and this one, take up the work */
+        }
+        started++;
+    }
+    struct worker_arg self = {&pool, 0};
+    worker_main(&self);
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+}
+
+bool etch_parse_count(const char *cmd,
+                      const char *option,
+                      const char *text,
+                      long long min,
+                      long long max,
+                      long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "etch %s: %s needs a whole number from %lld to %lld, not '%s'\n", cmd,
+                option, min, max, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}

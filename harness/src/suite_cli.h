@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * suite_cli.h - the suite options shared by `etch run`, `etch list` and `etch diff`:
+ * where the scenarios are, which ones are selected, and a worker pool to run them.
+ */
+#ifndef ETCH_SUITE_CLI_H
+#define ETCH_SUITE_CLI_H
+
+#include "harness/scenario.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ETCH_MAX_SELECTORS 64
+#define ETCH_MAX_WORKERS   32
+
+struct etch_selection {
+    const char *scenarios_dir;
+    const char *tags[ETCH_MAX_SELECTORS];
+    size_t num_tags;
+    const char *names[ETCH_MAX_SELECTORS];
+    size_t num_names;
+    const char *excludes[ETCH_MAX_SELECTORS];
+    size_t num_excludes;
+};
+
+/* True when argv[i] needs a value and has none (the message is printed). */
+bool etch_missing_value(int argc, char **argv, int i, const char *cmd);
+
+/* Takes one selection option at argv[*i] (--scenarios, --tag, and with allow_names
+ * --scenario and --exclude), moving *i past its value. 1 taken, 0 not a selection
+ * option, -1 bad usage (printed). */
+int etch_selection_option(
+    int argc, char **argv, int *i, const char *cmd, bool allow_names, struct etch_selection *sel);
+
+/* Fills in the default folder: $ETCH_SCENARIOS, else the source tree's, else the
+ * installed copy. */
+void etch_selection_finish(struct etch_selection *sel);
+
+/* Loads the suite; -1 on success, else the exit status (2) with a message printed. */
+int etch_load_suite(const char *cmd, const struct etch_selection *sel, struct harness_suite *suite);
+
+/* Marks the selected scenarios (all when there is no selector; --exclude removes by name,
+ * area/name or tag). Every --scenario and --tag must select something. -1 on success,
+ * else 2 with a message. */
+int etch_select(const char *cmd,
+                const struct etch_selection *sel,
+                const struct harness_suite *suite,
+                bool *selected,
+                size_t *count);
+
+/* Calls fn(ctx, worker, item) for item 0..n-1 on `workers` threads (worker 0..workers-1),
+ * each item once; returns when all are done. With one worker everything runs on the
+ * calling thread. */
+void etch_run_workers(size_t n,
+                      size_t workers,
+                      void (*fn)(void *ctx, size_t worker, size_t item),
+                      void *ctx);
+
+/* Parses a whole number from min to max for an option; false (message printed) otherwise. */
+bool etch_parse_count(const char *cmd,
+                      const char *option,
+                      const char *text,
+                      long long min,
+                      long long max,
+                      long long *out);
+
+#endif
