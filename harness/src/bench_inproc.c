@@ -3,12 +3,12 @@
  * bench_inproc.c - `etch bench` in process: the reference's signer, verifier, parser and
  * a whole CancelJob against the crypto floor, in the same run.
  *
- * Everything is prepared before any clock starts: the capture is read and parsed, the
+ * Everything is prepared before a clock starts: the capture is read and parsed, the
  * floor's canonical request and string to sign are built (and the floor's signature is
- * checked against the capture's, so the yardstick does the real work), and for each
- * round a fresh service is seeded with one Submitted job per CancelJob to come, each
- * request re-signed for its job's Id, so that every handled request is a real 202. The
- * clock of every service is pinned at the capture's X-Amz-Date.
+ * checked against the capture's, so the yardstick does the real work), and at the start
+ * of each round, before its timings, a fresh service is seeded with one Submitted job per
+ * CancelJob to come, each request re-signed for its job's Id, so that every handled
+ * request is a real 202. The clock of every service is pinned at the capture's X-Amz-Date.
  *
  * Then rounds alternate the benchmarks (floor, then each stage, then CancelJob), so that
  * a machine that slows down or speeds up affects them all alike, and each figure is the
@@ -114,7 +114,7 @@ struct inproc {
 
     struct ref_buf parse_body;
     struct ref_buf response;
-    struct pool **pools[2]; /* [0] cached key, [1] derived; opt->runs each */
+    struct pool *pools[2]; /* this round's: [0] cached key, [1] derived */
 
     double ns[BENCH_COUNT][BENCH_MAX_RUNS];
     double ratio[BENCH_COUNT][BENCH_MAX_RUNS];
@@ -350,8 +350,8 @@ static void pool_free(struct pool *p)
 
 /* --- The benchmarks ------------------------------------------------------------------ */
 
-/* Runs benchmark id `ops` times (round `round` for the pools); false on a wrong result. */
-static bool run_one(struct inproc *b, enum bench_id id, unsigned round, double *ns_per_op)
+/* Runs benchmark id `ops` times (on this round's pools); false on a wrong result. */
+static bool run_one(struct inproc *b, enum bench_id id, double *ns_per_op)
 {
     unsigned ops = b->opt->ops;
     char sig[REF_SHA256_HEX_LEN];
@@ -361,7 +361,7 @@ static bool run_one(struct inproc *b, enum bench_id id, unsigned round, double *
     struct ref_parse_error err;
     struct pool *pool = NULL;
     if (id == BENCH_CANCEL_CACHED || id == BENCH_CANCEL_DERIVED) {
-        pool = b->pools[id == BENCH_CANCEL_CACHED ? 0 : 1][round];
+        pool = b->pools[id == BENCH_CANCEL_CACHED ? 0 : 1];
     }
     uint64_t t0 = bench_now_ns();
     switch (id) {
@@ -524,12 +524,8 @@ static int report(struct inproc *b, double suite_s, int suite_status, unsigned s
 static void cleanup(struct inproc *b)
 {
     for (int k = 0; k < 2; k++) {
-        if (b->pools[k] != NULL) {
-            for (unsigned r = 0; r < b->opt->runs; r++) {
-                pool_free(b->pools[k][r]);
-            }
-            ref_mem_free(b->pools[k]);
-        }
+        pool_free(b->pools[k]);
+        b->pools[k] = NULL;
     }
     ref_sigv4_key_cache_free(b->cache);
     ref_buf_cleanup(&b->capture);
@@ -555,28 +551,25 @@ int bench_inproc(const struct bench_options *opt)
     if (!load_capture(b) || !prepare_crypto(b)) {
         goto out;
     }
-    for (int k = 0; k < 2; k++) {
-        b->pools[k] = ref_mem_calloc(opt->runs, sizeof(struct pool *));
-        if (b->pools[k] == NULL) {
-            goto out;
-        }
-        for (unsigned r = 0; r < opt->runs; r++) {
-            b->pools[k][r] = pool_new(b, k == 0, ((size_t)k * opt->runs + r) * opt->ops);
-            if (b->pools[k][r] == NULL) {
-                goto out;
-            }
-        }
-    }
     /* One untimed pass over the stateless benchmarks warms caches and the key cache. */
     double ignored = 0;
     for (int id = 0; id < BENCH_CANCEL_CACHED; id++) {
-        if (!run_one(b, (enum bench_id)id, 0, &ignored)) {
+        if (!run_one(b, (enum bench_id)id, &ignored)) {
             goto out;
         }
     }
     for (unsigned r = 0; r < opt->runs; r++) {
+        /* This round's pools, seeded just before it (as a service that has just taken the
+         * jobs in would hold them), and dropped after it. */
+        for (int k = 0; k < 2; k++) {
+            pool_free(b->pools[k]);
+            b->pools[k] = pool_new(b, k == 0, ((size_t)r * 2 + (size_t)k) * opt->ops);
+            if (b->pools[k] == NULL) {
+                goto out;
+            }
+        }
         for (int id = 0; id < BENCH_COUNT; id++) {
-            if (!run_one(b, (enum bench_id)id, r, &b->ns[id][r])) {
+            if (!run_one(b, (enum bench_id)id, &b->ns[id][r])) {
                 goto out;
             }
         }

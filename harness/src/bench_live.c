@@ -78,7 +78,7 @@ struct worker {
     struct curl_slist *headers;
     int64_t signed_second;
     char date_line[64];
-    char authz_line[HEADER_MAX_BYTES];
+    char authz_line[HEADER_MAX_BYTES + 32];
     char host_line[URL_MAX_BYTES + 8];
 };
 

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
@@ -99,32 +100,44 @@ struct line_limit {
     const char *reason;
 };
 
-/* RFC 9110 section 5.6.2 tchar. */
+/* RFC 9110 section 5.6.2 tchar (DIGIT, ALPHA and !#$%&'*+-.^_`|~) as a table of all 256
+ * byte values, since field names are scanned byte by byte. The table is spelled out by
+ * the macros below from two 64-bit masks of the ASCII codes, at compile time. */
+#define TCHAR_BIT(c)        (UINT64_C(1) << ((c)&63))
+#define TCHAR_RANGE(lo, hi) (((UINT64_C(1) << ((hi) - (lo) + 1)) - 1) << ((lo)&63))
+#define TCHAR_MASK_LOW                                                                             \
+    (TCHAR_BIT('!') | TCHAR_BIT('#') | TCHAR_BIT('$') | TCHAR_BIT('%') | TCHAR_BIT('&') |          \
+     TCHAR_BIT('\'') | TCHAR_BIT('*') | TCHAR_BIT('+') | TCHAR_BIT('-') | TCHAR_BIT('.') |         \
+     TCHAR_RANGE('0', '9'))
+#define TCHAR_MASK_HIGH                                                                            \
+    (TCHAR_RANGE('A', 'Z') | TCHAR_BIT('^') | TCHAR_BIT('_') | TCHAR_BIT('`') |                    \
+     TCHAR_RANGE('a', 'z') | TCHAR_BIT('|') | TCHAR_BIT('~'))
+#define TCHAR_ENTRY(c)                                                                             \
+    (uint8_t)((c) < 64    ? (TCHAR_MASK_LOW >> (c)) & 1                                            \
+              : (c) < 128 ? (TCHAR_MASK_HIGH >> ((c)-64)) & 1                                      \
+                          : 0)
+#define TCHAR_ROW4(c)                                                                              \
+    TCHAR_ENTRY(c), TCHAR_ENTRY((c) + 1), TCHAR_ENTRY((c) + 2), TCHAR_ENTRY((c) + 3)
+#define TCHAR_ROW16(c) TCHAR_ROW4(c), TCHAR_ROW4((c) + 4), TCHAR_ROW4((c) + 8), TCHAR_ROW4((c) + 12)
+#define TCHAR_ROW64(c)                                                                             \
+    TCHAR_ROW16(c), TCHAR_ROW16((c) + 16), TCHAR_ROW16((c) + 32), TCHAR_ROW16((c) + 48)
+static const uint8_t s_is_tchar[256] = {TCHAR_ROW64(0), TCHAR_ROW64(64), TCHAR_ROW64(128),
+                                        TCHAR_ROW64(192)};
+
 static bool is_tchar(uint8_t c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-        return true;
-    }
-    switch (c) {
-        case '!':
-        case '#':
-        case '$':
-        case '%':
-        case '&':
-        case '\'':
-        case '*':
-        case '+':
-        case '-':
-        case '.':
-        case '^':
-        case '_':
-        case '`':
-        case '|':
-        case '~':
-            return true;
-        default:
-            return false;
-    }
+    return s_is_tchar[c] != 0;
+}
+
+/* True when one of the eight bytes of w is a control byte (below 0x20, or DEL): the
+ * bytes a field value may not hold, and HTAB, which it may but which the byte loop
+ * handles. The usual "has a byte less than n" word test, exact about presence. */
+static bool has_control_byte(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101);
+    const uint64_t highs = UINT64_C(0x8080808080808080);
+    uint64_t del = w ^ (ones * 0x7f);
+    return (((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & highs;
 }
 
 static bool is_ows(uint8_t c)
@@ -341,6 +354,10 @@ static enum ref_status check_header(struct parser *p, const struct ref_header *h
     size_t name_at = offset_of(p, h->name.ptr);
     size_t value_at = offset_of(p, h->value.ptr);
 
+    /* Only three names matter here, and their lengths tell most headers apart at once. */
+    if (h->name.len != 4 && h->name.len != 14 && h->name.len != 17) {
+        return REF_OK;
+    }
     if (ref_slice_eq_nocase(h->name, REF_SLICE_LIT("Host"))) {
         if (p->has_host) {
             return fail(p, REF_E_MALFORMED, name_at, W_HOST, "Host is repeated");
@@ -401,7 +418,17 @@ static enum ref_status parse_field_line(struct parser *p,
                                         struct ref_header *h,
                                         size_t *next)
 {
+    /* Fast scans first: bytes that are in the input, under the line limit and of the
+     * expected class are exactly the ones the checked loops below would step over, so
+     * those loops only ever look at the byte that ends a run (and report it if it is
+     * wrong). Most of a request's bytes are field lines, so this is where parsing spends
+     * its time. */
+    const uint8_t *b = p->raw.ptr;
+    size_t fast_end = p->raw.len < lim->pos ? p->raw.len : lim->pos;
     size_t i = ls;
+    while (i < fast_end && is_tchar(b[i])) {
+        i++;
+    }
     uint8_t c = 0;
     for (;; i++) {
         REF_TRY(line_byte(p, i, lim, sec->where_name, &c));
@@ -423,7 +450,21 @@ static enum ref_status parse_field_line(struct parser *p,
     h->name = ref_slice_make(p->raw.ptr + ls, i - ls);
 
     size_t vs = i + 1;
-    for (i = vs;; i++) {
+    /* A CR is not a field byte, so the run stops at the end of the line at the latest.
+     * Eight bytes at a time while none is a control byte, then byte by byte. */
+    i = vs;
+    while (fast_end > i && fast_end - i >= 8) {
+        uint64_t w;
+        memcpy(&w, b + i, sizeof w);
+        if (has_control_byte(w)) {
+            break;
+        }
+        i += 8;
+    }
+    while (i < fast_end && is_field_byte(b[i])) {
+        i++;
+    }
+    for (;; i++) {
         REF_TRY(line_byte(p, i, lim, sec->where_value, &c));
         if (c == '\r') {
             break;

@@ -14,6 +14,7 @@
 #include "sigv4_internal.h"
 
 #include <assert.h>
+#include <string.h>
 
 /* Scratch space: on the stack for ordinary requests, on the heap past that. */
 #define SCRATCH_STACK_BYTES 1024
@@ -160,6 +161,35 @@ static bool is_ws(uint8_t c)
     return c == ' ' || c == '\t';
 }
 
+/* Appends that skip the call into buf.c while the buffer has room, which is always the
+ * case for the verifier's and signer's stack buffers; otherwise the checked append runs,
+ * with its all-or-nothing result. */
+static enum ref_status put_byte(struct ref_buf *out, uint8_t c)
+{
+    if (out->len < out->cap) {
+        out->data[out->len++] = c;
+        return REF_OK;
+    }
+    return ref_buf_append_byte(out, c);
+}
+
+static enum ref_status put_bytes(struct ref_buf *out, const uint8_t *p, size_t n)
+{
+    if (n <= out->cap - out->len) {
+        if (n > 0) {
+            memcpy(out->data + out->len, p, n);
+            out->len += n;
+        }
+        return REF_OK;
+    }
+    return ref_buf_append(out, p, n);
+}
+
+static enum ref_status put_slice(struct ref_buf *out, struct ref_slice s)
+{
+    return put_bytes(out, s.ptr, s.len);
+}
+
 /* Trims the value and collapses each inner run of spaces and tabs to one space, quoted
  * strings included (sigv4-notes, trimming and collapsing). */
 static enum ref_status append_collapsed(struct ref_slice value, struct ref_buf *out)
@@ -171,9 +201,9 @@ static enum ref_status append_collapsed(struct ref_slice value, struct ref_buf *
         while (i < value.len && !is_ws(value.ptr[i])) {
             i++;
         }
-        REF_TRY(ref_buf_append(out, value.ptr + start, i - start));
+        REF_TRY(put_bytes(out, value.ptr + start, i - start));
         if (i < value.len) {
-            REF_TRY(ref_buf_append_byte(out, ' '));
+            REF_TRY(put_byte(out, ' '));
             while (i < value.len && is_ws(value.ptr[i])) {
                 i++;
             }
@@ -184,9 +214,10 @@ static enum ref_status append_collapsed(struct ref_slice value, struct ref_buf *
 
 static enum ref_status append_lower(struct ref_slice s, struct ref_buf *out)
 {
+    REF_TRY(ref_buf_reserve(out, s.len));
     for (size_t i = 0; i < s.len; i++) {
         uint8_t c = s.ptr[i];
-        REF_TRY(ref_buf_append_byte(out, (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c));
+        out->data[out->len++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
     }
     return REF_OK;
 }
@@ -199,25 +230,63 @@ static enum ref_status append_canonical_header(const struct ref_sigv4_request *r
                                                struct ref_buf *out)
 {
     REF_TRY(append_lower(name, out));
-    REF_TRY(ref_buf_append_byte(out, ':'));
+    REF_TRY(put_byte(out, ':'));
     bool first = true;
     for (size_t i = 0; i < req->num_headers; i++) {
-        if (!ref_slice_eq_nocase(req->headers[i].name, name)) {
+        /* The length first: it rules out most headers without a call. */
+        if (req->headers[i].name.len != name.len ||
+            !ref_slice_eq_nocase(req->headers[i].name, name)) {
             continue;
         }
         if (!first) {
-            REF_TRY(ref_buf_append_byte(out, ','));
+            REF_TRY(put_byte(out, ','));
         }
         first = false;
         REF_TRY(append_collapsed(req->headers[i].value, out));
     }
-    return ref_buf_append_byte(out, '\n');
+    return put_byte(out, '\n');
+}
+
+/* True when normalising and encoding would both give the path back unchanged: it starts
+ * with '/', every byte is unreserved or '/', no '/' follows another and no segment is "."
+ * or "..". That is how every SDK sends an ordinary label, so the common case needs one
+ * scan and one copy. */
+static bool is_canonical_already(struct ref_slice path)
+{
+    if (path.len == 0 || path.ptr[0] != '/') {
+        return false;
+    }
+    size_t seg_start = 1;
+    for (size_t i = 1; i <= path.len; i++) {
+        uint8_t c = i < path.len ? path.ptr[i] : '/';
+        if (c != '/') {
+            if (!is_unreserved(c)) {
+                return false;
+            }
+            continue;
+        }
+        size_t seg_len = i - seg_start;
+        /* An empty segment is a repeated '/', unless it is the last one: after a final
+         * '/' (kept) or the root path "/" itself. */
+        if (seg_len == 0 && i != path.len) {
+            return false;
+        }
+        if ((seg_len == 1 && path.ptr[seg_start] == '.') ||
+            (seg_len == 2 && path.ptr[seg_start] == '.' && path.ptr[seg_start + 1] == '.')) {
+            return false;
+        }
+        seg_start = i + 1;
+    }
+    return true;
 }
 
 /* The path as sent, normalised, then encoded once more: "a%2Fb" becomes "a%252Fb". It is
  * never decoded first, or an encoded '/' would turn into a separator. */
 static enum ref_status append_canonical_path(struct ref_slice path, struct ref_buf *out)
 {
+    if (is_canonical_already(path)) {
+        return put_slice(out, path);
+    }
     uint8_t stack[SCRATCH_STACK_BYTES];
     struct ref_buf normal;
     scratch_init(&normal, stack, path.len + 2);
@@ -237,29 +306,29 @@ static enum ref_status build_canonical_request(const struct ref_sigv4_request *r
                                                struct ref_parse_error *err)
 {
     /* HTTPMethod: exactly as sent (aws-sdk-js-v3 issue 3612). */
-    REF_TRY(ref_buf_append_slice(out, req->method));
-    REF_TRY(ref_buf_append_byte(out, '\n'));
+    REF_TRY(put_slice(out, req->method));
+    REF_TRY(put_byte(out, '\n'));
     /* CanonicalURI */
     REF_TRY(append_canonical_path(req->path, out));
-    REF_TRY(ref_buf_append_byte(out, '\n'));
+    REF_TRY(put_byte(out, '\n'));
     /* CanonicalQueryString */
     REF_TRY(append_canonical_query(req->query, out, err));
-    REF_TRY(ref_buf_append_byte(out, '\n'));
+    REF_TRY(put_byte(out, '\n'));
     /* CanonicalHeaders: the block ends in its own '\n', then the separator follows. */
     for (size_t i = 0; i < num_signed_headers; i++) {
         REF_TRY(append_canonical_header(req, signed_headers[i], out));
     }
-    REF_TRY(ref_buf_append_byte(out, '\n'));
+    REF_TRY(put_byte(out, '\n'));
     /* SignedHeaders: as given, joined by ';'. */
     for (size_t i = 0; i < num_signed_headers; i++) {
         if (i > 0) {
-            REF_TRY(ref_buf_append_byte(out, ';'));
+            REF_TRY(put_byte(out, ';'));
         }
-        REF_TRY(ref_buf_append_slice(out, signed_headers[i]));
+        REF_TRY(put_slice(out, signed_headers[i]));
     }
-    REF_TRY(ref_buf_append_byte(out, '\n'));
+    REF_TRY(put_byte(out, '\n'));
     /* HashedPayload */
-    return ref_buf_append_slice(out, payload_hash_hex);
+    return put_slice(out, payload_hash_hex);
 }
 
 enum ref_status ref_sigv4_canonical_request(const struct ref_sigv4_request *req,

@@ -35,13 +35,43 @@ void ref_sha256(const void *data, size_t len, uint8_t out[REF_SHA256_LEN])
     SHA256_Final(out, &c);
 }
 
+/* The two lower-case hex digits of every byte value, so that a byte costs one copy. */
+static const char s_hex_pairs[512 + 1] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 void ref_sha256_to_hex(const uint8_t md[REF_SHA256_LEN], char out[REF_SHA256_HEX_LEN])
 {
-    static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < REF_SHA256_LEN; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 0x0f];
+        memcpy(out + 2 * i, s_hex_pairs + 2 * md[i], 2);
     }
+}
+
+bool ref_ct_equal(const void *a, const void *b, size_t len)
+{
+    /* Every word is looked at whatever the earlier ones held: the time depends on len
+     * only. Eight bytes at a time, then the tail. */
+    const uint8_t *x = a;
+    const uint8_t *y = b;
+    uint64_t diff = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t u;
+        uint64_t v;
+        memcpy(&u, x + i, 8);
+        memcpy(&v, y + i, 8);
+        diff |= u ^ v;
+    }
+    for (; i < len; i++) {
+        diff |= (uint64_t)(x[i] ^ y[i]);
+    }
+    return diff == 0;
 }
 
 void ref_hmac_sha256_key_init(struct ref_hmac_sha256_key *k, const void *key, size_t key_len)

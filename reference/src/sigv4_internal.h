@@ -55,6 +55,9 @@ void ref_sha256(const void *data, size_t len, uint8_t out[REF_SHA256_LEN]);
 /* Lower-case hex of a digest. */
 void ref_sha256_to_hex(const uint8_t md[REF_SHA256_LEN], char out[REF_SHA256_HEX_LEN]);
 
+/* Compares len bytes in time that depends on len only (signatures, secrets). */
+bool ref_ct_equal(const void *a, const void *b, size_t len);
+
 /* Prepares an HMAC key of any length (a key longer than a block is hashed first). */
 void ref_hmac_sha256_key_init(struct ref_hmac_sha256_key *k, const void *key, size_t key_len);
 

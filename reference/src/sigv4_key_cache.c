@@ -17,8 +17,6 @@
 
 #include "sigv4_internal.h"
 
-#include <openssl/crypto.h>
-
 #include <pthread.h>
 #include <string.h>
 
@@ -111,7 +109,7 @@ static bool entry_matches(const struct entry *e, const struct parts *p)
     return e->last_used != 0 && e->hash == p->hash && bytes_eq(e->date, e->date_len, p->date) &&
            bytes_eq(e->region, e->region_len, p->region) &&
            bytes_eq(e->service, e->service_len, p->service) && e->secret_len == p->secret.len &&
-           (p->secret.len == 0 || CRYPTO_memcmp(e->secret, p->secret.ptr, p->secret.len) == 0);
+           (p->secret.len == 0 || ref_ct_equal(e->secret, p->secret.ptr, p->secret.len));
 }
 
 static struct entry *bucket_find(struct bucket *b, size_t ways, const struct parts *p)

@@ -15,8 +15,6 @@
 
 #include "sigv4_internal.h"
 
-#include <openssl/crypto.h>
-
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,6 +98,65 @@ static bool signed_nocase(const struct ref_sigv4_auth *auth, struct ref_slice na
     return false;
 }
 
+/* The headers the checks look at, found in one pass over the request instead of one pass
+ * per question: the first of each name, and how many carry it. */
+enum known_header {
+    KNOWN_AUTHORIZATION = 0,
+    KNOWN_AMZ_DATE,
+    KNOWN_DATE,
+    KNOWN_SECURITY_TOKEN,
+    KNOWN_CONTENT_SHA256,
+    KNOWN_COUNT
+};
+
+struct known_headers {
+    const struct ref_header *first[KNOWN_COUNT];
+    size_t count[KNOWN_COUNT];
+};
+
+static void
+note_header(struct known_headers *k, enum known_header which, const struct ref_header *h)
+{
+    if (k->count[which]++ == 0) {
+        k->first[which] = h;
+    }
+}
+
+static void scan_headers(const struct ref_sigv4_request *req, struct known_headers *k)
+{
+    *k = (struct known_headers){{NULL}, {0}};
+    for (size_t i = 0; i < req->num_headers; i++) {
+        const struct ref_header *h = &req->headers[i];
+        /* The length picks the candidates; most headers match none. */
+        switch (h->name.len) {
+            case 4:
+                if (ref_slice_eq_nocase(h->name, REF_SLICE_LIT("date"))) {
+                    note_header(k, KNOWN_DATE, h);
+                }
+                break;
+            case 10:
+                if (ref_slice_eq_nocase(h->name, REF_SLICE_LIT("x-amz-date"))) {
+                    note_header(k, KNOWN_AMZ_DATE, h);
+                }
+                break;
+            case 13:
+                if (ref_slice_eq_nocase(h->name, REF_SLICE_LIT("authorization"))) {
+                    note_header(k, KNOWN_AUTHORIZATION, h);
+                }
+                break;
+            case 20:
+                if (ref_slice_eq_nocase(h->name, REF_SLICE_LIT("x-amz-security-token"))) {
+                    note_header(k, KNOWN_SECURITY_TOKEN, h);
+                } else if (ref_slice_eq_nocase(h->name, REF_SLICE_LIT("x-amz-content-sha256"))) {
+                    note_header(k, KNOWN_CONTENT_SHA256, h);
+                }
+                break;
+            default:
+                break;
+        }
+    }
+}
+
 /* Query-string (presigned) authentication is not supported (contract section 8), but a
  * request that tries it is told its signature is incomplete rather than missing. */
 static bool has_presign_params(struct ref_slice query)
@@ -161,7 +218,7 @@ static const struct ref_credential *find_credential(const struct ref_sigv4_verif
 
 static bool slices_equal_ct(struct ref_slice a, struct ref_slice b)
 {
-    return a.len == b.len && (a.len == 0 || CRYPTO_memcmp(a.ptr, b.ptr, a.len) == 0);
+    return a.len == b.len && (a.len == 0 || ref_ct_equal(a.ptr, b.ptr, a.len));
 }
 
 /* Every wrong scope element named in one message, modelled on the service's wording. */
@@ -328,6 +385,7 @@ static enum ref_status build_canonical(const struct ref_sigv4_request *req,
 /* The last two checks: payload hash, then the signature itself. */
 static enum ref_status check_signature(const struct ref_sigv4_verifier *v,
                                        const struct ref_sigv4_request *req,
+                                       const struct known_headers *known,
                                        const struct ref_sigv4_auth *auth,
                                        const struct ref_credential *cred,
                                        struct ref_slice date,
@@ -342,9 +400,8 @@ static enum ref_status check_signature(const struct ref_sigv4_verifier *v,
      * changed body never passes on the strength of the header (contract section 5). */
     const struct ref_slice content_sha = REF_SLICE_LIT("x-amz-content-sha256");
     if (signed_nocase(auth, content_sha)) {
-        size_t count = ref_sigv4_count_header(req->headers, req->num_headers, content_sha);
-        const struct ref_header *h =
-            ref_sigv4_find_header(req->headers, req->num_headers, content_sha);
+        size_t count = known->count[KNOWN_CONTENT_SHA256];
+        const struct ref_header *h = known->first[KNOWN_CONTENT_SHA256];
         if (count > 1 ||
             (h != NULL && !ref_slice_eq(ref_slice_trim_ows(h->value), body_hash_slice))) {
             return fail_default(out, REF_E_PAYLOAD_HASH_MISMATCH);
@@ -401,11 +458,11 @@ static enum ref_status check_signature(const struct ref_sigv4_verifier *v,
     ref_hmac_sha256_with_key(&hmac, sts.data, sts.len, mac);
     ref_sha256_to_hex(mac, expected);
     /* The HMAC is always computed, so a malformed list or signature costs the same time as
-     * a wrong one. Only exactly 64 lower-case hex digits can match. */
+     * a wrong one. Only exactly 64 lower-case hex digits can match: `expected` is always
+     * that, so a signature equal to it is too, and no separate shape check is needed. */
     bool well_formed = signed_headers_well_formed(auth, req);
-    bool sig_shape_ok = ref_sigv4_is_lower_hex64(auth->signature);
-    bool sig_equal =
-        sig_shape_ok && CRYPTO_memcmp(expected, auth->signature.ptr, REF_SHA256_HEX_LEN) == 0;
+    bool sig_equal = auth->signature.len == REF_SHA256_HEX_LEN &&
+                     ref_ct_equal(expected, auth->signature.ptr, REF_SHA256_HEX_LEN);
     if (!well_formed || !sig_equal) {
         rc = fail_default(out, REF_E_SIGNATURE_MISMATCH);
         goto out;
@@ -441,9 +498,9 @@ enum ref_status ref_sigv4_verify(const struct ref_sigv4_verifier *v,
     }
 
     /* 1. An Authorization header at all (presign-only requests are incomplete). */
-    const struct ref_slice authz_name = REF_SLICE_LIT("authorization");
-    const struct ref_header *authz =
-        ref_sigv4_find_header(req->headers, req->num_headers, authz_name);
+    struct known_headers known;
+    scan_headers(req, &known);
+    const struct ref_header *authz = known.first[KNOWN_AUTHORIZATION];
     if (authz == NULL) {
         if (has_presign_params(req->query)) {
             return fail_incomplete(out, "Query-string authentication is not supported by this "
@@ -454,7 +511,7 @@ enum ref_status ref_sigv4_verify(const struct ref_sigv4_verifier *v,
     }
 
     /* 2. Syntax: one header, the three components, a date in ISO-8601 basic form. */
-    if (ref_sigv4_count_header(req->headers, req->num_headers, authz_name) > 1) {
+    if (known.count[KNOWN_AUTHORIZATION] > 1) {
         return fail_incomplete(out, "Only one Authorization header is allowed.");
     }
     struct ref_sigv4_auth auth;
@@ -462,22 +519,19 @@ enum ref_status ref_sigv4_verify(const struct ref_sigv4_verifier *v,
     if (rc != REF_OK) {
         return fail_auth_parse(out, rc, authz->value);
     }
-    const struct ref_slice amz_date_name = REF_SLICE_LIT("x-amz-date");
-    const struct ref_slice date_name = REF_SLICE_LIT("date");
     /* X-Amz-Date wins over Date; a repeated one is ambiguous and counts as malformed. */
-    struct ref_slice date_header = amz_date_name;
-    const struct ref_header *date_h =
-        ref_sigv4_find_header(req->headers, req->num_headers, amz_date_name);
+    enum known_header date_header = KNOWN_AMZ_DATE;
+    const struct ref_header *date_h = known.first[KNOWN_AMZ_DATE];
     if (date_h == NULL) {
-        date_header = date_name;
-        date_h = ref_sigv4_find_header(req->headers, req->num_headers, date_name);
+        date_header = KNOWN_DATE;
+        date_h = known.first[KNOWN_DATE];
     }
     if (date_h == NULL) {
         return fail_incomplete(out, "Authorization header requires existence of either a "
                                     "'X-Amz-Date' or a 'Date' header.");
     }
     int64_t t = 0;
-    if (ref_sigv4_count_header(req->headers, req->num_headers, date_header) > 1 ||
+    if (known.count[date_header] > 1 ||
         ref_sigv4_parse_amz_date(date_h->value, &t, &out->err) != REF_OK) {
         struct msg m;
         msg_init(&m, out);
@@ -515,11 +569,9 @@ enum ref_status ref_sigv4_verify(const struct ref_sigv4_verifier *v,
         return fail_default(out, REF_E_UNKNOWN_KEY);
     }
     const struct ref_slice token_name = REF_SLICE_LIT("x-amz-security-token");
-    const struct ref_header *token_h =
-        ref_sigv4_find_header(req->headers, req->num_headers, token_name);
+    const struct ref_header *token_h = known.first[KNOWN_SECURITY_TOKEN];
     if (cred->session_token != NULL) {
-        if (token_h == NULL ||
-            ref_sigv4_count_header(req->headers, req->num_headers, token_name) != 1 ||
+        if (token_h == NULL || known.count[KNOWN_SECURITY_TOKEN] != 1 ||
             !signed_nocase(&auth, token_name) ||
             !slices_equal_ct(token_h->value, ref_slice_from_cstr(cred->session_token))) {
             return fail_default(out, REF_E_BAD_TOKEN);
@@ -529,5 +581,5 @@ enum ref_status ref_sigv4_verify(const struct ref_sigv4_verifier *v,
     }
 
     /* 7. and 8. Payload hash and signature. */
-    return check_signature(v, req, &auth, cred, date, out, trace);
+    return check_signature(v, req, &known, &auth, cred, date, out, trace);
 }
