@@ -3,7 +3,8 @@
  * fuzz_sign_verify.c - property: what etch signs verifies; what changes never does.
  *
  * Target functions: ref_sigv4_sign, ref_sigv4_verify, ref_sigv4_canonical_request,
- * ref_sigv4_parse_authorization, ref_sigv4_sha256_hex.
+ * ref_sigv4_parse_authorization, ref_sigv4_sha256_hex (trusted here; the vector tests
+ * check it).
  *
  * Input: three control bytes, then a request written as text:
  *   byte 0  bits 0-1 principal (main, temporary with its session token, restricted, main),
@@ -21,6 +22,11 @@
  * - signing succeeds (or refuses an undecodable query, or a request too large to sign),
  *   is deterministic, and its canonical request and string to sign are the ones the
  *   verifier rebuilds;
+ * - differential (house style 1.10): that canonical request is byte for byte the one a
+ *   slow, plain oracle here builds from contract section 5 (the SDKs' path normalisation
+ *   encoded once more; query decoded, encoded again and sorted; signed header values
+ *   trimmed with runs of spaces and tabs collapsed, repeats joined with ','; the SHA-256
+ *   of the body);
  * - the signed request verifies, as the principal that signed it;
  * - a mutation that alters the canonical request by the SigV4 rules (method, path, query,
  *   a signed header's value, a signed header removed, the body, the date, the SignedHeaders
@@ -412,6 +418,249 @@ static bool canonical_of(const struct model *m, struct ref_slice *out)
     return rc == REF_OK;
 }
 
+/* --- An independent canonical request ---------------------------------------------- */
+
+/* The canonical request as contract section 5 and sigv4-notes.md describe it, written
+ * slowly and plainly here so that the signer's own (sigv4_canon.c) has something to be
+ * compared with. */
+
+static bool oracle_unreserved(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+static void oracle_put(struct ref_buf *b, const void *p, size_t n)
+{
+    FUZZ_CHECK(ref_buf_append(b, p, n) == REF_OK);
+}
+
+static void oracle_encode(struct ref_buf *b, struct ref_slice s, bool keep_slash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if (oracle_unreserved(c) || (keep_slash && c == '/')) {
+            oracle_put(b, &c, 1);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            oracle_put(b, esc, 3);
+        }
+    }
+}
+
+static int oracle_hex(uint8_t c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Percent-decodes s into the arena; false on a '%' without two hex digits. */
+static bool oracle_decode(struct ref_slice s, struct ref_slice *out)
+{
+    uint8_t *dst = s_arena + s_arena_used;
+    size_t n = 0;
+    FUZZ_CHECK(s.len <= sizeof(s_arena) - s_arena_used);
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] != '%') {
+            dst[n++] = s.ptr[i];
+            continue;
+        }
+        if (s.len - i < 3 || oracle_hex(s.ptr[i + 1]) < 0 || oracle_hex(s.ptr[i + 2]) < 0) {
+            return false;
+        }
+        dst[n++] = (uint8_t)(oracle_hex(s.ptr[i + 1]) * 16 + oracle_hex(s.ptr[i + 2]));
+        i += 2;
+    }
+    s_arena_used += n;
+    *out = (struct ref_slice){dst, n};
+    return true;
+}
+
+/* Path: drop empty and "." segments, ".." pops, keep a trailing slash when something is
+ * left (the SDKs' normalisation), then encode every byte once more, '/' kept. */
+static void oracle_path(struct ref_buf *b, struct ref_slice path)
+{
+    struct ref_slice segs[MAX_INPUT_BYTES];
+    size_t n = 0;
+    size_t i = 0;
+    while (i < path.len) {
+        size_t j = i;
+        while (j < path.len && path.ptr[j] != '/') {
+            j++;
+        }
+        struct ref_slice seg = {path.ptr + i, j - i};
+        if (fuzz_slice_eq_cstr(seg, "..")) {
+            n = n > 0 ? n - 1 : 0;
+        } else if (seg.len > 0 && !fuzz_slice_eq_cstr(seg, ".")) {
+            segs[n++] = seg;
+        }
+        i = j + 1;
+    }
+    oracle_put(b, "/", 1);
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0) {
+            oracle_put(b, "/", 1);
+        }
+        oracle_encode(b, segs[k], false);
+    }
+    if (n > 0 && path.len > 0 && path.ptr[path.len - 1] == '/') {
+        oracle_put(b, "/", 1);
+    }
+}
+
+struct oracle_param {
+    struct ref_slice name; /* encoded canonically */
+    struct ref_slice value;
+};
+
+static int oracle_param_cmp(const void *a, const void *b)
+{
+    const struct oracle_param *x = a;
+    const struct oracle_param *y = b;
+    int c = compare_slices(&x->name, &y->name);
+    return c != 0 ? c : compare_slices(&x->value, &y->value);
+}
+
+/* Query: non-empty '&' parts, split at the first '=', decoded, encoded again, sorted by
+ * name then value, joined. False when an escape cannot be decoded. */
+static bool oracle_query(struct ref_buf *b, struct ref_slice query)
+{
+    static struct oracle_param params[MAX_INPUT_BYTES];
+    size_t n = 0;
+    size_t i = 0;
+    while (i < query.len) {
+        size_t j = i;
+        while (j < query.len && query.ptr[j] != '&') {
+            j++;
+        }
+        struct ref_slice part = {query.ptr + i, j - i};
+        i = j + 1;
+        if (part.len == 0) {
+            continue;
+        }
+        size_t eq = 0;
+        while (eq < part.len && part.ptr[eq] != '=') {
+            eq++;
+        }
+        struct ref_slice raw_name = {part.ptr, eq};
+        struct ref_slice raw_value = eq < part.len
+                                         ? (struct ref_slice){part.ptr + eq + 1, part.len - eq - 1}
+                                         : (struct ref_slice){NULL, 0};
+        struct ref_slice name;
+        struct ref_slice value;
+        if (!oracle_decode(raw_name, &name) || !oracle_decode(raw_value, &value)) {
+            return false;
+        }
+        struct ref_buf enc;
+        ref_buf_init(&enc, 3 * (name.len + value.len) + 8);
+        oracle_encode(&enc, name, false);
+        size_t name_len = enc.len;
+        oracle_encode(&enc, value, false);
+        struct ref_slice both = arena_put(enc.data, enc.len);
+        ref_buf_cleanup(&enc);
+        params[n++] =
+            (struct oracle_param){{both.ptr, name_len}, {both.ptr + name_len, both.len - name_len}};
+    }
+    qsort(params, n, sizeof(params[0]), oracle_param_cmp);
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0) {
+            oracle_put(b, "&", 1);
+        }
+        oracle_put(b, params[k].name.ptr, params[k].name.len);
+        oracle_put(b, "=", 1);
+        oracle_put(b, params[k].value.ptr, params[k].value.len);
+    }
+    return true;
+}
+
+/* One header value, trimmed, with every inner run of spaces and tabs made one space (what
+ * botocore's ' '.join(v.split()) and the JS SDK's trim().replace(/\s+/g, " ") do for the
+ * bytes an HTTP parser lets through). */
+static void oracle_value(struct ref_buf *b, struct ref_slice v)
+{
+    bool pending_space = false;
+    bool started = false;
+    for (size_t i = 0; i < v.len; i++) {
+        uint8_t c = v.ptr[i];
+        if (c == ' ' || c == '\t') {
+            pending_space = started;
+            continue;
+        }
+        if (pending_space) {
+            oracle_put(b, " ", 1);
+            pending_space = false;
+        }
+        oracle_put(b, &c, 1);
+        started = true;
+    }
+}
+
+static bool
+oracle_canonical(const struct model *m, const struct ref_sigv4_auth *auth, struct ref_buf *b)
+{
+    oracle_put(b, m->method.ptr, m->method.len);
+    oracle_put(b, "\n", 1);
+    oracle_path(b, m->path);
+    oracle_put(b, "\n", 1);
+    if (!oracle_query(b, m->query)) {
+        return false;
+    }
+    oracle_put(b, "\n", 1);
+    for (size_t k = 0; k < auth->num_signed_headers; k++) {
+        struct ref_slice name = auth->signed_headers[k];
+        oracle_put(b, name.ptr, name.len);
+        oracle_put(b, ":", 1);
+        bool first = true;
+        for (size_t i = 0; i < m->num_headers; i++) {
+            if (fuzz_slice_eq_nocase(m->headers[i].name, name)) {
+                if (!first) {
+                    oracle_put(b, ",", 1);
+                }
+                oracle_value(b, m->headers[i].value);
+                first = false;
+            }
+        }
+        oracle_put(b, "\n", 1);
+    }
+    oracle_put(b, "\n", 1);
+    oracle_put(b, auth->signed_headers_list.ptr, auth->signed_headers_list.len);
+    oracle_put(b, "\n", 1);
+    char hex[REF_SHA256_HEX_LEN];
+    ref_sigv4_sha256_hex(m->body, hex);
+    oracle_put(b, hex, sizeof(hex));
+    return true;
+}
+
+/* The signer's canonical request (from its trace) against the oracle's. */
+static void check_against_oracle(const struct signed_request *sr, struct ref_slice canonical)
+{
+    struct ref_sigv4_auth auth;
+    struct ref_parse_error err;
+    FUZZ_CHECK(ref_sigv4_parse_authorization(sr->authorization, &auth, &err) == REF_OK);
+    struct ref_buf want;
+    ref_buf_init(&want, REF_MAX_CANONICAL_BYTES);
+    /* The model without the Authorization header, as it was signed. */
+    struct model signed_model = sr->m;
+    signed_model.num_headers = (size_t)sr->auth_index;
+    FUZZ_CHECK(oracle_canonical(&signed_model, &auth, &want));
+    if (!fuzz_slice_eq(ref_buf_slice(&want), canonical)) {
+        fprintf(stderr,
+                "canonical request differs from the oracle\n--- signer:\n%.*s\n--- oracle:\n%.*s\n",
+                REF_SLICE_ARG(canonical), REF_SLICE_ARG(ref_buf_slice(&want)));
+        FUZZ_CHECK(!"the signer's canonical request is the contract's");
+    }
+    ref_buf_cleanup(&want);
+}
+
 /* --- Mutations ------------------------------------------------------------------ */
 
 enum effect {
@@ -759,6 +1008,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(fuzz_slice_eq(ref_buf_slice(&sign_trace.canonical),
                              ref_buf_slice(&verify_trace.canonical)));
     FUZZ_CHECK(fuzz_slice_eq(ref_buf_slice(&sign_trace.sts), ref_buf_slice(&verify_trace.sts)));
+    check_against_oracle(&sr, ref_buf_slice(&sign_trace.canonical));
     traces_cleanup(&sign_trace);
     traces_cleanup(&verify_trace);
 
