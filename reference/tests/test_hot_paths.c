@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * test_hot_paths.c - the shortcuts taken for speed give exactly what the general code
+ * gives: the parser's field-line scans (a byte table for names, eight bytes at a time for
+ * values) against the grammar, byte value by byte value and at every alignment, and the
+ * canonical path taken as sent against normalising and encoding it.
+ */
+#include "test_util.h"
+
+#include "ref/buf.h"
+#include "ref/http.h"
+#include "ref/sigv4.h"
+#include "ref/uri.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define VALUE_BYTES 21 /* crosses two 8-byte boundaries wherever it starts */
+#define NAME_BYTES  19
+
+static bool model_is_tchar(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static bool model_is_field_byte(uint8_t c)
+{
+    return c == ' ' || c == '\t' || (c >= 0x21 && c <= 0x7e) || c >= 0x80;
+}
+
+/* "GET / HTTP/1.1\r\nHost: h\r\n<name>: <value>\r\n\r\n" */
+static size_t build(uint8_t *out, const uint8_t *name, size_t name_len, const uint8_t *value)
+{
+    static const char head[] = "GET / HTTP/1.1\r\nHost: h\r\n";
+    size_t n = 0;
+    memcpy(out, head, sizeof head - 1);
+    n += sizeof head - 1;
+    memcpy(out + n, name, name_len);
+    n += name_len;
+    memcpy(out + n, ": ", 2);
+    n += 2;
+    memcpy(out + n, value, VALUE_BYTES);
+    n += VALUE_BYTES;
+    memcpy(out + n, "\r\n\r\n", 4);
+    return n + 4;
+}
+
+static void test_hot_paths_field_value_every_byte(void **state)
+{
+    (void)state;
+    static const char head[] = "GET / HTTP/1.1\r\nHost: h\r\nX-Value: ";
+    for (unsigned b = 0; b < 256; b++) {
+        for (size_t at = 0; at < VALUE_BYTES; at++) {
+            uint8_t value[VALUE_BYTES];
+            memset(value, 'v', sizeof value);
+            value[at] = (uint8_t)b;
+            uint8_t raw[256];
+            size_t len = build(raw, (const uint8_t *)"X-Value", 7, value);
+            struct ref_http_request req;
+            struct ref_parse_error err = {0};
+            enum ref_status rc = ref_http_parse_request(ref_slice_make(raw, len), &req, NULL, &err);
+            size_t pos = sizeof head - 1 + at;
+            if (model_is_field_byte((uint8_t)b)) {
+                assert_int_equal(rc, REF_OK);
+                assert_int_equal(req.num_headers, 2);
+                /* Surrounding whitespace is trimmed; inner bytes are kept as sent. */
+                struct ref_slice want = ref_slice_trim_ows(ref_slice_make(value, VALUE_BYTES));
+                assert_true(ref_slice_eq(req.headers[1].value, want));
+            } else {
+                assert_int_equal(rc, REF_E_MALFORMED);
+                /* A CR in a value is taken as the line end, then missing its LF. */
+                assert_int_equal(err.offset, b == '\r' ? pos + 1 : pos);
+            }
+        }
+    }
+}
+
+static void test_hot_paths_field_name_every_byte(void **state)
+{
+    (void)state;
+    static const char head[] = "GET / HTTP/1.1\r\nHost: h\r\n";
+    for (unsigned b = 0; b < 256; b++) {
+        for (size_t at = 0; at < NAME_BYTES; at++) {
+            uint8_t name[NAME_BYTES];
+            memset(name, 'n', sizeof name);
+            name[at] = (uint8_t)b;
+            uint8_t value[VALUE_BYTES];
+            memset(value, 'v', sizeof value);
+            uint8_t raw[256];
+            size_t len = build(raw, name, sizeof name, value);
+            struct ref_http_request req;
+            struct ref_parse_error err = {0};
+            enum ref_status rc = ref_http_parse_request(ref_slice_make(raw, len), &req, NULL, &err);
+            size_t pos = sizeof head - 1 + at;
+            if (model_is_tchar((uint8_t)b)) {
+                assert_int_equal(rc, REF_OK);
+                assert_true(ref_slice_eq(req.headers[1].name, ref_slice_make(name, sizeof name)));
+            } else if (b == ':' && at > 0) {
+                /* The name ends early; the rest of it opens the value. */
+                assert_int_equal(rc, REF_OK);
+                assert_int_equal(req.headers[1].name.len, at);
+            } else {
+                assert_int_not_equal(rc, REF_OK);
+                /* A CR that starts the line ends the header section, then lacks its LF. */
+                assert_int_equal(err.offset, b == '\r' && at == 0 ? pos + 1 : pos);
+            }
+        }
+    }
+}
+
+/* Line 2 of the canonical request of a GET of `path`. */
+static void canonical_uri(struct ref_slice path, struct ref_buf *out)
+{
+    struct ref_sigv4_request req = {.method = REF_SLICE_LIT("GET"), .path = path};
+    struct ref_buf creq;
+    ref_buf_init(&creq, 1 << 16);
+    assert_int_equal(ref_sigv4_canonical_request(&req, NULL, 0, REF_SLICE_LIT("h"), &creq, NULL),
+                     REF_OK);
+    struct ref_slice rest = ref_buf_slice(&creq);
+    struct ref_slice line;
+    (void)ref_slice_split(&rest, '\n', &line);
+    (void)ref_slice_split(&rest, '\n', &line);
+    assert_int_equal(ref_buf_append_slice(out, line), REF_OK);
+    ref_buf_cleanup(&creq);
+}
+
+static void test_hot_paths_canonical_path(void **state)
+{
+    (void)state;
+    static const uint8_t alphabet[] = {'/', '/', '/', '.', '.', 'a', 'Z',  '0', '-',
+                                       '~', '_', '%', '2', 'F', ' ', 0xC3, '+'};
+    uint64_t x = UINT64_C(0x9E3779B97F4A7C15);
+    for (int n = 0; n < 200000; n++) {
+        uint8_t path[16];
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        size_t len = (size_t)((x * UINT64_C(2685821657736338717)) >> 60);
+        for (size_t i = 0; i < len; i++) {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            path[i] = alphabet[((x * UINT64_C(2685821657736338717)) >> 40) % sizeof alphabet];
+        }
+        /* Paths that start with '/' are the common case; test others too. */
+        if (n % 4 != 0 && len > 0) {
+            path[0] = '/';
+        }
+        struct ref_slice p = ref_slice_make(path, len);
+        struct ref_buf normal, want, got;
+        ref_buf_init(&normal, 1024);
+        ref_buf_init(&want, 1024);
+        ref_buf_init(&got, 1024);
+        assert_int_equal(ref_uri_normalize_path(p, &normal), REF_OK);
+        assert_int_equal(ref_uri_encode(ref_buf_slice(&normal), true, &want), REF_OK);
+        canonical_uri(p, &got);
+        if (!ref_slice_eq(ref_buf_slice(&got), ref_buf_slice(&want))) {
+            fail_msg("path '%.*s': canonical '%.*s', want '%.*s'", (int)len, (const char *)path,
+                     (int)got.len, (const char *)got.data, (int)want.len, (const char *)want.data);
+        }
+        ref_buf_cleanup(&normal);
+        ref_buf_cleanup(&want);
+        ref_buf_cleanup(&got);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hot_paths_field_value_every_byte),
+        cmocka_unit_test(test_hot_paths_field_name_every_byte),
+        cmocka_unit_test(test_hot_paths_canonical_path),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
