@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# test_live_misbehaving.py - a misbehaving endpoint never crashes or hangs
+# `etch run --endpoint`: garbage bytes, a reset, silence, a huge or endless body, a slow
+# drip, invalid JSON, a close without an answer. Each misbehaviour is met twice: by the
+# clock probe that starts a run (a transport failure stops the run before anything is
+# sent; other answers are reported and the run goes on), and by a scenario's request
+# after a proper first answer (an ERROR or FAIL with the reason, within the timeouts).
+# Also the NOT IMPLEMENTED decision: an endpoint without the API (HTML 404s) is NOT
+# IMPLEMENTED, a ResourceNotFoundException never is.
+#
+# Usage: test_live_misbehaving.py ETCH SCENARIOS_DIR
+
+import sys
+
+from live_util import check, expect, run_etch, run_main
+from misbehaving_server import MisbehavingServer
+
+TIMEOUT_MS = 1500
+LIMIT_S = 30  # far above what the timeouts allow: a run that takes this long hung
+
+
+def run_against(etch, suite, mode, good, *extra):
+    with MisbehavingServer(mode, good) as srv:
+        r = run_etch(etch, ["run", "--endpoint", srv.url, "--scenarios", suite, "--no-color",
+                            "--scenario", "cancel-unknown-id", "--timeout-ms", str(TIMEOUT_MS),
+                            "--connect-timeout-ms", str(TIMEOUT_MS), "--cleanup-timeout-ms", "0"]
+                     + list(extra), LIMIT_S)
+        check(r.seconds < 15, "%s: %.1f s is too long for %d ms timeouts\n%s"
+              % (mode, r.seconds, TIMEOUT_MS, r.text()))
+        return r
+
+
+# mode -> what the probe of a run reports; "stop" texts mean nothing was run.
+PROBE = {
+    "reset": ("stop", "does not answer", "reset"),
+    "silent": ("stop", "does not answer", "no complete answer within 1500 ms"),
+    "slow": ("stop", "does not answer", "no complete answer within 1500 ms"),
+    "endless-chunked": ("stop", "does not answer", "larger than the"),
+    "endless-close": ("stop", "does not answer", "larger than the"),
+    "garbage": ("go", "cannot read the endpoint's clock (the answer is not valid HTTP)"),
+    "huge": ("go", "cannot read the endpoint's clock (the answer is not valid HTTP)"),
+    "close": ("go", "closed the connection without answering"),
+}
+
+# mode -> what the scenario's one request reports after a proper probe answer.
+STEP = {
+    "reset": ("ERROR", "transport failure: receiving the answer failed", "reset"),
+    "silent": ("ERROR", "transport failure: no complete answer within 1500 ms"),
+    "slow": ("ERROR", "transport failure: no complete answer within 1500 ms"),
+    "endless-chunked": ("ERROR", "transport failure: the answer is larger than the"),
+    "endless-close": ("ERROR", "transport failure: the answer is larger than the"),
+    "garbage": ("ERROR", "the response is not valid HTTP"),
+    "huge": ("ERROR", "the response is not valid HTTP", "body larger than the limit"),
+    "close": ("ERROR", "the endpoint closed the connection without answering"),
+    "invalid-json": ("FAIL", "error_form", "a JSON object body"),
+}
+
+
+def probes(etch, suite):
+    for mode, want in PROBE.items():
+        r = run_against(etch, suite, mode, 0)
+        if want[0] == "stop":
+            expect(r, 1, *want[1:])
+            check("summary:" not in r.out, "%s: scenarios ran after the probe failed" % mode)
+        else:
+            expect(r, 1, *want[1:])
+            check("summary: 1 scenarios" in r.out, "%s: the run did not go on\n%s"
+                  % (mode, r.text()))
+
+
+def steps(etch, suite):
+    for mode, want in STEP.items():
+        r = run_against(etch, suite, mode, 1)
+        expect(r, 1, "%s  " % want[0], *want[1:])
+
+
+def not_implemented(etch, suite):
+    r = run_against(etch, suite, "html404", 0)
+    expect(r, 1, "NOT IMPLEMENTED", "the endpoint does not know CancelJob",
+           "a well-formed CancelJob request got 404")
+    r = run_against(etch, suite, "html404", 0, "--allow-unimplemented")
+    expect(r, 0, "NOT IMPLEMENTED")
+    # A ResourceNotFoundException is an operation the endpoint knows, whatever its body.
+    r = run_against(etch, suite, "rnf-empty", 0)
+    expect(r, 1, "FAIL  ")
+    check("NOT IMPLEMENTED " not in r.out.replace("0 not implemented", ""),
+          "a ResourceNotFoundException was taken for NOT IMPLEMENTED\n" + r.text())
+
+
+def main():
+    if len(sys.argv) != 3:
+        print("usage: test_live_misbehaving.py ETCH SCENARIOS_DIR", file=sys.stderr)
+        return 2
+    etch, suite = sys.argv[1], sys.argv[2]
+    return run_main(lambda: (probes(etch, suite), steps(etch, suite),
+                             not_implemented(etch, suite)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

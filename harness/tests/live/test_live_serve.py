@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# test_live_serve.py - the whole suite with `etch run --endpoint` against `etch serve`:
+# no FAIL, ERROR or NOT IMPLEMENTED, the in-process-only scenarios SKIPped, the first line
+# naming the target, the endpoint's clock reported, nothing left on the server
+# afterwards (cleanup), and one connection kept alive by one worker.
+#
+# Usage: test_live_serve.py ETCH SCENARIOS_DIR
+
+import json
+import os
+import re
+import sys
+import tempfile
+
+from live_util import Proxy, Server, check, expect, run_etch, run_main, signed_get
+
+RUN_LIMIT_S = 400
+
+
+def whole_suite(etch, suite):
+    with Server(etch, "--quiet") as srv, tempfile.TemporaryDirectory() as tmp:
+        jsonl = os.path.join(tmp, "run.jsonl")
+        r = run_etch(etch, ["run", "--endpoint", srv.url, "--scenarios", suite, "--no-color",
+                            "--jsonl", jsonl], RUN_LIMIT_S)
+        expect(r, 0, "clock: the endpoint's Date")
+        first = r.out.split("\n", 1)[0]
+        check(first.endswith(": target live endpoint %s" % srv.url),
+              "the first line does not name the target: %r" % first)
+        m = re.search(r"summary: (\d+) scenarios, (\d+) passed, (\d+) failed, (\d+) deviations, "
+                      r"(\d+) not implemented, (\d+) skipped, (\d+) errors", r.out)
+        check(m is not None, "no summary line:\n" + r.text())
+        failed, not_implemented, skipped, errors = (int(m.group(i)) for i in (3, 5, 6, 7))
+        check(failed == 0 and not_implemented == 0 and errors == 0, "not a clean run:\n" + r.text())
+        rows = [json.loads(line) for line in open(jsonl, encoding="utf-8")]
+        check(len(rows) == int(m.group(1)), "JSON Lines: %d rows" % len(rows))
+        inproc = {row["scenario"] for row in rows if row["verdict"] == "SKIP"}
+        check(len(inproc) == skipped and skipped > 0, "expected SKIPs for in-process scenarios")
+        for row in rows:
+            if row["verdict"] == "SKIP":
+                check(any("in-process only" in (s.get("reason") or "") for s in row["steps"]),
+                      "%s skipped for another reason: %r" % (row["scenario"], row["steps"][:2]))
+        # Cleanup: every pipeline a scenario created is gone again.
+        resp = signed_get(srv.port, "/2012-09-25/pipelines")
+        check(resp.status == 200, "ListPipelines after the run: %r" % resp)
+        left = resp.json()["Pipelines"]
+        check(left == [], "the run left %d pipelines behind: %r" % (len(left), left[:3]))
+        print(r.out.splitlines()[-2])
+
+
+def one_connection(etch, suite):
+    """One worker, sequential steps: the probe, every step and the cleanup of three
+    scenarios share one kept-alive connection."""
+    with Server(etch, "--quiet") as srv, Proxy(srv.port) as proxy:
+        url = "http://127.0.0.1:%d" % proxy.port
+        r = run_etch(etch, ["run", "--endpoint", url, "--scenarios", suite, "--no-color",
+                            "--scenario", "cancel-submitted", "--scenario", "cancel-canceled",
+                            "--scenario", "read-job-shape"], 120)
+        expect(r, 0, "3 passed")
+        check(proxy.connections == 1, "%d connections for one worker (want 1, kept alive)"
+              % proxy.connections)
+
+
+def main():
+    if len(sys.argv) != 3:
+        print("usage: test_live_serve.py ETCH SCENARIOS_DIR", file=sys.stderr)
+        return 2
+    etch, suite = sys.argv[1], sys.argv[2]
+    return run_main(lambda: (one_connection(etch, suite), whole_suite(etch, suite)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
