@@ -320,6 +320,35 @@ void harness_report_step_details(FILE *out,
     ref_buf_cleanup(&b);
 }
 
+/* On a shared endpoint: what the runner deleted after the scenarios, and, one line each,
+ * what it could not (so that it can be found and removed by hand). */
+static void report_cleanup(FILE *out, const struct harness_scenario_result *results, size_t n)
+{
+    size_t jobs = 0;
+    size_t deleted = 0;
+    size_t left = 0;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_cleanup *c = &results[i].cleanup;
+        any = any || c->is_done;
+        jobs += c->jobs_canceled;
+        deleted += c->pipelines_deleted;
+        left += c->pipelines_left;
+    }
+    if (!any) {
+        return;
+    }
+    fprintf(out, "\ncleanup: %zu job%s canceled, %zu pipeline%s deleted, %zu left behind\n", jobs,
+            jobs == 1 ? "" : "s", deleted, deleted == 1 ? "" : "s", left);
+    for (size_t i = 0; i < n; i++) {
+        const struct harness_cleanup *c = &results[i].cleanup;
+        if (c->note[0] != '\0') {
+            fprintf(out, "  %s/%s: %s (pipeline names end in %s)\n", results[i].scenario->area,
+                    results[i].scenario->name, c->note, results[i].name_suffix);
+        }
+    }
+}
+
 void harness_report_text(FILE *out,
                          const struct harness_scenario_result *results,
                          size_t n,
@@ -386,6 +415,7 @@ void harness_report_text(FILE *out,
                     shown->note != NULL ? shown->note : "");
         }
     }
+    report_cleanup(out, results, n);
     struct harness_summary sum;
     harness_summary_compute(results, n, &sum);
     fputc('\n', out);
@@ -740,6 +770,16 @@ int harness_report_jsonl(FILE *out,
                             json_pack("{s:I, s:I}", "held", (json_int_t)r->should_held, "total",
                                       (json_int_t)r->should_total));
         json_object_set_new(line, "duration_ms", json_real(r->duration_ms));
+        if (r->cleanup.is_done) {
+            json_t *c =
+                json_pack("{s:I, s:I, s:I}", "jobs_canceled", (json_int_t)r->cleanup.jobs_canceled,
+                          "pipelines_deleted", (json_int_t)r->cleanup.pipelines_deleted,
+                          "pipelines_left", (json_int_t)r->cleanup.pipelines_left);
+            if (c != NULL && r->cleanup.note[0] != '\0') {
+                json_object_set_new(c, "note", text_string(r->cleanup.note));
+            }
+            json_object_set_new(line, "cleanup", c);
+        }
         json_object_set_new(line, "steps", steps);
         /* JSON_ENSURE_ASCII: whatever bytes a target sent, every line stays valid UTF-8. */
         char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
