@@ -108,6 +108,24 @@ static void test_expect_unknown_operation(void **state)
          "\r\n{}",
          false},
         {"HTTP/1.1 400 B\r\nContent-Length: 6\r\n\r\n<html>", false},
+        /* Never from a ResourceNotFoundException, even without the error form. */
+        {"HTTP/1.1 404 N\r\nx-amzn-ErrorType: ResourceNotFoundException\r\nContent-Length: 0\r\n"
+         "\r\n",
+         false},
+        {"HTTP/1.1 404 N\r\nContent-Length: 40\r\n\r\n{\"__type\":\"a#ResourceNotFoundException\"}",
+         false},
+        /* A 404 not in the contract's error form: no code, or no string message. */
+        {"HTTP/1.1 404 N\r\nContent-Length: 18\r\n\r\n{\"message\":\"nope\"}", true},
+        {"HTTP/1.1 404 N\r\nx-amzn-ErrorType: NotFound\r\nContent-Length: 2\r\n\r\n[]", true},
+        {"HTTP/1.1 404 N\r\nContent-Length: 16\r\n\r\n{\"code\":\"Other\"}", true},
+        /* In the error form with another code: an operation the endpoint knows. */
+        {"HTTP/1.1 404 N\r\nx-amzn-ErrorType: NotFound\r\nContent-Length: 15\r\n\r\n"
+         "{\"message\":\"x\"}",
+         false},
+        {"HTTP/1.1 404 N\r\nContent-Length: "
+         "40\r\n\r\n{\"code\":\"UnknownOperation\",\"message\":\"\"}",
+         true},
+        {"HTTP/1.1 405 M\r\nContent-Length: 0\r\n\r\n", false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct fixture f;

@@ -178,6 +178,72 @@ static void test_http_response_rejects_malformed(void **state)
 }
 
 /* A response with n header lines "H: v". */
+static enum ref_status head_of(const char *text, struct harness_http_head *h)
+{
+    struct harness_http_response resp;
+    return harness_http_parse_head(ref_slice_from_cstr(text), &resp, h, NULL);
+}
+
+static void test_http_response_head_framing(void **state)
+{
+    (void)state;
+    struct harness_http_head h;
+    assert_int_equal(head_of("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n{", &h), REF_OK);
+    assert_int_equal(h.framing, HARNESS_FRAMING_LENGTH);
+    assert_int_equal(h.content_length, 7);
+    assert_int_equal(h.head_len, 38);
+    assert_true(h.is_keep_alive);
+    assert_int_equal(head_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", &h), REF_OK);
+    assert_int_equal(h.framing, HARNESS_FRAMING_CHUNKED);
+    assert_int_equal(head_of("HTTP/1.1 200 OK\r\n\r\nbody", &h), REF_OK);
+    assert_int_equal(h.framing, HARNESS_FRAMING_CLOSE);
+    assert_false(h.is_keep_alive);
+    assert_int_equal(head_of("HTTP/1.1 204 No Content\r\n\r\n", &h), REF_OK);
+    assert_int_equal(h.framing, HARNESS_FRAMING_EMPTY);
+    /* Until the blank line: incomplete. */
+    assert_int_equal(head_of("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n", &h), REF_E_INCOMPLETE);
+    assert_int_equal(
+        head_of("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n", &h),
+        REF_E_MALFORMED);
+}
+
+static void test_http_response_head_keep_alive(void **state)
+{
+    (void)state;
+    struct harness_http_head h;
+    const struct {
+        const char *text;
+        bool keep;
+    } cases[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true},
+        {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false},
+        {"HTTP/1.1 200 OK\r\nConnection: Keep-Alive, CLOSE\r\nContent-Length: 0\r\n\r\n", false},
+        {"HTTP/1.1 200 OK\r\nConnection: upgrade\r\nContent-Length: 0\r\n\r\n", true},
+        {"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false},
+        {"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(head_of(cases[i].text, &h), REF_OK);
+        if (h.is_keep_alive != cases[i].keep) {
+            fail_msg("case %zu: keep-alive %d", i, h.is_keep_alive);
+        }
+    }
+}
+
+static void test_http_response_head_limit_content_length(void **state)
+{
+    (void)state;
+    char text[128];
+    struct harness_http_head h;
+    snprintf(text, sizeof(text), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
+             HARNESS_MAX_RESPONSE_BODY_BYTES);
+    assert_int_equal(head_of(text, &h), REF_OK);
+    assert_int_equal(h.content_length, HARNESS_MAX_RESPONSE_BODY_BYTES);
+    snprintf(text, sizeof(text), "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n",
+             HARNESS_MAX_RESPONSE_BODY_BYTES + 1);
+    assert_int_equal(head_of(text, &h), REF_E_BODY_TOO_LARGE);
+}
+
 static char *with_headers(size_t n, size_t *len)
 {
     size_t cap = 64 + n * 8;
@@ -311,6 +377,9 @@ int main(void)
         cmocka_unit_test(test_http_response_chunked),
         cmocka_unit_test(test_http_response_unframed_and_bodiless),
         cmocka_unit_test(test_http_response_rejects_malformed),
+        cmocka_unit_test(test_http_response_head_framing),
+        cmocka_unit_test(test_http_response_head_keep_alive),
+        cmocka_unit_test(test_http_response_head_limit_content_length),
         cmocka_unit_test(test_http_response_limit_header_count),
         cmocka_unit_test(test_http_response_limit_header_bytes),
         cmocka_unit_test(test_http_response_limit_body),

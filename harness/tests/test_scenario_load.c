@@ -290,6 +290,30 @@ static void test_scenario_load_rejects_bad_steps(void **state)
                  REF_E_MALFORMED, "no provenance", 0, 0);
 }
 
+static void test_scenario_load_live_keys(void **state)
+{
+    (void)state;
+    /* "closed" is a status alternative; inproc_only marks a request step. */
+    struct harness_scenario *sc = NULL;
+    struct harness_load_error err;
+    const char *ok = HEAD "{\"raw\":{\"bytes\":\"X\\r\\n\\r\\n\"},\"inproc_only\":true,"
+                          "\"expect\":{\"status\":[\"4xx\",\"closed\"]}}" TAIL;
+    assert_int_equal(load(ok, &sc, &err), REF_OK);
+    assert_true(sc->steps[0].inproc_only);
+    assert_true(sc->steps[0].expects[0].status[1].is_closed);
+    assert_false(sc->steps[0].expects[0].status[0].is_closed);
+    harness_scenario_free(sc);
+    expect_error(HEAD "{\"call\":\"ListPipelines\",\"expect\":{\"status\":\"shut\"}}" TAIL,
+                 REF_E_MALFORMED, "\"closed\", or a list of them", 0, 0);
+    expect_error(HEAD "{\"call\":\"ListPipelines\",\"inproc_only\":1}" TAIL, REF_E_MALFORMED,
+                 "steps[0].inproc_only", 0, 0);
+    expect_error(HEAD "{\"call\":\"ListPipelines\",\"inproc_only\":true,"
+                      "\"capture\":{\"t\":\"NextPageToken\"}}" TAIL,
+                 REF_E_MALFORMED, "an inproc_only step captures nothing", 0, 0);
+    expect_error(HEAD "{\"clock\":{\"advance_s\":1},\"inproc_only\":true}" TAIL, REF_E_MALFORMED,
+                 "unknown key 'inproc_only' in a clock step", 0, 0);
+}
+
 static void test_scenario_load_concurrent_and_outcomes(void **state)
 {
     (void)state;
@@ -504,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_scenario_load_rejects_bad_matchers),
         cmocka_unit_test(test_scenario_load_rejects_undefined_variable),
         cmocka_unit_test(test_scenario_load_rejects_bad_steps),
+        cmocka_unit_test(test_scenario_load_live_keys),
         cmocka_unit_test(test_scenario_load_concurrent_and_outcomes),
         cmocka_unit_test(test_scenario_load_limit_steps),
         cmocka_unit_test(test_scenario_load_limit_nesting),

@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * test_runner_shared.c - the runner on shared targets and against endpoints that lack an
+ * operation: unique pipeline names (sent with the suffix, seen without it), List answers
+ * scoped to the scenario's Ids across pages (calls and requests written out), cleanup
+ * after PASS and FAIL and when it has to give up; NOT IMPLEMENTED decided by a probe per
+ * operation (an HTML 404, a malformed request routed nowhere, a ResourceNotFoundException
+ * with no body); answers that are a close; in-process-only request steps; transport
+ * reasons from the backend.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "harness/backend.h"
+#include "harness/http_response.h"
+#include "harness/runner.h"
+#include "harness/scenario.h"
+
+#include "ref/service.h"
+
+/* cmocka needs its prelude first. */
+/* clang-format off */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include <jansson.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROLE "arn:aws:iam::111122223333:role/Elastic_Transcoder_Default_Role"
+
+static struct harness_scenario *load(const char *steps)
+{
+    size_t cap = strlen(steps) + 256;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    snprintf(text, cap,
+             "{\"name\":\"s\",\"description\":\"d\",\"source\":\"model\",\"steps\":[%s]}", steps);
+    struct harness_scenario *sc = NULL;
+    struct harness_load_error err;
+    if (harness_scenario_load_buffer((const uint8_t *)text, strlen(text), "t/s.json", "t", NULL,
+                                     &sc, &err) != REF_OK) {
+        fail_msg("%s", err.message);
+    }
+    free(text);
+    return sc;
+}
+
+static struct harness_backend *live_like(void)
+{
+    struct harness_inproc_options o = {.is_live_like = true};
+    struct harness_backend *b = harness_backend_inproc_new(&o);
+    assert_non_null(b);
+    assert_true(harness_backend_has(b, HARNESS_CAP_SHARED));
+    assert_false(harness_backend_has(b, HARNESS_CAP_HOOKS));
+    return b;
+}
+
+/* Sends one signed request straight to a backend, as another user of the endpoint would,
+ * and returns the JSON body of the answer (owned by the caller). */
+static json_t *direct(struct harness_backend *b,
+                      const char *method,
+                      const char *target,
+                      const char *body,
+                      int *status)
+{
+    struct harness_header_copy headers[8] = {{0}};
+    size_t n = 0;
+    headers[n].name = strdup("Host");
+    headers[n++].value = strdup(b->host);
+    if (body != NULL) {
+        headers[n].name = strdup("Content-Type");
+        headers[n++].value = strdup("application/json");
+    }
+    struct harness_sign sign = {.principal = HARNESS_PRINCIPAL_MAIN};
+    struct harness_sign_target t = {.method = method,
+                                    .target = target,
+                                    .headers = headers,
+                                    .num_headers = &n,
+                                    .cap_headers = 8,
+                                    .body = (const uint8_t *)body,
+                                    .body_len = body != NULL ? strlen(body) : 0};
+    assert_int_equal(harness_sign_request(b, &sign, b->ops->now_ms(b), &t), REF_OK);
+    struct ref_buf req;
+    struct ref_buf resp;
+    ref_buf_init(&req, 1 << 20);
+    ref_buf_init(&resp, 8 << 20);
+    assert_int_equal(ref_buf_appendf(&req, "%s %s HTTP/1.1\r\n", method, target), REF_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(ref_buf_appendf(&req, "%s: %s\r\n", headers[i].name, headers[i].value),
+                         REF_OK);
+        free(headers[i].name);
+        free(headers[i].value);
+    }
+    assert_int_equal(ref_buf_appendf(&req, "Content-Length: %zu\r\n\r\n%s", t.body_len,
+                                     body != NULL ? body : ""),
+                     REF_OK);
+    assert_int_equal(b->ops->send(b, ref_buf_slice(&req), &resp), REF_OK);
+    struct harness_http_response http;
+    struct ref_buf chunked;
+    ref_buf_init(&chunked, 8 << 20);
+    assert_int_equal(harness_http_parse_response(ref_buf_slice(&resp), &http, &chunked, NULL, NULL),
+                     REF_OK);
+    *status = http.status;
+    json_t *out = json_loadb((const char *)http.body.ptr, http.body.len, 0, NULL);
+    ref_buf_cleanup(&chunked);
+    ref_buf_cleanup(&req);
+    ref_buf_cleanup(&resp);
+    return out;
+}
+
+static size_t count_pipelines(struct harness_backend *b)
+{
+    size_t total = 0;
+    char target[128] = "/2012-09-25/pipelines";
+    for (;;) {
+        int status = 0;
+        json_t *body = direct(b, "GET", target, NULL, &status);
+        assert_int_equal(status, 200);
+        total += json_array_size(json_object_get(body, "Pipelines"));
+        json_t *tok = json_object_get(body, "NextPageToken");
+        if (!json_is_string(tok)) {
+            json_decref(body);
+            return total;
+        }
+        snprintf(target, sizeof(target), "/2012-09-25/pipelines?PageToken=%s",
+                 json_string_value(tok));
+        json_decref(body);
+    }
+}
+
+static void foreign_pipelines(struct harness_backend *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int status = 0;
+        json_t *body =
+            direct(b, "POST", "/2012-09-25/pipelines",
+                   "{\"Name\":\"foreign\",\"InputBucket\":\"in\",\"Role\":\"" ROLE "\"}", &status);
+        assert_int_equal(status, 201);
+        json_decref(body);
+    }
+}
+
+static bool sent_contains(const struct harness_step_result *s, const char *text)
+{
+    const struct ref_buf *r = &s->exchanges[0].request;
+    size_t n = strlen(text);
+    for (size_t i = 0; i + n <= r->len; i++) {
+        if (memcmp(r->data + i, text, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+run(const struct harness_scenario *sc, struct harness_backend *b, struct harness_scenario_result *r)
+{
+    assert_int_equal(harness_run_scenario(sc, b, r), REF_OK);
+}
+
+static void dump_failures(const struct harness_scenario_result *r)
+{
+    for (size_t i = 0; i < r->num_steps; i++) {
+        const struct harness_step_result *s = &r->steps[i];
+        if (s->reason[0] != '\0') {
+            print_message("step %s: %s: %s\n", s->step->name, harness_verdict_name(s->verdict),
+                          s->reason);
+        }
+        for (size_t k = 0; k < s->checks.count; k++) {
+            if (!s->checks.items[k].held) {
+                print_message("step %s: %s: expected %s, got %s\n", s->step->name,
+                              s->checks.items[k].what, s->checks.items[k].expected,
+                              s->checks.items[k].actual);
+            }
+        }
+    }
+}
+
+/* --- Isolation --------------------------------------------------------------------- */
+
+#define CREATE(name, var)                                                                          \
+    "{\"name\":\"create-" name "\",\"call\":\"CreatePipeline\",\"params\":{\"Name\":\"" name       \
+    "\",\"InputBucket\":\"in\",\"Role\":\"" ROLE "\"},\"capture\":{\"" var "\":\"Pipeline.Id\"},"  \
+    "\"expect\":{\"status\":201,\"paths\":{\"Pipeline.Name\":\"" name "\"}}}"
+
+static void test_runner_shared_isolates_and_cleans_up(void **state)
+{
+    (void)state;
+    struct harness_backend *b = live_like();
+    /* 60 pipelines of somebody else: more than a page (50) before the scenario's own. */
+    foreign_pipelines(b, 60);
+    struct harness_scenario *sc = load(CREATE("first", "p1") "," CREATE(
+        "second",
+        "p2") ","
+              "{\"name\":\"list\",\"call\":\"ListPipelines\",\"params\":{\"Ascending\":\"true\"},"
+              "\"expect\":{\"status\":200,\"paths\":{\"Pipelines\":{\"$len\":2},"
+              "\"Pipelines[0].Id\":\"${p1}\",\"Pipelines[0].Name\":\"first\","
+              "\"Pipelines[1].Id\":\"${p2}\",\"NextPageToken\":null}}},"
+              "{\"name\":\"raw-list\",\"raw\":{\"method\":\"GET\",\"target\":"
+              "\"/2012-09-25/pipelines?Ascending=false\"},"
+              "\"expect\":{\"status\":200,\"paths\":{\"Pipelines\":{\"$len\":2},"
+              "\"Pipelines[0].Id\":\"${p2}\"}}},"
+              "{\"name\":\"own-page\",\"call\":\"ListPipelines\",\"params\":{\"PageToken\":\"${p1}"
+              "\"},"
+              "\"expect\":{\"status\":[\"2xx\",\"4xx\"]}}");
+    struct harness_scenario_result r;
+    run(sc, b, &r);
+    dump_failures(&r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_PASS);
+    /* Sent with the run's suffix, seen without it. */
+    assert_int_equal(strlen(r.name_suffix), 9);
+    char sent[64];
+    snprintf(sent, sizeof(sent), "\"Name\":\"first%s\"", r.name_suffix);
+    assert_true(sent_contains(&r.steps[0], sent));
+    assert_non_null(r.steps[0].exchanges[0].observed_body);
+    assert_null(strstr(r.steps[0].exchanges[0].observed_body, r.name_suffix));
+    /* The scoped answers are kept for reports and diffs; a step with its own PageToken
+     * sees its page as it came. */
+    assert_non_null(r.steps[2].exchanges[0].observed_body);
+    assert_non_null(r.steps[3].exchanges[0].observed_body);
+    assert_null(r.steps[4].exchanges[0].observed_body);
+    /* Cleanup: the scenario's two pipelines are gone, the others are not. */
+    assert_true(r.cleanup.is_done);
+    assert_int_equal(r.cleanup.pipelines_deleted, 2);
+    assert_int_equal(r.cleanup.pipelines_left, 0);
+    assert_int_equal(count_pipelines(b), 60);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+    harness_backend_free(b);
+}
+
+static void test_runner_shared_cleans_up_after_a_failure(void **state)
+{
+    (void)state;
+    struct harness_backend *b = live_like();
+    struct harness_scenario *sc = load(CREATE(
+        "p",
+        "p") ","
+             "{\"name\":\"pause\",\"call\":\"UpdatePipelineStatus\",\"params\":{\"Id\":\"${p}\","
+             "\"Status\":\"Paused\"}},"
+             "{\"name\":\"job\",\"call\":\"CreateJob\",\"params\":{\"PipelineId\":\"${p}\","
+             "\"Input\":{\"Key\":\"i\"},\"Output\":{\"Key\":\"o\",\"PresetId\":\"1351620000001-"
+             "000010\"}},"
+             "\"capture\":{\"j\":\"Job.Id\"}},"
+             "{\"name\":\"breaks\",\"call\":\"ReadJob\",\"params\":{\"Id\":\"${j}\"},"
+             "\"expect\":{\"status\":418}}");
+    struct harness_scenario_result r;
+    run(sc, b, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_FAIL);
+    /* The Submitted job is canceled first, so its pipeline can go. */
+    assert_int_equal(r.cleanup.jobs_canceled, 1);
+    assert_int_equal(r.cleanup.pipelines_deleted, 1);
+    assert_string_equal(r.cleanup.note, "");
+    assert_int_equal(count_pipelines(b), 0);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+    harness_backend_free(b);
+}
+
+static void test_runner_shared_cleanup_gives_up_and_says_so(void **state)
+{
+    (void)state;
+    struct harness_backend *b = live_like();
+    b->cleanup_timeout_ms = 1; /* no waiting for the running job */
+    struct harness_scenario *sc = load(CREATE(
+        "busy",
+        "p") ","
+             "{\"name\":\"job\",\"call\":\"CreateJob\",\"params\":{\"PipelineId\":\"${p}\","
+             "\"Input\":{\"Key\":\"i\"},\"Output\":{\"Key\":\"o\",\"PresetId\":\"1351620000001-"
+             "000010\"}},"
+             "\"capture\":{\"j\":\"Job.Id\"}},"
+             "{\"name\":\"runs\",\"wait\":{\"call\":\"ReadJob\",\"params\":{\"Id\":\"${j}\"},"
+             "\"until\":{\"paths\":{\"Job.Status\":\"Progressing\"}},\"timeout_s\":10,"
+             "\"interval_ms\":100}}");
+    struct harness_scenario_result r;
+    run(sc, b, &r);
+    dump_failures(&r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_PASS);
+    assert_int_equal(r.cleanup.jobs_canceled, 0);
+    assert_int_equal(r.cleanup.pipelines_left, 1);
+    assert_non_null(strstr(r.cleanup.note, "gave up waiting for its jobs"));
+    assert_non_null(strstr(r.cleanup.note, "409 ResourceInUseException"));
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+    harness_backend_free(b);
+}
+
+static void test_runner_in_process_is_not_isolated(void **state)
+{
+    (void)state;
+    struct harness_backend *b = harness_backend_inproc_new(NULL);
+    struct harness_scenario *sc = load(CREATE("plain", "p"));
+    struct harness_scenario_result r;
+    run(sc, b, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_PASS);
+    assert_string_equal(r.name_suffix, "");
+    assert_false(r.cleanup.is_done);
+    assert_true(sent_contains(&r.steps[0], "\"Name\":\"plain\""));
+    assert_null(r.steps[0].exchanges[0].observed_body);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+    harness_backend_free(b);
+}
+
+static void test_runner_shared_long_names_are_sent_as_written(void **state)
+{
+    (void)state;
+    /* 32 characters: with a 9-byte suffix over the 40 allowed, so left alone. */
+    struct harness_backend *b = live_like();
+    struct harness_scenario *sc = load(CREATE("abcdefghijklmnopqrstuvwxyz012345", "p"));
+    struct harness_scenario_result r;
+    run(sc, b, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_PASS);
+    assert_true(sent_contains(&r.steps[0], "\"Name\":\"abcdefghijklmnopqrstuvwxyz012345\""));
+    assert_int_equal(r.cleanup.pipelines_deleted, 1);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+    /* 31: the longest that takes it. */
+    sc = load(CREATE("abcdefghijklmnopqrstuvwxyz01234", "p"));
+    run(sc, b, &r);
+    char sent[64];
+    snprintf(sent, sizeof(sent), "\"Name\":\"abcdefghijklmnopqrstuvwxyz01234%s\"", r.name_suffix);
+    assert_true(sent_contains(&r.steps[0], sent));
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+    harness_backend_free(b);
+}
+
+/* --- Fake endpoints ---------------------------------------------------------------- */
+
+/* Answers by the request line: requests whose line contains `match` get `answer`, the
+ * others get `otherwise`. NULL answers are transport failures with a reason. */
+struct fake {
+    struct harness_backend base;
+    const char *match;
+    const char *answer;
+    const char *otherwise;
+    unsigned sends;
+};
+
+static enum ref_status fake_send_explained(struct harness_backend *b,
+                                           struct ref_slice req,
+                                           struct ref_buf *resp,
+                                           char *why,
+                                           size_t why_cap)
+{
+    struct fake *f = b->impl;
+    f->sends++;
+    size_t line = ref_slice_find(req, '\r');
+    bool hit = false;
+    size_t n = f->match != NULL ? strlen(f->match) : 0;
+    for (size_t i = 0; n > 0 && i + n <= line; i++) {
+        hit = hit || memcmp(req.ptr + i, f->match, n) == 0;
+    }
+    const char *a = hit ? f->answer : f->otherwise;
+    if (a == NULL) {
+        snprintf(why, why_cap, "the fake's cable is cut");
+        return REF_E_INTERNAL;
+    }
+    return ref_buf_append_cstr(resp, a);
+}
+
+static enum ref_status
+fake_send(struct harness_backend *b, struct ref_slice req, struct ref_buf *resp)
+{
+    char why[64];
+    return fake_send_explained(b, req, resp, why, sizeof(why));
+}
+
+static int64_t fake_now(struct harness_backend *b)
+{
+    (void)b;
+    return HARNESS_DEFAULT_START_MS;
+}
+
+static const struct harness_backend_ops s_fake_ops = {
+    .send = fake_send, .send_explained = fake_send_explained, .now_ms = fake_now};
+
+static void fake_init(struct fake *f, const char *match, const char *answer, const char *otherwise)
+{
+    memset(f, 0, sizeof(*f));
+    f->match = match;
+    f->answer = answer;
+    f->otherwise = otherwise;
+    f->base.ops = &s_fake_ops;
+    f->base.impl = f;
+    f->base.host = "example.test";
+    f->base.region = "us-east-1";
+    f->base.service = "elastictranscoder";
+    f->base.principals[HARNESS_PRINCIPAL_MAIN] = REF_TEST_CRED_MAIN;
+}
+
+#define HTML_404                                                                                   \
+    "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\n<h1>?</h1"
+#define RNF_JSON                                                                                   \
+    "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"                                 \
+    "x-amzn-ErrorType: ResourceNotFoundException\r\nContent-Length: 15\r\n\r\n{\"message\":\"n\"}"
+#define RNF_EMPTY                                                                                  \
+    "HTTP/1.1 404 Not Found\r\nx-amzn-ErrorType: ResourceNotFoundException\r\n"                    \
+    "Content-Length: 0\r\n\r\n"
+#define UNKNOWN_OP                                                                                 \
+    "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"                                 \
+    "x-amzn-ErrorType: UnknownOperationException\r\nContent-Length: 15\r\n\r\n{\"message\":\"u\"}"
+
+#define CANCEL(id)                                                                                 \
+    "{\"name\":\"cancel\",\"call\":\"CancelJob\",\"params\":{\"Id\":\"" id "\"},"                  \
+    "\"expect\":{\"status\":404,\"error\":\"ResourceNotFoundException\"}}"
+
+static void test_runner_not_implemented_from_a_probe(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, "DELETE", HTML_404, RNF_JSON);
+    struct harness_scenario *sc = load(CANCEL("1111111111111-nojob0"));
+    struct harness_scenario_result r;
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_NOT_IMPLEMENTED);
+    assert_non_null(strstr(r.steps[0].reason, "does not know CancelJob"));
+    assert_non_null(strstr(r.steps[0].reason, "a well-formed CancelJob request got 404"));
+    assert_int_equal(f.sends, 2); /* the step and one probe */
+    assert_int_equal(f.base.op_support[REF_OP_CANCEL_JOB], HARNESS_OP_SUPPORT_MISSING);
+    harness_scenario_result_cleanup(&r);
+    /* Decided once per operation and target: no second probe. */
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_NOT_IMPLEMENTED);
+    assert_int_equal(f.sends, 3);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+
+    /* An UnknownOperationException in the error form says the same. */
+    fake_init(&f, "DELETE", UNKNOWN_OP, RNF_JSON);
+    sc = load(CANCEL("1111111111111-nojob0"));
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_NOT_IMPLEMENTED);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
+static void test_runner_malformed_request_routed_nowhere_is_a_fail(void **state)
+{
+    (void)state;
+    /* The endpoint routes a malformed Id nowhere (HTML 404), but knows CancelJob: its probe,
+     * with a well-formed Id, gets a ResourceNotFoundException. */
+    struct fake f;
+    fake_init(&f, "bad%20id", HTML_404, RNF_JSON);
+    struct harness_scenario *sc = load("{\"name\":\"cancel\",\"call\":\"CancelJob\",\"params\":"
+                                       "{\"Id\":\"bad id\"},\"expect\":{\"status\":400}}");
+    struct harness_scenario_result r;
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_FAIL);
+    assert_int_equal(f.base.op_support[REF_OP_CANCEL_JOB], HARNESS_OP_SUPPORT_IMPLEMENTED);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
+static void test_runner_resource_not_found_is_never_not_implemented(void **state)
+{
+    (void)state;
+    /* Not in the error form (no body), but a ResourceNotFoundException: FAIL, no probe. */
+    struct fake f;
+    fake_init(&f, "DELETE", RNF_EMPTY, RNF_EMPTY);
+    struct harness_scenario *sc = load(
+        "{\"name\":\"cancel\",\"call\":\"CancelJob\",\"params\":{\"Id\":\"1111111111111-nojob0\"},"
+        "\"expect\":{\"status\":404,\"error_form\":true}}");
+    struct harness_scenario_result r;
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_FAIL);
+    assert_int_equal(f.sends, 1);
+    assert_int_equal(f.base.op_support[REF_OP_CANCEL_JOB], HARNESS_OP_SUPPORT_UNKNOWN);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
+static void test_runner_closed_answers(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, "GARBAGE", "", RNF_JSON);
+    struct harness_scenario *sc =
+        load("{\"name\":\"garbage\",\"raw\":{\"bytes\":\"GARBAGE\\r\\n\\r\\n\"},"
+             "\"expect\":{\"status\":[\"4xx\",\"closed\"]}},"
+             "{\"name\":\"garbage-again\",\"raw\":{\"bytes\":\"GARBAGE\\r\\n\\r\\n\"},"
+             "\"expect\":{\"status\":\"4xx\"}}");
+    struct harness_scenario_result r;
+    run(sc, &f.base, &r);
+    assert_int_equal(r.steps[0].verdict, HARNESS_VERDICT_PASS);
+    assert_true(r.steps[0].exchanges[0].is_closed);
+    assert_int_equal(r.steps[1].verdict, HARNESS_VERDICT_FAIL);
+    assert_string_equal(r.steps[1].checks.items[0].actual, "closed without an answer");
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+
+    /* An operation call that gets no answer: a transport failure. */
+    fake_init(&f, "GET", "", RNF_JSON);
+    sc = load(
+        "{\"name\":\"read\",\"call\":\"ReadJob\",\"params\":{\"Id\":\"1111111111111-nojob0\"}}");
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_ERROR);
+    assert_string_equal(r.steps[0].reason, "the endpoint closed the connection without answering");
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
+static void test_runner_transport_reason_from_the_backend(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, "GET", NULL, RNF_JSON);
+    struct harness_scenario *sc = load(
+        "{\"name\":\"read\",\"call\":\"ReadJob\",\"params\":{\"Id\":\"1111111111111-nojob0\"}}");
+    struct harness_scenario_result r;
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_ERROR);
+    assert_string_equal(r.steps[0].reason, "transport failure: the fake's cable is cut");
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
+static void test_runner_inproc_only_request_step(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, "never", "", RNF_JSON);
+    struct harness_scenario *sc = load(
+        "{\"name\":\"truncated\",\"inproc_only\":true,\"raw\":{\"bytes\":\"POST / HTTP/1.1\\r\\n"
+        "Content-Length: 9\\r\\n\\r\\n{\"}},"
+        "{\"name\":\"after\",\"call\":\"ReadJob\",\"params\":{\"Id\":\"1111111111111-nojob0\"},"
+        "\"expect\":{\"status\":404}}");
+    struct harness_scenario_result r;
+    run(sc, &f.base, &r);
+    /* Skipped, and the scenario goes on. */
+    assert_int_equal(r.steps[0].verdict, HARNESS_VERDICT_SKIP);
+    assert_non_null(strstr(r.steps[0].reason, "in-process only"));
+    assert_int_equal(r.steps[1].verdict, HARNESS_VERDICT_PASS);
+    assert_int_equal(f.sends, 1);
+    harness_scenario_result_cleanup(&r);
+    /* In process it runs. */
+    struct harness_backend *b = harness_backend_inproc_new(NULL);
+    run(sc, b, &r);
+    assert_int_equal(r.steps[0].verdict, HARNESS_VERDICT_PASS);
+    harness_scenario_result_cleanup(&r);
+    harness_backend_free(b);
+    harness_scenario_free(sc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_runner_shared_isolates_and_cleans_up),
+        cmocka_unit_test(test_runner_shared_cleans_up_after_a_failure),
+        cmocka_unit_test(test_runner_shared_cleanup_gives_up_and_says_so),
+        cmocka_unit_test(test_runner_in_process_is_not_isolated),
+        cmocka_unit_test(test_runner_shared_long_names_are_sent_as_written),
+        cmocka_unit_test(test_runner_not_implemented_from_a_probe),
+        cmocka_unit_test(test_runner_malformed_request_routed_nowhere_is_a_fail),
+        cmocka_unit_test(test_runner_resource_not_found_is_never_not_implemented),
+        cmocka_unit_test(test_runner_closed_answers),
+        cmocka_unit_test(test_runner_transport_reason_from_the_backend),
+        cmocka_unit_test(test_runner_inproc_only_request_step),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
