@@ -28,34 +28,38 @@ MODES = {
     "html404": "an HTML 404 to everything (an endpoint without the API)",
     "rnf-empty": "404 with x-amzn-ErrorType ResourceNotFoundException and no body",
     "close": "closes the connection without a byte",
+    "good": "answers everything properly (with --date-offset: a clock that is off)",
 }
 
 HEAD_LIMIT = 65536
 
 
-def _answer(status, reason, headers, body):
-    lines = ["HTTP/1.1 %d %s" % (status, reason), "Date: " + formatdate(usegmt=True)]
+def _answer(status, reason, headers, body, date_offset_s=0):
+    lines = ["HTTP/1.1 %d %s" % (status, reason),
+             "Date: " + formatdate(time.time() + date_offset_s, usegmt=True)]
     lines += ["%s: %s" % h for h in headers]
     lines.append("Content-Length: %d" % len(body))
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-def good_answer():
+def good_answer(date_offset_s=0):
     """What an endpoint of this API answers an unsigned request: a proper 403."""
     body = b'{"message":"Missing Authentication Token"}'
     return _answer(403, "Forbidden", [("Content-Type", "application/json"),
                                       ("x-amzn-ErrorType", "MissingAuthenticationTokenException"),
-                                      ("x-amzn-RequestId", str(uuid.uuid4()))], body)
+                                      ("x-amzn-RequestId", str(uuid.uuid4()))], body,
+                   date_offset_s)
 
 
 class MisbehavingServer:
     """Serves on a free loopback port in background threads."""
 
-    def __init__(self, mode, good=0):
+    def __init__(self, mode, good=0, date_offset_s=0):
         if mode not in MODES:
             raise ValueError("unknown mode %r" % mode)
         self.mode = mode
         self.good = good
+        self.date_offset_s = date_offset_s
         self.requests = 0
         self.connections = 0
         self.lock = threading.Lock()
@@ -131,8 +135,8 @@ class MisbehavingServer:
                 with self.lock:
                     self.requests += 1
                     is_good = self.requests <= self.good
-                if is_good:
-                    conn.sendall(good_answer())
+                if is_good or self.mode == "good":
+                    conn.sendall(good_answer(self.date_offset_s))
                     continue
                 if not self._misbehave(conn):
                     return

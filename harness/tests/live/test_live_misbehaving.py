@@ -20,8 +20,8 @@ TIMEOUT_MS = 1500
 LIMIT_S = 30  # far above what the timeouts allow: a run that takes this long hung
 
 
-def run_against(etch, suite, mode, good, *extra):
-    with MisbehavingServer(mode, good) as srv:
+def run_against(etch, suite, mode, good, *extra, date_offset_s=0):
+    with MisbehavingServer(mode, good, date_offset_s) as srv:
         r = run_etch(etch, ["run", "--endpoint", srv.url, "--scenarios", suite, "--no-color",
                             "--scenario", "cancel-unknown-id", "--timeout-ms", str(TIMEOUT_MS),
                             "--connect-timeout-ms", str(TIMEOUT_MS), "--cleanup-timeout-ms", "0"]
@@ -88,13 +88,25 @@ def not_implemented(etch, suite):
           "a ResourceNotFoundException was taken for NOT IMPLEMENTED\n" + r.text())
 
 
+def clock_offset(etch, suite):
+    """The endpoint's clock, read from its Date before anything runs, and --clock-offset."""
+    r = run_against(etch, suite, "good", 0, date_offset_s=3600)
+    expect(r, 1, "clock: the endpoint's Date", "is 3600 s ahead of this machine's clock",
+           "pass --clock-offset 3600 to compensate")
+    r = run_against(etch, suite, "good", 0, "--clock-offset", "3600", date_offset_s=3600)
+    expect(r, 1, "--clock-offset 3600 in use (0 s left over)")
+    check("to compensate" not in r.out, "warned although compensated\n" + r.text())
+    r = run_against(etch, suite, "good", 0, date_offset_s=-120)
+    expect(r, 1, "is 120 s behind this machine's clock", "pass --clock-offset -120")
+
+
 def main():
     if len(sys.argv) != 3:
         print("usage: test_live_misbehaving.py ETCH SCENARIOS_DIR", file=sys.stderr)
         return 2
     etch, suite = sys.argv[1], sys.argv[2]
     return run_main(lambda: (probes(etch, suite), steps(etch, suite),
-                             not_implemented(etch, suite)))
+                             not_implemented(etch, suite), clock_offset(etch, suite)))
 
 
 if __name__ == "__main__":
