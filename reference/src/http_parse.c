@@ -113,8 +113,8 @@ struct line_limit {
     (TCHAR_RANGE('A', 'Z') | TCHAR_BIT('^') | TCHAR_BIT('_') | TCHAR_BIT('`') |                    \
      TCHAR_RANGE('a', 'z') | TCHAR_BIT('|') | TCHAR_BIT('~'))
 #define TCHAR_ENTRY(c)                                                                             \
-    (uint8_t)((c) < 64    ? (TCHAR_MASK_LOW >> (c)) & 1                                            \
-              : (c) < 128 ? (TCHAR_MASK_HIGH >> ((c)-64)) & 1                                      \
+    (uint8_t)((c) < 64    ? (TCHAR_MASK_LOW >> ((c)&63)) & 1                                       \
+              : (c) < 128 ? (TCHAR_MASK_HIGH >> (((c)-64) & 63)) & 1                               \
                           : 0)
 #define TCHAR_ROW4(c)                                                                              \
     TCHAR_ENTRY(c), TCHAR_ENTRY((c) + 1), TCHAR_ENTRY((c) + 2), TCHAR_ENTRY((c) + 3)
