@@ -119,48 +119,53 @@ struct ref_job_store {
 
 /* --- Names, table, shapes ---------------------------------------------------------- */
 
-const char *ref_job_status_name(enum ref_job_status status)
+/* The name a table indexed by an enum gives `value`, or "" when the value is out of range
+ * or has no name (the zero "none" member). Shared by every status and event table so that
+ * all of them treat bad values the same way. */
+static const char *name_in(const char *const *names, size_t count, unsigned value)
 {
-    if ((unsigned)status >= REF_JOB_STATUS_COUNT || s_job_status_names[status] == NULL) {
+    if (value >= count || names[value] == NULL) {
         return "";
     }
-    return s_job_status_names[status];
+    return names[value];
+}
+
+/* The index whose name equals s exactly (case-sensitive, as the API's enums are), or 0,
+ * the "none" member, when no name does. Index 0 is never a name. */
+static int index_of_name(const char *const *names, size_t count, struct ref_slice s)
+{
+    for (size_t i = 1; i < count; i++) {
+        if (names[i] != NULL && ref_slice_eq_cstr(s, names[i])) {
+            return (int)i;
+        }
+    }
+    return 0;
+}
+
+const char *ref_job_status_name(enum ref_job_status status)
+{
+    return name_in(s_job_status_names, REF_JOB_STATUS_COUNT, (unsigned)status);
 }
 
 enum ref_job_status ref_job_status_from_name(struct ref_slice s)
 {
-    for (int i = 1; i < REF_JOB_STATUS_COUNT; i++) {
-        if (ref_slice_eq_cstr(s, s_job_status_names[i])) {
-            return (enum ref_job_status)i;
-        }
-    }
-    return REF_JOB_STATUS_NONE;
+    return (enum ref_job_status)index_of_name(s_job_status_names, REF_JOB_STATUS_COUNT, s);
 }
 
 const char *ref_job_event_name(enum ref_job_event event)
 {
-    if ((unsigned)event >= REF_JOB_EVENT_COUNT || s_job_event_names[event] == NULL) {
-        return "";
-    }
-    return s_job_event_names[event];
+    return name_in(s_job_event_names, REF_JOB_EVENT_COUNT, (unsigned)event);
 }
 
 const char *ref_pipeline_status_name(enum ref_pipeline_status status)
 {
-    if ((unsigned)status >= REF_PIPELINE_STATUS_COUNT || s_pipeline_status_names[status] == NULL) {
-        return "";
-    }
-    return s_pipeline_status_names[status];
+    return name_in(s_pipeline_status_names, REF_PIPELINE_STATUS_COUNT, (unsigned)status);
 }
 
 enum ref_pipeline_status ref_pipeline_status_from_name(struct ref_slice s)
 {
-    for (int i = 1; i < REF_PIPELINE_STATUS_COUNT; i++) {
-        if (ref_slice_eq_cstr(s, s_pipeline_status_names[i])) {
-            return (enum ref_pipeline_status)i;
-        }
-    }
-    return REF_PIPELINE_STATUS_NONE;
+    return (enum ref_pipeline_status)index_of_name(s_pipeline_status_names,
+                                                   REF_PIPELINE_STATUS_COUNT, s);
 }
 
 enum ref_job_status ref_job_next_status(enum ref_job_status from, enum ref_job_event event)
