@@ -6,6 +6,7 @@
  * The store's and jansson's heap go through cmocka's allocator, so every test also
  * checks that nothing leaks.
  */
+#include "test_alloc_hooks.h"
 #include "test_util.h"
 
 #include "ref/job_store.h"
@@ -22,40 +23,6 @@
 #define JOB_A    "2222222222222-abcdef"
 #define S(lit)   REF_SLICE_LIT(lit)
 #define NO_ID    ((struct ref_slice){NULL, 0})
-
-/* --- Allocation hooks: leak checks for the store and for jansson -------------------- */
-
-static void *t_alloc(size_t n)
-{
-    return test_malloc(n);
-}
-
-static void *t_realloc(void *p, size_t n)
-{
-    return test_realloc(p, n);
-}
-
-static void t_free(void *p)
-{
-    test_free(p);
-}
-
-static int setup_hooks(void **state)
-{
-    (void)state;
-    static const struct ref_mem_hooks hooks = {t_alloc, t_realloc, t_free};
-    ref_mem_set_hooks(&hooks);
-    json_set_alloc_funcs(t_alloc, t_free);
-    return 0;
-}
-
-static int teardown_hooks(void **state)
-{
-    (void)state;
-    ref_mem_set_hooks(NULL);
-    json_set_alloc_funcs(malloc, free);
-    return 0;
-}
 
 /* --- Fixtures ---------------------------------------------------------------------- */
 
@@ -969,38 +936,12 @@ static void test_job_store_queued_job_limit_at_and_over(void **state)
 
 /* --- Allocation failures ------------------------------------------------------------ */
 
-static int s_fail_after = -1; /* allocations left before one fails; -1: never */
-
-static void *failing_alloc(size_t n)
-{
-    if (s_fail_after == 0) {
-        return NULL;
-    }
-    if (s_fail_after > 0) {
-        s_fail_after--;
-    }
-    return test_malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n)
-{
-    if (s_fail_after == 0) {
-        return NULL;
-    }
-    if (s_fail_after > 0) {
-        s_fail_after--;
-    }
-    return test_realloc(p, n);
-}
-
 static void test_job_store_allocation_failures_leave_store_unchanged(void **state)
 {
     (void)state;
-    static const struct ref_mem_hooks hooks = {failing_alloc, failing_realloc, t_free};
     for (int fail_at = 0;; fail_at++) {
         s_fail_after = -1;
-        ref_mem_set_hooks(&hooks);
-        json_set_alloc_funcs(failing_alloc, t_free);
+        failing_hooks_install();
         struct ref_job_store *store = new_store_with(2, 0, 0);
         seed_pipeline(store, PIPE_A, REF_PIPELINE_PAUSED, T0_MS);
         json_t *spec = job_spec();
