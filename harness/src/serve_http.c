@@ -177,18 +177,32 @@ static void make_request_id(char out[37])
              b[14], b[15]);
 }
 
-/* Queues one answer. body is copied by libmicrohttpd. */
+/* Releases a body handed to libmicrohttpd by queue_answer. */
+static void free_body(void *body)
+{
+    ref_mem_free(body);
+}
+
+/* Queues one answer. With owned_body, body (from ref_mem) becomes libmicrohttpd's, which
+ * frees it with the response, whether or not queueing succeeds: no copy is made. Without
+ * it, libmicrohttpd copies body. */
 static enum MHD_Result queue_answer(struct serve_request *r,
                                     struct MHD_Connection *conn,
                                     int http_status,
                                     enum ref_status status,
                                     const char *request_id,
                                     void *body,
-                                    size_t body_len)
+                                    size_t body_len,
+                                    bool is_owned_body)
 {
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_MUST_COPY);
+        is_owned_body
+            ? MHD_create_response_from_buffer_with_free_callback(body_len, body, free_body)
+            : MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_MUST_COPY);
     if (resp == NULL) {
+        if (is_owned_body) {
+            ref_mem_free(body);
+        }
         return MHD_NO;
     }
     const char *error_type = status == REF_OK ? "" : ref_status_error_type(status);
@@ -231,7 +245,7 @@ queue_error(struct serve_request *r, struct MHD_Connection *conn, enum ref_statu
             text[i] = fallback[i];
         }
     }
-    return queue_answer(r, conn, ref_status_http(status), status, request_id, text, len);
+    return queue_answer(r, conn, ref_status_http(status), status, request_id, text, len, false);
 }
 
 /* Identity: the reference decodes labels itself, exactly once (contract section 1). */
@@ -493,7 +507,10 @@ static enum MHD_Result answer_from_reference(struct serve_request *r,
                                              const char *method,
                                              const char *version)
 {
-    struct ref_http_request req = {0};
+    /* Every member is set below; the header array (2 KiB) is filled only as far as it is
+     * used, instead of being zeroed for every request. */
+    struct ref_http_request req;
+    req.num_headers = 0;
     req.method = ref_slice_make(method, strnlen(method, REF_MAX_METHOD_BYTES));
     req.target = ref_buf_slice(&r->target);
     struct ref_slice rest = req.target;
@@ -509,8 +526,13 @@ static enum MHD_Result answer_from_reference(struct serve_request *r,
     enum MHD_Result q;
     enum ref_status rc = ref_service_handle_parsed(r->srv->svc, &req, &resp);
     if (rc == REF_OK) {
-        q = queue_answer(r, conn, resp.http_status, resp.status, resp.request_id, resp.body.data,
-                         resp.body.len);
+        /* The body changes hands rather than being copied (an empty one has no storage). */
+        void *body = resp.body.data != NULL ? resp.body.data : (void *)"";
+        bool is_owned = resp.body.data != NULL;
+        resp.body.data = NULL;
+        resp.body.cap = 0;
+        q = queue_answer(r, conn, resp.http_status, resp.status, resp.request_id, body,
+                         resp.body.len, is_owned);
     } else {
         q = queue_error(r, conn, rc == REF_E_NOMEM ? REF_E_NOMEM : REF_E_INTERNAL);
     }

@@ -1130,7 +1130,7 @@ static enum ref_status handle_steps(struct ref_service *svc,
                                      .headers = req->headers,
                                      .num_headers = req->num_headers,
                                      .body = req->body};
-    struct ref_sigv4_outcome outcome = {0};
+    struct ref_sigv4_outcome outcome; /* ref_sigv4_verify sets it up first thing */
     enum ref_status rc =
         ref_sigv4_verify(&svc->verifier, &sreq, floor_div_1000(resp->date_ms), &outcome, NULL);
     if (rc != REF_OK) {

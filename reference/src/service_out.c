@@ -99,8 +99,31 @@ static json_t *string_for_bytes(struct ref_slice s)
     return str;
 }
 
+/* True when jansson would copy every byte of s into a JSON string as it is: printable
+ * ASCII other than '"' and '\\'. */
+static bool is_plain_json_text(struct ref_slice s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
 enum ref_status ref_out_error_body(struct ref_slice message, struct ref_buf *out)
 {
+    /* Almost every message is plain text: then the body is written directly, the same
+     * bytes the compact dump of {"message": ...} gives, without building a tree. */
+    if (is_plain_json_text(message)) {
+        static const char head[] = "{\"message\":\"";
+        static const char tail[] = "\"}";
+        REF_TRY(ref_buf_reserve(out, sizeof head - 1 + message.len + sizeof tail - 1));
+        REF_TRY(ref_buf_append(out, head, sizeof head - 1));
+        REF_TRY(ref_buf_append_slice(out, message));
+        return ref_buf_append(out, tail, sizeof tail - 1);
+    }
     json_t *body = json_object();
     if (body == NULL || json_object_set_new(body, "message", string_for_bytes(message)) != 0) {
         json_decref(body);

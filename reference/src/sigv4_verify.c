@@ -487,7 +487,11 @@ enum ref_status ref_sigv4_verify(const struct ref_sigv4_verifier *v,
                                  struct ref_sigv4_trace *trace)
 {
     assert(v != NULL && req != NULL && out != NULL);
-    *out = (struct ref_sigv4_outcome){.status = REF_OK};
+    /* Member by member: the 512-byte message only needs its terminator. */
+    out->status = REF_OK;
+    out->credential = NULL;
+    out->message[0] = '\0';
+    out->err = (struct ref_parse_error){0};
     if (trace != NULL) {
         if (trace->canonical_request != NULL) {
             ref_buf_reset(trace->canonical_request);
