@@ -8,6 +8,7 @@
  * 4 and 6) before the test looks at its status and body. The 30 client captures are
  * replayed as recorded, then each is tampered with byte by byte.
  */
+#include "test_alloc_hooks.h"
 #include "test_util.h"
 
 #include "ref/job_store.h"
@@ -26,40 +27,6 @@
 #define RUN_MS     5000
 #define ID_PATTERN "^\\d{13}-\\w{6}$"
 #define ROLE       "arn:aws:iam::111122223333:role/Elastic_Transcoder_Default_Role"
-
-/* --- Allocation hooks: leak checks for the service and for jansson ------------------- */
-
-static void *t_alloc(size_t n)
-{
-    return test_malloc(n);
-}
-
-static void *t_realloc(void *p, size_t n)
-{
-    return test_realloc(p, n);
-}
-
-static void t_free(void *p)
-{
-    test_free(p);
-}
-
-static int setup_hooks(void **state)
-{
-    (void)state;
-    static const struct ref_mem_hooks hooks = {t_alloc, t_realloc, t_free};
-    ref_mem_set_hooks(&hooks);
-    json_set_alloc_funcs(t_alloc, t_free);
-    return 0;
-}
-
-static int teardown_hooks(void **state)
-{
-    (void)state;
-    ref_mem_set_hooks(NULL);
-    json_set_alloc_funcs(malloc, free);
-    return 0;
-}
 
 /* --- A service on a pinned clock ---------------------------------------------------- */
 
@@ -356,6 +323,29 @@ static void expect_status(const struct tresp *r, int status)
     }
 }
 
+/* Sends method target (body may be NULL) as the main principal and checks the answer's
+ * HTTP status, its x-amzn-ErrorType unless type is NULL, and its exact message unless
+ * message is NULL. Failures name the request, because cmocka reports them from here. */
+static void request_expect(struct fx *fx,
+                           const char *method,
+                           const char *target,
+                           const char *body,
+                           int status,
+                           const char *type,
+                           const char *message)
+{
+    struct tresp r;
+    send_req(fx, method, target, body, &r);
+    if (r.status != status || (type != NULL && strcmp(r.error_type, type) != 0)) {
+        fail_msg("%s %s: want %d %s, got %d %s: %s", method, target, status,
+                 type != NULL ? type : "", r.status, r.error_type, r.body_text);
+    }
+    if (message != NULL) {
+        assert_string_equal(message_of(&r), message);
+    }
+    tresp_cleanup(&r);
+}
+
 static const char *str_at(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -465,12 +455,8 @@ static void test_service_pipeline_operations(void **state)
     expect_status(&r, 202);
     assert_string_equal(r.body_text, "{\"Success\":\"true\"}");
     tresp_cleanup(&r);
-    send_req(&fx, "GET", target, NULL, &r);
-    expect_error(&r, 404, "ResourceNotFoundException");
-    tresp_cleanup(&r);
-    send_req(&fx, "DELETE", target, NULL, &r);
-    expect_error(&r, 404, "ResourceNotFoundException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "GET", target, NULL, 404, "ResourceNotFoundException", NULL);
+    request_expect(&fx, "DELETE", target, NULL, 404, "ResourceNotFoundException", NULL);
     fx_close(&fx);
 }
 
@@ -615,13 +601,8 @@ static void test_service_create_job_rejects_bad_bodies(void **state)
          201, "", NULL},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct tresp r;
-        send_req(&fx, "POST", "/2012-09-25/jobs", cases[i].body, &r);
-        expect_error(&r, cases[i].status, cases[i].type);
-        if (cases[i].message != NULL) {
-            assert_string_equal(message_of(&r), cases[i].message);
-        }
-        tresp_cleanup(&r);
+        request_expect(&fx, "POST", "/2012-09-25/jobs", cases[i].body, cases[i].status,
+                       cases[i].type, cases[i].message);
     }
     /* 31 outputs: over the limit of 30. Exactly 30 is fine. */
     struct ref_buf body;
@@ -678,21 +659,15 @@ static void test_service_create_pipeline_validation(void **state)
          "(^$)|(^arn:aws:sns:.*:\\w{12}:.+$)"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct tresp r;
-        send_req(&fx, "POST", "/2012-09-25/pipelines", cases[i].body, &r);
-        expect_error(&r, 400, "ValidationException");
-        assert_string_equal(message_of(&r), cases[i].message);
-        tresp_cleanup(&r);
+        request_expect(&fx, "POST", "/2012-09-25/pipelines", cases[i].body, 400,
+                       "ValidationException", cases[i].message);
     }
     /* Exactly 40 characters (multi-byte ones count once). */
-    struct tresp r;
-    send_req(&fx, "POST", "/2012-09-25/pipelines",
-             "{\"Name\":\"\xc3\xa9"
-             "234567890123456789012345678901234567890\","
-             "\"InputBucket\":\"in\",\"Role\":\"" ROLE "\"}",
-             &r);
-    expect_status(&r, 201);
-    tresp_cleanup(&r);
+    request_expect(&fx, "POST", "/2012-09-25/pipelines",
+                   "{\"Name\":\"\xc3\xa9"
+                   "234567890123456789012345678901234567890\","
+                   "\"InputBucket\":\"in\",\"Role\":\"" ROLE "\"}",
+                   201, NULL, NULL);
     fx_close(&fx);
 }
 
@@ -702,30 +677,21 @@ static void test_service_update_pipeline_status_validation(void **state)
     struct fx fx;
     fx_open(&fx);
     assert_int_equal(ref_service_seed_pipeline(fx.svc, PIPE_ID, "p", "Active"), REF_OK);
-    struct tresp r;
-    send_req(&fx, "POST", "/2012-09-25/pipelines/" PIPE_ID "/status", "{\"Status\":\"paused\"}",
-             &r);
-    expect_error(&r, 400, "ValidationException");
-    assert_string_equal(message_of(&r),
-                        "1 validation error detected: Value 'paused' at 'status' failed to "
-                        "satisfy constraint: Member must satisfy regular expression pattern: "
-                        "(^Active$)|(^Paused$)");
-    tresp_cleanup(&r);
-    send_req(&fx, "POST", "/2012-09-25/pipelines/bad/status", "{}", &r);
-    expect_error(&r, 400, "ValidationException");
-    assert_string_equal(message_of(&r),
-                        "2 validation errors detected: Value 'bad' at 'id' failed to satisfy "
-                        "constraint: Member must satisfy regular expression pattern: " ID_PATTERN
-                        "; Value null at 'status' failed to satisfy constraint: Member must not "
-                        "be null");
-    tresp_cleanup(&r);
-    send_req(&fx, "POST", "/2012-09-25/pipelines/9999999999999-zzzzzz/status",
-             "{\"Status\":\"Active\"}", &r);
-    expect_error(&r, 404, "ResourceNotFoundException");
-    tresp_cleanup(&r);
-    send_req(&fx, "POST", "/2012-09-25/pipelines/" PIPE_ID "/status", "not json", &r);
-    expect_error(&r, 400, "ValidationException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "POST", "/2012-09-25/pipelines/" PIPE_ID "/status",
+                   "{\"Status\":\"paused\"}", 400, "ValidationException",
+                   "1 validation error detected: Value 'paused' at 'status' failed to "
+                   "satisfy constraint: Member must satisfy regular expression pattern: "
+                   "(^Active$)|(^Paused$)");
+    request_expect(&fx, "POST", "/2012-09-25/pipelines/bad/status", "{}", 400,
+                   "ValidationException",
+                   "2 validation errors detected: Value 'bad' at 'id' failed to satisfy "
+                   "constraint: Member must satisfy regular expression pattern: " ID_PATTERN
+                   "; Value null at 'status' failed to satisfy constraint: Member must not "
+                   "be null");
+    request_expect(&fx, "POST", "/2012-09-25/pipelines/9999999999999-zzzzzz/status",
+                   "{\"Status\":\"Active\"}", 404, "ResourceNotFoundException", NULL);
+    request_expect(&fx, "POST", "/2012-09-25/pipelines/" PIPE_ID "/status", "not json", 400,
+                   "ValidationException", NULL);
     fx_close(&fx);
 }
 
@@ -778,9 +744,7 @@ static void test_service_cancel_submitted_job(void **state)
     tresp_cleanup(&r);
 
     /* Canceling again: 409, still Canceled. */
-    send_req(&fx, "DELETE", target, NULL, &r);
-    expect_error(&r, 409, "ResourceInUseException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "DELETE", target, NULL, 409, "ResourceInUseException", NULL);
     assert_string_equal(ref_service_job_status(fx.svc, id), "Canceled");
     fx_close(&fx);
 }
@@ -802,9 +766,8 @@ static void test_service_cancel_refused_unless_submitted(void **state)
         }
         assert_string_equal(ref_service_job_status(fx.svc, JOB_ID), statuses[i]);
         struct tresp r;
-        send_req(&fx, "DELETE", "/2012-09-25/jobs/" JOB_ID, NULL, &r);
-        expect_error(&r, 409, "ResourceInUseException");
-        tresp_cleanup(&r);
+        request_expect(&fx, "DELETE", "/2012-09-25/jobs/" JOB_ID, NULL, 409,
+                       "ResourceInUseException", NULL);
         assert_string_equal(job_status_via_read(&fx, JOB_ID, &r), statuses[i]);
         json_t *timing = json_object_get(json_object_get(r.body, "Job"), "Timing");
         bool started = strcmp(statuses[i], "Canceled") != 0;
@@ -835,10 +798,8 @@ static void test_service_job_lifecycle_through_time(void **state)
                      TEST_FIXED_NOW_MS + DELAY_MS);
     tresp_cleanup(&r);
     /* A Progressing job goes on when its pipeline is paused. */
-    send_req(&fx, "POST", "/2012-09-25/pipelines/" PIPE_ID "/status", "{\"Status\":\"Paused\"}",
-             &r);
-    expect_status(&r, 200);
-    tresp_cleanup(&r);
+    request_expect(&fx, "POST", "/2012-09-25/pipelines/" PIPE_ID "/status",
+                   "{\"Status\":\"Paused\"}", 200, NULL, NULL);
     fx.clock.now_ms += RUN_MS;
     assert_string_equal(job_status_via_read(&fx, id, &r), "Complete");
     timing = json_object_get(json_object_get(r.body, "Job"), "Timing");
@@ -855,20 +816,16 @@ static void test_service_paused_pipeline_holds_jobs_until_resumed(void **state)
     fx_open(&fx);
     assert_int_equal(ref_service_seed_pipeline(fx.svc, PIPE_ID, "p", "Active"), REF_OK);
     struct tresp r;
-    send_req(&fx, "POST", "/2012-09-25/pipelines/" PIPE_ID "/status", "{\"Status\":\"Paused\"}",
-             &r);
-    expect_status(&r, 200);
-    tresp_cleanup(&r);
+    request_expect(&fx, "POST", "/2012-09-25/pipelines/" PIPE_ID "/status",
+                   "{\"Status\":\"Paused\"}", 200, NULL, NULL);
     char id[REF_ID_LEN + 1];
     create_job(&fx, PIPE_ID, id);
     fx.clock.now_ms += 600 * 1000;
     ref_service_tick(fx.svc);
     assert_string_equal(job_status_via_read(&fx, id, &r), "Submitted");
     tresp_cleanup(&r);
-    send_req(&fx, "POST", "/2012-09-25/pipelines/" PIPE_ID "/status", "{\"Status\":\"Active\"}",
-             &r);
-    expect_status(&r, 200);
-    tresp_cleanup(&r);
+    request_expect(&fx, "POST", "/2012-09-25/pipelines/" PIPE_ID "/status",
+                   "{\"Status\":\"Active\"}", 200, NULL, NULL);
     int64_t when;
     assert_true(ref_service_next_event_ms(fx.svc, &when));
     assert_int_equal(when, fx.clock.now_ms + DELAY_MS);
@@ -884,15 +841,12 @@ static void test_service_unknown_and_malformed_ids(void **state)
     struct fx fx;
     fx_open(&fx);
     struct tresp r;
-    send_req(&fx, "DELETE", "/2012-09-25/jobs/9999999999999-zzzzzz", NULL, &r);
-    expect_error(&r, 404, "ResourceNotFoundException");
-    tresp_cleanup(&r);
-    send_req(&fx, "GET", "/2012-09-25/jobs/9999999999999-zzzzzz", NULL, &r);
-    expect_error(&r, 404, "ResourceNotFoundException");
-    tresp_cleanup(&r);
-    send_req(&fx, "GET", "/2012-09-25/jobsByPipeline/9999999999999-zzzzzz", NULL, &r);
-    expect_error(&r, 404, "ResourceNotFoundException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "DELETE", "/2012-09-25/jobs/9999999999999-zzzzzz", NULL, 404,
+                   "ResourceNotFoundException", NULL);
+    request_expect(&fx, "GET", "/2012-09-25/jobs/9999999999999-zzzzzz", NULL, 404,
+                   "ResourceNotFoundException", NULL);
+    request_expect(&fx, "GET", "/2012-09-25/jobsByPipeline/9999999999999-zzzzzz", NULL, 404,
+                   "ResourceNotFoundException", NULL);
 
     static const struct {
         const char *method;
@@ -937,40 +891,30 @@ static void test_service_list_parameter_validation(void **state)
     (void)state;
     struct fx fx;
     fx_open(&fx);
-    struct tresp r;
-    send_req(&fx, "GET", "/2012-09-25/jobsByStatus/Cancelled", NULL, &r);
-    expect_error(&r, 400, "ValidationException");
-    assert_string_equal(message_of(&r),
-                        "1 validation error detected: Value 'Cancelled' at 'status' failed to "
-                        "satisfy constraint: Member must satisfy regular expression pattern: "
-                        "(^Submitted$)|(^Progressing$)|(^Complete$)|(^Canceled$)|(^Error$)");
-    tresp_cleanup(&r);
-    send_req(&fx, "GET", "/2012-09-25/jobsByStatus/submitted?Ascending=TRUE&PageToken=x", NULL, &r);
-    expect_error(&r, 400, "ValidationException");
-    assert_string_equal(
-        message_of(&r),
+    request_expect(&fx, "GET", "/2012-09-25/jobsByStatus/Cancelled", NULL, 400,
+                   "ValidationException",
+                   "1 validation error detected: Value 'Cancelled' at 'status' failed to "
+                   "satisfy constraint: Member must satisfy regular expression pattern: "
+                   "(^Submitted$)|(^Progressing$)|(^Complete$)|(^Canceled$)|(^Error$)");
+    request_expect(
+        &fx, "GET", "/2012-09-25/jobsByStatus/submitted?Ascending=TRUE&PageToken=x", NULL, 400,
+        "ValidationException",
         "3 validation errors detected: Value 'submitted' at 'status' failed to satisfy "
         "constraint: Member must satisfy regular expression pattern: "
         "(^Submitted$)|(^Progressing$)|(^Complete$)|(^Canceled$)|(^Error$); Value 'TRUE' at "
         "'ascending' failed to satisfy constraint: Member must satisfy regular expression "
         "pattern: (^true$)|(^false$); Value 'x' at 'pageToken' failed to satisfy constraint: "
         "Member must satisfy regular expression pattern: " ID_PATTERN);
-    tresp_cleanup(&r);
-    send_req(&fx, "GET", "/2012-09-25/pipelines?Ascending=yes", NULL, &r);
-    expect_error(&r, 400, "ValidationException");
-    assert_string_equal(message_of(&r),
-                        "1 validation error detected: Value 'yes' at 'ascending' failed to "
-                        "satisfy constraint: Member must satisfy regular expression pattern: "
-                        "(^true$)|(^false$)");
-    tresp_cleanup(&r);
+    request_expect(&fx, "GET", "/2012-09-25/pipelines?Ascending=yes", NULL, 400,
+                   "ValidationException",
+                   "1 validation error detected: Value 'yes' at 'ascending' failed to "
+                   "satisfy constraint: Member must satisfy regular expression pattern: "
+                   "(^true$)|(^false$)");
     /* Well-formed but never issued. */
-    send_req(&fx, "GET", "/2012-09-25/pipelines?PageToken=1795869900000-abcdef", NULL, &r);
-    expect_error(&r, 400, "ValidationException");
-    tresp_cleanup(&r);
-    send_req(&fx, "GET", "/2012-09-25/jobsByStatus/Submitted?PageToken=1795869900000-abcdef", NULL,
-             &r);
-    expect_error(&r, 400, "ValidationException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "GET", "/2012-09-25/pipelines?PageToken=1795869900000-abcdef", NULL, 400,
+                   "ValidationException", NULL);
+    request_expect(&fx, "GET", "/2012-09-25/jobsByStatus/Submitted?PageToken=1795869900000-abcdef",
+                   NULL, 400, "ValidationException", NULL);
     fx_close(&fx);
 }
 
@@ -982,18 +926,12 @@ static void test_service_routing_errors(void **state)
     struct fx fx;
     fx_open(&fx);
     struct tresp r;
-    send_req(&fx, "DELETE", "/2015-01-01/jobs/" JOB_ID, NULL, &r);
-    expect_error(&r, 400, "IncompatibleVersionException");
-    tresp_cleanup(&r);
-    send_req(&fx, "GET", "/2012-09-25/presets", NULL, &r);
-    expect_error(&r, 404, "UnknownOperationException");
-    tresp_cleanup(&r);
-    send_req(&fx, "PUT", "/2012-09-25/jobs/" JOB_ID, NULL, &r);
-    expect_error(&r, 404, "UnknownOperationException");
-    tresp_cleanup(&r);
-    send_req(&fx, "GET", "/", NULL, &r);
-    expect_error(&r, 404, "UnknownOperationException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "DELETE", "/2015-01-01/jobs/" JOB_ID, NULL, 400,
+                   "IncompatibleVersionException", NULL);
+    request_expect(&fx, "GET", "/2012-09-25/presets", NULL, 404, "UnknownOperationException", NULL);
+    request_expect(&fx, "PUT", "/2012-09-25/jobs/" JOB_ID, NULL, 404, "UnknownOperationException",
+                   NULL);
+    request_expect(&fx, "GET", "/", NULL, 404, "UnknownOperationException", NULL);
     /* Dot segments and repeated slashes are normalised before routing (and signing). */
     assert_int_equal(ref_service_seed_pipeline(fx.svc, PIPE_ID, "p", "Paused"), REF_OK);
     assert_int_equal(ref_service_seed_job(fx.svc, JOB_ID, PIPE_ID, "Submitted"), REF_OK);
@@ -1055,25 +993,24 @@ static void test_service_temporary_principal(void **state)
     struct ref_buf raw;
     ref_buf_init(&raw, REF_MAX_REQUEST_BYTES);
     struct tresp r;
-    /* Without its token, and with a wrong one: not recognised. */
-    struct req_opts no_token = {.cred = REF_TEST_CRED_TEMPORARY, .omit_token = true};
-    build_request(&fx, "DELETE", "/2012-09-25/jobs/" JOB_ID, NULL, &no_token, &raw);
-    send_raw(&fx, ref_buf_slice(&raw), &r);
-    expect_error(&r, 403, "UnrecognizedClientException");
-    tresp_cleanup(&r);
-    ref_buf_reset(&raw);
-    struct req_opts wrong = {.cred = REF_TEST_CRED_TEMPORARY, .session_token = "etch/other"};
-    build_request(&fx, "DELETE", "/2012-09-25/jobs/" JOB_ID, NULL, &wrong, &raw);
-    send_raw(&fx, ref_buf_slice(&raw), &r);
-    expect_error(&r, 403, "UnrecognizedClientException");
-    tresp_cleanup(&r);
-    /* The main key with a token it does not have. */
-    ref_buf_reset(&raw);
-    struct req_opts extra = {.cred = REF_TEST_CRED_MAIN, .session_token = "etch/x"};
-    build_request(&fx, "GET", "/2012-09-25/jobs/" JOB_ID, NULL, &extra, &raw);
-    send_raw(&fx, ref_buf_slice(&raw), &r);
-    expect_error(&r, 403, "UnrecognizedClientException");
-    tresp_cleanup(&r);
+    const struct {
+        const char *method;
+        struct req_opts opts;
+    } unrecognised[] = {
+        /* Without its token, and with a wrong one. */
+        {"DELETE", {.cred = REF_TEST_CRED_TEMPORARY, .omit_token = true}},
+        {"DELETE", {.cred = REF_TEST_CRED_TEMPORARY, .session_token = "etch/other"}},
+        /* The main key with a token it does not have. */
+        {"GET", {.cred = REF_TEST_CRED_MAIN, .session_token = "etch/x"}},
+    };
+    for (size_t i = 0; i < sizeof(unrecognised) / sizeof(unrecognised[0]); i++) {
+        ref_buf_reset(&raw);
+        build_request(&fx, unrecognised[i].method, "/2012-09-25/jobs/" JOB_ID, NULL,
+                      &unrecognised[i].opts, &raw);
+        send_raw(&fx, ref_buf_slice(&raw), &r);
+        expect_error(&r, 403, "UnrecognizedClientException");
+        tresp_cleanup(&r);
+    }
     ref_buf_cleanup(&raw);
     /* With it: a full principal. */
     send_as(&fx, REF_TEST_CRED_TEMPORARY, "DELETE", "/2012-09-25/jobs/" JOB_ID, NULL, &r);
@@ -1131,13 +1068,11 @@ static void test_service_delete_pipeline_in_use(void **state)
     char id[REF_ID_LEN + 1];
     create_job(&fx, PIPE_ID, id);
     struct tresp r;
-    send_req(&fx, "DELETE", "/2012-09-25/pipelines/" PIPE_ID, NULL, &r);
-    expect_error(&r, 409, "ResourceInUseException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "DELETE", "/2012-09-25/pipelines/" PIPE_ID, NULL, 409,
+                   "ResourceInUseException", NULL);
     fx.clock.now_ms += DELAY_MS; /* Progressing */
-    send_req(&fx, "DELETE", "/2012-09-25/pipelines/" PIPE_ID, NULL, &r);
-    expect_error(&r, 409, "ResourceInUseException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "DELETE", "/2012-09-25/pipelines/" PIPE_ID, NULL, 409,
+                   "ResourceInUseException", NULL);
     assert_string_equal(ref_service_job_status(fx.svc, id), "Progressing");
     fx.clock.now_ms += RUN_MS; /* Complete */
     send_req(&fx, "DELETE", "/2012-09-25/pipelines/" PIPE_ID, NULL, &r);
@@ -1145,9 +1080,8 @@ static void test_service_delete_pipeline_in_use(void **state)
     assert_string_equal(r.body_text, "{\"Success\":\"true\"}");
     tresp_cleanup(&r);
     /* Gone for ListJobsByPipeline and CreateJob; its job stays readable. */
-    send_req(&fx, "GET", "/2012-09-25/jobsByPipeline/" PIPE_ID, NULL, &r);
-    expect_error(&r, 404, "ResourceNotFoundException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "GET", "/2012-09-25/jobsByPipeline/" PIPE_ID, NULL, 404,
+                   "ResourceNotFoundException", NULL);
     assert_string_equal(job_status_via_read(&fx, id, &r), "Complete");
     tresp_cleanup(&r);
     fx_close(&fx);
@@ -1237,11 +1171,9 @@ static void test_service_limits(void **state)
     fx_open_with(&fx, 0, 1, 1);
     char pipe[REF_ID_LEN + 1];
     create_pipeline(&fx, "p", pipe);
-    struct tresp r;
-    send_req(&fx, "POST", "/2012-09-25/pipelines",
-             "{\"Name\":\"q\",\"InputBucket\":\"in\",\"Role\":\"" ROLE "\"}", &r);
-    expect_error(&r, 429, "LimitExceededException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "POST", "/2012-09-25/pipelines",
+                   "{\"Name\":\"q\",\"InputBucket\":\"in\",\"Role\":\"" ROLE "\"}", 429,
+                   "LimitExceededException", NULL);
     char job[REF_ID_LEN + 1];
     create_job(&fx, pipe, job);
     char body[256];
@@ -1249,9 +1181,7 @@ static void test_service_limits(void **state)
              "{\"PipelineId\":\"%s\",\"Input\":{\"Key\":\"i\"},"
              "\"Output\":{\"Key\":\"o\",\"PresetId\":\"" PRESET_ID "\"}}",
              pipe);
-    send_req(&fx, "POST", "/2012-09-25/jobs", body, &r);
-    expect_error(&r, 429, "LimitExceededException");
-    tresp_cleanup(&r);
+    request_expect(&fx, "POST", "/2012-09-25/jobs", body, 429, "LimitExceededException", NULL);
     fx_close(&fx);
 }
 
@@ -1388,37 +1318,12 @@ static void test_service_hooks_reject_bad_arguments(void **state)
 
 /* --- Allocation failures ------------------------------------------------------------ */
 
-static int s_fail_after = -1; /* allocations left before one fails; -1: never */
-
-static void *failing_alloc(size_t n)
-{
-    if (s_fail_after == 0) {
-        return NULL;
-    }
-    if (s_fail_after > 0) {
-        s_fail_after--;
-    }
-    return test_malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n)
-{
-    if (s_fail_after == 0) {
-        return NULL;
-    }
-    if (s_fail_after > 0) {
-        s_fail_after--;
-    }
-    return test_realloc(p, n);
-}
-
 /* Every allocation of a CreateJob, a ReadJob and a failing request fails in turn: the
  * service answers 500 in the error form or reports REF_E_NOMEM, never leaks, and the
  * store never holds a half-made job. */
 static void test_service_allocation_failures(void **state)
 {
     (void)state;
-    static const struct ref_mem_hooks hooks = {failing_alloc, failing_realloc, t_free};
     static const struct {
         const char *method, *target, *body;
         int want;
@@ -1443,8 +1348,7 @@ static void test_service_allocation_failures(void **state)
             struct ref_buf out;
             ref_buf_init(&out, REF_MAX_RESPONSE_BYTES + 4096);
 
-            ref_mem_set_hooks(&hooks);
-            json_set_alloc_funcs(failing_alloc, t_free);
+            failing_hooks_install();
             s_fail_after = fail_at;
             enum ref_status rc = ref_service_handle(fx.svc, ref_buf_slice(&raw), &out);
             s_fail_after = -1;
@@ -1501,8 +1405,7 @@ static size_t load_captures(struct capture *caps, size_t cap)
     size_t n = 0;
     size_t i;
     json_t *e;
-    json_array_foreach(index, i, e)
-    {
+    json_array_foreach (index, i, e) {
         assert_true(n < cap);
         struct capture *c = &caps[n++];
         const char *file = json_string_value(json_object_get(e, "file"));
