@@ -43,6 +43,23 @@ static void cancel_job(struct treq *t)
     treq_add(t, "User-Agent", "test");
 }
 
+/* A request to example.com at the pinned time, unsigned; with an x-amz-content-sha256
+ * header when content_sha256 is not NULL. The payload-hash checks and their place in the
+ * check order are tested on it. */
+static void example_request(struct treq *t,
+                            const char *method,
+                            const char *path,
+                            const char *body,
+                            const char *content_sha256)
+{
+    treq_init(t, method, path, "", body);
+    treq_add(t, "host", "example.com");
+    treq_add(t, "x-amz-date", T_NOW_DATE);
+    if (content_sha256 != NULL) {
+        treq_add(t, "x-amz-content-sha256", content_sha256);
+    }
+}
+
 static void expect_status(const struct treq *t, enum ref_status want, const char *message)
 {
     struct ref_sigv4_outcome out;
@@ -102,11 +119,8 @@ static void test_sigv4_verify_accepts_content_sha256(void **state)
 {
     (void)state;
     struct treq t;
-    treq_init(&t, "POST", "/2012-09-25/jobs", "", "{}");
-    treq_add(&t, "host", "example.com");
-    treq_add(&t, "x-amz-date", T_NOW_DATE);
-    treq_add(&t, "x-amz-content-sha256",
-             "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    example_request(&t, "POST", "/2012-09-25/jobs", "{}",
+                    "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
     treq_sign(&t, "host;x-amz-content-sha256;x-amz-date");
     expect_status(&t, REF_OK, "");
     treq_cleanup(&t);
@@ -285,27 +299,28 @@ static void signed_at(struct treq *t, int64_t at_s)
 static void test_sigv4_verify_skew_window(void **state)
 {
     (void)state;
-    struct treq t;
-    /* One minute either way: accepted (must). The window's edges: accepted. */
-    const int64_t ok_offsets[] = {-60, 60, -300, 300, 0};
-    for (size_t i = 0; i < sizeof ok_offsets / sizeof ok_offsets[0]; i++) {
-        signed_at(&t, T_NOW_S + ok_offsets[i]);
-        expect_status(&t, REF_OK, NULL);
+    static const struct {
+        int64_t offset_s;
+        enum ref_status want;
+    } cases[] = {
+        /* One minute either way: accepted (must). The window's edges: accepted. */
+        {-60, REF_OK},
+        {60, REF_OK},
+        {-300, REF_OK},
+        {300, REF_OK},
+        {0, REF_OK},
+        /* A second past the edge, and twenty minutes off: refused (must). */
+        {-301, REF_E_SIGNATURE_EXPIRED},
+        {301, REF_E_SIGNATURE_NOT_YET_CURRENT},
+        {-1200, REF_E_SIGNATURE_EXPIRED},
+        {1200, REF_E_SIGNATURE_NOT_YET_CURRENT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct treq t;
+        signed_at(&t, T_NOW_S + cases[i].offset_s);
+        expect_status(&t, cases[i].want, NULL);
         treq_cleanup(&t);
     }
-    /* A second past the edge, and twenty minutes off: refused (must). */
-    signed_at(&t, T_NOW_S - 301);
-    expect_status(&t, REF_E_SIGNATURE_EXPIRED, NULL);
-    treq_cleanup(&t);
-    signed_at(&t, T_NOW_S + 301);
-    expect_status(&t, REF_E_SIGNATURE_NOT_YET_CURRENT, NULL);
-    treq_cleanup(&t);
-    signed_at(&t, T_NOW_S - 1200);
-    expect_status(&t, REF_E_SIGNATURE_EXPIRED, NULL);
-    treq_cleanup(&t);
-    signed_at(&t, T_NOW_S + 1200);
-    expect_status(&t, REF_E_SIGNATURE_NOT_YET_CURRENT, NULL);
-    treq_cleanup(&t);
 }
 
 static void test_sigv4_verify_skew_messages(void **state)
@@ -452,22 +467,24 @@ static void test_sigv4_verify_rejects_bad_token(void **state)
 {
     (void)state;
     const char *msg = "The security token included in the request is invalid.";
+    static const struct {
+        const char *token;
+        const char *signed_list;
+    } sessions[] = {
+        /* Missing. */
+        {NULL, "host;x-amz-date"},
+        /* Present but unsigned. */
+        {T_TOKEN, "host;x-amz-date"},
+        /* Signed but different, or a prefix of the right one. */
+        {"etch/session/token/EXAMPLF", "host;x-amz-date;x-amz-security-token"},
+        {"etch/session/token", "host;x-amz-date;x-amz-security-token"},
+    };
     struct treq t;
-    /* Missing. */
-    session_request(&t, NULL, "host;x-amz-date");
-    expect_status(&t, REF_E_BAD_TOKEN, msg);
-    treq_cleanup(&t);
-    /* Present but unsigned. */
-    session_request(&t, T_TOKEN, "host;x-amz-date");
-    expect_status(&t, REF_E_BAD_TOKEN, msg);
-    treq_cleanup(&t);
-    /* Signed but different, or a prefix of the right one. */
-    session_request(&t, "etch/session/token/EXAMPLF", "host;x-amz-date;x-amz-security-token");
-    expect_status(&t, REF_E_BAD_TOKEN, msg);
-    treq_cleanup(&t);
-    session_request(&t, "etch/session/token", "host;x-amz-date;x-amz-security-token");
-    expect_status(&t, REF_E_BAD_TOKEN, msg);
-    treq_cleanup(&t);
+    for (size_t i = 0; i < sizeof sessions / sizeof sessions[0]; i++) {
+        session_request(&t, sessions[i].token, sessions[i].signed_list);
+        expect_status(&t, REF_E_BAD_TOKEN, msg);
+        treq_cleanup(&t);
+    }
     /* Repeated. */
     cancel_job(&t);
     treq_add(&t, "X-Amz-Security-Token", T_TOKEN);
@@ -496,41 +513,29 @@ static void test_sigv4_verify_rejects_payload_hash_mismatch(void **state)
     (void)state;
     struct treq t;
     /* The header is signed and matches the signature, but not the body received. */
-    treq_init(&t, "POST", "/2012-09-25/jobs", "", "{\"tampered\":1}");
-    treq_add(&t, "host", "example.com");
-    treq_add(&t, "x-amz-date", T_NOW_DATE);
-    treq_add(&t, "x-amz-content-sha256",
-             "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    example_request(&t, "POST", "/2012-09-25/jobs", "{\"tampered\":1}",
+                    "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
     treq_sign(&t, "host;x-amz-content-sha256;x-amz-date");
     expect_status(&t, REF_E_PAYLOAD_HASH_MISMATCH,
                   "The provided 'x-amz-content-sha256' header does not match what was computed.");
     treq_cleanup(&t);
 
     /* Upper-case hex is not the hash either. */
-    treq_init(&t, "POST", "/2012-09-25/jobs", "", "{}");
-    treq_add(&t, "host", "example.com");
-    treq_add(&t, "x-amz-date", T_NOW_DATE);
-    treq_add(&t, "x-amz-content-sha256",
-             "44136FA355B3678A1146AD16F7E8649E94FB4FC21FE77E8310C060F61CAAFF8A");
+    example_request(&t, "POST", "/2012-09-25/jobs", "{}",
+                    "44136FA355B3678A1146AD16F7E8649E94FB4FC21FE77E8310C060F61CAAFF8A");
     treq_sign(&t, "host;x-amz-content-sha256;x-amz-date");
     expect_status(&t, REF_E_PAYLOAD_HASH_MISMATCH, NULL);
     treq_cleanup(&t);
 
     /* UNSIGNED-PAYLOAD is an S3 feature. */
-    treq_init(&t, "DELETE", "/2012-09-25/jobs/x", "", "");
-    treq_add(&t, "host", "example.com");
-    treq_add(&t, "x-amz-date", T_NOW_DATE);
-    treq_add(&t, "x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+    example_request(&t, "DELETE", "/2012-09-25/jobs/x", "", "UNSIGNED-PAYLOAD");
     treq_sign(&t, "host;x-amz-content-sha256;x-amz-date");
     expect_status(&t, REF_E_PAYLOAD_HASH_MISMATCH, NULL);
     treq_cleanup(&t);
 
     /* Repeated lines, even if one is right. */
-    treq_init(&t, "DELETE", "/2012-09-25/jobs/x", "", "");
-    treq_add(&t, "host", "example.com");
-    treq_add(&t, "x-amz-date", T_NOW_DATE);
-    treq_add(&t, "x-amz-content-sha256",
-             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    example_request(&t, "DELETE", "/2012-09-25/jobs/x", "",
+                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     treq_add(&t, "x-amz-content-sha256",
              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     treq_sign(&t, "host;x-amz-content-sha256;x-amz-date");
@@ -538,10 +543,7 @@ static void test_sigv4_verify_rejects_payload_hash_mismatch(void **state)
     treq_cleanup(&t);
 
     /* An unsigned x-amz-content-sha256 does not matter: the signature covers the body. */
-    treq_init(&t, "DELETE", "/2012-09-25/jobs/x", "", "");
-    treq_add(&t, "host", "example.com");
-    treq_add(&t, "x-amz-date", T_NOW_DATE);
-    treq_add(&t, "x-amz-content-sha256", "nonsense");
+    example_request(&t, "DELETE", "/2012-09-25/jobs/x", "", "nonsense");
     treq_sign(&t, "host;x-amz-date");
     expect_status(&t, REF_OK, NULL);
     treq_cleanup(&t);
@@ -555,9 +557,7 @@ static void test_sigv4_verify_rejects_changed_request(void **state)
     const char *msg = ref_status_message(REF_E_SIGNATURE_MISMATCH);
     struct treq t;
     /* The body changed after signing (no content hash header to catch it earlier). */
-    treq_init(&t, "POST", "/2012-09-25/jobs", "", "{}");
-    treq_add(&t, "host", "example.com");
-    treq_add(&t, "x-amz-date", T_NOW_DATE);
+    example_request(&t, "POST", "/2012-09-25/jobs", "{}", NULL);
     treq_sign(&t, "host;x-amz-date");
     t.req.body = REF_SLICE_LIT("{ }");
     expect_status(&t, REF_E_SIGNATURE_MISMATCH, msg);
@@ -713,19 +713,13 @@ static void test_sigv4_verify_check_order(void **state)
     expect_status(&t, REF_E_UNKNOWN_KEY, NULL);
     treq_cleanup(&t);
     /* A token problem beats a payload hash mismatch. */
-    treq_init(&t, "POST", "/2012-09-25/jobs", "", "{}");
-    treq_add(&t, "host", "example.com");
-    treq_add(&t, "x-amz-date", T_NOW_DATE);
-    treq_add(&t, "x-amz-content-sha256", "0000");
+    example_request(&t, "POST", "/2012-09-25/jobs", "{}", "0000");
     treq_sign_with(&t, T_AK_SESSION, T_SK_SESSION, T_REGION, T_SERVICE, T_NOW_DATE,
                    "host;x-amz-content-sha256;x-amz-date");
     expect_status(&t, REF_E_BAD_TOKEN, NULL);
     treq_cleanup(&t);
     /* A payload hash mismatch beats a signature mismatch. */
-    treq_init(&t, "POST", "/2012-09-25/jobs", "", "{}");
-    treq_add(&t, "host", "example.com");
-    treq_add(&t, "x-amz-date", T_NOW_DATE);
-    treq_add(&t, "x-amz-content-sha256", "0000");
+    example_request(&t, "POST", "/2012-09-25/jobs", "{}", "0000");
     treq_sign_with(&t, T_AK_MAIN, "wrong secret", T_REGION, T_SERVICE, T_NOW_DATE,
                    "host;x-amz-content-sha256;x-amz-date");
     expect_status(&t, REF_E_PAYLOAD_HASH_MISMATCH, NULL);
