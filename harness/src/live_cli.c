@@ -16,6 +16,7 @@
 #include "harness/live.h"
 #endif
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,9 @@ static const char *process_getenv(void *ctx, const char *name)
 struct etch_live_run *etch_live_open(const char *cmd, const struct etch_live_args *a, int *status)
 {
     *status = 2;
+    /* A peer that resets a connection while a request is being written must be an error
+     * for that step, never a signal that ends the whole run. */
+    signal(SIGPIPE, SIG_IGN);
     struct etch_live_run *run = calloc(1, sizeof(*run));
     if (run == NULL) {
         fprintf(stderr, "etch %s: out of memory\n", cmd);

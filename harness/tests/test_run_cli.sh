@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # test_run_cli.sh - `etch run` and `etch list` end to end: exit statuses (0, 1, 2), the
-# first output line, selection by name and tag, and the report files.
+# first output line, selection by name, tag and exclusion, the report files, and the
+# checks of the live options made before anything is sent.
 #
 # Usage: test_run_cli.sh <etch binary> <harness/tests/cli folder> <fixtures/scenarios>
 set -u
@@ -73,7 +74,8 @@ check "missing value" 2 "$etch" run --junit
 # variables of whoever runs the tests stay out of it.
 noaws="env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_REGION
     -u AWS_DEFAULT_REGION"
-check "endpoint unreachable" 1 $noaws "$etch" run --endpoint http://127.0.0.1:1 --connect-timeout-ms 2000
+check "endpoint unreachable" 1 $noaws "$etch" run --endpoint http://127.0.0.1:1 \
+    --connect-timeout-ms 2000
 head -n 1 "$tmp/out" >"$tmp/first"
 contains "first line names the live target" "$tmp/first" ": target live endpoint http://127.0.0.1:1"
 contains "unreachable: nothing run" "$tmp/err" "does not answer"
@@ -84,12 +86,14 @@ check "other scheme" 2 $noaws "$etch" run --endpoint ftp://127.0.0.1/
 check "a path" 2 $noaws "$etch" run --endpoint http://127.0.0.1:8080/prefix
 contains "no path" "$tmp/err" "has no path"
 check "credentials in the URL" 2 $noaws "$etch" run --endpoint http://user:pw@127.0.0.1:8080
-check "two endpoints" 2 $noaws "$etch" run --endpoint http://127.0.0.1:1 --endpoint http://127.0.0.1:2
+check "two endpoints" 2 $noaws "$etch" run --endpoint http://127.0.0.1:1 \
+    --endpoint http://127.0.0.1:2
 check "workers 0" 2 $noaws "$etch" run --endpoint http://127.0.0.1:1 --workers 0
 check "workers over 32" 2 $noaws "$etch" run --endpoint http://127.0.0.1:1 --workers 33
 check "timeout 0" 2 $noaws "$etch" run --endpoint http://127.0.0.1:1 --timeout-ms 0
 check "timeout over an hour" 2 $noaws "$etch" run --endpoint http://127.0.0.1:1 --timeout-ms 3600001
-check "clock offset over a week" 2 $noaws "$etch" run --endpoint http://127.0.0.1:1 --clock-offset 604801
+check "clock offset over a week" 2 $noaws "$etch" run --endpoint http://127.0.0.1:1 \
+    --clock-offset 604801
 check "key without secret" 2 $noaws "$etch" run \
     --endpoint http://127.0.0.1:1 --access-key AKIDEXAMPLE
 contains "asks for the secret" "$tmp/err" "no secret key for access key"
@@ -103,8 +107,8 @@ check "cacert and insecure" 2 $noaws "$etch" run --endpoint https://127.0.0.1:1 
 check "diff needs an endpoint" 2 $noaws "$etch" diff
 check "diff three endpoints" 2 $noaws "$etch" diff --endpoint http://127.0.0.1:1 \
     --endpoint http://127.0.0.1:2 --endpoint http://127.0.0.1:3
-check "diff unreachable" 1 $noaws "$etch" diff --endpoint http://127.0.0.1:1 --scenario cancel-unknown-id \
-    --scenarios "$suite"
+check "diff unreachable" 1 $noaws "$etch" diff --endpoint http://127.0.0.1:1 \
+    --scenario cancel-unknown-id --scenarios "$suite"
 check "diff help" 0 $noaws "$etch" diff --help
 check "exclude unknown" 2 "$etch" run --scenarios "$cli/failing" --exclude nope
 check "exclude by name" 0 "$etch" run --no-color --scenarios "$cli/failing" --exclude must-breaks

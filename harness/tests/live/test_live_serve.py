@@ -67,7 +67,8 @@ def clock_offset_signs(etch, suite):
     with Server(etch, "--quiet") as srv:
         r = run_etch(etch, ["run", "--endpoint", srv.url, "--scenarios", suite, "--no-color",
                             "--scenario", "clock-skew", "--clock-offset", "1200"], 120)
-        expect(r, 1, "--clock-offset 1200 in use (-1200 s left over)", "FAIL            auth/clock-skew")
+        expect(r, 1, "--clock-offset 1200 in use (-1200 s left over)",
+               "FAIL            auth/clock-skew")
 
 
 def main():
