@@ -15,6 +15,10 @@
 # default) while the server's resident memory is sampled every second; its growth after
 # the first quarter of the run is reported, and whether memory stayed flat.
 #
+# Besides requests per second, each server's CPU time per request is taken from
+# /proc/PID/task/*/schedstat: on a machine that other work shares, that figure moves
+# less than the rate does.
+#
 # Needs wrk and nginx (Debian: apt-get install wrk nginx-light) and a built etch. Not run
 # by CI: it takes minutes and its figures mean something only on an otherwise idle
 # machine. Only processes this script starts are stopped, by their own ids. Everything
@@ -22,13 +26,15 @@
 #
 # usage: harness/bench/serve_vs_nginx.sh [--etch PATH] [--duration S] [--runs N]
 #            [--connections N] [--threads N] [--soak-seconds S] [--wrk-threads N]
+#   defaults: 10 s per run, 3 runs, 64 connections, etch serve --threads = CPUs (as nginx's
+#   worker_processes auto), 60 s soak, 2 wrk threads
 set -eu
 
 etch=""
 duration_s=10
 runs=3
 connections=64
-threads=2
+threads=$(nproc)
 soak_s=60
 wrk_threads=2
 soak_connections=64
@@ -177,6 +183,40 @@ rps() {
     sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"
 }
 
+requests() {
+    # wrk's "N requests in ..." line.
+    sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$1"
+}
+
+# CPU time (ns) used so far by the given processes and their children's threads: the
+# server's own cost per request, which another load on the machine disturbs less than
+# its rate.
+cpu_ns() {
+    total=0
+    for pid in "$@"; do
+        for kid in $pid $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+            for stat in /proc/"$kid"/task/*/schedstat; do
+                [ -r "$stat" ] || continue
+                total=$((total + $(cut -d' ' -f1 "$stat")))
+            done
+        done
+    done
+    echo "$total"
+}
+
+# Runs wrk against one server and appends its req/s and its CPU ns per request.
+measure() {
+    name=$1
+    pid=$2
+    shift 2
+    before=$(cpu_ns "$pid")
+    wrk -t"$wrk_threads" -c"$connections" -d"${duration_s}s" "$@" >"$work/wrk-$name.txt"
+    after=$(cpu_ns "$pid")
+    rps "$work/wrk-$name.txt" >>"$work/$name.rps"
+    n=$(requests "$work/wrk-$name.txt")
+    echo $(((after - before) / (n > 0 ? n : 1))) >>"$work/$name.cpu"
+}
+
 median() {
     sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
@@ -185,31 +225,34 @@ echo "serve_vs_nginx: wrk -t$wrk_threads -c$connections -d${duration_s}s, $runs 
     "etch serve --threads $threads; $(nproc) CPUs"
 : >"$work/nginx.rps"
 : >"$work/etch.rps"
+: >"$work/nginx.cpu"
+: >"$work/etch.cpu"
 # A short warm-up of both, not counted.
 wrk -t"$wrk_threads" -c"$connections" -d2s "http://127.0.0.1:$nginx_port/" >/dev/null
 wrk -t"$wrk_threads" -c"$connections" -d2s -s "$work/signed.lua" "http://127.0.0.1:$etch_port/" \
     >/dev/null
 i=1
 while [ "$i" -le "$runs" ]; do
-    wrk -t"$wrk_threads" -c"$connections" -d"${duration_s}s" "http://127.0.0.1:$nginx_port/" \
-        >"$work/wrk-nginx.txt"
-    rps "$work/wrk-nginx.txt" >>"$work/nginx.rps"
-    wrk -t"$wrk_threads" -c"$connections" -d"${duration_s}s" -s "$work/signed.lua" \
-        "http://127.0.0.1:$etch_port/" >"$work/wrk-etch.txt"
-    rps "$work/wrk-etch.txt" >>"$work/etch.rps"
+    measure nginx "$nginx_pid" "http://127.0.0.1:$nginx_port/"
+    measure etch "$etch_pid" -s "$work/signed.lua" "http://127.0.0.1:$etch_port/"
     if grep -q 'Socket errors' "$work/wrk-etch.txt"; then
         grep 'Socket errors' "$work/wrk-etch.txt" | sed 's/^/  etch: /'
     fi
-    printf '  run %d: nginx %s req/s, etch serve %s req/s\n' "$i" \
-        "$(tail -n 1 "$work/nginx.rps")" "$(tail -n 1 "$work/etch.rps")"
+    printf '  run %d: nginx %s req/s (%s ns CPU/req), etch serve %s req/s (%s ns CPU/req)\n' \
+        "$i" "$(tail -n 1 "$work/nginx.rps")" "$(tail -n 1 "$work/nginx.cpu")" \
+        "$(tail -n 1 "$work/etch.rps")" "$(tail -n 1 "$work/etch.cpu")"
     i=$((i + 1))
 done
 nginx_med=$(median <"$work/nginx.rps")
 etch_med=$(median <"$work/etch.rps")
 ratio=$(awk -v e="$etch_med" -v n="$nginx_med" 'BEGIN {printf "%.2f", (n > 0 ? e / n : 0)}')
-echo "nginx (static 202):             $nginx_med req/s (median)"
-echo "etch serve (signed ReadJob):    $etch_med req/s (median)"
-echo "etch serve / nginx:             $ratio"
+nginx_cpu=$(median <"$work/nginx.cpu")
+etch_cpu=$(median <"$work/etch.cpu")
+cpu_ratio=$(awk -v e="$etch_cpu" -v n="$nginx_cpu" 'BEGIN {printf "%.2f", (e > 0 ? n / e : 0)}')
+echo "nginx (static 202):             $nginx_med req/s, $nginx_cpu ns server CPU per request (medians)"
+echo "etch serve (signed ReadJob):    $etch_med req/s, $etch_cpu ns server CPU per request (medians)"
+echo "etch serve / nginx:             $ratio by requests per second;" \
+    "$cpu_ratio by server CPU per request (nginx's / etch's)"
 
 # --- Soak: resident memory over a long run at 64 connections ----------------------------
 if [ "$soak_s" -gt 0 ]; then
