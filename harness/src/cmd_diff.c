@@ -107,6 +107,7 @@ struct diff_job {
     size_t *order;
     struct harness_scenario_diff *diffs;
     enum ref_status *statuses;
+    bool *ran; /* false: not started, the run was interrupted */
     struct etch_live_run *live;
     bool has_b_endpoint;
 };
@@ -114,11 +115,18 @@ struct diff_job {
 static void diff_one(void *ctx, size_t worker, size_t item)
 {
     struct diff_job *job = ctx;
+    if (etch_live_interrupted()) {
+        return;
+    }
+    job->ran[item] = true;
     const struct harness_scenario *sc = job->suite->items[job->order[item]];
     struct harness_backend *a = etch_live_backend(job->live, 0, worker);
     struct harness_inproc_options live_like = {.is_live_like = true};
     struct harness_backend *b = job->has_b_endpoint ? etch_live_backend(job->live, 1, worker)
                                                     : harness_backend_inproc_new(&live_like);
+    if (b != NULL && !job->has_b_endpoint) {
+        b->interrupted = etch_live_interrupt_flag();
+    }
     struct harness_scenario_result ra;
     struct harness_scenario_result rb;
     enum ref_status rc = b != NULL ? REF_OK : REF_E_NOMEM;
@@ -163,9 +171,10 @@ int etch_cmd_diff(int argc, char **argv)
     size_t *order = calloc(suite.count, sizeof(*order));
     struct harness_scenario_diff *diffs = calloc(suite.count, sizeof(*diffs));
     enum ref_status *statuses = calloc(suite.count, sizeof(*statuses));
+    bool *ran = calloc(suite.count, sizeof(*ran));
     struct etch_live_run *live = NULL;
     size_t n = 0;
-    if (selected == NULL || order == NULL || diffs == NULL || statuses == NULL) {
+    if (selected == NULL || order == NULL || diffs == NULL || statuses == NULL || ran == NULL) {
         fprintf(stderr, "etch diff: out of memory\n");
         status = 2;
         goto out;
@@ -206,17 +215,24 @@ int etch_cmd_diff(int argc, char **argv)
         .order = order,
         .diffs = diffs,
         .statuses = statuses,
+        .ran = ran,
         .live = live,
         .has_b_endpoint = has_b_endpoint,
     };
+    etch_live_watch_signals(live);
     etch_run_workers(n, etch_live_workers(live), diff_one, &job);
     bool color = !o.no_color && getenv("NO_COLOR") == NULL && isatty(fileno(stdout));
     size_t same = 0;
     size_t different = 0;
     size_t not_compared = 0;
     size_t differences = 0;
+    size_t not_run = 0;
     status = 0;
     for (size_t k = 0; k < n; k++) {
+        if (!ran[k]) {
+            not_run++;
+            continue;
+        }
         if (statuses[k] != REF_OK) {
             fprintf(stderr, "etch diff: %s: %s\n", suite.items[order[k]]->display_path,
                     ref_status_name(statuses[k]));
@@ -235,8 +251,14 @@ int etch_cmd_diff(int argc, char **argv)
     }
     printf("\nsummary: %zu scenarios: %zu same, %zu different (%zu difference%s), %zu not "
            "compared (nothing ran on both targets)\n",
-           n, same, different, differences, differences == 1 ? "" : "s", not_compared);
+           n - not_run, same, different, differences, differences == 1 ? "" : "s",
+           not_compared);
     if (different > 0) {
+        status = 1;
+    }
+    if (not_run > 0) {
+        fprintf(stderr, "etch diff: interrupted: %zu of %zu scenarios were not compared\n", not_run,
+                n);
         status = 1;
     }
 out:
@@ -244,6 +266,7 @@ out:
         harness_scenario_diff_cleanup(&diffs[k]);
     }
     etch_live_close(live);
+    free(ran);
     free(statuses);
     free(diffs);
     free(order);

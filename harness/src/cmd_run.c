@@ -183,6 +183,7 @@ struct run_job {
     size_t *order; /* suite index of each selected scenario */
     struct harness_scenario_result *results;
     enum ref_status *statuses;
+    bool *ran;                  /* false: not started, the run was interrupted */
     struct etch_live_run *live; /* NULL: in process */
     size_t total;
     size_t done;
@@ -194,6 +195,9 @@ static void run_one(void *ctx, size_t worker, size_t item)
 {
     struct run_job *job = ctx;
     const struct harness_scenario *sc = job->suite->items[job->order[item]];
+    if (job->live != NULL && etch_live_interrupted()) {
+        return;
+    }
     struct harness_backend *b = job->live != NULL ? etch_live_backend(job->live, 0, worker)
                                                   : harness_backend_inproc_new(NULL);
     if (b == NULL) {
@@ -201,6 +205,7 @@ static void run_one(void *ctx, size_t worker, size_t item)
         return;
     }
     job->statuses[item] = harness_run_scenario(sc, b, &job->results[item]);
+    job->ran[item] = true;
     if (job->live == NULL) {
         harness_backend_free(b);
     }
@@ -231,9 +236,10 @@ int etch_cmd_run(int argc, char **argv)
     size_t *order = calloc(suite.count, sizeof(*order));
     struct harness_scenario_result *results = calloc(suite.count, sizeof(*results));
     enum ref_status *statuses = calloc(suite.count, sizeof(*statuses));
+    bool *ran = calloc(suite.count, sizeof(*ran));
     struct etch_live_run *live = NULL;
     size_t n = 0;
-    if (selected == NULL || order == NULL || results == NULL || statuses == NULL) {
+    if (selected == NULL || order == NULL || results == NULL || statuses == NULL || ran == NULL) {
         fprintf(stderr, "etch run: out of memory\n");
         status = 2;
         goto out;
@@ -290,20 +296,36 @@ int etch_cmd_run(int argc, char **argv)
         .order = order,
         .results = results,
         .statuses = statuses,
+        .ran = ran,
         .live = live,
         .total = n,
         .show_progress = is_live && isatty(fileno(stderr)),
     };
+    if (is_live) {
+        etch_live_watch_signals(live);
+    }
     pthread_mutex_init(&job.lock, NULL);
     etch_run_workers(n, is_live ? etch_live_workers(live) : 1, run_one, &job);
     pthread_mutex_destroy(&job.lock);
+    /* Scenarios an interruption kept from starting are left out of every report. */
+    size_t kept = 0;
     for (size_t k = 0; k < n; k++) {
+        if (!ran[k]) {
+            continue;
+        }
         if (statuses[k] != REF_OK) {
             fprintf(stderr, "etch run: %s: %s\n", suite.items[order[k]]->display_path,
                     ref_status_name(statuses[k]));
             status = 1;
-            goto out;
         }
+        results[kept] = results[k];
+        statuses[kept] = statuses[k];
+        kept++;
+    }
+    size_t not_run = n - kept;
+    n = kept;
+    if (status == 1) {
+        goto out;
     }
     harness_report_text(stdout, results, n, &meta, color);
     bool written = write_report(o.junit, harness_report_junit, "JUnit", results, n, &meta) &&
@@ -315,7 +337,11 @@ int etch_cmd_run(int argc, char **argv)
                   sum.by_verdict[HARNESS_VERDICT_ERROR] > 0 ||
                   (!o.allow_unimplemented && sum.by_verdict[HARNESS_VERDICT_NOT_IMPLEMENTED] > 0) ||
                   (o.strict && sum.by_verdict[HARNESS_VERDICT_DEVIATION] > 0);
-    status = failed || !written ? 1 : 0;
+    status = failed || !written || not_run > 0 ? 1 : 0;
+    if (not_run > 0) {
+        fprintf(stderr, "etch run: interrupted: %zu of %zu scenarios were not run\n", not_run,
+                not_run + n);
+    }
 out:
     for (size_t i = 0; i < n && results != NULL; i++) {
         if (statuses[i] == REF_OK) {
@@ -323,6 +349,7 @@ out:
         }
     }
     etch_live_close(live);
+    free(ran);
     free(statuses);
     free(results);
     free(order);

@@ -135,6 +135,36 @@ int etch_live_option(
     return 0;
 }
 
+static atomic_bool s_interrupted;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&s_interrupted, true);
+}
+
+bool etch_live_interrupted(void)
+{
+    return atomic_load(&s_interrupted);
+}
+
+const atomic_bool *etch_live_interrupt_flag(void)
+{
+    return &s_interrupted;
+}
+
+static void watch(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    /* One-shot: the second signal finds the default action and ends etch. */
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 #ifdef ETCH_HAVE_LIBCURL
 
 struct etch_live_run {
@@ -244,6 +274,18 @@ void etch_live_close(struct etch_live_run *run)
 size_t etch_live_workers(const struct etch_live_run *run)
 {
     return run->workers;
+}
+
+void etch_live_watch_signals(struct etch_live_run *run)
+{
+    for (size_t e = 0; e < ETCH_MAX_ENDPOINTS; e++) {
+        for (size_t w = 0; w < ETCH_MAX_WORKERS; w++) {
+            if (run->backends[e][w] != NULL) {
+                run->backends[e][w]->interrupted = &s_interrupted;
+            }
+        }
+    }
+    watch();
 }
 
 struct harness_backend *etch_live_backend(struct etch_live_run *run, size_t endpoint, size_t worker)
@@ -361,6 +403,12 @@ size_t etch_live_workers(const struct etch_live_run *run)
 {
     (void)run;
     return 0;
+}
+
+void etch_live_watch_signals(struct etch_live_run *run)
+{
+    (void)run;
+    watch();
 }
 
 struct harness_backend *etch_live_backend(struct etch_live_run *run, size_t endpoint, size_t worker)

@@ -10,6 +10,7 @@
 
 #include "harness/backend.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -55,6 +56,15 @@ size_t etch_live_workers(const struct etch_live_run *run);
 struct harness_backend *
 etch_live_backend(struct etch_live_run *run, size_t endpoint, size_t worker);
 const char *etch_live_region(const struct etch_live_run *run);
+
+/* Installs SIGINT and SIGTERM handlers for a live run and makes every backend of the run
+ * watch them: the first signal lets the scenarios in progress stop at their next step and
+ * clean up, and starts no other; the second ends etch at once. */
+void etch_live_watch_signals(struct etch_live_run *run);
+/* True once a first signal came. */
+bool etch_live_interrupted(void);
+/* The flag itself, for backends made later (the embedded reference of `etch diff`). */
+const atomic_bool *etch_live_interrupt_flag(void);
 
 /* Prints the principals the run has, and where they came from ("principals: ..."). */
 void etch_live_print_principals(FILE *out, const struct etch_live_run *run);

@@ -6,7 +6,7 @@
  * after PASS and FAIL and when it has to give up; NOT IMPLEMENTED decided by a probe per
  * operation (an HTML 404, a malformed request routed nowhere, a ResourceNotFoundException
  * with no body); answers that are a close; in-process-only request steps; transport
- * reasons from the backend.
+ * reasons from the backend; an interrupted run.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -342,6 +342,7 @@ struct fake {
     const char *answer;
     const char *otherwise;
     unsigned sends;
+    atomic_bool *interrupt_on_send; /* set by the first send, when given */
 };
 
 static enum ref_status fake_send_explained(struct harness_backend *b,
@@ -352,6 +353,9 @@ static enum ref_status fake_send_explained(struct harness_backend *b,
 {
     struct fake *f = b->impl;
     f->sends++;
+    if (f->interrupt_on_send != NULL) {
+        atomic_store(f->interrupt_on_send, true);
+    }
     size_t line = ref_slice_find(req, '\r');
     bool hit = false;
     size_t n = f->match != NULL ? strlen(f->match) : 0;
@@ -549,6 +553,31 @@ static void test_runner_inproc_only_request_step(void **state)
     harness_scenario_free(sc);
 }
 
+static void test_runner_interrupted(void **state)
+{
+    (void)state;
+    atomic_bool flag;
+    atomic_init(&flag, false);
+    struct fake f;
+    fake_init(&f, "GET", RNF_JSON, RNF_JSON);
+    f.interrupt_on_send = &flag;
+    f.base.interrupted = &flag;
+    struct harness_scenario *sc = load(
+        "{\"name\":\"first\",\"call\":\"ReadJob\",\"params\":{\"Id\":\"1111111111111-nojob0\"},"
+        "\"expect\":{\"status\":404}},"
+        "{\"name\":\"second\",\"call\":\"ReadJob\",\"params\":{\"Id\":\"1111111111111-nojob0\"}}");
+    struct harness_scenario_result r;
+    run(sc, &f.base, &r);
+    /* The first step ran and passed, the second never started: not a PASS. */
+    assert_int_equal(r.steps[0].verdict, HARNESS_VERDICT_PASS);
+    assert_int_equal(r.steps[1].verdict, HARNESS_VERDICT_SKIP);
+    assert_string_equal(r.steps[1].reason, "not run: the run was interrupted");
+    assert_int_equal(r.verdict, HARNESS_VERDICT_SKIP);
+    assert_int_equal(f.sends, 1);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_runner_closed_answers),
         cmocka_unit_test(test_runner_transport_reason_from_the_backend),
         cmocka_unit_test(test_runner_inproc_only_request_step),
+        cmocka_unit_test(test_runner_interrupted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -863,6 +863,15 @@ static bool observe(
     return true;
 }
 
+/* The reasons of steps an interruption stopped; the scenario's verdict looks for them. */
+static const char s_interrupted_not_run[] = "not run: the run was interrupted";
+static const char s_interrupted_wait[] = "not finished: the run was interrupted";
+
+static bool is_interrupted(const struct harness_backend *b)
+{
+    return b->interrupted != NULL && atomic_load(b->interrupted);
+}
+
 /* One send through whichever entry point the backend has; on a transport failure why
  * says what happened (the backend's reason when it gives one). */
 static enum ref_status backend_send(struct harness_backend *b,
@@ -1716,6 +1725,11 @@ run_wait_step(struct run *r, const struct harness_step *step, struct harness_ste
                 }
             } else if (now >= deadline) {
                 stop = "timed out";
+            } else if (is_interrupted(b)) {
+                harness_check_list_cleanup(&scratch);
+                observation_cleanup(&o);
+                set_reason(s, HARNESS_VERDICT_SKIP, s_interrupted_wait);
+                return REF_OK;
             } else if (b->ops->sleep_ms != NULL) {
                 b->ops->sleep_ms(b, step->interval_ms);
             }
@@ -2110,6 +2124,7 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
         }
     }
     bool lacks_hooks = !harness_backend_has(b, HARNESS_CAP_HOOKS | HARNESS_CAP_VIRTUAL_CLOCK);
+    bool was_interrupted = false;
     const char *stop_reason = NULL;
     char stop_buf[256];
     if (sc->inproc_only && lacks_hooks) {
@@ -2120,6 +2135,10 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
         struct harness_step_result *s = &out->steps[i];
         s->step = step;
         harness_check_list_init(&s->checks);
+        if (stop_reason == NULL && is_interrupted(b)) {
+            stop_reason = s_interrupted_not_run;
+            was_interrupted = true;
+        }
         if (stop_reason != NULL) {
             set_reason(s, HARNESS_VERDICT_SKIP, stop_reason);
             continue;
@@ -2175,6 +2194,12 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
     enum harness_verdict v = HARNESS_VERDICT_SKIP;
     for (size_t i = 0; i < out->num_steps; i++) {
         v = harness_verdict_worse(v, out->steps[i].verdict);
+        was_interrupted = was_interrupted || strcmp(out->steps[i].reason, s_interrupted_wait) == 0;
+    }
+    /* Half a scenario passed is not a pass: an interrupted one is a SKIP, unless what did
+     * run already failed. */
+    if (was_interrupted && (v == HARNESS_VERDICT_PASS || v == HARNESS_VERDICT_DEVIATION)) {
+        v = HARNESS_VERDICT_SKIP;
     }
     out->verdict = v;
     count_checks(out);

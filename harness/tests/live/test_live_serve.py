@@ -10,10 +10,14 @@
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 
-from live_util import Proxy, Server, check, expect, run_etch, run_main, signed_get
+from live_util import (Proxy, Server, TestFailure, check, clean_env, expect, run_etch, run_main,
+                       signed_get)
 
 RUN_LIMIT_S = 400
 
@@ -71,13 +75,37 @@ def clock_offset_signs(etch, suite):
                "FAIL            auth/clock-skew")
 
 
+def interrupted(etch, suite):
+    """SIGINT stops a live run: the scenarios in progress stop at their next step and clean
+    up, no other starts, and nothing is left on the server."""
+    with Server(etch, "--quiet") as srv:
+        p = subprocess.Popen([etch, "run", "--endpoint", srv.url, "--scenarios", suite,
+                              "--no-color", "--workers", "2", "--tag", "lifecycle",
+                              "--tag", "cancel"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
+        time.sleep(3)
+        p.send_signal(signal.SIGINT)
+        try:
+            out, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise TestFailure("etch run did not stop within 60 s of SIGINT")
+        err = err.decode("utf-8", "replace")
+        check(p.returncode == 1, "exit %s after SIGINT\n%s" % (p.returncode, err))
+        check("interrupted:" in err and "were not run" in err, "no interruption notice:\n" + err)
+        check(b"summary:" in out, "no report after the interruption")
+        left = signed_get(srv.port, "/2012-09-25/pipelines").json()["Pipelines"]
+        check(left == [], "an interrupted run left %d pipelines behind" % len(left))
+
+
 def main():
     if len(sys.argv) != 3:
         print("usage: test_live_serve.py ETCH SCENARIOS_DIR", file=sys.stderr)
         return 2
     etch, suite = sys.argv[1], sys.argv[2]
     return run_main(lambda: (one_connection(etch, suite), clock_offset_signs(etch, suite),
-                             whole_suite(etch, suite)))
+                             interrupted(etch, suite), whole_suite(etch, suite)))
 
 
 if __name__ == "__main__":

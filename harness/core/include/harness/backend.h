@@ -17,6 +17,7 @@
 #include "ref/slice.h"
 #include "ref/status.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -91,6 +92,9 @@ struct harness_backend {
     /* Shared targets: how long cleanup waits for a pipeline whose jobs are still running
      * (0: HARNESS_CLEANUP_TIMEOUT_MS of runner.h). */
     int64_t cleanup_timeout_ms;
+    /* Optional, borrowed: once true (a signal handler sets it), the runner starts no
+     * further step and ends a wait early, both reported as not run; cleanup still runs. */
+    const atomic_bool *interrupted;
 };
 
 static inline bool harness_backend_has(const struct harness_backend *b, unsigned caps)
