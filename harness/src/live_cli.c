@@ -318,7 +318,10 @@ void etch_live_print_principals(FILE *out, const struct etch_live_run *run)
         [HARNESS_PRINCIPAL_TEMPORARY] = "temporary",
     };
     const struct harness_live_settings *s = &run->settings;
-    fprintf(out, "region: %s (%s)\n", s->region, harness_setting_source_name(s->region_source));
+    fprintf(out, "region: %s (%s)\n", s->region,
+            s->region_source == HARNESS_SETTING_DEFAULT
+                ? "default"
+                : harness_setting_source_name(s->region_source));
     fprintf(out, "principals:");
     for (size_t p = HARNESS_PRINCIPAL_MAIN; p < HARNESS_PRINCIPAL_COUNT; p++) {
         if (s->has[p]) {

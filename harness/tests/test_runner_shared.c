@@ -553,6 +553,165 @@ static void test_runner_inproc_only_request_step(void **state)
     harness_scenario_free(sc);
 }
 
+/* --- Limits of the isolation --------------------------------------------------------- */
+
+/* An endpoint that creates pipelines with Ids of a given length, deletes anything, and
+ * lists `pages` pages of nothing, each but the last with a token. Thread-safe. */
+struct factory {
+    struct harness_backend base;
+    size_t id_len;
+    unsigned pages;
+    atomic_uint created;
+    atomic_uint deleted;
+};
+
+static bool line_has(struct ref_slice req, const char *text)
+{
+    size_t line = ref_slice_find(req, '\r');
+    size_t n = strlen(text);
+    for (size_t i = 0; i + n <= line; i++) {
+        if (memcmp(req.ptr + i, text, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static enum ref_status
+factory_send(struct harness_backend *b, struct ref_slice req, struct ref_buf *resp)
+{
+    struct factory *f = b->impl;
+    char body[512];
+    int status = 200;
+    if (line_has(req, "POST /2012-09-25/pipelines ")) {
+        unsigned k = atomic_fetch_add(&f->created, 1);
+        char id[256];
+        snprintf(id, sizeof(id), "%0*u", (int)f->id_len, k);
+        snprintf(body, sizeof(body), "{\"Pipeline\":{\"Id\":\"%s\",\"Name\":\"n\"}}", id);
+        status = 201;
+    } else if (line_has(req, "DELETE ")) {
+        atomic_fetch_add(&f->deleted, 1);
+        snprintf(body, sizeof(body), "{\"Success\":\"true\"}");
+        status = 202;
+    } else {
+        /* Page n is asked for with PageToken=n; the first page has none. */
+        unsigned page = 1;
+        size_t at = 0;
+        static const char key[] = "PageToken=";
+        size_t line = ref_slice_find(req, '\r');
+        for (size_t i = 0; i + sizeof(key) - 1 <= line; i++) {
+            if (memcmp(req.ptr + i, key, sizeof(key) - 1) == 0) {
+                at = i + sizeof(key) - 1;
+            }
+        }
+        for (page = at > 0 ? 0 : 1; at > 0 && at < line && req.ptr[at] >= '0' && req.ptr[at] <= '9';
+             at++) {
+            page = page * 10 + (unsigned)(req.ptr[at] - '0');
+        }
+        if (page < f->pages) {
+            snprintf(body, sizeof(body), "{\"Pipelines\":[],\"NextPageToken\":\"%u\"}", page + 1);
+        } else {
+            snprintf(body, sizeof(body), "{\"Pipelines\":[],\"NextPageToken\":null}");
+        }
+    }
+    return ref_buf_appendf(resp,
+                           "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+                           "Content-Length: %zu\r\n\r\n%s",
+                           status, strlen(body), body);
+}
+
+static const struct harness_backend_ops s_factory_ops = {.send = factory_send, .now_ms = fake_now};
+
+static void factory_init(struct factory *f, size_t id_len, unsigned pages)
+{
+    memset(f, 0, sizeof(*f));
+    f->id_len = id_len;
+    f->pages = pages;
+    atomic_init(&f->created, 0);
+    atomic_init(&f->deleted, 0);
+    f->base.ops = &s_factory_ops;
+    f->base.impl = f;
+    f->base.caps = HARNESS_CAP_SHARED | HARNESS_CAP_CONCURRENT;
+    f->base.host = "example.test";
+    f->base.region = "us-east-1";
+    f->base.service = "elastictranscoder";
+    f->base.principals[HARNESS_PRINCIPAL_MAIN] = REF_TEST_CRED_MAIN;
+}
+
+#define LIST_PIPELINES "{\"name\":\"list\",\"call\":\"ListPipelines\",\"expect\":{\"status\":200}}"
+
+static void test_runner_shared_limit_list_pages(void **state)
+{
+    (void)state;
+    struct harness_scenario *sc = load(LIST_PIPELINES);
+    struct factory f;
+    struct harness_scenario_result r;
+    /* At the limit: every page followed. */
+    factory_init(&f, 20, HARNESS_MAX_LIST_PAGES);
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_PASS);
+    harness_scenario_result_cleanup(&r);
+    /* Over it: an ERROR that says so. */
+    factory_init(&f, 20, HARNESS_MAX_LIST_PAGES + 1);
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_ERROR);
+    assert_non_null(strstr(r.steps[0].reason, "more than 100 pages"));
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
+static void test_runner_shared_limit_id_bytes(void **state)
+{
+    (void)state;
+    struct harness_scenario *sc = load(CREATE("p", "p"));
+    struct factory f;
+    struct harness_scenario_result r;
+    factory_init(&f, HARNESS_MAX_ID_BYTES - 1, 1);
+    run(sc, &f.base, &r);
+    assert_int_equal(r.cleanup.pipelines_deleted, 1);
+    assert_int_equal(atomic_load(&f.deleted), 1);
+    harness_scenario_result_cleanup(&r);
+    /* Too long to remember: neither scoped nor cleaned up. */
+    factory_init(&f, HARNESS_MAX_ID_BYTES, 1);
+    run(sc, &f.base, &r);
+    assert_int_equal(r.cleanup.pipelines_deleted, 0);
+    assert_int_equal(atomic_load(&f.deleted), 0);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
+static void test_runner_shared_limit_created_ids(void **state)
+{
+    (void)state;
+    /* 33 groups of 8 creates: 264 pipelines, of which the first 256 are remembered. */
+    char *steps = malloc(64 * 1024);
+    assert_non_null(steps);
+    size_t used = 0;
+    for (int g = 0; g < 33; g++) {
+        used += (size_t)snprintf(steps + used, 64 * 1024 - used, "%s{\"concurrent\":[",
+                                 g > 0 ? "," : "");
+        for (int k = 0; k < 8; k++) {
+            used += (size_t)snprintf(steps + used, 64 * 1024 - used,
+                                     "%s{\"call\":\"CreatePipeline\",\"params\":{\"Name\":\"n\","
+                                     "\"InputBucket\":\"in\",\"Role\":\"" ROLE "\"}}",
+                                     k > 0 ? "," : "");
+        }
+        used += (size_t)snprintf(steps + used, 64 * 1024 - used,
+                                 "],\"outcomes\":[{\"sub-1\":{\"status\":201}}]}");
+    }
+    struct harness_scenario *sc = load(steps);
+    free(steps);
+    struct factory f;
+    factory_init(&f, 20, 1);
+    struct harness_scenario_result r;
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_PASS);
+    assert_int_equal(atomic_load(&f.created), 264);
+    assert_int_equal(r.cleanup.pipelines_deleted, HARNESS_MAX_CREATED_IDS);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
 static void test_runner_interrupted(void **state)
 {
     (void)state;
@@ -593,6 +752,9 @@ int main(void)
         cmocka_unit_test(test_runner_transport_reason_from_the_backend),
         cmocka_unit_test(test_runner_inproc_only_request_step),
         cmocka_unit_test(test_runner_interrupted),
+        cmocka_unit_test(test_runner_shared_limit_list_pages),
+        cmocka_unit_test(test_runner_shared_limit_id_bytes),
+        cmocka_unit_test(test_runner_shared_limit_created_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
