@@ -49,6 +49,8 @@ extern char **environ;
 #define BENCH_PIPELINE_ID   "1111111111111-benchp"
 #define JOB_ID_PREFIX       "2222222222222-"
 #define JOB_ID_SUFFIX_CHARS 6
+/* CancelJob requests of the warm-up pass. */
+#define WARMUP_OPS 16
 
 enum bench_id {
     BENCH_FLOOR = 0,
@@ -296,13 +298,13 @@ static enum ref_status cancel_request(struct inproc *b, const char *id, struct r
     return ref_buf_append_slice(out, b->req.body);
 }
 
-static struct pool *pool_new(struct inproc *b, bool is_key_cached, size_t first_job)
+/* A service seeded with n Submitted jobs, Ids from first_job on, and their requests. */
+static struct pool *pool_new(struct inproc *b, bool is_key_cached, size_t first_job, size_t n)
 {
     struct pool *p = ref_mem_calloc(1, sizeof(*p));
     if (p == NULL) {
         return NULL;
     }
-    size_t n = b->opt->ops;
     struct ref_service_config cfg;
     ref_service_config_defaults(&cfg);
     cfg.env.now_ms = pinned_now_ms;
@@ -350,76 +352,131 @@ static void pool_free(struct pool *p)
 
 /* --- The benchmarks ------------------------------------------------------------------ */
 
+/* One loop per benchmark, each a function of its own (never inlined) so that a profiler
+ * such as callgrind can attribute instructions to each: harness/bench/icount.sh divides
+ * their inclusive counts by the operations they ran. Each returns false on a wrong
+ * result. */
+#define BENCH_LOOP __attribute__((noinline)) static bool
+
+BENCH_LOOP bench_loop_floor(struct inproc *b, unsigned ops)
+{
+    bool ok = true;
+    char sig[REF_SHA256_HEX_LEN];
+    for (unsigned i = 0; i < ops; i++) {
+        ok &= bench_floor_sign(&b->floor, sig);
+        b->sink ^= (uint8_t)sig[0];
+    }
+    return ok;
+}
+
+BENCH_LOOP bench_loop_floor_cached_key(struct inproc *b, unsigned ops)
+{
+    bool ok = true;
+    char sig[REF_SHA256_HEX_LEN];
+    for (unsigned i = 0; i < ops; i++) {
+        ok &= bench_floor_sign_cached(&b->floor, b->floor_key, sig);
+        b->sink ^= (uint8_t)sig[0];
+    }
+    return ok;
+}
+
+static bool sign_loop(struct inproc *b, const struct ref_sigv4_sign_params *p, unsigned ops)
+{
+    bool ok = true;
+    for (unsigned i = 0; i < ops; i++) {
+        ref_buf_reset(&b->authz);
+        ok &= ref_sigv4_sign(p, &b->sreq, &b->authz, NULL) == REF_OK;
+        b->sink ^= b->authz.data[b->authz.len - 1];
+    }
+    return ok;
+}
+
+BENCH_LOOP bench_loop_sign_derived_key(struct inproc *b, unsigned ops)
+{
+    return sign_loop(b, &b->sign_derived, ops);
+}
+
+BENCH_LOOP bench_loop_sign_cached_key(struct inproc *b, unsigned ops)
+{
+    return sign_loop(b, &b->sign_cached, ops);
+}
+
+static bool verify_loop(struct inproc *b, const struct ref_sigv4_verifier *v, unsigned ops)
+{
+    bool ok = true;
+    struct ref_sigv4_outcome out;
+    int64_t now_s = b->now_ms / 1000;
+    for (unsigned i = 0; i < ops; i++) {
+        ok &= ref_sigv4_verify(v, &b->sreq, now_s, &out, NULL) == REF_OK;
+    }
+    return ok;
+}
+
+BENCH_LOOP bench_loop_verify_derived_key(struct inproc *b, unsigned ops)
+{
+    return verify_loop(b, &b->verifier_derived, ops);
+}
+
+BENCH_LOOP bench_loop_verify_cached_key(struct inproc *b, unsigned ops)
+{
+    return verify_loop(b, &b->verifier_cached, ops);
+}
+
+BENCH_LOOP bench_loop_parse(struct inproc *b, unsigned ops)
+{
+    bool ok = true;
+    struct ref_http_request req;
+    struct ref_parse_error err;
+    for (unsigned i = 0; i < ops; i++) {
+        ok &= ref_http_parse_request(ref_buf_slice(&b->capture), &req, &b->parse_body, &err) ==
+              REF_OK;
+        b->sink ^= (uint8_t)req.num_headers;
+    }
+    return ok;
+}
+
+static bool cancel_loop(struct inproc *b, const struct pool *pool, unsigned ops)
+{
+    bool ok = true;
+    for (unsigned i = 0; i < ops; i++) {
+        size_t from = i == 0 ? 0 : pool->ends[i - 1];
+        struct ref_slice raw = ref_slice_make(pool->raws.data + from, pool->ends[i] - from);
+        ref_buf_reset(&b->response);
+        ok &= ref_service_handle(pool->svc, raw, &b->response) == REF_OK;
+        /* Every one must be a real 202: a cheap check, inside the loop on purpose. */
+        ok &= b->response.len > 12 && memcmp(b->response.data, "HTTP/1.1 202", 12) == 0;
+    }
+    return ok;
+}
+
+BENCH_LOOP bench_loop_cancel_job_cached_key(struct inproc *b, unsigned ops)
+{
+    return cancel_loop(b, b->pools[0], ops);
+}
+
+BENCH_LOOP bench_loop_cancel_job_derived_key(struct inproc *b, unsigned ops)
+{
+    return cancel_loop(b, b->pools[1], ops);
+}
+
+static bool (*const s_loops[BENCH_COUNT])(struct inproc *b, unsigned ops) = {
+    [BENCH_FLOOR] = bench_loop_floor,
+    [BENCH_FLOOR_CACHED] = bench_loop_floor_cached_key,
+    [BENCH_SIGN_DERIVED] = bench_loop_sign_derived_key,
+    [BENCH_SIGN_CACHED] = bench_loop_sign_cached_key,
+    [BENCH_VERIFY_DERIVED] = bench_loop_verify_derived_key,
+    [BENCH_VERIFY_CACHED] = bench_loop_verify_cached_key,
+    [BENCH_PARSE] = bench_loop_parse,
+    [BENCH_CANCEL_CACHED] = bench_loop_cancel_job_cached_key,
+    [BENCH_CANCEL_DERIVED] = bench_loop_cancel_job_derived_key,
+};
+
 /* Runs benchmark id `ops` times (on this round's pools); false on a wrong result. */
 static bool run_one(struct inproc *b, enum bench_id id, double *ns_per_op)
 {
     unsigned ops = b->opt->ops;
-    char sig[REF_SHA256_HEX_LEN];
-    bool ok = true;
-    struct ref_sigv4_outcome out;
-    struct ref_http_request req;
-    struct ref_parse_error err;
-    struct pool *pool = NULL;
-    if (id == BENCH_CANCEL_CACHED || id == BENCH_CANCEL_DERIVED) {
-        pool = b->pools[id == BENCH_CANCEL_CACHED ? 0 : 1];
-    }
     uint64_t t0 = bench_now_ns();
-    switch (id) {
-        case BENCH_FLOOR:
-            for (unsigned i = 0; i < ops; i++) {
-                ok &= bench_floor_sign(&b->floor, sig);
-                b->sink ^= (uint8_t)sig[0];
-            }
-            break;
-        case BENCH_FLOOR_CACHED:
-            for (unsigned i = 0; i < ops; i++) {
-                ok &= bench_floor_sign_cached(&b->floor, b->floor_key, sig);
-                b->sink ^= (uint8_t)sig[0];
-            }
-            break;
-        case BENCH_SIGN_DERIVED:
-        case BENCH_SIGN_CACHED: {
-            const struct ref_sigv4_sign_params *p =
-                id == BENCH_SIGN_CACHED ? &b->sign_cached : &b->sign_derived;
-            for (unsigned i = 0; i < ops; i++) {
-                ref_buf_reset(&b->authz);
-                ok &= ref_sigv4_sign(p, &b->sreq, &b->authz, NULL) == REF_OK;
-                b->sink ^= b->authz.data[b->authz.len - 1];
-            }
-            break;
-        }
-        case BENCH_VERIFY_DERIVED:
-        case BENCH_VERIFY_CACHED: {
-            const struct ref_sigv4_verifier *v =
-                id == BENCH_VERIFY_CACHED ? &b->verifier_cached : &b->verifier_derived;
-            int64_t now_s = b->now_ms / 1000;
-            for (unsigned i = 0; i < ops; i++) {
-                ok &= ref_sigv4_verify(v, &b->sreq, now_s, &out, NULL) == REF_OK;
-            }
-            break;
-        }
-        case BENCH_PARSE:
-            for (unsigned i = 0; i < ops; i++) {
-                ok &= ref_http_parse_request(ref_buf_slice(&b->capture), &req, &b->parse_body,
-                                             &err) == REF_OK;
-                b->sink ^= (uint8_t)req.num_headers;
-            }
-            break;
-        case BENCH_CANCEL_CACHED:
-        case BENCH_CANCEL_DERIVED:
-            for (unsigned i = 0; i < ops; i++) {
-                size_t from = i == 0 ? 0 : pool->ends[i - 1];
-                struct ref_slice raw = ref_slice_make(pool->raws.data + from, pool->ends[i] - from);
-                ref_buf_reset(&b->response);
-                ok &= ref_service_handle(pool->svc, raw, &b->response) == REF_OK;
-                /* Every one must be a real 202: a cheap check, inside the loop on purpose. */
-                ok &= b->response.len > 12 && memcmp(b->response.data, "HTTP/1.1 202", 12) == 0;
-            }
-            break;
-        default:
-            ok = false;
-            break;
-    }
+    bool ok = s_loops[id](b, ops);
     uint64_t t1 = bench_now_ns();
     *ns_per_op = (double)(t1 - t0) / ops;
     if (!ok) {
@@ -551,10 +608,20 @@ int bench_inproc(const struct bench_options *opt)
     if (!load_capture(b) || !prepare_crypto(b)) {
         goto out;
     }
-    /* One untimed pass over the stateless benchmarks warms caches and the key cache. */
+    /* One untimed pass warms caches, the key cache and what a thread sets up once (the
+     * random source behind request Ids): the stateless benchmarks as they are, the
+     * CancelJob ones on small pools of their own, whose Ids no round uses. */
     double ignored = 0;
     for (int id = 0; id < BENCH_CANCEL_CACHED; id++) {
         if (!run_one(b, (enum bench_id)id, &ignored)) {
+            goto out;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        b->pools[k] =
+            pool_new(b, k == 0, (size_t)BENCH_MAX_RUNS * 2 * BENCH_MAX_OPS + 32u * k, WARMUP_OPS);
+        if (b->pools[k] == NULL ||
+            !s_loops[k == 0 ? BENCH_CANCEL_CACHED : BENCH_CANCEL_DERIVED](b, WARMUP_OPS)) {
             goto out;
         }
     }
@@ -563,7 +630,7 @@ int bench_inproc(const struct bench_options *opt)
          * jobs in would hold them), and dropped after it. */
         for (int k = 0; k < 2; k++) {
             pool_free(b->pools[k]);
-            b->pools[k] = pool_new(b, k == 0, ((size_t)r * 2 + (size_t)k) * opt->ops);
+            b->pools[k] = pool_new(b, k == 0, ((size_t)r * 2 + (size_t)k) * opt->ops, opt->ops);
             if (b->pools[k] == NULL) {
                 goto out;
             }

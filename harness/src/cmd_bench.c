@@ -24,9 +24,6 @@
 #define DEFAULT_SUITE_RUNS  3
 #define DEFAULT_CONNECTIONS 4
 #define DEFAULT_DURATION_S  5.0
-/* Preparing the CancelJob pools costs time in proportion to ops squared (each seeded job
- * is scheduled against the ones before it), so ops stays moderate. */
-#define MAX_OPS 20000
 
 static const char s_usage[] =
     "usage: etch bench [--json] [--runs N] [--ops N] [--no-suite] [--suite-runs N]\n"
@@ -117,7 +114,7 @@ static int parse_options(int argc, char **argv, struct bench_options *opt)
         } else if (strcmp(arg, "--runs") == 0) {
             ok = parse_uint(arg, value, 1, BENCH_MAX_RUNS, &opt->runs);
         } else if (strcmp(arg, "--ops") == 0) {
-            ok = parse_uint(arg, value, 1, MAX_OPS, &opt->ops);
+            ok = parse_uint(arg, value, 1, BENCH_MAX_OPS, &opt->ops);
         } else if (strcmp(arg, "--suite-runs") == 0) {
             ok = parse_uint(arg, value, 1, BENCH_MAX_RUNS, &opt->suite_runs);
         } else if (strcmp(arg, "--capture") == 0) {
