@@ -126,6 +126,9 @@ static void diff_one(void *ctx, size_t worker, size_t item)
                                                     : harness_backend_inproc_new(&live_like);
     if (b != NULL && !job->has_b_endpoint) {
         b->interrupted = etch_live_interrupt_flag();
+        /* A fresh reference per scenario, dropped afterwards: cleanup need not wait for
+         * its running jobs. */
+        b->cleanup_timeout_ms = 1;
     }
     struct harness_scenario_result ra;
     struct harness_scenario_result rb;

@@ -428,6 +428,12 @@ int main(void)
 {
     /* The scripted server writes to clients that stopped reading: EPIPE, not a signal. */
     signal(SIGPIPE, SIG_IGN);
+    /* The loopback server is reached directly, whatever proxy the machine has. */
+    static const char *const proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                                          "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++) {
+        unsetenv(proxies[i]);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backend_live_keeps_the_connection),
         cmocka_unit_test(test_backend_live_sends_the_bytes_as_they_are),
