@@ -2,7 +2,8 @@
 #
 # live_util.py - shared pieces of the live-run tests: `etch serve` started on a free port
 # and stopped, `etch` run with a wall-clock bound, a TCP or TLS proxy that counts
-# connections, and a signed request to look at what a run left on the server.
+# connections, an HTTP CONNECT proxy, and a signed request to look at what a run left on
+# the server.
 #
 # Standard library only. The server wrapper and the signer are the ones the `etch serve`
 # tests use (harness/interop/serve_util.py), so both sets of tests agree on them.
@@ -69,6 +70,28 @@ def expect(result, status, *texts):
         check(t in both, "%r not in the output:\n%s" % (t, result.text()))
 
 
+def pipe_bytes(src, dst, stopping):
+    """Copies src to dst until src closes or stopping is set, then closes both."""
+    src.settimeout(0.5)
+    try:
+        while not stopping.is_set():
+            try:
+                data = src.recv(65536)
+            except socket.timeout:
+                continue
+            if not data:
+                break
+            dst.sendall(data)
+    except (OSError, ssl.SSLError):
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
+
+
 class Proxy:
     """A TCP proxy to a backend port, optionally terminating TLS on its side; it counts
     the connections clients open, which shows whether they keep them alive."""
@@ -118,30 +141,75 @@ class Proxy:
         except (OSError, ssl.SSLError):
             client.close()
             return
-        t = threading.Thread(target=self._pipe, args=(upstream, client), daemon=True)
+        t = threading.Thread(target=pipe_bytes, args=(upstream, client, self.stopping),
+                             daemon=True)
         t.start()
-        self._pipe(client, upstream)
+        pipe_bytes(client, upstream, self.stopping)
         t.join(10)
 
-    def _pipe(self, src, dst):
-        src.settimeout(0.5)
-        try:
-            while not self.stopping.is_set():
-                try:
-                    data = src.recv(65536)
-                except socket.timeout:
-                    continue
-                if not data:
-                    break
-                dst.sendall(data)
-        except (OSError, ssl.SSLError):
-            pass
-        for s in (src, dst):
+
+class ConnectProxy:
+    """An HTTP proxy that only tunnels (CONNECT host:port), recording what it was asked."""
+
+    def __init__(self):
+        self.targets = []
+        self.stopping = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join(5)
+        self.sock.close()
+        return False
+
+    def _accept(self):
+        while not self.stopping.is_set():
             try:
-                s.shutdown(socket.SHUT_RDWR)
+                client, _ = self.sock.accept()
+            except socket.timeout:
+                continue
             except OSError:
-                pass
-            s.close()
+                return
+            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
+
+    def _tunnel(self, client):
+        client.settimeout(10)
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head:
+                chunk = client.recv(4096)
+                if not chunk:
+                    client.close()
+                    return
+                head += chunk
+            line = head.split(b"\r\n", 1)[0].decode("latin-1")
+            self.targets.append(line)
+            method, target, _ = line.split(" ", 2)
+            if method != "CONNECT":
+                client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                client.close()
+                return
+            host, _, port = target.rpartition(":")
+            upstream = socket.create_connection((host, int(port)), timeout=10)
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        except (OSError, ValueError):
+            client.close()
+            return
+        t = threading.Thread(target=pipe_bytes, args=(upstream, client, self.stopping),
+                             daemon=True)
+        t.start()
+        pipe_bytes(client, upstream, self.stopping)
+        t.join(10)
 
 
 def signed_get(port, path):

@@ -16,8 +16,8 @@ import sys
 import tempfile
 import time
 
-from live_util import (Proxy, Server, TestFailure, check, clean_env, expect, run_etch, run_main,
-                       signed_get)
+from live_util import (ConnectProxy, Proxy, Server, TestFailure, check, clean_env, expect,
+                       run_etch, run_main, signed_get)
 
 RUN_LIMIT_S = 400
 
@@ -75,6 +75,22 @@ def clock_offset_signs(etch, suite):
                "FAIL            auth/clock-skew")
 
 
+def through_a_proxy(etch, suite):
+    """A proxy from the environment is used as a CONNECT tunnel: the bytes arrive as written
+    (a malformed request among them), one tunnel for one worker."""
+    with Server(etch, "--quiet") as srv, ConnectProxy() as proxy:
+        env = clean_env({"http_proxy": "http://127.0.0.1:%d" % proxy.port})
+        env.pop("NO_PROXY", None)
+        env.pop("no_proxy", None)
+        r = run_etch(etch, ["run", "--endpoint", srv.url, "--scenarios", suite, "--no-color",
+                            "--scenario", "cancel-submitted", "--scenario", "malformed-http"],
+                     120, env=env)
+        expect(r, 0, "1 passed, 0 failed, 1 deviations")
+        check(proxy.targets and all(t == "CONNECT 127.0.0.1:%d HTTP/1.1" % srv.port
+                                    for t in proxy.targets),
+              "the proxy saw %r" % proxy.targets)
+
+
 def interrupted(etch, suite):
     """SIGINT stops a live run: the scenarios in progress stop at their next step and clean
     up, no other starts, and nothing is left on the server."""
@@ -104,8 +120,9 @@ def main():
         print("usage: test_live_serve.py ETCH SCENARIOS_DIR", file=sys.stderr)
         return 2
     etch, suite = sys.argv[1], sys.argv[2]
-    return run_main(lambda: (one_connection(etch, suite), clock_offset_signs(etch, suite),
-                             interrupted(etch, suite), whole_suite(etch, suite)))
+    return run_main(lambda: (one_connection(etch, suite), through_a_proxy(etch, suite),
+                             clock_offset_signs(etch, suite), interrupted(etch, suite),
+                             whole_suite(etch, suite)))
 
 
 if __name__ == "__main__":
