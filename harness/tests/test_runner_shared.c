@@ -553,6 +553,41 @@ static void test_runner_inproc_only_request_step(void **state)
     harness_scenario_free(sc);
 }
 
+static void test_runner_lacking_principal_skips_the_scenario(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, "GET", RNF_JSON, RNF_JSON);
+    struct harness_scenario *sc = load(
+        "{\"name\":\"main\",\"call\":\"ReadJob\",\"params\":{\"Id\":\"1111111111111-nojob0\"},"
+        "\"expect\":{\"status\":404}},"
+        "{\"name\":\"restricted\",\"call\":\"ReadJob\",\"sign\":\"restricted\","
+        "\"params\":{\"Id\":\"1111111111111-nojob0\"}},"
+        "{\"name\":\"after\",\"call\":\"ReadJob\",\"params\":{\"Id\":\"1111111111111-nojob0\"},"
+        "\"expect\":{\"status\":404}}");
+    struct harness_scenario_result r;
+    run(sc, &f.base, &r);
+    /* The steps that could run did, and count; the scenario as a whole is not a pass. */
+    assert_int_equal(r.steps[0].verdict, HARNESS_VERDICT_PASS);
+    assert_int_equal(r.steps[1].verdict, HARNESS_VERDICT_SKIP);
+    assert_string_equal(r.steps[1].reason, "the target has no restricted principal");
+    assert_int_equal(r.steps[2].verdict, HARNESS_VERDICT_PASS);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_SKIP);
+    assert_int_equal(r.must_held, 2);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+    /* What failed before stays a FAIL. */
+    sc =
+        load("{\"name\":\"main\",\"call\":\"ReadJob\",\"params\":{\"Id\":\"1111111111111-nojob0\"},"
+             "\"expect\":{\"status\":200}},"
+             "{\"name\":\"restricted\",\"call\":\"ReadJob\",\"sign\":\"restricted\","
+             "\"params\":{\"Id\":\"1111111111111-nojob0\"}}");
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_FAIL);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
 /* --- Limits of the isolation --------------------------------------------------------- */
 
 /* An endpoint that creates pipelines with Ids of a given length, deletes anything, and
@@ -752,6 +787,7 @@ int main(void)
         cmocka_unit_test(test_runner_transport_reason_from_the_backend),
         cmocka_unit_test(test_runner_inproc_only_request_step),
         cmocka_unit_test(test_runner_interrupted),
+        cmocka_unit_test(test_runner_lacking_principal_skips_the_scenario),
         cmocka_unit_test(test_runner_shared_limit_list_pages),
         cmocka_unit_test(test_runner_shared_limit_id_bytes),
         cmocka_unit_test(test_runner_shared_limit_created_ids),

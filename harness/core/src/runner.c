@@ -433,6 +433,7 @@ struct run {
     char name_suffix[16]; /* "-k3j9x2ab" on a shared target, else "" */
     struct created_ids pipelines;
     struct created_ids jobs;
+    bool lacked_principal; /* a step was skipped: the target lacks its principal */
 };
 
 /* Expands ${vars} in s into a new NUL-terminated string. REF_E_NOT_FOUND names the
@@ -788,6 +789,7 @@ static enum prep prepare(struct run *r,
         if (rc == REF_E_NOT_FOUND) {
             textf(why, why_cap, "the target has no %s principal",
                   harness_principal_name(step->sign.principal));
+            r->lacked_principal = true;
             return PREP_SKIP;
         }
     }
@@ -2196,9 +2198,10 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
         v = harness_verdict_worse(v, out->steps[i].verdict);
         was_interrupted = was_interrupted || strcmp(out->steps[i].reason, s_interrupted_wait) == 0;
     }
-    /* Half a scenario passed is not a pass: an interrupted one is a SKIP, unless what did
-     * run already failed. */
-    if (was_interrupted && (v == HARNESS_VERDICT_PASS || v == HARNESS_VERDICT_DEVIATION)) {
+    /* Half a scenario passed is not a pass: one that was interrupted, or that needs a
+     * principal the target lacks, is a SKIP, unless what did run already failed. */
+    if ((was_interrupted || r.lacked_principal) &&
+        (v == HARNESS_VERDICT_PASS || v == HARNESS_VERDICT_DEVIATION)) {
         v = HARNESS_VERDICT_SKIP;
     }
     out->verdict = v;
