@@ -144,7 +144,7 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
     snprintf(opt->host, sizeof(opt->host), "127.0.0.1");
     opt->max_body_bytes = REF_MAX_BODY_BYTES;
     /* One epoll loop per CPU, as nginx's worker_processes auto: more threads than CPUs
-     * only add switches between them (measured: about 15% more CPU per request with 4
+     * only add switches between them (measured: 10 to 15% more CPU per request with 4
      * threads than with 2 on a 2-CPU machine, and a lower rate). */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     opt->threads =
