@@ -198,6 +198,7 @@ static void run_one(void *ctx, size_t worker, size_t item)
     if (job->live != NULL && etch_live_interrupted()) {
         return;
     }
+    job->ran[item] = true;
     struct harness_backend *b = job->live != NULL ? etch_live_backend(job->live, 0, worker)
                                                   : harness_backend_inproc_new(NULL);
     if (b == NULL) {
@@ -205,7 +206,6 @@ static void run_one(void *ctx, size_t worker, size_t item)
         return;
     }
     job->statuses[item] = harness_run_scenario(sc, b, &job->results[item]);
-    job->ran[item] = true;
     if (job->live == NULL) {
         harness_backend_free(b);
     }
