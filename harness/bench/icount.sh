@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
         --etch) etch=$2; shift 2 ;;
         --ops) ops=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
-        -h|--help) sed -n 's/^# \{0,1\}//;/^usage:/p' "$0"; exit 0 ;;
+        -h|--help) sed -n '/^# usage:/s/^# //p' "$0"; exit 0 ;;
         *) echo "icount: unknown option $1" >&2; exit 2 ;;
     esac
 done

@@ -42,7 +42,8 @@ soak_connections=64
 flat_kib=2048
 
 usage() {
-    sed -n 's/^# \{0,1\}//;/^usage:/,/^$/p' "$0" | sed '/^$/d'
+    # The usage lines of the comment at the top.
+    sed -n '/^# usage:/,/^[^#]/s/^# \{0,1\}//p' "$0"
 }
 
 while [ $# -gt 0 ]; do
@@ -97,8 +98,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# A free loopback port: ask the kernel for one through etch itself would need a running
-# server, so take one from a small range that nothing here uses, checked with curl.
+# A loopback port nothing answers on, counting up from a start, checked with curl: nginx
+# needs its port written in its configuration (etch serve picks its own with port 0).
 free_port() {
     port=$1
     while curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" 2>/dev/null; do
@@ -278,6 +279,7 @@ if [ "$soak_s" -gt 0 ]; then
             printf "%d %d %d %d %d %s", first, base, last, max, growth,
                    (growth <= flat ? "flat" : "GREW")
         }' "$work/rss.kib")
+    # shellcheck disable=SC2086 # split into the five figures on purpose
     set -- $summary
     echo "soak: ${soak_s}s at $soak_connections connections, $(rps "$work/wrk-soak.txt") req/s;" \
         "RSS KiB: start $1, after warm-up $2, end $3, max $4; growth $5 KiB -> $6" \
