@@ -76,7 +76,8 @@ if [ -z "$etch" ] || [ ! -x "$etch" ]; then
 fi
 for tool in wrk nginx curl; do
     if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
-        echo "serve_vs_nginx: $tool is not installed (Debian: apt-get install wrk nginx-light curl)" >&2
+        echo "serve_vs_nginx: $tool is not installed" \
+            "(Debian: apt-get install wrk nginx-light curl)" >&2
         exit 2
     fi
 done
@@ -219,10 +220,12 @@ measure() {
 }
 
 median() {
-    sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+    sort -n | awk '{v[NR] = $1}
+        END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
-echo "serve_vs_nginx: wrk -t$wrk_threads -c$connections -d${duration_s}s, $runs alternating runs each;" \
+echo "serve_vs_nginx: wrk -t$wrk_threads -c$connections -d${duration_s}s," \
+    "$runs alternating runs each;" \
     "etch serve --threads $threads; $(nproc) CPUs"
 : >"$work/nginx.rps"
 : >"$work/etch.rps"
@@ -250,9 +253,9 @@ ratio=$(awk -v e="$etch_med" -v n="$nginx_med" 'BEGIN {printf "%.2f", (n > 0 ? e
 nginx_cpu=$(median <"$work/nginx.cpu")
 etch_cpu=$(median <"$work/etch.cpu")
 cpu_ratio=$(awk -v e="$etch_cpu" -v n="$nginx_cpu" 'BEGIN {printf "%.2f", (e > 0 ? n / e : 0)}')
-echo "nginx (static 202):             $nginx_med req/s, $nginx_cpu ns server CPU per request (medians)"
-echo "etch serve (signed ReadJob):    $etch_med req/s, $etch_cpu ns server CPU per request (medians)"
-echo "etch serve / nginx:             $ratio by requests per second;" \
+echo "nginx (static 202):          $nginx_med req/s, $nginx_cpu ns server CPU/request (medians)"
+echo "etch serve (signed ReadJob): $etch_med req/s, $etch_cpu ns server CPU/request (medians)"
+echo "etch serve / nginx:          $ratio by requests per second;" \
     "$cpu_ratio by server CPU per request (nginx's / etch's)"
 
 # --- Soak: resident memory over a long run at 64 connections ----------------------------
