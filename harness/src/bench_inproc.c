@@ -535,6 +535,7 @@ static int report(struct inproc *b, double suite_s, int suite_status, unsigned s
     }
     struct ref_sigv4_key_cache_stats stats;
     ref_sigv4_key_cache_stats(b->cache, &stats);
+    const char *request = opt->capture != NULL ? opt->capture : "botocore CancelJob capture";
     if (opt->is_json) {
         json_t *results = json_array();
         for (int i = 0; i < BENCH_COUNT; i++) {
@@ -543,11 +544,11 @@ static int report(struct inproc *b, double suite_s, int suite_status, unsigned s
                                             "what", s_benches[i].what, "ns_per_op", med_ns[i],
                                             "ratio_to_floor", med_ratio[i]));
         }
-        json_t *doc = json_pack(
-            "{s:s, s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I}}", "mode", "inproc", "request",
-            "botocore CancelJob capture", "runs", (json_int_t)opt->runs, "ops_per_run",
-            (json_int_t)opt->ops, "results", results, "key_cache", "hits", (json_int_t)stats.hits,
-            "misses", (json_int_t)stats.misses, "capacity", (json_int_t)stats.capacity);
+        json_t *doc =
+            json_pack("{s:s, s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I}}", "mode", "inproc", "request",
+                      request, "runs", (json_int_t)opt->runs, "ops_per_run", (json_int_t)opt->ops,
+                      "results", results, "key_cache", "hits", (json_int_t)stats.hits, "misses",
+                      (json_int_t)stats.misses, "capacity", (json_int_t)stats.capacity);
         if (doc != NULL && suite_runs > 0) {
             json_object_set_new(doc, "suite",
                                 json_pack("{s:f, s:I, s:i}", "seconds", suite_s, "runs",
@@ -562,8 +563,8 @@ static int report(struct inproc *b, double suite_s, int suite_status, unsigned s
         json_decref(doc);
         return 0;
     }
-    printf("etch bench: in process, botocore CancelJob capture; medians of %u rounds of %u ops\n\n",
-           opt->runs, opt->ops);
+    printf("etch bench: in process, %s; medians of %u rounds of %u ops\n\n", request, opt->runs,
+           opt->ops);
     printf("  %-24s %10s %9s  %s\n", "benchmark", "ns/op", "x floor", "what");
     for (int i = 0; i < BENCH_COUNT; i++) {
         printf("  %-24s %10.0f %9.2f  %s\n", s_benches[i].name, med_ns[i], med_ratio[i],
