@@ -12,6 +12,7 @@
 #include "ref/uri.h"
 
 #include "sigv4_internal.h"
+#include "uri_internal.h"
 
 #include <assert.h>
 #include <string.h>
@@ -28,26 +29,6 @@ static void scratch_init(struct ref_buf *b, uint8_t *stack, size_t need)
     }
 }
 
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
-static bool is_unreserved(uint8_t c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
 /* Decodes one query name or value and encodes it again in a single pass: '%XX' becomes
  * its byte, '+' stays a literal '+' (SigV4 is not form decoding, smithy-rs issue 4227),
  * and every byte outside the unreserved set is written as upper-case %XX. */
@@ -60,14 +41,16 @@ static enum ref_status append_reencoded(struct ref_slice raw,
     for (size_t i = 0; i < raw.len; i++) {
         uint8_t c = raw.ptr[i];
         if (c == '%') {
-            if (raw.len - i < 3 || hex_value(raw.ptr[i + 1]) < 0 || hex_value(raw.ptr[i + 2]) < 0) {
+            if (raw.len - i < 3 || ref_uri_hex_value(raw.ptr[i + 1]) < 0 ||
+                ref_uri_hex_value(raw.ptr[i + 2]) < 0) {
                 return ref_parse_fail(err, REF_E_MALFORMED, raw_off + i, "query.escape",
                                       "'%' needs two hex digits");
             }
-            c = (uint8_t)(hex_value(raw.ptr[i + 1]) * 16 + hex_value(raw.ptr[i + 2]));
+            c = (uint8_t)(ref_uri_hex_value(raw.ptr[i + 1]) * 16 +
+                          ref_uri_hex_value(raw.ptr[i + 2]));
             i += 2;
         }
-        if (is_unreserved(c)) {
+        if (ref_uri_is_unreserved(c)) {
             REF_TRY(ref_buf_append_byte(out, c));
         } else {
             uint8_t esc[3] = {'%', (uint8_t)digits[c >> 4], (uint8_t)digits[c & 0x0f]};
@@ -260,7 +243,7 @@ static bool is_canonical_already(struct ref_slice path)
     for (size_t i = 1; i <= path.len; i++) {
         uint8_t c = i < path.len ? path.ptr[i] : '/';
         if (c != '/') {
-            if (!is_unreserved(c)) {
+            if (!ref_uri_is_unreserved(c)) {
                 return false;
             }
             continue;

@@ -8,28 +8,9 @@
  */
 #include "ref/uri.h"
 
+#include "uri_internal.h"
+
 #include <assert.h>
-
-/* RFC 3986 unreserved characters: the only bytes SigV4 leaves unencoded. */
-static bool is_unreserved(uint8_t c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
 
 static bool is_dot_segment(struct ref_slice seg)
 {
@@ -101,13 +82,13 @@ enum ref_status ref_uri_encode(struct ref_slice in, bool keep_slash, struct ref_
     size_t need = 0;
     for (size_t i = 0; i < in.len; i++) {
         uint8_t c = in.ptr[i];
-        need += (is_unreserved(c) || (keep_slash && c == '/')) ? 1 : 3;
+        need += (ref_uri_is_unreserved(c) || (keep_slash && c == '/')) ? 1 : 3;
     }
     /* One reservation for the whole result: all or nothing is appended. */
     REF_TRY(ref_buf_reserve(out, need));
     for (size_t i = 0; i < in.len; i++) {
         uint8_t c = in.ptr[i];
-        if (is_unreserved(c) || (keep_slash && c == '/')) {
+        if (ref_uri_is_unreserved(c) || (keep_slash && c == '/')) {
             out->data[out->len++] = c;
         } else {
             out->data[out->len++] = '%';
@@ -129,7 +110,8 @@ ref_uri_decode(struct ref_slice in, struct ref_buf *out, struct ref_parse_error 
         if (in.ptr[i] != '%') {
             continue;
         }
-        if (in.len - i < 3 || hex_value(in.ptr[i + 1]) < 0 || hex_value(in.ptr[i + 2]) < 0) {
+        if (in.len - i < 3 || ref_uri_hex_value(in.ptr[i + 1]) < 0 ||
+            ref_uri_hex_value(in.ptr[i + 2]) < 0) {
             return ref_parse_fail(err, REF_E_MALFORMED, i, "uri.escape",
                                   "'%' needs two hex digits");
         }
@@ -139,7 +121,7 @@ ref_uri_decode(struct ref_slice in, struct ref_buf *out, struct ref_parse_error 
     for (size_t i = 0; i < in.len; i++) {
         uint8_t c = in.ptr[i];
         if (c == '%') {
-            c = (uint8_t)(hex_value(in.ptr[i + 1]) * 16 + hex_value(in.ptr[i + 2]));
+            c = (uint8_t)(ref_uri_hex_value(in.ptr[i + 1]) * 16 + ref_uri_hex_value(in.ptr[i + 2]));
             i += 2;
         }
         out->data[out->len++] = c;
