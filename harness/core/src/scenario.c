@@ -582,53 +582,72 @@ static enum ref_status check_refs(struct loader *ld, json_t *v, const char *path
 
 /* --- Level, source, sign ----------------------------------------------------------- */
 
-static enum ref_status
-parse_level(struct loader *ld, json_t *obj, const char *path, enum harness_level *out)
+/* The index of s among names[first..count-1], or -1. The tables above start with a
+ * placeholder ("" or "none") that some keys may not name, hence first. */
+static int name_index(const char *s, const char *const *names, int first, int count)
+{
+    for (int i = first; i < count; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* An optional string member `key` naming one of names[first..count-1]; *out keeps its
+ * value when the member is absent. choices lists the accepted names for the message. */
+static enum ref_status parse_named(struct loader *ld,
+                                   json_t *obj,
+                                   const char *path,
+                                   const char *key,
+                                   const char *const *names,
+                                   int first,
+                                   int count,
+                                   const char *choices,
+                                   int *out)
 {
     const char *s = NULL;
-    REF_TRY(get_string(ld, obj, "level", path, false, &s));
+    REF_TRY(get_string(ld, obj, key, path, false, &s));
     if (s == NULL) {
         return REF_OK;
     }
-    for (int i = 1; i < 4; i++) {
-        if (strcmp(s, s_level_names[i]) == 0) {
-            *out = (enum harness_level)i;
-            return REF_OK;
-        }
+    int i = name_index(s, names, first, count);
+    if (i >= 0) {
+        *out = i;
+        return REF_OK;
     }
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(p, sizeof(p), path, "level");
-    return fail(ld, p, "unknown level '%s' (must, should, info)", s);
+    path_key(p, sizeof(p), path, key);
+    return fail(ld, p, "unknown %s '%s' (%s)", key, s, choices);
+}
+
+static enum ref_status
+parse_level(struct loader *ld, json_t *obj, const char *path, enum harness_level *out)
+{
+    int i = (int)*out;
+    REF_TRY(parse_named(ld, obj, path, "level", s_level_names, 1, 4, "must, should, info", &i));
+    *out = (enum harness_level)i;
+    return REF_OK;
 }
 
 static enum ref_status
 parse_source(struct loader *ld, json_t *obj, const char *path, enum harness_source *out)
 {
-    const char *s = NULL;
-    REF_TRY(get_string(ld, obj, "source", path, false, &s));
-    if (s == NULL) {
-        return REF_OK;
-    }
-    for (int i = 1; i < 5; i++) {
-        if (strcmp(s, s_source_names[i]) == 0) {
-            *out = (enum harness_source)i;
-            return REF_OK;
-        }
-    }
-    char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(p, sizeof(p), path, "source");
-    return fail(ld, p, "unknown source '%s' (model, guide, clients, inference)", s);
+    int i = (int)*out;
+    REF_TRY(parse_named(ld, obj, path, "source", s_source_names, 1, 5,
+                        "model, guide, clients, inference", &i));
+    *out = (enum harness_source)i;
+    return REF_OK;
 }
 
 static bool fault_from_name(const char *s, enum harness_fault *out)
 {
-    for (int i = 0; i < 9; i++) {
-        if (strcmp(s, s_fault_names[i]) == 0) {
-            *out = (enum harness_fault)i;
-            return true;
-        }
+    int i = name_index(s, s_fault_names, 0, 9);
+    if (i < 0) {
+        return false;
     }
-    return false;
+    *out = (enum harness_fault)i;
+    return true;
 }
 
 static enum ref_status
@@ -681,22 +700,11 @@ parse_sign(struct loader *ld, json_t *v, const char *path, struct harness_sign *
                                        "signed_headers", "content_sha256", NULL};
     REF_TRY(check_keys(ld, v, path, keys, "a sign object"));
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
+    int principal = (int)out->principal;
+    REF_TRY(parse_named(ld, v, path, "principal", s_principal_names, 0, 4,
+                        "main, restricted, temporary, none", &principal));
+    out->principal = (enum harness_principal)principal;
     const char *s = NULL;
-    REF_TRY(get_string(ld, v, "principal", path, false, &s));
-    if (s != NULL) {
-        bool found = false;
-        for (int i = 0; i < 4; i++) {
-            if (strcmp(s, s_principal_names[i]) == 0) {
-                out->principal = (enum harness_principal)i;
-                found = true;
-            }
-        }
-        if (!found) {
-            path_key(p, sizeof(p), path, "principal");
-            return fail(ld, p, "unknown principal '%s' (main, restricted, temporary, none)", s);
-        }
-    }
-    s = NULL;
     REF_TRY(get_string(ld, v, "token", path, false, &s));
     if (s != NULL) {
         path_key(p, sizeof(p), path, "token");
