@@ -20,6 +20,7 @@
 #include "ref/mem.h"
 #include "ref/uri.h"
 #include "service_internal.h"
+#include "uri_internal.h"
 
 #include <jansson.h>
 #include <openssl/rand.h>
@@ -1081,34 +1082,6 @@ static bool may_call(const struct ref_credential *cred, enum ref_op op)
     }
 }
 
-/* True when ref_uri_normalize_path would give the path back unchanged: it starts with
- * '/', no '/' follows another and no segment is "." or "..". Every SDK sends paths like
- * that, so routing normally borrows the path instead of copying it. */
-static bool is_normal_path(struct ref_slice path)
-{
-    if (path.len == 0 || path.ptr[0] != '/') {
-        return false;
-    }
-    size_t seg_start = 1;
-    for (size_t i = 1; i <= path.len; i++) {
-        if (i < path.len && path.ptr[i] != '/') {
-            continue;
-        }
-        size_t seg_len = i - seg_start;
-        /* An empty segment is a repeated '/', unless it is the last one: after a final
-         * '/' (kept) or the root path "/" itself. */
-        if (seg_len == 0 && i != path.len) {
-            return false;
-        }
-        if ((seg_len == 1 && path.ptr[seg_start] == '.') ||
-            (seg_len == 2 && path.ptr[seg_start] == '.' && path.ptr[seg_start + 1] == '.')) {
-            return false;
-        }
-        seg_start = i + 1;
-    }
-    return true;
-}
-
 static int64_t floor_div_1000(int64_t ms)
 {
     return ms >= 0 ? ms / 1000 : -((-(ms + 1)) / 1000) - 1;
@@ -1141,7 +1114,7 @@ static enum ref_status handle_steps(struct ref_service *svc,
 
     /* 2. Routing, on the same normalised path the signature covers. */
     struct ref_slice normal = req->path;
-    if (!is_normal_path(normal)) {
+    if (!ref_uri_path_is_normal(normal)) {
         REF_TRY(ref_uri_normalize_path(req->path, path));
         normal = ref_buf_slice(path);
     }

@@ -230,44 +230,13 @@ static enum ref_status append_canonical_header(const struct ref_sigv4_request *r
     return put_byte(out, '\n');
 }
 
-/* True when normalising and encoding would both give the path back unchanged: it starts
- * with '/', every byte is unreserved or '/', no '/' follows another and no segment is "."
- * or "..". That is how every SDK sends an ordinary label, so the common case needs one
- * scan and one copy. */
-static bool is_canonical_already(struct ref_slice path)
-{
-    if (path.len == 0 || path.ptr[0] != '/') {
-        return false;
-    }
-    size_t seg_start = 1;
-    for (size_t i = 1; i <= path.len; i++) {
-        uint8_t c = i < path.len ? path.ptr[i] : '/';
-        if (c != '/') {
-            if (!ref_uri_is_unreserved(c)) {
-                return false;
-            }
-            continue;
-        }
-        size_t seg_len = i - seg_start;
-        /* An empty segment is a repeated '/', unless it is the last one: after a final
-         * '/' (kept) or the root path "/" itself. */
-        if (seg_len == 0 && i != path.len) {
-            return false;
-        }
-        if ((seg_len == 1 && path.ptr[seg_start] == '.') ||
-            (seg_len == 2 && path.ptr[seg_start] == '.' && path.ptr[seg_start + 1] == '.')) {
-            return false;
-        }
-        seg_start = i + 1;
-    }
-    return true;
-}
-
 /* The path as sent, normalised, then encoded once more: "a%2Fb" becomes "a%252Fb". It is
  * never decoded first, or an encoded '/' would turn into a separator. */
 static enum ref_status append_canonical_path(struct ref_slice path, struct ref_buf *out)
 {
-    if (is_canonical_already(path)) {
+    /* Already normal and encoded is how every SDK sends an ordinary label: one scan and
+     * one copy. */
+    if (ref_uri_path_is_canonical(path)) {
         return put_slice(out, path);
     }
     uint8_t stack[SCRATCH_STACK_BYTES];
