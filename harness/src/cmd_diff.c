@@ -103,7 +103,7 @@ static int parse_options(int argc, char **argv, struct diff_options *o)
 }
 
 struct diff_job {
-    struct harness_suite *suite;
+    const struct harness_suite *suite;
     size_t *order;
     struct harness_scenario_diff *diffs;
     enum ref_status *statuses;
@@ -165,26 +165,22 @@ int etch_cmd_diff(int argc, char **argv)
     if (status >= 0) {
         return status;
     }
-    struct harness_suite suite;
-    status = etch_load_suite("diff", &o.sel, &suite);
+    struct etch_plan plan;
+    status = etch_plan_open("diff", &o.sel, &plan);
     if (status >= 0) {
         return status;
     }
-    bool *selected = calloc(suite.count, sizeof(*selected));
-    size_t *order = calloc(suite.count, sizeof(*order));
-    struct harness_scenario_diff *diffs = calloc(suite.count, sizeof(*diffs));
-    enum ref_status *statuses = calloc(suite.count, sizeof(*statuses));
-    bool *ran = calloc(suite.count, sizeof(*ran));
+    const struct harness_suite *suite = &plan.suite;
+    size_t *order = plan.order;
+    enum ref_status *statuses = plan.statuses;
+    bool *ran = plan.ran;
+    size_t count = plan.count;
+    struct harness_scenario_diff *diffs = calloc(suite->count, sizeof(*diffs));
     struct etch_live_run *live = NULL;
-    size_t n = 0;
-    if (selected == NULL || order == NULL || diffs == NULL || statuses == NULL || ran == NULL) {
+    size_t n = 0; /* scenarios handed to the workers: none until the clocks are checked */
+    if (diffs == NULL) {
         fprintf(stderr, "etch diff: out of memory\n");
         status = 2;
-        goto out;
-    }
-    size_t count = 0;
-    status = etch_select("diff", &o.sel, &suite, selected, &count);
-    if (status >= 0) {
         goto out;
     }
     if ((live = etch_live_open("diff", &o.live, &status)) == NULL) {
@@ -197,7 +193,7 @@ int etch_cmd_diff(int argc, char **argv)
     printf("etch %s diff: A %s | B %s\n", ETCH_VERSION, a->description, b_text);
     etch_live_print_principals(stdout, live);
     printf("scenarios: %s (%zu of %zu selected), %zu worker%s\n", o.sel.scenarios_dir, count,
-           suite.count, etch_live_workers(live), etch_live_workers(live) == 1 ? "" : "s");
+           suite->count, etch_live_workers(live), etch_live_workers(live) == 1 ? "" : "s");
     fflush(stdout);
     for (size_t e = 0; e < o.live.num_endpoints; e++) {
         printf("%s ", e == 0 ? "A" : "B");
@@ -208,13 +204,9 @@ int etch_cmd_diff(int argc, char **argv)
     }
     printf("\n");
     fflush(stdout);
-    for (size_t i = 0; i < suite.count; i++) {
-        if (selected[i]) {
-            order[n++] = i;
-        }
-    }
+    n = count;
     struct diff_job job = {
-        .suite = &suite,
+        .suite = suite,
         .order = order,
         .diffs = diffs,
         .statuses = statuses,
@@ -237,7 +229,7 @@ int etch_cmd_diff(int argc, char **argv)
             continue;
         }
         if (statuses[k] != REF_OK) {
-            fprintf(stderr, "etch diff: %s: %s\n", suite.items[order[k]]->display_path,
+            fprintf(stderr, "etch diff: %s: %s\n", suite->items[order[k]]->display_path,
                     ref_status_name(statuses[k]));
             status = 1;
             continue;
@@ -254,8 +246,7 @@ int etch_cmd_diff(int argc, char **argv)
     }
     printf("\nsummary: %zu scenarios: %zu same, %zu different (%zu difference%s), %zu not "
            "compared (nothing ran on both targets)\n",
-           n - not_run, same, different, differences, differences == 1 ? "" : "s",
-           not_compared);
+           n - not_run, same, different, differences, differences == 1 ? "" : "s", not_compared);
     if (different > 0) {
         status = 1;
     }
@@ -269,11 +260,7 @@ out:
         harness_scenario_diff_cleanup(&diffs[k]);
     }
     etch_live_close(live);
-    free(ran);
-    free(statuses);
     free(diffs);
-    free(order);
-    free(selected);
-    harness_suite_cleanup(&suite);
+    etch_plan_cleanup(&plan);
     return status;
 }

@@ -179,7 +179,7 @@ static bool write_report(const char *path,
 
 /* What the workers share: the suite, where results go, and a lock for progress lines. */
 struct run_job {
-    struct harness_suite *suite;
+    const struct harness_suite *suite;
     size_t *order; /* suite index of each selected scenario */
     struct harness_scenario_result *results;
     enum ref_status *statuses;
@@ -227,26 +227,22 @@ int etch_cmd_run(int argc, char **argv)
     if (status >= 0) {
         return status;
     }
-    struct harness_suite suite;
-    status = etch_load_suite("run", &o.sel, &suite);
+    struct etch_plan plan;
+    status = etch_plan_open("run", &o.sel, &plan);
     if (status >= 0) {
         return status;
     }
-    bool *selected = calloc(suite.count, sizeof(*selected));
-    size_t *order = calloc(suite.count, sizeof(*order));
-    struct harness_scenario_result *results = calloc(suite.count, sizeof(*results));
-    enum ref_status *statuses = calloc(suite.count, sizeof(*statuses));
-    bool *ran = calloc(suite.count, sizeof(*ran));
+    const struct harness_suite *suite = &plan.suite;
+    size_t *order = plan.order;
+    enum ref_status *statuses = plan.statuses;
+    bool *ran = plan.ran;
+    size_t count = plan.count;
+    struct harness_scenario_result *results = calloc(suite->count, sizeof(*results));
     struct etch_live_run *live = NULL;
-    size_t n = 0;
-    if (selected == NULL || order == NULL || results == NULL || statuses == NULL || ran == NULL) {
+    size_t n = 0; /* scenarios handed to the workers: none until the clock is checked */
+    if (results == NULL) {
         fprintf(stderr, "etch run: out of memory\n");
         status = 2;
-        goto out;
-    }
-    size_t count = 0;
-    status = etch_select("run", &o.sel, &suite, selected, &count);
-    if (status >= 0) {
         goto out;
     }
     bool is_live = o.live.num_endpoints > 0;
@@ -271,7 +267,7 @@ int etch_cmd_run(int argc, char **argv)
     if (is_live) {
         etch_live_print_principals(stdout, live);
     }
-    printf("scenarios: %s (%zu of %zu selected)", o.sel.scenarios_dir, count, suite.count);
+    printf("scenarios: %s (%zu of %zu selected)", o.sel.scenarios_dir, count, suite->count);
     if (is_live) {
         printf(", %zu worker%s", etch_live_workers(live), etch_live_workers(live) == 1 ? "" : "s");
     }
@@ -286,13 +282,9 @@ int etch_cmd_run(int argc, char **argv)
     }
     printf("\n");
     fflush(stdout);
-    for (size_t i = 0; i < suite.count; i++) {
-        if (selected[i]) {
-            order[n++] = i;
-        }
-    }
+    n = count;
     struct run_job job = {
-        .suite = &suite,
+        .suite = suite,
         .order = order,
         .results = results,
         .statuses = statuses,
@@ -314,7 +306,7 @@ int etch_cmd_run(int argc, char **argv)
             continue;
         }
         if (statuses[k] != REF_OK) {
-            fprintf(stderr, "etch run: %s: %s\n", suite.items[order[k]]->display_path,
+            fprintf(stderr, "etch run: %s: %s\n", suite->items[order[k]]->display_path,
                     ref_status_name(statuses[k]));
             status = 1;
         }
@@ -349,12 +341,8 @@ out:
         }
     }
     etch_live_close(live);
-    free(ran);
-    free(statuses);
     free(results);
-    free(order);
-    free(selected);
-    harness_suite_cleanup(&suite);
+    etch_plan_cleanup(&plan);
     return status;
 }
 

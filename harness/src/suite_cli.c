@@ -168,6 +168,48 @@ int etch_select(const char *cmd,
     return -1;
 }
 
+int etch_plan_open(const char *cmd, const struct etch_selection *sel, struct etch_plan *plan)
+{
+    memset(plan, 0, sizeof(*plan));
+    int status = etch_load_suite(cmd, sel, &plan->suite);
+    if (status >= 0) {
+        return status;
+    }
+    size_t n = plan->suite.count;
+    bool *selected = calloc(n, sizeof(*selected));
+    plan->order = calloc(n, sizeof(*plan->order));
+    plan->ran = calloc(n, sizeof(*plan->ran));
+    plan->statuses = calloc(n, sizeof(*plan->statuses));
+    if (selected == NULL || plan->order == NULL || plan->ran == NULL || plan->statuses == NULL) {
+        fprintf(stderr, "etch %s: out of memory\n", cmd);
+        status = 2;
+    } else {
+        status = etch_select(cmd, sel, &plan->suite, selected, &plan->count);
+    }
+    if (status < 0) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (selected[i]) {
+                plan->order[k++] = i;
+            }
+        }
+    }
+    free(selected);
+    if (status >= 0) {
+        etch_plan_cleanup(plan);
+    }
+    return status;
+}
+
+void etch_plan_cleanup(struct etch_plan *plan)
+{
+    free(plan->statuses);
+    free(plan->ran);
+    free(plan->order);
+    harness_suite_cleanup(&plan->suite);
+    memset(plan, 0, sizeof(*plan));
+}
+
 /* --- Workers ----------------------------------------------------------------------- */
 
 struct pool {

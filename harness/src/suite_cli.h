@@ -49,6 +49,24 @@ int etch_select(const char *cmd,
                 bool *selected,
                 size_t *count);
 
+/* The scenarios one `etch run` or `etch diff` works through: the loaded suite and, for
+ * each of the count selected scenarios in suite order, its suite index, whether a worker
+ * started it (false: the run was interrupted first) and its status. */
+struct etch_plan {
+    struct harness_suite suite;
+    size_t count;
+    size_t *order;
+    bool *ran;
+    enum ref_status *statuses;
+};
+
+/* Loads the suite and applies the selection (etch_load_suite, etch_select). -1 on
+ * success, else the exit status with a message printed; etch_plan_cleanup is needed only
+ * on success. */
+int etch_plan_open(const char *cmd, const struct etch_selection *sel, struct etch_plan *plan);
+
+void etch_plan_cleanup(struct etch_plan *plan);
+
 /* Calls fn(ctx, worker, item) for item 0..n-1 on `workers` threads (worker 0..workers-1),
  * each item once; returns when all are done. With one worker everything runs on the
  * calling thread. */
