@@ -15,29 +15,6 @@
 
 /* Shared helpers (declared in sigv4_internal.h). */
 
-const struct ref_header *
-ref_sigv4_find_header(const struct ref_header *headers, size_t num_headers, struct ref_slice name)
-{
-    for (size_t i = 0; i < num_headers; i++) {
-        if (headers[i].name.len == name.len && ref_slice_eq_nocase(headers[i].name, name)) {
-            return &headers[i];
-        }
-    }
-    return NULL;
-}
-
-size_t
-ref_sigv4_count_header(const struct ref_header *headers, size_t num_headers, struct ref_slice name)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < num_headers; i++) {
-        if (ref_slice_eq_nocase(headers[i].name, name)) {
-            n++;
-        }
-    }
-    return n;
-}
-
 int ref_sigv4_slice_cmp(struct ref_slice a, struct ref_slice b)
 {
     size_t n = a.len < b.len ? a.len : b.len;

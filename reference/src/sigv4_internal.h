@@ -2,8 +2,8 @@
  *
  * sigv4_internal.h - helpers shared by the sigv4_*.c files (and their tests), not public.
  *
- * The header lookups live here rather than in http_parse.c so the signing code does not
- * depend on which HTTP parser produced the header array (strict or lenient).
+ * Header lookups use ref_http_find_header (http.h): it only walks the header array, so it
+ * serves whichever parser (strict or lenient) produced it.
  */
 #ifndef REF_SIGV4_INTERNAL_H
 #define REF_SIGV4_INTERNAL_H
@@ -23,14 +23,6 @@
 #if defined(OPENSSL_NO_DEPRECATED_3_0)
 #error "etch's SigV4 code needs OpenSSL's SHA256_Init/Update/Final (built without no-deprecated)"
 #endif
-
-/* The first header whose name equals `name` ignoring ASCII case, or NULL. */
-const struct ref_header *
-ref_sigv4_find_header(const struct ref_header *headers, size_t num_headers, struct ref_slice name);
-
-/* How many header lines carry this name (ASCII case ignored). */
-size_t
-ref_sigv4_count_header(const struct ref_header *headers, size_t num_headers, struct ref_slice name);
 
 /* Byte-order comparison (memcmp order, shorter prefix first): <0, 0, >0. */
 int ref_sigv4_slice_cmp(struct ref_slice a, struct ref_slice b);

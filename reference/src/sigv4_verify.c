@@ -197,7 +197,7 @@ static bool signed_headers_well_formed(const struct ref_sigv4_auth *auth,
             return false;
         }
         /* A signed name the request lacks cannot be a header the client really sent. */
-        if (ref_sigv4_find_header(req->headers, req->num_headers, name) == NULL) {
+        if (ref_http_find_header(req->headers, req->num_headers, name) == NULL) {
             return false;
         }
     }
