@@ -530,7 +530,9 @@ static enum ref_status store_failure(struct op_ctx *c, enum ref_status rc, const
     }
 }
 
-static enum ref_status op_cancel_job(struct op_ctx *c)
+/* The check of the operations whose only input is an Id label (CancelJob, ReadJob,
+ * ReadPipeline, DeletePipeline): REF_OK, or the validation answer's status. */
+static enum ref_status validate_id_label_only(struct op_ctx *c)
 {
     struct ref_verr v;
     ref_verr_init(&v);
@@ -539,11 +541,15 @@ static enum ref_status op_cancel_job(struct op_ctx *c)
         rc = verr_finish(c, &v);
     }
     ref_verr_cleanup(&v);
-    if (rc != REF_OK) {
-        return rc;
-    }
+    return rc;
+}
+
+static enum ref_status op_cancel_job(struct op_ctx *c)
+{
+    REF_TRY(validate_id_label_only(c));
     struct ref_job_change change;
-    rc = ref_job_store_apply(c->svc->store, c->label, REF_JOB_EV_CANCEL, c->now_ms, &change);
+    enum ref_status rc =
+        ref_job_store_apply(c->svc->store, c->label, REF_JOB_EV_CANCEL, c->now_ms, &change);
     if (rc == REF_E_IN_USE) {
         return fail(c, rc, "Only a job in Submitted status can be canceled.");
     }
@@ -555,18 +561,9 @@ static enum ref_status op_cancel_job(struct op_ctx *c)
 
 static enum ref_status op_read_job(struct op_ctx *c)
 {
-    struct ref_verr v;
-    ref_verr_init(&v);
-    enum ref_status rc = check_id_label(c, &v, "id");
-    if (rc == REF_OK) {
-        rc = verr_finish(c, &v);
-    }
-    ref_verr_cleanup(&v);
-    if (rc != REF_OK) {
-        return rc;
-    }
+    REF_TRY(validate_id_label_only(c));
     struct ref_job_info info;
-    rc = ref_job_store_read_job(c->svc->store, c->label, &info);
+    enum ref_status rc = ref_job_store_read_job(c->svc->store, c->label, &info);
     if (rc != REF_OK) {
         return store_failure(c, rc, "job");
     }
@@ -930,18 +927,6 @@ static enum ref_status op_create_pipeline(struct op_ctx *c)
     }
     json_decref(spec);
     json_decref(body);
-    return rc;
-}
-
-static enum ref_status validate_id_label_only(struct op_ctx *c)
-{
-    struct ref_verr v;
-    ref_verr_init(&v);
-    enum ref_status rc = check_id_label(c, &v, "id");
-    if (rc == REF_OK) {
-        rc = verr_finish(c, &v);
-    }
-    ref_verr_cleanup(&v);
     return rc;
 }
 
