@@ -20,6 +20,8 @@
 
 #include "harness/live.h"
 
+#include "live_internal.h"
+
 #include "harness/http_response.h"
 
 #include "ref/buf.h"
@@ -81,22 +83,6 @@ static int64_t real_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void say(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t cap, const char *fmt, ...)
-{
-    if (why == NULL || cap == 0) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        why[0] = '\0';
-    }
 }
 
 /* --- Endpoint URLs ----------------------------------------------------------------- */

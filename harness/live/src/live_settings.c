@@ -12,6 +12,8 @@
 
 #include "harness/live.h"
 
+#include "live_internal.h"
+
 #include "ref/service.h"
 
 #include <openssl/crypto.h>
@@ -23,22 +25,6 @@
 #include <string.h>
 
 enum { KEY = 0, SECRET = 1, TOKEN = 2 };
-
-static void say(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t cap, const char *fmt, ...)
-{
-    if (cap == 0) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        why[0] = '\0';
-    }
-}
 
 const char *harness_setting_source_name(enum harness_setting_source src)
 {
