@@ -647,6 +647,26 @@ snapshot_job(const struct ref_job_store *store, const struct job *j, struct ref_
     return REF_OK;
 }
 
+/* The Id and spec a new pipeline or job starts with: the caller's Id (already checked to be
+ * valid and free) or a freshly generated one, and the store's own copy of spec ({} when
+ * there is none). Pipelines and jobs share one Id space, so they share this rule too. On
+ * failure nothing is left to free. */
+static enum ref_status take_id_and_spec(struct ref_job_store *store,
+                                        int64_t now_ms,
+                                        struct ref_slice id,
+                                        const json_t *spec,
+                                        char id_out[REF_ID_LEN + 1],
+                                        json_t **spec_out)
+{
+    if (id.len != 0) {
+        id_store(id_out, id);
+    } else {
+        REF_TRY(generate_id(store, now_ms, id_out));
+    }
+    *spec_out = spec != NULL ? json_deep_copy(spec) : json_object();
+    return *spec_out != NULL ? REF_OK : REF_E_NOMEM;
+}
+
 /* --- Pipelines ------------------------------------------------------------------------- */
 
 static enum ref_status create_pipeline_locked(struct ref_job_store *store,
@@ -673,15 +693,7 @@ static enum ref_status create_pipeline_locked(struct ref_job_store *store,
                        sizeof(store->pipelines[0])));
     REF_TRY(index_reserve(store, &store->pipeline_index, pipeline_id_at, store->num_pipelines));
     struct pipeline p = {.status = status, .created_ms = now_ms, .active_since_ms = now_ms};
-    if (id.len != 0) {
-        id_store(p.id, id);
-    } else {
-        REF_TRY(generate_id(store, now_ms, p.id));
-    }
-    p.spec = spec != NULL ? json_deep_copy(spec) : json_object();
-    if (p.spec == NULL) {
-        return REF_E_NOMEM;
-    }
+    REF_TRY(take_id_and_spec(store, now_ms, id, spec, p.id, &p.spec));
     if (out != NULL) {
         enum ref_status rc = snapshot_pipeline(&p, out);
         if (rc != REF_OK) {
@@ -906,15 +918,7 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
     REF_TRY(index_reserve(store, &store->job_index, job_id_at, store->num_jobs));
 
     struct job j = {.pipeline = pipe, .status = REF_JOB_SUBMITTED, .submit_ms = now_ms};
-    if (id.len != 0) {
-        id_store(j.id, id);
-    } else {
-        REF_TRY(generate_id(store, now_ms, j.id));
-    }
-    j.spec = spec != NULL ? json_deep_copy(spec) : json_object();
-    if (j.spec == NULL) {
-        return REF_E_NOMEM;
-    }
+    REF_TRY(take_id_and_spec(store, now_ms, id, spec, j.id, &j.spec));
     /* The answer's copy too, so that nothing can fail once the job exists. */
     json_t *out_spec = NULL;
     if (out != NULL) {
