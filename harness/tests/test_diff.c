@@ -25,6 +25,7 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,57 @@ static void diff_texts(const char *a, const char *b, struct harness_step_diff *d
     harness_diff_bodies(ja, jb, "", d);
     json_decref(ja);
     json_decref(jb);
+}
+
+/* jansson allocations that fail after a given number, counted so a leak or a double
+ * release shows as a non-zero balance (and as an error under ASan). */
+static long s_json_allocs_left;
+static long s_json_live;
+
+static void *counting_json_malloc(size_t n)
+{
+    if (s_json_allocs_left == 0) {
+        return NULL;
+    }
+    s_json_allocs_left--;
+    void *p = malloc(n);
+    if (p != NULL) {
+        s_json_live++;
+    }
+    return p;
+}
+
+static void counting_json_free(void *p)
+{
+    if (p != NULL) {
+        s_json_live--;
+        free(p);
+    }
+}
+
+static void test_diff_normalise_survives_every_allocation_failure(void **state)
+{
+    (void)state;
+    json_t *in = json_loads("{\"Job\":{\"Id\":\"1795869900000-abc123\",\"Status\":\"Submitted\","
+                            "\"Outputs\":[{\"Key\":\"a\"},{\"Key\":\"b\",\"Id\":\"2\"}]},"
+                            "\"NextPageToken\":null,\"Count\":3}",
+                            0, NULL);
+    assert_non_null(in);
+    for (long fail_at = 0;; fail_at++) {
+        s_json_allocs_left = fail_at;
+        s_json_live = 0;
+        json_set_alloc_funcs(counting_json_malloc, counting_json_free);
+        json_t *out = harness_diff_normalise(in, NULL, NULL);
+        bool is_done = out != NULL;
+        json_decref(out);
+        json_set_alloc_funcs(malloc, free);
+        assert_int_equal(s_json_live, 0);
+        if (is_done) {
+            break;
+        }
+        assert_true(fail_at < 10000);
+    }
+    json_decref(in);
 }
 
 static void test_diff_bodies_reports_fields(void **state)
@@ -354,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_diff_normalise_replaces_what_differs),
         cmocka_unit_test(test_diff_normalise_keeps_what_is_not_generated),
         cmocka_unit_test(test_diff_normalise_prefers_the_longest_variable),
+        cmocka_unit_test(test_diff_normalise_survives_every_allocation_failure),
         cmocka_unit_test(test_diff_bodies_reports_fields),
         cmocka_unit_test(test_diff_bodies_ignores_what_legitimately_differs),
         cmocka_unit_test(test_diff_bodies_arrays),

@@ -201,8 +201,8 @@ harness_diff_normalise(json_t *body, const struct harness_vars *vars, const char
         json_t *child;
         json_object_foreach (body, key, child) {
             json_t *c = harness_diff_normalise(child, vars, name_suffix);
-            if (out == NULL || c == NULL || json_object_set_new(out, key, c) != 0) {
-                json_decref(c);
+            /* jansson releases c itself when this fails, a NULL out included. */
+            if (c == NULL || json_object_set_new(out, key, c) != 0) {
                 json_decref(out);
                 return NULL;
             }
@@ -215,8 +215,8 @@ harness_diff_normalise(json_t *body, const struct harness_vars *vars, const char
         json_t *child;
         json_array_foreach (body, i, child) {
             json_t *c = harness_diff_normalise(child, vars, name_suffix);
-            if (out == NULL || c == NULL || json_array_append_new(out, c) != 0) {
-                json_decref(c);
+            /* jansson releases c itself when this fails, a NULL out included. */
+            if (c == NULL || json_array_append_new(out, c) != 0) {
                 json_decref(out);
                 return NULL;
             }
@@ -294,8 +294,8 @@ static json_t *comparable(json_t *v, bool free_text)
         json_t *child;
         json_object_foreach (v, key, child) {
             json_t *c = comparable(child, is_free_text(key));
-            if (out == NULL || c == NULL || json_object_set_new(out, key, c) != 0) {
-                json_decref(c);
+            /* jansson releases c itself when this fails, a NULL out included. */
+            if (c == NULL || json_object_set_new(out, key, c) != 0) {
                 json_decref(out);
                 return NULL;
             }
@@ -308,8 +308,8 @@ static json_t *comparable(json_t *v, bool free_text)
         json_t *child;
         json_array_foreach (v, i, child) {
             json_t *c = comparable(child, false);
-            if (out == NULL || c == NULL || json_array_append_new(out, c) != 0) {
-                json_decref(c);
+            /* jansson releases c itself when this fails, a NULL out included. */
+            if (c == NULL || json_array_append_new(out, c) != 0) {
                 json_decref(out);
                 return NULL;
             }

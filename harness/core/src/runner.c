@@ -494,7 +494,8 @@ static json_t *expand_json(struct run *r, json_t *v, char *why, size_t why_cap)
         json_t *child;
         json_object_foreach (v, key, child) {
             json_t *c = expand_json(r, child, why, why_cap);
-            if (c == NULL || out == NULL || json_object_set_new(out, key, c) != 0) {
+            /* A NULL out makes jansson release c, as any failure does. */
+            if (c == NULL || json_object_set_new(out, key, c) != 0) {
                 json_decref(out);
                 return NULL;
             }
@@ -507,7 +508,8 @@ static json_t *expand_json(struct run *r, json_t *v, char *why, size_t why_cap)
         json_t *child;
         json_array_foreach (v, i, child) {
             json_t *c = expand_json(r, child, why, why_cap);
-            if (c == NULL || out == NULL || json_array_append_new(out, c) != 0) {
+            /* A NULL out makes jansson release c, as any failure does. */
+            if (c == NULL || json_array_append_new(out, c) != 0) {
                 json_decref(out);
                 return NULL;
             }
