@@ -639,6 +639,15 @@ make_address(const char *host, uint16_t port, struct sockaddr_storage *addr, boo
     return false;
 }
 
+/* Accept policy: once shutdown has begun, a connection that slipped in is closed. */
+static enum MHD_Result refuse_when_quiesced(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)addr;
+    (void)len;
+    const struct etch_server *srv = cls;
+    return atomic_load(&srv->is_quiesced) ? MHD_NO : MHD_YES;
+}
+
 struct etch_server *etch_server_start(const struct etch_server_config *cfg)
 {
     struct sockaddr_storage addr;
@@ -673,7 +682,7 @@ struct etch_server *etch_server_start(const struct etch_server_config *cfg)
     /* One option and its arguments per line. */
     /* clang-format off */
     srv->daemon = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_request, srv,
+        flags, cfg->port, refuse_when_quiesced, srv, on_request, srv,
         /* First, so that it sees the messages about the others. */
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -711,10 +720,15 @@ uint16_t etch_server_port(const struct etch_server *srv)
 void etch_server_quiesce(struct etch_server *srv)
 {
     atomic_store(&srv->is_quiesced, true);
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    /* After quiescing, the listening socket is ours to close. */
-    if (fd != MHD_INVALID_SOCKET) {
-        close(fd);
+    /* Not MHD_quiesce_daemon: with epoll and internal threads it races the worker threads
+     * over removing the listening socket from their epoll sets, and libmicrohttpd 0.9.75
+     * aborts the process when it loses ("Failed to remove listen FD from epoll set").
+     * Shutting the listening socket down instead makes the kernel refuse new connections
+     * at once; libmicrohttpd still owns the descriptor and closes it when it stops, and
+     * refuse_when_quiesced turns away anything accepted in between. */
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    if (info != NULL && info->listen_fd != MHD_INVALID_SOCKET) {
+        shutdown(info->listen_fd, SHUT_RD);
     }
 }
 
