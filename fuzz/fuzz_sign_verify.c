@@ -22,7 +22,7 @@
  * - signing succeeds (or refuses an undecodable query, or a request too large to sign),
  *   is deterministic, and its canonical request and string to sign are the ones the
  *   verifier rebuilds;
- * - differential (house style 1.10): that canonical request is byte for byte the one a
+ * - differential: that canonical request is byte for byte the one a
  *   slow, plain oracle here builds from contract section 5 (the SDKs' path normalisation
  *   encoded once more; query decoded, encoded again and sorted; signed header values
  *   trimmed with runs of spaces and tabs collapsed, repeats joined with ','; the SHA-256

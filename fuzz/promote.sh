@@ -12,7 +12,7 @@
 # The input is minimised with the libFuzzer build of the target (preset "fuzz"; set
 # ETCH_FUZZ_BUILD to use another build directory). An input that does not crash (a slow
 # one, or a behaviour bug the target does not assert yet) is copied as it is. Without a
-# name the file keeps libFuzzer's naming, the SHA-1 of its content (house style 1.10).
+# name the file keeps libFuzzer's naming, the SHA-1 of its content.
 # Afterwards the replay test (ctest -R replay.<target>) runs it on every build, and it
 # fails until the bug is fixed.
 set -eu
