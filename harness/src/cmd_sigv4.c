@@ -9,6 +9,7 @@
  */
 #include "cli_util.h"
 #include "harness/commands.h"
+#include "harness/secret.h"
 
 #include "ref/http_lenient.h"
 #include "ref/limits.h"
@@ -33,7 +34,7 @@ static const char s_usage[] =
     "options:\n"
     "  --access-key K      access key id        (default: the contract's AKIDEXAMPLE)\n"
     "  --secret-key S      secret access key    (default: the contract's test secret)\n"
-    "  --secret-key-file F read the secret from the first line of F\n"
+    "  --secret-key-file F read the secret from F (one line)\n"
     "  --session-token T   session token: added as X-Amz-Security-Token when signing,\n"
     "                      required when verifying\n"
     "  --region R          (default: us-east-1)\n"
@@ -208,16 +209,14 @@ static struct ref_sigv4_request sigv4_view(const struct signing_request *r)
 
 static void print_signed_request(const struct signing_request *r, struct ref_slice authorization)
 {
-    printf(REF_SLICE_FMT " " REF_SLICE_FMT " " REF_SLICE_FMT "\r\n",
-           REF_SLICE_ARG(r->http.method),
+    printf(REF_SLICE_FMT " " REF_SLICE_FMT " " REF_SLICE_FMT "\r\n", REF_SLICE_ARG(r->http.method),
            REF_SLICE_ARG(r->http.target),
            REF_SLICE_ARG(r->http.version.len ? r->http.version : REF_SLICE_LIT("HTTP/1.1")));
     for (size_t i = 0; i < r->num_headers; i++) {
         if (ref_slice_eq_nocase(r->headers[i].name, REF_SLICE_LIT("authorization"))) {
             continue; /* replaced by the new signature below */
         }
-        printf(REF_SLICE_FMT ": " REF_SLICE_FMT "\r\n",
-               REF_SLICE_ARG(r->headers[i].name),
+        printf(REF_SLICE_FMT ": " REF_SLICE_FMT "\r\n", REF_SLICE_ARG(r->headers[i].name),
                REF_SLICE_ARG(r->headers[i].value));
     }
     printf("Authorization: " REF_SLICE_FMT "\r\n\r\n", REF_SLICE_ARG(authorization));
@@ -254,16 +253,11 @@ static int verifier_stage(const struct options *o,
         if (rc == REF_OK) {
             printf("OK\n");
         } else {
-            printf("FAIL %s %d %s\n%s\n",
-                   ref_status_error_type(rc),
-                   ref_status_http(rc),
-                   ref_status_name(rc),
-                   outcome.message);
+            printf("FAIL %s %d %s\n%s\n", ref_status_error_type(rc), ref_status_http(rc),
+                   ref_status_name(rc), outcome.message);
             if (outcome.err.reason != NULL) {
-                printf("at %s, byte %zu: %s\n",
-                       outcome.err.where ? outcome.err.where : "request",
-                       outcome.err.offset,
-                       outcome.err.reason);
+                printf("at %s, byte %zu: %s\n", outcome.err.where ? outcome.err.where : "request",
+                       outcome.err.offset, outcome.err.reason);
             }
             if (canonical.len > 0) {
                 printf("\nCanonical request (as the verifier computed it):\n");
@@ -278,10 +272,8 @@ static int verifier_stage(const struct options *o,
     } else {
         const struct ref_buf *stage = o->mode == MODE_CANONICAL ? &canonical : &sts;
         if (stage->len == 0) {
-            fprintf(stderr,
-                    "etch sigv4: the verifier stopped before this stage: %s %s\n",
-                    ref_status_error_type(rc),
-                    outcome.message);
+            fprintf(stderr, "etch sigv4: the verifier stopped before this stage: %s %s\n",
+                    ref_status_error_type(rc), outcome.message);
             exit_code = 1;
         } else {
             fwrite(stage->data, 1, stage->len, stdout);
@@ -360,20 +352,6 @@ static void credential_from_request(const struct signing_request *r,
     cred->session_token = tok ? slice_to_cstr(tok->value, token, token_cap) : NULL;
 }
 
-static bool read_secret_file(const char *path, struct ref_buf *secret)
-{
-    if (!etch_read_input(path, secret, "etch sigv4")) {
-        return false;
-    }
-    /* Only the first line counts; a trailing newline is not part of the secret. */
-    size_t end = ref_slice_find(ref_buf_slice(secret), '\n');
-    if (end > 0 && secret->data[end - 1] == '\r') {
-        end--;
-    }
-    secret->len = end;
-    return ref_buf_nul_terminate(secret) == REF_OK;
-}
-
 int etch_cmd_sigv4(int argc, char **argv)
 {
     struct options o;
@@ -383,19 +361,21 @@ int etch_cmd_sigv4(int argc, char **argv)
     }
 
     int exit_code = 2;
-    struct ref_buf raw, scratch, secret;
+    struct ref_buf raw, scratch;
     ref_buf_init(&raw, REF_MAX_REQUEST_BYTES);
     ref_buf_init(&scratch, REF_MAX_REQUEST_BYTES);
-    ref_buf_init(&secret, 4096);
+    char *secret = NULL;
     struct signing_request *r = ref_mem_calloc(1, sizeof(*r));
     if (r == NULL) {
         goto out;
     }
     if (o.secret_key_file != NULL) {
-        if (!read_secret_file(o.secret_key_file, &secret)) {
+        char why[512];
+        if (harness_read_secret_file(o.secret_key_file, &secret, why, sizeof(why)) != REF_OK) {
+            fprintf(stderr, "etch sigv4: %s\n", why);
             goto out;
         }
-        o.secret_key = (const char *)secret.data;
+        o.secret_key = secret;
     }
     if (!etch_read_input(o.path, &raw, "etch sigv4")) {
         goto out;
@@ -408,9 +388,8 @@ int etch_cmd_sigv4(int argc, char **argv)
         goto out;
     }
 
-    bool has_authorization =
-        ref_http_find_header(r->http.headers, r->http.num_headers, REF_SLICE_LIT("authorization")) !=
-        NULL;
+    bool has_authorization = ref_http_find_header(r->http.headers, r->http.num_headers,
+                                                  REF_SLICE_LIT("authorization")) != NULL;
     if (o.mode == MODE_VERIFY || (has_authorization && o.mode != MODE_SIGN)) {
         for (size_t i = 0; i < r->http.num_headers; i++) {
             r->headers[r->num_headers++] = r->http.headers[i];
@@ -439,7 +418,10 @@ int etch_cmd_sigv4(int argc, char **argv)
 
 out:
     ref_mem_free(r);
-    ref_buf_cleanup_secure(&secret);
+    if (secret != NULL) {
+        ref_mem_wipe(secret, strlen(secret));
+        free(secret);
+    }
     ref_buf_cleanup(&scratch);
     ref_buf_cleanup(&raw);
     return exit_code;

@@ -68,6 +68,19 @@ for capture in "$src"/fixtures/captures/*/*.http; do
         expect_output_has "late $name" "Signature expired"
 done
 
+# --- the secret from a file: one line, the same rule as etch run's -------------------
+printf 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\n' >"$scratch/secret"
+expect_rc 0 "sigv4 verify with --secret-key-file" "$etch" sigv4 verify --now 20261128T124516Z \
+    --secret-key-file "$scratch/secret" "$src/fixtures/captures/botocore/CancelJob.http"
+printf 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\nsecond line\n' >"$scratch/two-lines"
+expect_rc 2 "sigv4 verify with a two-line secret file" "$etch" sigv4 verify \
+    --now 20261128T124516Z --secret-key-file "$scratch/two-lines" \
+    "$src/fixtures/captures/botocore/CancelJob.http"
+: >"$scratch/empty"
+expect_rc 2 "sigv4 verify with an empty secret file" "$etch" sigv4 verify \
+    --now 20261128T124516Z --secret-key-file "$scratch/empty" \
+    "$src/fixtures/captures/botocore/CancelJob.http"
+
 # --- etch handle: the strict service path -------------------------------------------
 seeds="--seed-pipeline 1111111111111-abcde1 --seed-job 2222222222222-abcdef:1111111111111-abcde1"
 # shellcheck disable=SC2086

@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "harness/live.h"
+#include "harness/secret.h"
 
 #include "live_internal.h"
 
@@ -48,63 +49,6 @@ static const char *env_value(harness_getenv_fn *fn, void *ctx, const char *name)
     return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-/* Reads a secret from a file: one line, surrounding whitespace and the line end dropped. */
-static enum ref_status read_secret_file(const char *path, char **out, char *why, size_t why_cap)
-{
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        say(why, why_cap, "cannot read the secret file '%s': %s", path, strerror(errno));
-        return REF_E_MALFORMED;
-    }
-    char buf[HARNESS_LIVE_MAX_SECRET_FILE_BYTES + 1];
-    size_t n = fread(buf, 1, sizeof(buf), f);
-    bool is_error = ferror(f) != 0;
-    fclose(f);
-    enum ref_status rc = REF_E_MALFORMED;
-    if (is_error) {
-        say(why, why_cap, "cannot read the secret file '%s'", path);
-        goto out;
-    }
-    if (n > HARNESS_LIVE_MAX_SECRET_FILE_BYTES) {
-        say(why, why_cap, "the secret file '%s' is larger than %d bytes", path,
-            HARNESS_LIVE_MAX_SECRET_FILE_BYTES);
-        goto out;
-    }
-    size_t from = 0;
-    while (from < n && (buf[from] == ' ' || buf[from] == '\t')) {
-        from++;
-    }
-    size_t to = n;
-    while (to > from && (buf[to - 1] == '\n' || buf[to - 1] == '\r' || buf[to - 1] == ' ' ||
-                         buf[to - 1] == '\t')) {
-        to--;
-    }
-    for (size_t i = from; i < to; i++) {
-        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
-            say(why, why_cap, "the secret file '%s' holds more than one line, or control bytes",
-                path);
-            goto out;
-        }
-    }
-    if (to == from) {
-        say(why, why_cap, "the secret file '%s' is empty", path);
-        goto out;
-    }
-    *out = malloc(to - from + 1);
-    if (*out == NULL) {
-        say(why, why_cap, "out of memory");
-        rc = REF_E_NOMEM;
-        goto out;
-    }
-    memcpy(*out, buf + from, to - from);
-    (*out)[to - from] = '\0';
-    rc = REF_OK;
-out:
-    OPENSSL_cleanse(buf, sizeof(buf));
-    return rc;
-}
-
 static enum ref_status keep(struct harness_live_settings *s, int p, int what, const char *text)
 {
     if (text == NULL) {
@@ -130,7 +74,7 @@ static enum ref_status pick_secret(struct harness_live_settings *s,
         return REF_E_MALFORMED;
     }
     if (file != NULL) {
-        return read_secret_file(file, &s->strings[p][SECRET], why, why_cap);
+        return harness_read_secret_file(file, &s->strings[p][SECRET], why, why_cap);
     }
     return keep(s, p, SECRET, flag != NULL ? flag : env);
 }

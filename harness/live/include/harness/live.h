@@ -13,6 +13,7 @@
 #define HARNESS_LIVE_H
 
 #include "harness/backend.h"
+#include "harness/secret.h"
 
 #include "ref/sigv4.h"
 #include "ref/status.h"
@@ -27,7 +28,7 @@
 #define HARNESS_LIVE_MAX_TIMEOUT_MS             (3600 * 1000)
 #define HARNESS_LIVE_MAX_IDLE_CONNECTIONS       8 /* a concurrent group's worth */
 #define HARNESS_LIVE_MAX_URL_BYTES              2048
-#define HARNESS_LIVE_MAX_SECRET_FILE_BYTES      4096
+#define HARNESS_LIVE_MAX_SECRET_FILE_BYTES      HARNESS_MAX_SECRET_FILE_BYTES
 
 /* Calls curl_global_init once (thread-safe). False when libcurl cannot start. */
 bool harness_live_global_init(void);
