@@ -715,6 +715,27 @@ static enum ref_status parse_body(struct parser *p)
     return REF_OK;
 }
 
+/* The request line and the header section, through the empty line that ends it. */
+static enum ref_status parse_head(struct parser *p)
+{
+    if (!ref_slice_is_valid(p->raw)) {
+        return fail(p, REF_E_MALFORMED, 0, W_REQUEST, "the input is not a valid slice");
+    }
+    REF_TRY(parse_request_line(p));
+    size_t num_headers = 0;
+    REF_TRY(parse_fields(p, &s_header_section, p->req->headers, &num_headers));
+    p->req->num_headers = num_headers;
+    /* Exactly one Host (a second one is refused as it is read). RFC 9112 section 3.2
+     * requires it of HTTP/1.1; the reference requires it of HTTP/1.0 too, as http.h
+     * promises: every request the service accepts is SigV4-signed with host among the
+     * signed headers, so a request without one could never succeed anyway. Reported at
+     * the empty line that ends the header section. */
+    if (!p->has_host) {
+        return fail(p, REF_E_MALFORMED, p->pos - 2, W_HOST, "the request has no Host header");
+    }
+    return REF_OK;
+}
+
 static enum ref_status parse(struct ref_slice raw,
                              struct ref_http_request *out,
                              struct ref_buf *body_buf,
@@ -723,23 +744,23 @@ static enum ref_status parse(struct ref_slice raw,
 {
     *out = (struct ref_http_request){.num_headers = 0};
     struct parser p = {.raw = raw, .req = out, .body_buf = body_buf, .err = err, .pos = 0};
-    if (!ref_slice_is_valid(raw)) {
-        return fail(&p, REF_E_MALFORMED, 0, W_REQUEST, "the input is not a valid slice");
-    }
-    REF_TRY(parse_request_line(&p));
-    size_t num_headers = 0;
-    REF_TRY(parse_fields(&p, &s_header_section, out->headers, &num_headers));
-    out->num_headers = num_headers;
-    /* Exactly one Host (a second one is refused as it is read). RFC 9112 section 3.2
-     * requires it of HTTP/1.1; the reference requires it of HTTP/1.0 too, as http.h
-     * promises: every request the service accepts is SigV4-signed with host among the
-     * signed headers, so a request without one could never succeed anyway. Reported at
-     * the empty line that ends the header section. */
-    if (!p.has_host) {
-        return fail(&p, REF_E_MALFORMED, p.pos - 2, W_HOST, "the request has no Host header");
-    }
+    REF_TRY(parse_head(&p));
     REF_TRY(parse_body(&p));
     *consumed = p.pos;
+    return REF_OK;
+}
+
+enum ref_status ref_http_parse_head(struct ref_slice raw,
+                                    struct ref_http_request *out,
+                                    size_t *head_len,
+                                    struct ref_parse_error *err)
+{
+    *out = (struct ref_http_request){.num_headers = 0};
+    *head_len = 0;
+    struct parser p = {.raw = raw, .req = out, .body_buf = NULL, .err = err, .pos = 0};
+    REF_TRY(parse_head(&p));
+    out->is_chunked = p.has_transfer_encoding;
+    *head_len = p.pos;
     return REF_OK;
 }
 

@@ -1190,6 +1190,7 @@ ref_service_handle(struct ref_service *svc, struct ref_slice raw, struct ref_buf
         /* Unparseable or oversized input: the status's code, in the error form. */
         enum ref_status parse_rc = rc;
         (void)begin_request(svc, &resp);
+        resp.is_closing = true;
         struct ref_buf msg;
         ref_buf_init(&msg, 1024);
         if (perr.reason != NULL &&

@@ -419,7 +419,8 @@ write_http_printf(const struct ref_response *resp, int http, const char *date, s
         REF_TRY(
             ref_buf_appendf(out, "x-amzn-ErrorType: %s\r\n", ref_status_error_type(resp->status)));
     }
-    REF_TRY(ref_buf_appendf(out, "Date: %s\r\n\r\n", date));
+    REF_TRY(ref_buf_appendf(out, "Date: %s\r\n%s\r\n", date,
+                            resp->is_closing ? "Connection: close\r\n" : ""));
     return ref_buf_append_slice(out, ref_buf_slice(&resp->body));
 }
 
@@ -470,6 +471,7 @@ enum ref_status ref_response_write_http(const struct ref_response *resp, struct 
         {error_type, strlen(error_type)},
         LIT_PIECE("\r\nDate: "),
         {date, bounded_len(date, sizeof date)},
+        {"\r\nConnection: close", resp->is_closing ? sizeof("\r\nConnection: close") - 1 : 0},
         LIT_PIECE("\r\n\r\n"),
         {(const char *)resp->body.data, resp->body.len},
     };

@@ -156,6 +156,7 @@ struct tresp {
     char request_id[256];
     json_t *body;
     char body_text[8192]; /* the body as sent (truncated), for exact comparisons */
+    bool is_closing;      /* "Connection: close" was sent */
 };
 
 static void tresp_cleanup(struct tresp *r)
@@ -244,6 +245,9 @@ static void parse_response(struct ref_slice raw, struct tresp *r)
             snprintf(r->request_id, sizeof(r->request_id), "%s", v);
         } else if (name_is(p, name_len, "x-amzn-ErrorType")) {
             snprintf(r->error_type, sizeof(r->error_type), "%s", v);
+        } else if (name_is(p, name_len, "Connection")) {
+            assert_string_equal(v, "close");
+            r->is_closing = true;
         } else if (name_is(p, name_len, "Date")) {
             has_date = true;
             assert_int_equal(value_len, 29);
@@ -1222,6 +1226,8 @@ static void test_service_http_parse_failures_answer_in_error_form(void **state)
         struct tresp r;
         send_raw(&fx, ref_slice_from_cstr(inputs[i]), &r);
         assert_true(r.status >= 400 && r.status < 500);
+        /* The request could not be framed: nothing after it on the connection counts. */
+        assert_true(r.is_closing);
         tresp_cleanup(&r);
     }
     /* A target over the limit. */
@@ -1235,8 +1241,14 @@ static void test_service_http_parse_failures_answer_in_error_form(void **state)
     struct tresp r;
     send_raw(&fx, ref_buf_slice(&raw), &r);
     assert_true(r.status >= 400 && r.status < 500);
+    assert_true(r.is_closing);
     tresp_cleanup(&r);
     ref_buf_cleanup(&raw);
+    /* A request that parses keeps the connection, even when it is refused. */
+    send_raw(&fx, REF_SLICE_LIT("GET /2012-09-25/pipelines HTTP/1.1\r\nHost: a\r\n\r\n"), &r);
+    assert_int_equal(r.status, 403);
+    assert_false(r.is_closing);
+    tresp_cleanup(&r);
     fx_close(&fx);
 }
 
@@ -1264,6 +1276,19 @@ static void test_service_response_bytes(void **state)
                         "Date: Sat, 28 Nov 2026 12:45:00 GMT\r\n"
                         "\r\n"
                         "{\"message\":\"m\"}");
+    /* An answer that ends the connection says so, after Date. */
+    ref_buf_reset(&out);
+    resp.is_closing = true;
+    assert_int_equal(ref_response_write_http(&resp, &out), REF_OK);
+    assert_int_equal(ref_buf_nul_terminate(&out), REF_OK);
+    assert_non_null(strstr((const char *)out.data,
+                           "Date: Sat, 28 Nov 2026 12:45:00 GMT\r\nConnection: close\r\n\r\n{"));
+    /* The same from the fallback writer, for a status outside 100..999. */
+    ref_buf_reset(&out);
+    resp.http_status = 1000;
+    assert_int_equal(ref_response_write_http(&resp, &out), REF_OK);
+    assert_int_equal(ref_buf_nul_terminate(&out), REF_OK);
+    assert_non_null(strstr((const char *)out.data, "\r\nConnection: close\r\n\r\n{"));
     ref_buf_cleanup(&out);
     ref_response_cleanup(&resp);
 }

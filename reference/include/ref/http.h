@@ -57,6 +57,21 @@ REF_MUST_CHECK enum ref_status ref_http_parse_request_prefix(struct ref_slice ra
                                                              size_t *consumed,
                                                              struct ref_parse_error *err);
 
+/* Only the request line and the header section of a request that may not have fully
+ * arrived, for a server that decides before the body is in (`etch serve` checks a new
+ * connection's first request this way before libmicrohttpd reads it).
+ *
+ * REF_OK: the head passed every check of ref_http_parse_request (framing and the
+ * Content-Length limit included); *head_len is its length through the empty line, out
+ * holds the request line and headers, out->is_chunked says the body is chunked, and
+ * out->body is empty (the body is not looked at).
+ * Any other status is the one ref_http_parse_request reports for the same bytes when the
+ * fault lies in the head; REF_E_INCOMPLETE when the head has not all arrived. */
+REF_MUST_CHECK enum ref_status ref_http_parse_head(struct ref_slice raw,
+                                                   struct ref_http_request *out,
+                                                   size_t *head_len,
+                                                   struct ref_parse_error *err);
+
 /* The first header with this name (case-insensitive), or NULL. */
 const struct ref_header *ref_http_find_header(const struct ref_header *headers,
                                               size_t num_headers,

@@ -73,13 +73,18 @@ struct ref_response {
     char request_id[37];    /* UUID sent as x-amzn-RequestId */
     struct ref_buf body;    /* application/json; always present */
     int64_t date_ms;        /* the service's time when it answered, for the Date header */
+    /* The request could not be framed (it did not parse), so nothing after it on the
+     * connection can be trusted: the answer says "Connection: close" and the server
+     * closes once it is sent. */
+    bool is_closing;
 };
 
 void ref_response_init(struct ref_response *resp);
 void ref_response_cleanup(struct ref_response *resp);
 
 /* Appends the response as HTTP/1.1 bytes: status line, Content-Type, Content-Length,
- * x-amzn-RequestId, x-amzn-ErrorType on errors, Date, then the body. */
+ * x-amzn-RequestId, x-amzn-ErrorType on errors, Date, Connection: close when is_closing,
+ * then the body. */
 REF_MUST_CHECK enum ref_status ref_response_write_http(const struct ref_response *resp,
                                                        struct ref_buf *out);
 
@@ -91,8 +96,8 @@ REF_MUST_CHECK enum ref_status ref_service_handle_parsed(struct ref_service *svc
                                                          struct ref_response *resp);
 
 /* Parses raw (one whole request) strictly, handles it and appends the raw HTTP response
- * to out. Unparseable input gets a 4xx in the contract's error form. REF_OK whenever a
- * response was written. */
+ * to out. Unparseable input gets a 4xx in the contract's error form that closes the
+ * connection. REF_OK whenever a response was written. */
 REF_MUST_CHECK enum ref_status
 ref_service_handle(struct ref_service *svc, struct ref_slice raw, struct ref_buf *out);
 
