@@ -1175,36 +1175,43 @@ enum ref_status ref_service_handle_parsed(struct ref_service *svc,
 }
 
 enum ref_status
-ref_service_handle(struct ref_service *svc, struct ref_slice raw, struct ref_buf *out)
+ref_service_handle_raw(struct ref_service *svc, struct ref_slice raw, struct ref_response *resp)
 {
     struct ref_http_request req;
     struct ref_buf body;
     struct ref_parse_error perr = {0};
-    struct ref_response resp;
     ref_buf_init(&body, REF_MAX_BODY_BYTES);
-    ref_response_init(&resp);
     enum ref_status rc = ref_http_parse_request(raw, &req, &body, &perr);
     if (rc == REF_OK) {
-        rc = ref_service_handle_parsed(svc, &req, &resp);
+        rc = ref_service_handle_parsed(svc, &req, resp);
     } else {
         /* Unparseable or oversized input: the status's code, in the error form. */
         enum ref_status parse_rc = rc;
-        (void)begin_request(svc, &resp);
-        resp.is_closing = true;
+        (void)begin_request(svc, resp);
+        resp->is_closing = true;
         struct ref_buf msg;
         ref_buf_init(&msg, 1024);
         if (perr.reason != NULL &&
             ref_buf_appendf(&msg, "%s (%s)", ref_status_message(parse_rc), perr.reason) != REF_OK) {
             ref_buf_reset(&msg);
         }
-        rc = answer_error(&resp, parse_rc, ref_buf_slice(&msg));
+        rc = answer_error(resp, parse_rc, ref_buf_slice(&msg));
         ref_buf_cleanup(&msg);
     }
+    ref_buf_cleanup(&body);
+    return rc;
+}
+
+enum ref_status
+ref_service_handle(struct ref_service *svc, struct ref_slice raw, struct ref_buf *out)
+{
+    struct ref_response resp;
+    ref_response_init(&resp);
+    enum ref_status rc = ref_service_handle_raw(svc, raw, &resp);
     if (rc == REF_OK) {
         rc = ref_response_write_http(&resp, out);
     }
     ref_response_cleanup(&resp);
-    ref_buf_cleanup(&body);
     return rc;
 }
 

@@ -95,9 +95,14 @@ REF_MUST_CHECK enum ref_status ref_service_handle_parsed(struct ref_service *svc
                                                          const struct ref_http_request *req,
                                                          struct ref_response *resp);
 
-/* Parses raw (one whole request) strictly, handles it and appends the raw HTTP response
- * to out. Unparseable input gets a 4xx in the contract's error form that closes the
- * connection. REF_OK whenever a response was written. */
+/* Parses raw (one whole request) strictly and handles it: *resp (initialised by the
+ * caller) holds the answer. Unparseable input gets a 4xx in the contract's error form,
+ * with is_closing set. REF_OK whenever *resp holds an answer. */
+REF_MUST_CHECK enum ref_status
+ref_service_handle_raw(struct ref_service *svc, struct ref_slice raw, struct ref_response *resp);
+
+/* ref_service_handle_raw, then the answer appended to out as raw HTTP bytes. REF_OK
+ * whenever a response was written. */
 REF_MUST_CHECK enum ref_status
 ref_service_handle(struct ref_service *svc, struct ref_slice raw, struct ref_buf *out);
 
