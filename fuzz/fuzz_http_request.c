@@ -3,7 +3,7 @@
  * fuzz_http_request.c - the strict HTTP/1.1 request parser.
  *
  * Target functions: ref_http_parse_request, ref_http_parse_request_prefix,
- * ref_http_find_header, ref_http_count_header.
+ * ref_http_parse_head, ref_http_find_header, ref_http_count_header.
  *
  * Input: raw request bytes (the captures in fixtures/captures seed the corpus as they are).
  *
@@ -23,7 +23,17 @@
  *   shorter prefix, that prefix alone parses as a whole request while the full input is
  *   refused as having bytes after the request;
  * - incomplete is not malformed: cutting an accepted request short (one byte, half, just
- *   the header block) gives REF_E_INCOMPLETE, never another error.
+ *   the header block) gives REF_E_INCOMPLETE, never another error;
+ * - the head parser agrees with the other two: when it fails, both of them fail with the
+ *   same status, offset, where and reason (including REF_E_INCOMPLETE), and it never runs
+ *   out of memory; when it succeeds, the head ends at the first CRLF CRLF of the input, its
+ *   request line and headers pass the same checks as an accepted request's and lie inside
+ *   the head, its body is empty, it is chunked exactly when Transfer-Encoding is present
+ *   (HTTP/1.1 only), and whatever the other two report lies at or past the head: an
+ *   accepted prefix has the same request line and headers and a body right after the head,
+ *   a refused one is refused at or past the head, and without chunking only for being
+ *   incomplete; the head alone parses to the same head and any shorter cut of it is
+ *   REF_E_INCOMPLETE.
  */
 #include "common.h"
 
@@ -84,9 +94,8 @@ static bool parse_content_length(struct ref_slice v, uint64_t *n)
     return true;
 }
 
-static void check_request(const struct ref_http_request *req,
-                          struct ref_slice raw,
-                          const struct ref_buf *body_buf)
+/* What an accepted request line and header section must be, all of it inside `raw`. */
+static void check_request_head(const struct ref_http_request *req, struct ref_slice raw)
 {
     FUZZ_CHECK(fuzz_slice_inside(req->method, raw.ptr, raw.len));
     FUZZ_CHECK(fuzz_slice_inside(req->target, raw.ptr, raw.len));
@@ -136,7 +145,13 @@ static void check_request(const struct ref_http_request *req,
     }
     FUZZ_CHECK(ref_http_count_header(req->headers, req->num_headers, REF_SLICE_LIT("host")) == 1);
     FUZZ_CHECK(ref_http_find_header(req->headers, req->num_headers, REF_SLICE_LIT("host")) != NULL);
+}
 
+static void check_request(const struct ref_http_request *req,
+                          struct ref_slice raw,
+                          const struct ref_buf *body_buf)
+{
+    check_request_head(req, raw);
     FUZZ_CHECK(req->body.len <= REF_MAX_BODY_BYTES);
     if (req->is_chunked) {
         FUZZ_CHECK(body_buf != NULL);
@@ -172,6 +187,33 @@ static bool same_request(const struct ref_http_request *a, const struct ref_http
     return true;
 }
 
+/* The request line and headers of two parses of the same input: the very same slices,
+ * since both borrow them from that input. */
+static bool same_head(const struct ref_http_request *a, const struct ref_http_request *b)
+{
+    if (a->method.ptr != b->method.ptr || a->method.len != b->method.len ||
+        a->target.ptr != b->target.ptr || a->target.len != b->target.len ||
+        a->version.ptr != b->version.ptr || a->version.len != b->version.len ||
+        a->has_query != b->has_query || a->num_headers != b->num_headers) {
+        return false;
+    }
+    for (size_t i = 0; i < a->num_headers; i++) {
+        const struct ref_header *x = &a->headers[i];
+        const struct ref_header *y = &b->headers[i];
+        if (x->name.ptr != y->name.ptr || x->name.len != y->name.len ||
+            x->value.ptr != y->value.ptr || x->value.len != y->value.len) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool same_error(const struct ref_parse_error *a, const struct ref_parse_error *b)
+{
+    return a->code == b->code && a->offset == b->offset && strcmp(a->where, b->where) == 0 &&
+           strcmp(a->reason, b->reason) == 0;
+}
+
 /* Parses raw[0, n) whole; the status, with the request discarded. */
 static enum ref_status parse_cut(struct ref_slice raw, size_t n)
 {
@@ -196,6 +238,88 @@ static size_t header_end(struct ref_slice raw)
         }
     }
     return 0;
+}
+
+/* ref_http_parse_head on the input the other parsers saw. Its head parse is the one they
+ * run first, so a fault it finds is their answer too; when it accepts, what they report
+ * can only come from the body, which starts at head_len.
+ * whole_* are ref_http_parse_request's result, prefix_* ref_http_parse_request_prefix's
+ * (prefix_req is its request, valid when prefix_rc is REF_OK). */
+static void check_head(struct ref_slice raw,
+                       enum ref_status whole_rc,
+                       const struct ref_parse_error *whole_err,
+                       enum ref_status prefix_rc,
+                       const struct ref_parse_error *prefix_err,
+                       const struct ref_http_request *prefix_req,
+                       size_t consumed)
+{
+    static struct ref_http_request head;
+    static struct ref_http_request head_alone;
+    size_t head_len = 0;
+    struct ref_parse_error err = {0};
+    enum ref_status rc = ref_http_parse_head(raw, &head, &head_len, &err);
+    if (rc != REF_OK) {
+        check_error(rc, &err, raw.len);
+        /* Nothing in the head is allocated. */
+        FUZZ_CHECK(rc != REF_E_NOMEM);
+        FUZZ_CHECK(prefix_rc == rc && same_error(prefix_err, &err));
+        FUZZ_CHECK(whole_rc == rc && same_error(whole_err, &err));
+        return;
+    }
+
+    /* A CR in a head only ever ends a line, and the one empty line is the last (Host makes
+     * at least one field line), so the first CRLF CRLF is where the head ends. */
+    FUZZ_CHECK(head_len >= 4 && head_len <= raw.len);
+    FUZZ_CHECK(header_end(raw) == head_len);
+    check_request_head(&head, ref_slice_make(raw.ptr, head_len));
+    FUZZ_CHECK(head.body.len == 0);
+    bool has_te = ref_http_find_header(head.headers, head.num_headers,
+                                       REF_SLICE_LIT("transfer-encoding")) != NULL;
+    FUZZ_CHECK(head.is_chunked == has_te);
+    if (head.is_chunked) {
+        FUZZ_CHECK(fuzz_slice_eq_cstr(head.version, "HTTP/1.1"));
+    }
+
+    if (prefix_rc == REF_OK) {
+        FUZZ_CHECK(head_len <= consumed);
+        FUZZ_CHECK(same_head(&head, prefix_req));
+        FUZZ_CHECK(head.is_chunked == prefix_req->is_chunked);
+        if (head.is_chunked) {
+            /* At least the last chunk and the empty trailer section: "0\r\n\r\n". */
+            FUZZ_CHECK(consumed - head_len >= 5);
+        } else {
+            FUZZ_CHECK(consumed == head_len + prefix_req->body.len);
+            FUZZ_CHECK(prefix_req->body.len == 0 || prefix_req->body.ptr == raw.ptr + head_len);
+        }
+    } else {
+        FUZZ_CHECK(prefix_err->offset >= head_len);
+        /* The target is in the head; a chunked body's limits answer BODY_TOO_LARGE or (its
+         * trailers) HEADERS_TOO_LARGE, never this. */
+        FUZZ_CHECK(prefix_rc != REF_E_TARGET_TOO_LONG);
+        if (!head.is_chunked) {
+            /* A Content-Length body is only ever short. */
+            FUZZ_CHECK(prefix_rc == REF_E_INCOMPLETE && prefix_err->offset == raw.len);
+        }
+    }
+    if (whole_rc != REF_OK) {
+        FUZZ_CHECK(whole_err->offset >= head_len);
+    }
+
+    /* The head does not depend on what follows it... */
+    struct ref_parse_error alone_err = {0};
+    size_t alone_len = 0;
+    FUZZ_CHECK(ref_http_parse_head(ref_slice_make(raw.ptr, head_len), &head_alone, &alone_len,
+                                   &alone_err) == REF_OK);
+    FUZZ_CHECK(alone_len == head_len);
+    FUZZ_CHECK(same_head(&head, &head_alone));
+    FUZZ_CHECK(head_alone.is_chunked == head.is_chunked);
+    /* ...and any shorter cut of it has not all arrived. */
+    size_t cuts[] = {head_len - 1, head_len - 2, head_len / 2, 0};
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        FUZZ_CHECK(ref_http_parse_head(ref_slice_make(raw.ptr, cuts[i]), &head_alone, &alone_len,
+                                       &alone_err) == REF_E_INCOMPLETE);
+        FUZZ_CHECK(alone_err.offset == cuts[i]);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -250,6 +374,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(parse_cut(raw, consumed) == REF_OK);
         }
     }
+    check_head(raw, rc, &err, rc3, &err3, &req2, consumed);
     ref_buf_cleanup(&body_buf2);
 
     /* Truncations of an accepted request are incomplete, never malformed. */

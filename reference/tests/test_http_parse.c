@@ -1471,6 +1471,528 @@ static void test_http_parse_limits_trailers(void **state)
     ref_buf_cleanup(&b);
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* The head alone: ref_http_parse_head.                                                 */
+
+struct head_result {
+    struct input in;
+    struct ref_http_request req;
+    struct ref_parse_error err;
+    size_t head_len;
+    enum ref_status rc;
+};
+
+static void print_head_failure(const struct head_result *h)
+{
+    char text[1024];
+    ref_parse_error_format(&h->err, h->in.s.ptr, h->in.s.len, text, sizeof(text));
+    print_error("%s: %s\n", ref_status_name(h->rc), text);
+}
+
+/* Parses a private copy of the bytes with ref_http_parse_head and checks what must hold
+ * after any call: a failure fills err (REF_E_INCOMPLETE at the end of the input); a
+ * success ends the head with the empty line, keeps every slice inside the head and leaves
+ * the body empty. */
+static void parse_head_bytes(struct head_result *h, const void *bytes, size_t len)
+{
+    h->in = input_copy(bytes, len);
+    /* Values a call that fills err and head_len cannot leave behind. */
+    h->err = (struct ref_parse_error){.code = REF_OK, .offset = SIZE_MAX};
+    h->head_len = SIZE_MAX;
+    h->rc = ref_http_parse_head(h->in.s, &h->req, &h->head_len, &h->err);
+    if (h->rc != REF_OK) {
+        assert_int_equal(h->err.code, h->rc);
+        assert_true(h->err.offset <= len);
+        assert_non_null(h->err.where);
+        assert_non_null(h->err.reason);
+        assert_true(h->err.where[0] != '\0');
+        assert_true(h->err.reason[0] != '\0');
+        if (h->rc == REF_E_INCOMPLETE) {
+            assert_int_equal(h->err.offset, len);
+        }
+        return;
+    }
+    assert_true(h->head_len >= 4 && h->head_len <= len);
+    assert_memory_equal(h->in.s.ptr + h->head_len - 4, "\r\n\r\n", 4);
+    const uint8_t *lo = h->in.s.ptr;
+    const uint8_t *hi = h->in.s.ptr + h->head_len;
+    const struct ref_http_request *q = &h->req;
+    const struct ref_slice inside[] = {q->method, q->target, q->path, q->query, q->version};
+    for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+        assert_true(inside[i].ptr >= lo && inside[i].ptr + inside[i].len <= hi);
+    }
+    assert_true(q->num_headers >= 1 && q->num_headers <= REF_MAX_HEADERS);
+    for (size_t i = 0; i < q->num_headers; i++) {
+        assert_true(q->headers[i].name.len > 0);
+        assert_true(q->headers[i].name.ptr >= lo &&
+                    q->headers[i].name.ptr + q->headers[i].name.len <= hi);
+        assert_true(q->headers[i].value.ptr >= lo &&
+                    q->headers[i].value.ptr + q->headers[i].value.len <= hi);
+    }
+    assert_int_equal(q->body.len, 0);
+}
+
+static void expect_head_ok(const struct head_result *h)
+{
+    if (h->rc != REF_OK) {
+        print_head_failure(h);
+    }
+    assert_int_equal(h->rc, REF_OK);
+}
+
+/* Both parses borrow from the same input, so the request line and the headers must be
+ * the very same slices, not just equal bytes. */
+static void expect_same_head(const struct ref_http_request *a, const struct ref_http_request *b)
+{
+    const struct ref_slice left[] = {a->method, a->target, a->path, a->query, a->version};
+    const struct ref_slice right[] = {b->method, b->target, b->path, b->query, b->version};
+    for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        assert_ptr_equal(left[i].ptr, right[i].ptr);
+        assert_int_equal(left[i].len, right[i].len);
+    }
+    assert_int_equal(a->has_query, b->has_query);
+    assert_int_equal(a->num_headers, b->num_headers);
+    for (size_t i = 0; i < a->num_headers; i++) {
+        assert_ptr_equal(a->headers[i].name.ptr, b->headers[i].name.ptr);
+        assert_int_equal(a->headers[i].name.len, b->headers[i].name.len);
+        assert_ptr_equal(a->headers[i].value.ptr, b->headers[i].value.ptr);
+        assert_int_equal(a->headers[i].value.len, b->headers[i].value.len);
+    }
+}
+
+/* Runs ref_http_parse_request on the same bytes and returns its status. Where the head
+ * fails, the request fails the same way (status, offset, where and reason); where the head
+ * passes, the request agrees on the head, or refuses something at or past its end. */
+static enum ref_status check_head_against_request(const struct head_result *h)
+{
+    struct ref_http_request req;
+    struct ref_buf body;
+    ref_buf_init(&body, REF_MAX_BODY_BYTES);
+    struct ref_parse_error err = {.code = REF_OK, .offset = SIZE_MAX};
+    enum ref_status rc = ref_http_parse_request(h->in.s, &req, &body, &err);
+    if (h->rc != REF_OK) {
+        if (rc != h->rc || err.offset != h->err.offset) {
+            print_error("the head and the request disagree\n");
+            print_head_failure(h);
+        }
+        assert_int_equal(rc, h->rc);
+        assert_int_equal(err.offset, h->err.offset);
+        assert_string_equal(err.where, h->err.where);
+        assert_string_equal(err.reason, h->err.reason);
+    } else if (rc == REF_OK) {
+        expect_same_head(&h->req, &req);
+        assert_int_equal(h->req.is_chunked, req.is_chunked);
+    } else {
+        assert_true(err.offset >= h->head_len);
+    }
+    ref_buf_cleanup(&body);
+    return rc;
+}
+
+/* Every strict prefix of the bytes gets from the head parser what the request parser says
+ * of that prefix, and never REF_OK (no prefix holds a whole head). When `is_valid_head`
+ * the bytes are exactly an accepted head, so every prefix is REF_E_INCOMPLETE. */
+static void check_head_cuts(const void *bytes, size_t len, bool is_valid_head)
+{
+    for (size_t n = 0; n < len; n++) {
+        struct head_result h;
+        parse_head_bytes(&h, bytes, n);
+        if (h.rc == REF_OK || (is_valid_head && h.rc != REF_E_INCOMPLETE)) {
+            print_error("head cut to %zu of %zu bytes:\n", n, len);
+            print_head_failure(&h);
+        }
+        assert_int_not_equal(h.rc, REF_OK);
+        if (is_valid_head) {
+            assert_int_equal(h.rc, REF_E_INCOMPLETE);
+            assert_int_equal(h.err.offset, n);
+        }
+        (void)check_head_against_request(&h);
+        input_free(&h.in);
+    }
+}
+
+static void test_http_parse_head_reads_complete_head(void **state)
+{
+    (void)state;
+    static const char raw[] = "DELETE /2012-09-25/jobs/1111111111111-abcdef?x=1 HTTP/1.1\r\n"
+                              "Host: example.com\r\n"
+                              "X-Amz-Date: \t20261128T124533Z \r\n"
+                              "x-rep:1\r\n"
+                              "\r\n";
+    struct head_result h;
+    parse_head_bytes(&h, raw, sizeof(raw) - 1);
+    expect_head_ok(&h);
+    assert_int_equal(h.head_len, sizeof(raw) - 1);
+    expect_slice(h.req.method, "DELETE");
+    expect_slice(h.req.target, "/2012-09-25/jobs/1111111111111-abcdef?x=1");
+    expect_slice(h.req.path, "/2012-09-25/jobs/1111111111111-abcdef");
+    expect_slice(h.req.query, "x=1");
+    assert_true(h.req.has_query);
+    expect_slice(h.req.version, "HTTP/1.1");
+    assert_int_equal(h.req.num_headers, 3);
+    expect_slice(h.req.headers[0].name, "Host");
+    expect_slice(h.req.headers[0].value, "example.com");
+    expect_slice(h.req.headers[1].name, "X-Amz-Date");
+    expect_slice(h.req.headers[1].value, "20261128T124533Z");
+    expect_slice(h.req.headers[2].name, "x-rep");
+    expect_slice(h.req.headers[2].value, "1");
+    assert_false(h.req.is_chunked);
+    assert_int_equal(h.req.body.len, 0);
+    assert_int_equal(check_head_against_request(&h), REF_OK);
+    input_free(&h.in);
+
+    static const char http10[] = "GET /x HTTP/1.0\r\nhost: h\r\n\r\n";
+    parse_head_bytes(&h, http10, sizeof(http10) - 1);
+    expect_head_ok(&h);
+    assert_int_equal(h.head_len, sizeof(http10) - 1);
+    expect_slice(h.req.version, "HTTP/1.0");
+    expect_slice(h.req.path, "/x");
+    assert_false(h.req.has_query);
+    assert_int_equal(h.req.num_headers, 1);
+    assert_int_equal(check_head_against_request(&h), REF_OK);
+    input_free(&h.in);
+
+    /* err may be NULL, as for the other entry points. */
+    struct input in = input_copy(RL "\r\n", sizeof(RL "\r\n") - 1);
+    struct ref_http_request req;
+    size_t head_len = 0;
+    assert_int_equal(ref_http_parse_head(in.s, &req, &head_len, NULL), REF_E_MALFORMED);
+    input_free(&in);
+}
+
+#define CL_HEAD "POST /2012-09-25/jobs HTTP/1.1\r\nHost: h\r\nContent-Length: 19\r\n\r\n"
+
+/* The head ends at the empty line whatever follows it: the answer is the same for no
+ * body, part of one, bytes no parser would take, the whole body and more than it, while
+ * ref_http_parse_request answers each differently. */
+static void test_http_parse_head_stops_before_content_length_body(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *input;
+        size_t len;
+        enum ref_status whole; /* ref_http_parse_request on the same bytes */
+    } cases[] = {
+        {"no body yet", IN(CL_HEAD), REF_E_INCOMPLETE},
+        {"part of the body", IN(CL_HEAD "{\"Status\":"), REF_E_INCOMPLETE},
+        {"bytes that are no request", IN(CL_HEAD "\n\0 \r\n\r\n\x01\xff"), REF_E_INCOMPLETE},
+        {"the whole body", IN(CL_HEAD "{\"Status\":\"Paused\"}"), REF_OK},
+        {"more than the body", IN(CL_HEAD "{\"Status\":\"Paused\"}GET / HTTP/1.1\r\n"),
+         REF_E_MALFORMED},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct head_result h;
+        parse_head_bytes(&h, cases[i].input, cases[i].len);
+        if (h.rc != REF_OK) {
+            print_error("case \"%s\"\n", cases[i].name);
+        }
+        expect_head_ok(&h);
+        assert_int_equal(h.head_len, sizeof(CL_HEAD) - 1);
+        expect_slice(h.req.method, "POST");
+        expect_slice(h.req.target, "/2012-09-25/jobs");
+        assert_int_equal(h.req.num_headers, 2);
+        expect_slice(h.req.headers[1].name, "Content-Length");
+        expect_slice(h.req.headers[1].value, "19");
+        assert_false(h.req.is_chunked);
+        assert_int_equal(h.req.body.len, 0);
+        assert_int_equal(check_head_against_request(&h), cases[i].whole);
+        input_free(&h.in);
+    }
+
+    /* A request struct that held a chunked body before comes back with none. */
+    static const char chunked[] = CHUNK "3\r\nabc\r\n0\r\n\r\n";
+    struct input in = input_copy(chunked, sizeof(chunked) - 1);
+    struct ref_http_request req;
+    struct ref_buf body;
+    ref_buf_init(&body, REF_MAX_BODY_BYTES);
+    struct ref_parse_error err;
+    assert_int_equal(ref_http_parse_request(in.s, &req, &body, &err), REF_OK);
+    assert_true(req.is_chunked);
+    assert_int_equal(req.body.len, 3);
+    input_free(&in);
+    in = input_copy(CL_HEAD "{", sizeof(CL_HEAD "{") - 1);
+    size_t head_len = 0;
+    assert_int_equal(ref_http_parse_head(in.s, &req, &head_len, &err), REF_OK);
+    assert_int_equal(head_len, sizeof(CL_HEAD) - 1);
+    assert_false(req.is_chunked);
+    assert_int_equal(req.body.len, 0);
+    assert_int_equal(req.num_headers, 2);
+    ref_buf_cleanup(&body);
+    input_free(&in);
+}
+
+/* A chunked head says so and stops there: the chunks, good, bad or missing, are the
+ * request parser's business. */
+static void test_http_parse_head_does_not_decode_chunked_body(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *input;
+        size_t len;
+        enum ref_status whole;
+        const char *whole_where;
+    } cases[] = {
+        {"no chunk yet", IN(CHUNK), REF_E_INCOMPLETE, "body.chunk-size"},
+        {"garbage for a chunk size", IN(CHUNK "zz not a chunk\r\n\x01\xff"), REF_E_MALFORMED,
+         "body.chunk-size"},
+        {"a chunk over the body limit", IN(CHUNK "ffffffffff\r\n"), REF_E_BODY_TOO_LARGE,
+         "body.chunk-size"},
+        {"chunk data cut short", IN(CHUNK "5\r\nhel"), REF_E_INCOMPLETE, "body.chunk-data"},
+        {"chunk data without CRLF", IN(CHUNK "2\r\nxyz\r\n0\r\n\r\n"), REF_E_MALFORMED,
+         "body.chunk-data"},
+        {"Host in the trailers", IN(CHUNK "0\r\nHost: b\r\n\r\n"), REF_E_MALFORMED, "trailer.name"},
+        {"a whole chunked body", IN(CHUNK "1\r\nx\r\n0\r\n\r\n"), REF_OK, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct head_result h;
+        parse_head_bytes(&h, cases[i].input, cases[i].len);
+        if (h.rc != REF_OK) {
+            print_error("case \"%s\"\n", cases[i].name);
+        }
+        expect_head_ok(&h);
+        assert_int_equal(h.head_len, sizeof(CHUNK) - 1);
+        assert_true(h.req.is_chunked);
+        assert_int_equal(h.req.body.len, 0);
+        assert_int_equal(h.req.num_headers, 2);
+        expect_slice(h.req.headers[1].value, "chunked");
+        assert_int_equal(check_head_against_request(&h), cases[i].whole);
+
+        /* The request parser does look at the body, and finds what the head did not. */
+        struct result r;
+        parse_bytes(&r, cases[i].input, cases[i].len);
+        assert_int_equal(r.rc, cases[i].whole);
+        if (cases[i].whole != REF_OK) {
+            assert_string_equal(r.err.where, cases[i].whole_where);
+            assert_true(r.err.offset >= h.head_len);
+        }
+        result_free(&r);
+        input_free(&h.in);
+    }
+
+    /* The coding is matched without regard to case, as the request parser matches it. */
+    static const char mixed[] =
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:  ChUnKeD \r\n\r\n";
+    struct head_result h;
+    parse_head_bytes(&h, mixed, sizeof(mixed) - 1);
+    expect_head_ok(&h);
+    assert_true(h.req.is_chunked);
+    assert_int_equal(check_head_against_request(&h), REF_E_INCOMPLETE);
+    input_free(&h.in);
+}
+
+struct head_fault {
+    const char *name;
+    const char *input;
+    size_t len;
+    enum ref_status code;
+    const char *at; /* the offset is where this first occurs, plus delta */
+    size_t delta;
+    const char *where;
+};
+
+#define POST "POST / HTTP/1.1\r\n"
+
+static const struct head_fault s_head_faults[] = {
+    {"obsolete folding", IN(RL HOST "X-A: b\r\n c\r\n\r\n"), MAL, " c", 0, "header.line"},
+    {"obsolete folding before a body", IN(POST HOST "Content-Length: 3\r\n\tx\r\n\r\nabc"), MAL,
+     "\tx", 0, "header.line"},
+    {"bare LF after the request line", IN("GET / HTTP/1.1\nHost: a\n\n"), MAL, "\n", 0,
+     "request-line"},
+    {"bare LF ends a field line", IN(RL "Host: a\nX-A: b\r\n\r\n"), MAL, "\nX", 0, "header.value"},
+    {"bare LF ends the head", IN(RL HOST "\nbody"), MAL, "\r\n\nbody", 2, "header.line"},
+    {"missing Host", IN(RL "X-A: b\r\n\r\n"), MAL, "\r\n\r\n", 2, "header.host"},
+    {"missing Host before a body", IN(POST "Content-Length: 3\r\n\r\nabc"), MAL, "\r\n\r\n", 2,
+     "header.host"},
+    {"repeated Host", IN(RL HOST "host: b\r\n\r\n"), MAL, "host", 0, "header.host"},
+    {"two Content-Lengths", IN(POST HOST "Content-Length: 1\r\ncontent-length: 1\r\n\r\nx"), MAL,
+     "content-length", 0, "header.content-length"},
+    {"Content-Length then Transfer-Encoding",
+     IN(POST HOST "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"), MAL,
+     "Transfer-Encoding", 0, "header.transfer-encoding"},
+    {"Transfer-Encoding then Content-Length",
+     IN(POST HOST "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"), MAL,
+     "Content-Length", 0, "header.content-length"},
+    {"non-numeric Content-Length", IN(POST HOST "Content-Length: 1x2\r\n\r\nx"), MAL, "x2", 0,
+     "header.content-length"},
+    {"Content-Length with a sign", IN(POST HOST "Content-Length: +1\r\n\r\nx"), MAL, "+1", 0,
+     "header.content-length"},
+    {"empty Content-Length", IN(POST HOST "Content-Length:\r\n\r\n"), MAL, "Content-Length:", 15,
+     "header.content-length"},
+    {"Transfer-Encoding gzip", IN(POST HOST "Transfer-Encoding: gzip\r\n\r\n"), MAL, "gzip", 0,
+     "header.transfer-encoding"},
+    {"Transfer-Encoding in HTTP/1.0",
+     IN("POST / HTTP/1.0\r\n" HOST "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), MAL,
+     "Transfer-Encoding", 0, "header.transfer-encoding"},
+    {"NUL in a field value", IN(RL HOST "X-A: a\0b\r\n\r\n"), MAL, "X-A: a", 6, "header.value"},
+    {"ESC in a field value", IN(RL HOST "X-A: \x1b[0m\r\n\r\n"), MAL, "\x1b", 0, "header.value"},
+    {"space before the colon", IN(RL "Host : a\r\n\r\n"), MAL, " :", 0, "header.name"},
+    {"absolute-form target", IN("GET http://a/ HTTP/1.1\r\n" HOST "\r\n"), MAL, "http:", 0,
+     "request-line.target"},
+    {"HTTP/2.0", IN("GET / HTTP/2.0\r\n" HOST "\r\n"), MAL, "2.0", 0, "request-line.version"},
+    {"method over its limit", IN("ABCDEFGHIJKLMNOPQ / HTTP/1.1\r\n" HOST "\r\n"), MAL, "Q", 0,
+     "request-line.method"},
+};
+
+/* One faulty head: the expected status, offset and where, the request parser's answer on
+ * the same bytes, and its every prefix against the request parser's. */
+static void check_head_fault(const char *name,
+                             const void *bytes,
+                             size_t len,
+                             enum ref_status code,
+                             size_t offset,
+                             const char *where)
+{
+    struct head_result h;
+    parse_head_bytes(&h, bytes, len);
+    if (h.rc != code || h.err.offset != offset || strcmp(h.err.where, where) != 0) {
+        print_error("case \"%s\": want %s at %zu in %s\n", name, ref_status_name(code), offset,
+                    where);
+        print_head_failure(&h);
+    }
+    assert_int_equal(h.rc, code);
+    assert_int_equal(h.err.offset, offset);
+    assert_string_equal(h.err.where, where);
+    assert_int_equal(check_head_against_request(&h), code);
+    input_free(&h.in);
+    check_head_cuts(bytes, len, false);
+}
+
+static void test_http_parse_head_reports_head_faults(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(s_head_faults) / sizeof(s_head_faults[0]); i++) {
+        const struct head_fault *c = &s_head_faults[i];
+        check_head_fault(c->name, c->input, c->len, c->code,
+                         offset_of(c->input, c->len, c->at) + c->delta, c->where);
+    }
+
+    struct ref_buf b;
+    build_init(&b);
+
+    put(&b, "GET /");
+    put_n(&b, 'a', REF_MAX_TARGET_BYTES);
+    put(&b, " HTTP/1.1\r\nHost: h\r\n\r\n");
+    check_head_fault("target over its limit", b.data, b.len, REF_E_TARGET_TOO_LONG,
+                     4 + REF_MAX_TARGET_BYTES, "request-line.target");
+
+    ref_buf_reset(&b);
+    put(&b, RL "Host: h\r\n");
+    for (size_t i = 1; i < REF_MAX_HEADERS; i++) {
+        assert_int_equal(ref_buf_appendf(&b, "X-%zu: %zu\r\n", i, i), REF_OK);
+    }
+    size_t extra_line = b.len;
+    put(&b, "X-Over: 1\r\n\r\n");
+    check_head_fault("too many headers", b.data, b.len, REF_E_HEADERS_TOO_LARGE, extra_line,
+                     "header");
+
+    /* "Host: h\r\n" (9) + "X-Pad: " (7) + pad + "\r\n" (2) is one byte over. */
+    ref_buf_reset(&b);
+    put(&b, RL "Host: h\r\nX-Pad: ");
+    put_n(&b, 'p', REF_MAX_HEADER_BYTES - 18 + 1);
+    put(&b, "\r\n\r\n");
+    check_head_fault("header section over its limit", b.data, b.len, REF_E_HEADERS_TOO_LARGE,
+                     sizeof(RL) - 1 + REF_MAX_HEADER_BYTES - 2, "header");
+
+    /* Refused at the digit that passes the limit, from the head alone. */
+    char digits[32];
+    int nd = snprintf(digits, sizeof(digits), "%d", REF_MAX_BODY_BYTES + 1);
+    assert_true(nd > 0 && (size_t)nd < sizeof(digits));
+    ref_buf_reset(&b);
+    put(&b, POST HOST "Content-Length: ");
+    size_t value_at = b.len;
+    put(&b, digits);
+    put(&b, "\r\n\r\n");
+    check_head_fault("Content-Length one over the body limit", b.data, b.len, REF_E_BODY_TOO_LARGE,
+                     value_at + (size_t)nd - 1, "header.content-length");
+
+    /* All nines: the first prefix over the limit is as long as the limit written out
+     * (the limit is not itself all nines). */
+    nd = snprintf(digits, sizeof(digits), "%d", REF_MAX_BODY_BYTES);
+    assert_true(nd > 0 && (size_t)nd < sizeof(digits) && strspn(digits, "9") != (size_t)nd);
+    ref_buf_reset(&b);
+    put(&b, POST HOST "Content-Length: ");
+    value_at = b.len;
+    put_n(&b, '9', 40);
+    put(&b, "\r\n\r\n");
+    check_head_fault("Content-Length far over the body limit", b.data, b.len, REF_E_BODY_TOO_LARGE,
+                     value_at + (size_t)nd - 1, "header.content-length");
+    ref_buf_cleanup(&b);
+}
+
+/* The whole malformed table through the head parser: a fault in the request line or the
+ * headers is its answer too, at the same place; a fault in the body or after the request
+ * lies past a head it accepts. */
+static void test_http_parse_head_agrees_on_malformed_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(s_rejects) / sizeof(s_rejects[0]); i++) {
+        const struct reject_case *c = &s_rejects[i];
+        size_t want_offset = c->at == NULL ? c->len : offset_of(c->input, c->len, c->at) + c->delta;
+        bool is_head_fault =
+            strncmp(c->where, "request-line", 12) == 0 || strncmp(c->where, "header", 6) == 0;
+        struct head_result h;
+        parse_head_bytes(&h, c->input, c->len);
+        if (is_head_fault ? h.rc != c->code : h.rc != REF_OK) {
+            print_error("case \"%s\"\n", c->name);
+            print_head_failure(&h);
+        }
+        if (is_head_fault) {
+            assert_int_equal(h.rc, c->code);
+            assert_int_equal(h.err.offset, want_offset);
+            assert_string_equal(h.err.where, c->where);
+        } else {
+            assert_int_equal(h.rc, REF_OK);
+            assert_true(want_offset >= h.head_len);
+        }
+        assert_int_equal(check_head_against_request(&h), c->code);
+        input_free(&h.in);
+    }
+}
+
+static void test_http_parse_head_reports_incomplete_for_every_cut(void **state)
+{
+    (void)state;
+    static const char *const heads[] = {
+        "GET /2012-09-25/jobs/1?x=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+        CL_HEAD,
+        CHUNK,
+        "DELETE /x HTTP/1.0\r\nhost: h\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX-E:\r\nX-W: \t v \t \r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        struct head_result h;
+        parse_head_bytes(&h, heads[i], strlen(heads[i]));
+        expect_head_ok(&h);
+        assert_int_equal(h.head_len, strlen(heads[i]));
+        input_free(&h.in);
+        check_head_cuts(heads[i], strlen(heads[i]), true);
+    }
+
+    /* Real clients: the head ends at the first empty line, agrees with the whole
+     * request's, and every cut of it is incomplete. */
+    for (size_t c = 0; c < sizeof(s_capture_clients) / sizeof(s_capture_clients[0]); c++) {
+        for (size_t o = 0; o < sizeof(s_capture_ops) / sizeof(s_capture_ops[0]); o++) {
+            size_t len = 0;
+            char *data = read_capture(s_capture_clients[c], s_capture_ops[o], &len);
+            size_t head_end = offset_of(data, len, "\r\n\r\n") + 4;
+            struct head_result h;
+            parse_head_bytes(&h, data, len);
+            if (h.rc != REF_OK) {
+                print_error("%s/%s\n", s_capture_clients[c], s_capture_ops[o]);
+            }
+            expect_head_ok(&h);
+            assert_int_equal(h.head_len, head_end);
+            assert_false(h.req.is_chunked);
+            assert_int_equal(check_head_against_request(&h), REF_OK);
+            input_free(&h.in);
+            check_head_cuts(data, head_end, true);
+            free(data);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1501,6 +2023,12 @@ int main(void)
         cmocka_unit_test(test_http_parse_limits_chunked_body),
         cmocka_unit_test(test_http_parse_limits_chunk_line),
         cmocka_unit_test(test_http_parse_limits_trailers),
+        cmocka_unit_test(test_http_parse_head_reads_complete_head),
+        cmocka_unit_test(test_http_parse_head_stops_before_content_length_body),
+        cmocka_unit_test(test_http_parse_head_does_not_decode_chunked_body),
+        cmocka_unit_test(test_http_parse_head_reports_head_faults),
+        cmocka_unit_test(test_http_parse_head_agrees_on_malformed_table),
+        cmocka_unit_test(test_http_parse_head_reports_incomplete_for_every_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
