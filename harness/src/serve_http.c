@@ -9,25 +9,25 @@
  * callbacks. The answer is queued only once the whole request is in, which keeps the
  * connection usable for the next request (keep-alive).
  *
- * libmicrohttpd is more lenient than the reference's strict parser in a few places (a
- * repeated or missing Host, Content-Length together with Transfer-Encoding, a space in
- * the target, control bytes in a field value); those are checked here, before the
- * reference is called, and answered in the contract's error form. Limits: the target
- * and header limits of ref/limits.h are checked here (JSON answers); libmicrohttpd's own
- * connection memory limit, set above them, catches anything larger with its own 4xx.
- *
- * What cannot be checked here, because libmicrohttpd (0.9.75) repairs it before any
- * callback sees the request: obsolete line folding (joined into the value), bare LF line
- * ends, whitespace before a field name's colon. Those requests reach the reference as
- * repaired; its strict parser (`etch handle`, the in-process runs) refuses them. A line
- * libmicrohttpd cannot parse at all (no colon, an HTTP version other than 1.0 or 1.1)
- * gets its own HTML answer (400, 505), not the contract's JSON form.
+ * New connections come through the gate (serve_gate.h) first: the reference's strict
+ * parser reads the first request before libmicrohttpd does, and answers what it refuses
+ * itself, exactly as the embedded reference does. libmicrohttpd (0.9.75) would otherwise
+ * close on garbage, repair obsolete line folding and bare LF line ends, and answer lines
+ * it cannot parse with its own HTML page. Later requests on a kept-alive connection reach
+ * libmicrohttpd directly; for them, what libmicrohttpd passes on but the strict parser
+ * would refuse (a repeated or missing Host, Content-Length together with
+ * Transfer-Encoding, a space in the target, control bytes in a field value) is checked
+ * here, before the reference is called, and answered in the contract's error form.
+ * Limits: the target and header limits of ref/limits.h are checked here (JSON answers);
+ * libmicrohttpd's own connection memory limit, set above them, catches anything larger.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "serve_http.h"
 
 #ifdef ETCH_HAVE_MHD
+
+#include "serve_gate.h"
 
 #include "ref/buf.h"
 #include "ref/http.h"
@@ -41,7 +41,9 @@
 #include <openssl/rand.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,7 +56,13 @@
 #define LOG_TARGET_BYTES 256
 
 struct etch_server {
-    struct MHD_Daemon *daemon;
+    /* One libmicrohttpd daemon per worker thread, each with its own epoll loop: the gate
+     * deals new connections round robin. (A daemon without a listening socket cannot
+     * have libmicrohttpd's thread pool; several daemons are what that pool is anyway.) */
+    struct MHD_Daemon *daemons[ETCH_SERVE_MAX_THREADS];
+    unsigned num_daemons;
+    unsigned next_daemon; /* the gate's thread alone reads and writes it */
+    struct serve_gate *gate;
     struct ref_service *svc;
     size_t max_body_bytes;
     bool is_quiet;
@@ -639,23 +647,115 @@ make_address(const char *host, uint16_t port, struct sockaddr_storage *addr, boo
     return false;
 }
 
-/* Accept policy: once shutdown has begun, a connection that slipped in is closed. */
-static enum MHD_Result refuse_when_quiesced(void *cls, const struct sockaddr *addr, socklen_t len)
+/* The gate hands each connection whose first request the strict parser accepts to the
+ * next daemon. libmicrohttpd closes the socket itself when it cannot take it. */
+static void hand_to_daemon(void *cls, int fd, const struct sockaddr *addr, socklen_t addr_len)
 {
-    (void)addr;
-    (void)len;
-    const struct etch_server *srv = cls;
-    return atomic_load(&srv->is_quiesced) ? MHD_NO : MHD_YES;
+    struct etch_server *srv = cls;
+    struct MHD_Daemon *daemon = srv->daemons[srv->next_daemon];
+    srv->next_daemon = (srv->next_daemon + 1) % srv->num_daemons;
+    if (MHD_add_connection(daemon, fd, addr, addr_len) != MHD_YES && !srv->is_quiet) {
+        log_line("etch serve: libmicrohttpd did not take a connection (%s)", strerror(errno));
+    }
 }
 
-struct etch_server *etch_server_start(const struct etch_server_config *cfg)
+/* The log line of a request the gate answered itself, in the same form as the others. */
+static void log_refused(void *cls, struct ref_slice method, struct ref_slice target,
+                        int http_status, enum ref_status status, double ms)
+{
+    const struct etch_server *srv = cls;
+    if (srv->is_quiet) {
+        return;
+    }
+    char method_text[LOG_TARGET_BYTES * 4 + 8];
+    char target_text[LOG_TARGET_BYTES * 4 + 8];
+    sanitize(method, method_text, sizeof(method_text));
+    sanitize(target, target_text, sizeof(target_text));
+    const char *error_type = status == REF_OK ? "" : ref_status_error_type(status);
+    log_line("etch serve: %s %s %d %s %.3f ms", method_text[0] != '\0' ? method_text : "-",
+             target_text[0] != '\0' ? target_text : "-", http_status,
+             error_type[0] != '\0' ? error_type : "-", ms);
+}
+
+/* The listening socket the gate owns: non-blocking, and with TCP_DEFER_ACCEPT so that a
+ * connection is usually accepted with its request already there. -1 after printing why. */
+static int open_listener(const struct etch_server_config *cfg, uint16_t *bound_port)
 {
     struct sockaddr_storage addr;
     bool is_ipv6 = false;
     if (!make_address(cfg->host, cfg->port, &addr, &is_ipv6)) {
         fprintf(stderr, "etch serve: '%s' is not a numeric IPv4 or IPv6 address\n", cfg->host);
-        return NULL;
+        return -1;
     }
+    int fd = socket(is_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        perror("etch serve: socket");
+        return -1;
+    }
+    int one = 1;
+    int defer_s = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
+    if (is_ipv6) {
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    socklen_t len = is_ipv6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(fd, (struct sockaddr *)&addr, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        fprintf(stderr,
+                "etch serve: cannot listen on %s port %u: %s (in use, or not an address of "
+                "this machine?)\n",
+                cfg->host, (unsigned int)cfg->port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    struct sockaddr_storage bound;
+    socklen_t bound_len = sizeof(bound);
+    if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) != 0) {
+        perror("etch serve: getsockname");
+        close(fd);
+        return -1;
+    }
+    *bound_port = ntohs(is_ipv6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                : ((struct sockaddr_in *)&bound)->sin_port);
+    return fd;
+}
+
+static struct MHD_Daemon *start_daemon(struct etch_server *srv, unsigned connection_limit)
+{
+    /* epoll in an internal thread; ITC so that connections added from the gate's thread
+     * are picked up at once; no listening socket of its own. */
+    unsigned int flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
+    /* One option and its arguments per line. */
+    /* clang-format off */
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv,
+        /* First, so that it sees the messages about the others. */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)ETCH_SERVE_CONNECTION_MEMORY_BYTES,
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)ETCH_SERVE_IDLE_TIMEOUT_S,
+        /* Not strict: check_head refuses what the strict parser refuses on later requests
+         * of a kept-alive connection too (a space in the target, a missing Host), in the
+         * contract's error form rather than a closed socket or an HTML page. */
+        MHD_OPTION_STRICT_FOR_CLIENT, 0,
+        MHD_OPTION_END);
+    /* clang-format on */
+}
+
+static void stop_daemons(struct etch_server *srv)
+{
+    for (unsigned i = 0; i < srv->num_daemons; i++) {
+        MHD_stop_daemon(srv->daemons[i]);
+    }
+    srv->num_daemons = 0;
+}
+
+struct etch_server *etch_server_start(const struct etch_server_config *cfg)
+{
     if (cfg->threads < 1 || cfg->threads > ETCH_SERVE_MAX_THREADS) {
         fprintf(stderr, "etch serve: threads must be 1..%d\n", ETCH_SERVE_MAX_THREADS);
         return NULL;
@@ -671,44 +771,40 @@ struct etch_server *etch_server_start(const struct etch_server_config *cfg)
     atomic_init(&srv->in_flight, 0);
     atomic_init(&srv->is_quiesced, false);
 
-    /* epoll in internal threads; ITC so that the daemon can be quiesced on shutdown. */
-    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    if (is_ipv6) {
-        flags |= MHD_USE_IPv6;
-    }
-    /* A thread pool only with more than one thread: the option comes last so that with
-     * one thread MHD_OPTION_END takes its place and ends the list. */
-    enum MHD_OPTION pool_option = cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END;
-    /* One option and its arguments per line. */
-    /* clang-format off */
-    srv->daemon = MHD_start_daemon(
-        flags, cfg->port, refuse_when_quiesced, srv, on_request, srv,
-        /* First, so that it sees the messages about the others. */
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-        MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)ETCH_SERVE_CONNECTION_MEMORY_BYTES,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)ETCH_SERVE_MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)ETCH_SERVE_IDLE_TIMEOUT_S,
-        /* Not strict: check_head refuses what the strict parser refuses (a space in the
-         * target, a missing Host), in the contract's error form rather than a closed
-         * socket or an HTML page. */
-        MHD_OPTION_STRICT_FOR_CLIENT, 0,
-        pool_option, (unsigned int)cfg->threads,
-        MHD_OPTION_END);
-    /* clang-format on */
-    if (srv->daemon == NULL) {
-        fprintf(stderr,
-                "etch serve: cannot listen on %s port %u (in use, or not an address of this "
-                "machine?)\n",
-                cfg->host, (unsigned int)cfg->port);
+    int listen_fd = open_listener(cfg, &srv->port);
+    if (listen_fd < 0) {
         ref_mem_free(srv);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info != NULL ? info->port : cfg->port;
+    /* The connection limit is shared out as libmicrohttpd's own thread pool would. */
+    unsigned per_daemon = (ETCH_SERVE_MAX_CONNECTIONS + cfg->threads - 1) / cfg->threads;
+    for (unsigned i = 0; i < cfg->threads; i++) {
+        srv->daemons[i] = start_daemon(srv, per_daemon);
+        if (srv->daemons[i] == NULL) {
+            fprintf(stderr, "etch serve: cannot start libmicrohttpd worker %u of %u\n", i + 1,
+                    cfg->threads);
+            stop_daemons(srv);
+            close(listen_fd);
+            ref_mem_free(srv);
+            return NULL;
+        }
+        srv->num_daemons = i + 1;
+    }
+    struct serve_gate_config gate_cfg = {
+        .listen_fd = listen_fd,
+        .svc = cfg->svc,
+        .idle_timeout_ms = ETCH_SERVE_IDLE_TIMEOUT_S * 1000u,
+        .max_connections = ETCH_SERVE_MAX_CONNECTIONS,
+        .hand_off = hand_to_daemon,
+        .on_refused = log_refused,
+        .cls = srv,
+    };
+    srv->gate = serve_gate_start(&gate_cfg);
+    if (srv->gate == NULL) {
+        stop_daemons(srv);
+        ref_mem_free(srv);
+        return NULL;
+    }
     return srv;
 }
 
@@ -720,16 +816,10 @@ uint16_t etch_server_port(const struct etch_server *srv)
 void etch_server_quiesce(struct etch_server *srv)
 {
     atomic_store(&srv->is_quiesced, true);
-    /* Not MHD_quiesce_daemon: with epoll and internal threads it races the worker threads
-     * over removing the listening socket from their epoll sets, and libmicrohttpd 0.9.75
-     * aborts the process when it loses ("Failed to remove listen FD from epoll set").
-     * Shutting the listening socket down instead makes the kernel refuse new connections
-     * at once; libmicrohttpd still owns the descriptor and closes it when it stops, and
-     * refuse_when_quiesced turns away anything accepted in between. */
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
-    if (info != NULL && info->listen_fd != MHD_INVALID_SOCKET) {
-        shutdown(info->listen_fd, SHUT_RD);
-    }
+    /* The gate closes the listening socket: the kernel refuses new connections at once,
+     * and the daemons go on serving the connections they have. */
+    serve_gate_stop(srv->gate);
+    srv->gate = NULL;
 }
 
 size_t etch_server_in_flight(const struct etch_server *srv)
@@ -742,7 +832,8 @@ void etch_server_stop(struct etch_server *srv)
     if (srv == NULL) {
         return;
     }
-    MHD_stop_daemon(srv->daemon);
+    serve_gate_stop(srv->gate);
+    stop_daemons(srv);
     ref_mem_free(srv);
 }
 
