@@ -15,6 +15,13 @@
  * per worker), so a worker's sequential steps reuse one connection and a concurrent group
  * gets one connection per sub-step. An idle connection is checked before reuse: one the
  * server closed, or that holds bytes nobody asked for, is dropped, never written to.
+ *
+ * A request the reference's strict parser refuses (a malformed step, on purpose) gets a
+ * connection of its own: freshly opened, never taken from the pool, and closed after its
+ * exchange. In process every raw step is parsed on its own, as the first and only
+ * request; on a reused connection the server's reading of it could depend on what came
+ * before, and after it the connection's framing is unknown (the server may still wait
+ * for a body it thinks is coming), so nothing else is sent on it.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -25,6 +32,7 @@
 #include "harness/http_response.h"
 
 #include "ref/buf.h"
+#include "ref/http.h"
 
 #include <curl/curl.h>
 
@@ -299,6 +307,18 @@ static void conn_give_back(struct live *lv, struct conn *c)
 
 /* --- One exchange ------------------------------------------------------------------ */
 
+/* Whether the reference takes these bytes as one whole, well-formed request, as it
+ * would in process (a chunked body decoded within the reference's body limit). */
+static bool request_is_well_formed(struct ref_slice request)
+{
+    struct ref_http_request parsed;
+    struct ref_buf chunked_body;
+    ref_buf_init(&chunked_body, REF_MAX_BODY_BYTES);
+    enum ref_status rc = ref_http_parse_request(request, &parsed, &chunked_body, NULL);
+    ref_buf_cleanup(&chunked_body);
+    return rc == REF_OK;
+}
+
 static enum ref_status
 send_all(struct conn *c, struct ref_slice data, int64_t deadline, char *why, size_t why_cap)
 {
@@ -398,7 +418,12 @@ static enum ref_status live_send_explained(struct harness_backend *b,
 {
     struct live *lv = b->impl;
     int64_t deadline = mono_ms() + lv->opts.timeout_ms;
-    struct conn *c = conn_take(lv, deadline, why, why_cap);
+    /* A malformed request must reach the server as the first on its connection, as in
+     * process, and leaves that connection's framing unknown: a fresh connection, closed
+     * afterwards, so it neither inherits nor poisons a pooled one. */
+    bool is_well_formed = request_is_well_formed(request);
+    struct conn *c = is_well_formed ? conn_take(lv, deadline, why, why_cap)
+                                    : conn_open(lv, deadline, why, why_cap);
     if (c == NULL) {
         return REF_E_INTERNAL;
     }
@@ -486,7 +511,8 @@ static enum ref_status live_send_explained(struct harness_backend *b,
             rc = REF_E_INCOMPLETE;
         }
     } else if (rc == REF_OK && progress == PROGRESS_DONE) {
-        keep = head.is_keep_alive && send_rc == REF_OK && end == response->len - start;
+        keep = is_well_formed && head.is_keep_alive && send_rc == REF_OK &&
+               end == response->len - start;
         if (end < response->len - start) {
             /* Bytes after a complete answer are not part of it: a client stops reading
              * there too. They would poison the next exchange, so the connection goes. */

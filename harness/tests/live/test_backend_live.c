@@ -2,9 +2,10 @@
  *
  * test_backend_live.c - the live backend against a scripted loopback server: answers in
  * one piece or a byte at a time, framed by Content-Length, chunked or by the close;
- * keep-alive reuse and when a connection is not reused; bytes after an answer; the raw
- * size limit at and over; a connection the server closed while idle; the request sent
- * byte for byte; the clock offset from a Date header.
+ * keep-alive reuse and when a connection is not reused; a request the reference refuses
+ * on a connection of its own, never pooled; bytes after an answer; the raw size limit at
+ * and over; a connection the server closed while idle; the request sent byte for byte;
+ * the clock offset from a Date header.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -25,6 +26,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,6 +50,11 @@ struct script_answer {
     enum after after;
 };
 
+#define MAX_SERVER_CONNECTIONS 8
+#define MAX_SCRIPT_ANSWERS     16
+
+/* Several connections may be open at once (a pooled idle one beside a fresh one): the
+ * server answers whichever one a request arrives on, in script order. */
 struct server {
     int listen_fd;
     uint16_t port;
@@ -55,22 +62,27 @@ struct server {
     const struct script_answer *answers;
     size_t num_answers;
     unsigned accepts;
+    /* For each answered request, the connection it came on (1 for the first accepted). */
+    unsigned connection_of_request[MAX_SCRIPT_ANSWERS];
     char last_request[8192];
     size_t last_request_len;
 };
 
+/* Reads one request head; false when the client closed (or sent more than fits). */
 static bool read_request(int fd, struct server *s)
 {
-    s->last_request_len = 0;
-    while (s->last_request_len < sizeof(s->last_request)) {
-        ssize_t n = read(fd, s->last_request + s->last_request_len,
-                         sizeof(s->last_request) - s->last_request_len);
+    char request[sizeof(s->last_request)];
+    size_t len = 0;
+    while (len < sizeof(request)) {
+        ssize_t n = read(fd, request + len, sizeof(request) - len);
         if (n <= 0) {
             return false;
         }
-        s->last_request_len += (size_t)n;
-        for (size_t i = 3; i < s->last_request_len; i++) {
-            if (memcmp(s->last_request + i - 3, "\r\n\r\n", 4) == 0) {
+        len += (size_t)n;
+        for (size_t i = 3; i < len; i++) {
+            if (memcmp(request + i - 3, "\r\n\r\n", 4) == 0) {
+                memcpy(s->last_request, request, len);
+                s->last_request_len = len;
                 return true;
             }
         }
@@ -78,36 +90,73 @@ static bool read_request(int fd, struct server *s)
     return false;
 }
 
+static void write_answer(int fd, const struct script_answer *a)
+{
+    size_t piece = a->piece == 0 ? a->len : a->piece;
+    for (size_t off = 0; off < a->len; off += piece) {
+        size_t n = a->len - off < piece ? a->len - off : piece;
+        if (write(fd, a->bytes + off, n) != (ssize_t)n) {
+            return;
+        }
+    }
+}
+
 static void *serve(void *arg)
 {
     struct server *s = arg;
+    int fds[MAX_SERVER_CONNECTIONS];
+    unsigned connection_ids[MAX_SERVER_CONNECTIONS];
+    size_t num_fds = 0;
     size_t next = 0;
     while (next < s->num_answers) {
-        int fd = accept(s->listen_fd, NULL, NULL);
-        if (fd < 0) {
-            return NULL;
+        struct pollfd p[1 + MAX_SERVER_CONNECTIONS];
+        /* Full: no more accepts until one closes (and no busy wake-ups meanwhile). */
+        short accept_events = num_fds < MAX_SERVER_CONNECTIONS ? POLLIN : 0;
+        p[0] = (struct pollfd){.fd = s->listen_fd, .events = accept_events};
+        for (size_t i = 0; i < num_fds; i++) {
+            p[1 + i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
         }
-        s->accepts++;
-        while (next < s->num_answers && read_request(fd, s)) {
-            const struct script_answer *a = &s->answers[next++];
-            size_t piece = a->piece == 0 ? a->len : a->piece;
-            for (size_t off = 0; off < a->len; off += piece) {
-                size_t n = a->len - off < piece ? a->len - off : piece;
-                if (write(fd, a->bytes + off, n) != (ssize_t)n) {
-                    break;
-                }
+        if (poll(p, 1 + num_fds, -1) < 0) {
+            break;
+        }
+        /* One event per round: the set changes as connections come and go. */
+        size_t ready = 0;
+        while (ready < num_fds && p[1 + ready].revents == 0) {
+            ready++;
+        }
+        if (ready < num_fds) {
+            int fd = fds[ready];
+            bool is_open = read_request(fd, s);
+            if (is_open) {
+                const struct script_answer *a = &s->answers[next];
+                s->connection_of_request[next++] = connection_ids[ready];
+                write_answer(fd, a);
+                is_open = a->after == AFTER_KEEP;
             }
-            if (a->after == AFTER_CLOSE) {
+            if (!is_open) {
+                close(fd);
+                fds[ready] = fds[num_fds - 1];
+                connection_ids[ready] = connection_ids[num_fds - 1];
+                num_fds--;
+            }
+        } else if ((p[0].revents & POLLIN) != 0) {
+            int fd = accept(s->listen_fd, NULL, NULL);
+            if (fd < 0) {
                 break;
             }
+            fds[num_fds] = fd;
+            connection_ids[num_fds++] = ++s->accepts;
         }
-        close(fd);
+    }
+    for (size_t i = 0; i < num_fds; i++) {
+        close(fds[i]);
     }
     return NULL;
 }
 
 static void server_start(struct server *s, const struct script_answer *answers, size_t n)
 {
+    assert_true(n <= MAX_SCRIPT_ANSWERS);
     memset(s, 0, sizeof(*s));
     s->answers = answers;
     s->num_answers = n;
@@ -212,6 +261,69 @@ static void test_backend_live_sends_the_bytes_as_they_are(void **state)
     server_stop(&s);
     assert_int_equal(s.last_request_len, strlen(odd));
     assert_memory_equal(s.last_request, odd, strlen(odd));
+}
+
+/* Refused by the reference's strict parser: obsolete line folding, and no HTTP at all. */
+#define REQUEST_FOLDED  "GET /2012-09-25/pipelines HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n 2\r\n\r\n"
+#define REQUEST_GARBAGE "garbage\r\n\r\n"
+/* Well-formed with a chunked body, which the check decodes rather than refuses. */
+#define REQUEST_CHUNKED                                                                            \
+    "POST /2012-09-25/pipelines HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"         \
+    "2\r\n{}\r\n0\r\n\r\n"
+
+static void test_backend_live_malformed_requests_get_a_connection_of_their_own(void **state)
+{
+    (void)state;
+    /* The script keeps every connection alive: only the client decides what is reused. */
+    struct script_answer a[] = {
+        lit(ANSWER_CL, 0, AFTER_KEEP), lit(ANSWER_CHUNKED, 0, AFTER_KEEP),
+        lit(ANSWER_CL, 0, AFTER_KEEP), lit(ANSWER_CL, 0, AFTER_KEEP),
+        lit(ANSWER_CL, 0, AFTER_KEEP),
+    };
+    struct server s;
+    server_start(&s, a, 5);
+    struct harness_backend *b = backend_for(&s, 5000);
+    struct ref_buf out;
+    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
+    assert_answer(&out, ANSWER_CL);
+    /* A good connection sits idle in the pool: the malformed request does not take it,
+     * and its answer still comes back whole. */
+    assert_int_equal(exchange(b, REQUEST_FOLDED, &out), REF_OK);
+    assert_answer(&out, ANSWER_CHUNKED);
+    /* The next request reuses the good connection, not the malformed one's. */
+    assert_int_equal(exchange(b, REQUEST_CHUNKED, &out), REF_OK);
+    assert_answer(&out, ANSWER_CL);
+    assert_int_equal(exchange(b, REQUEST_GARBAGE, &out), REF_OK);
+    assert_answer(&out, ANSWER_CL);
+    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
+    assert_answer(&out, ANSWER_CL);
+    harness_backend_free(b);
+    server_stop(&s);
+    assert_int_equal(s.accepts, 3);
+    static const unsigned want[] = {1, 2, 1, 3, 1};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_int_equal(s.connection_of_request[i], want[i]);
+    }
+}
+
+static void test_backend_live_malformed_request_connection_is_not_pooled(void **state)
+{
+    (void)state;
+    struct script_answer a[] = {lit(ANSWER_CL, 0, AFTER_KEEP), lit(ANSWER_CL, 0, AFTER_KEEP)};
+    struct server s;
+    server_start(&s, a, 2);
+    struct harness_backend *b = backend_for(&s, 5000);
+    struct ref_buf out;
+    /* The pool is empty and the answer says keep-alive, yet the connection is closed. */
+    assert_int_equal(exchange(b, REQUEST_FOLDED, &out), REF_OK);
+    assert_answer(&out, ANSWER_CL);
+    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
+    assert_answer(&out, ANSWER_CL);
+    harness_backend_free(b);
+    server_stop(&s);
+    assert_int_equal(s.accepts, 2);
+    assert_int_equal(s.connection_of_request[0], 1);
+    assert_int_equal(s.connection_of_request[1], 2);
 }
 
 static void test_backend_live_does_not_reuse_closed_connections(void **state)
@@ -437,6 +549,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backend_live_keeps_the_connection),
         cmocka_unit_test(test_backend_live_sends_the_bytes_as_they_are),
+        cmocka_unit_test(test_backend_live_malformed_requests_get_a_connection_of_their_own),
+        cmocka_unit_test(test_backend_live_malformed_request_connection_is_not_pooled),
         cmocka_unit_test(test_backend_live_does_not_reuse_closed_connections),
         cmocka_unit_test(test_backend_live_stops_at_the_end_of_an_answer),
         cmocka_unit_test(test_backend_live_closed_without_an_answer),

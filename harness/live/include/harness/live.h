@@ -63,7 +63,10 @@ struct harness_live_options {
 
 /* A live backend for one worker: its connections are opened on demand and kept alive
  * between requests (at most HARNESS_LIVE_MAX_IDLE_CONNECTIONS idle ones; a concurrent
- * group opens one per sub-step). Caps: HARNESS_CAP_CONCURRENT | HARNESS_CAP_SHARED.
+ * group opens one per sub-step). A request the reference's strict parser refuses is the
+ * exception: it goes out on a fresh connection that is closed afterwards, because in
+ * process it is read as a first request and after it the connection's framing is
+ * unknown. Caps: HARNESS_CAP_CONCURRENT | HARNESS_CAP_SHARED.
  * Owned by the caller (harness_backend_free); NULL when out of memory or when libcurl
  * refuses the options (why says which). */
 struct harness_backend *
