@@ -16,7 +16,7 @@ import threading
 import time
 
 from serve_util import (ID_PATTERN, PRESET_ID, ROLE_ARN, UUID_PATTERN, Connection, Server,
-                        build_request, check, etch_binary, run_main)
+                        TestFailure, build_request, check, etch_binary, run_main)
 
 BODY_LIMIT = 4096
 THREADS = 32
@@ -170,6 +170,106 @@ def test_request_checks(srv):
                   "%s: expected 400 in the error form, got %r" % (what, r))
 
 
+def read_to_close(conn, what):
+    """After an answer that closes: nothing more, then EOF (a reset would lose answers)."""
+    conn.sock.settimeout(10)
+    try:
+        rest = conn.sock.recv(1)
+    except ConnectionResetError:
+        raise TestFailure("%s: the connection was reset instead of closed" % what)
+    check(rest == b"" and conn.buf == b"", "%s: bytes after the closing answer" % what)
+
+
+def test_gate(srv):
+    """What libmicrohttpd would answer itself (a closed socket, a repaired header, its own
+    HTML page) gets the reference's answer instead: the gate reads each new connection's
+    first request with the strict parser."""
+    port = srv.port
+    refused = (
+        ("garbage", b"GARBAGE\r\n\r\n", 400),
+        ("no HTTP version", b"GET /2012-09-25/pipelines\r\nHost: a\r\n\r\n", 400),
+        ("HTTP/2.0 on the request line", b"GET /2012-09-25/pipelines HTTP/2.0\r\nHost: a\r\n\r\n",
+         400),
+        ("a field line without a colon", b"GET /2012-09-25/pipelines HTTP/1.1\r\nHost: a\r\n"
+                                         b"X-Broken header\r\n\r\n", 400),
+        ("obsolete folding", b"GET /2012-09-25/pipelines HTTP/1.1\r\nHost: a\r\nX-A: a\r\n"
+                             b" b\r\n\r\n", 400),
+        ("bare LF line ends", b"GET /2012-09-25/pipelines HTTP/1.1\nHost: a\n\n", 400),
+        ("a space before the colon", b"GET /2012-09-25/pipelines HTTP/1.1\r\nHost : a\r\n\r\n",
+         400),
+        ("a NUL in a value", b"GET /2012-09-25/pipelines HTTP/1.1\r\nHost: a\r\nX-A: a\x00b"
+                             b"\r\n\r\n", 400),
+        ("Content-Length not a number", b"POST /2012-09-25/jobs HTTP/1.1\r\nHost: a\r\n"
+                                        b"Content-Length: ten\r\n\r\n{}", 400),
+        ("a chunk size that is not hex", b"POST /2012-09-25/jobs HTTP/1.1\r\nHost: a\r\n"
+                                         b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n"
+                                         b"0\r\n\r\n", 400),
+        ("a declared body over the reference's limit", b"POST /2012-09-25/jobs HTTP/1.1\r\n"
+                                                       b"Host: a\r\nContent-Length: 99999999"
+                                                       b"\r\n\r\n", 413),
+    )
+    for what, raw, status in refused:
+        with Connection(port) as conn:
+            conn.send(raw)
+            r = conn.read_response()
+            check(r.status == status and r.header("x-amzn-ErrorType") and "message" in r.json(),
+                  "%s: expected %d in the error form, got %r" % (what, status, r))
+            check(r.header("Content-Type") == "application/json", "%s: Content-Type" % what)
+            check((r.header("Connection") or "").lower() == "close",
+                  "%s: a refusal must close the connection" % what)
+            read_to_close(conn, what)
+
+    # A head that arrives in pieces is judged once it is all there.
+    with Connection(port) as conn:
+        for piece in (b"GET /2012-09-25/pipe", b"lines HTTP/1.1\r\nHo", b"st: a\r\nX-A: a\r\n",
+                      b" folded\r\n\r\n"):
+            conn.send(piece)
+            time.sleep(0.05)
+        r = conn.read_response()
+        check(r.status == 400 and r.header("x-amzn-ErrorType") == "BadRequestException",
+              "folding sent in pieces: %r" % r)
+        read_to_close(conn, "folding sent in pieces")
+
+    # A refused client that goes on sending still gets the whole answer, then a close.
+    with Connection(port) as conn:
+        conn.send(b"GARBAGE\r\n\r\n")
+        time.sleep(0.05)
+        try:
+            conn.send(b"x" * 4096)
+        except OSError:
+            pass  # the gate may have shut its side down already: the answer still counts
+        r = conn.read_response()
+        check(r.status == 400, "garbage, then more bytes: %r" % r)
+
+    # A chunked body the gate has seen whole, and one sent after an interim 100 Continue,
+    # both reach the reference (403: unsigned, so the body itself does not matter).
+    with Connection(port) as conn:
+        conn.send(b"POST /2012-09-25/jobs HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                  b"\r\n2\r\n{}\r\n0\r\n\r\n")
+        r = conn.read_response()
+        expect_error(r, 403, "MissingAuthenticationTokenException", "a whole chunked body")
+        check((r.header("Connection") or "").lower() != "close", "kept alive after a 403")
+    with Connection(port) as conn:
+        conn.send(b"POST /2012-09-25/jobs HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
+        r = conn.read_response()
+        check(r.status == 100, "chunked with Expect: expected 100 Continue, got %r" % r)
+        conn.send(b"2\r\n{}\r\n0\r\n\r\n")
+        r = conn.read_response()
+        expect_error(r, 403, "MissingAuthenticationTokenException", "chunked after 100 Continue")
+
+    # A connection that says nothing and leaves costs nothing; the server goes on.
+    for _ in range(20):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    with Connection(port) as conn:
+        r = exchange(conn, port, "GET", "/2012-09-25/pipelines")
+        check(r.status == 200, "ListPipelines after silent connections: %r" % r)
+    log = srv.stderr_text()
+    check("- - 400 BadRequestException" in log, "no log line for the garbage request")
+    check("GET /2012-09-25/pipelines 400 BadRequestException" in log,
+          "no log line for a refused GET")
+
+
 def test_concurrent_connections(srv, job_id):
     """THREADS connections open at once, each sending several requests (kept alive)."""
     port = srv.port
@@ -301,6 +401,7 @@ def main():
         test_encoded_slash_reaches_reference(srv)
         test_body_limit(srv)
         test_request_checks(srv)
+        test_gate(srv)
         test_concurrent_connections(srv, job_id)
         log = srv.stderr_text()
         check("DELETE /2012-09-25/jobs/%s 202 - " % job_id in log,
