@@ -184,12 +184,20 @@ static void conn_hand_off(struct serve_gate *g, struct gate_conn *c)
     g->cfg.hand_off(g->cfg.cls, fd, (const struct sockaddr *)&addr, addr_len);
 }
 
+static void conn_drain(struct serve_gate *g, struct gate_conn *c);
+
 static void conn_linger(struct serve_gate *g, struct gate_conn *c, int64_t now)
 {
     (void)shutdown(c->fd, SHUT_WR);
     c->state = CONN_LINGERING;
     c->deadline_ms = now + SERVE_GATE_LINGER_MS;
-    if (c->is_input_closed || !set_events(g, c, EPOLLIN | EPOLLRDHUP | EPOLLET)) {
+    if (c->is_input_closed) {
+        /* Nothing more will come, but the peeked request is still unread: closing over
+         * unread bytes would send a reset, which can cost the client the answer. */
+        conn_drain(g, c);
+        return;
+    }
+    if (!set_events(g, c, EPOLLIN | EPOLLRDHUP | EPOLLET)) {
         conn_release(g, c, true);
     }
 }
