@@ -46,7 +46,7 @@ static const char s_usage[] =
     "\n"
     "  --json               one JSON object on stdout instead of the table\n"
     "  --runs N             rounds (default 11, at most 101)\n"
-    "  --ops N              operations per benchmark and round (default 2000, at most 20000)\n"
+    "  --ops N              operations per benchmark and round (default 2000, at most 200000)\n"
     "  --no-suite           do not time `etch run`\n"
     "  --suite-runs N       times `etch run` is timed (default 3)\n"
     "  --capture FILE       the CancelJob request to use (default: the botocore capture)\n"

@@ -54,8 +54,8 @@ def test_inproc_table_with_suite():
 
 
 def test_usage():
-    for args in (["--runs", "0"], ["--ops", "x"], ["--op", "Nothing"], ["--no-such-option"],
-                 ["--duration", "-1"], ["--access-key", "AKID"]):
+    for args in (["--runs", "0"], ["--ops", "x"], ["--ops", "200001"], ["--op", "Nothing"],
+                 ["--no-such-option"], ["--duration", "-1"], ["--access-key", "AKID"]):
         p = run(["bench"] + args)
         check(p.returncode == 2, "bench %s is bad usage (exit %d)" % (" ".join(args), p.returncode))
     p = run(["bench", "--help"])

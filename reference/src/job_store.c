@@ -632,6 +632,8 @@ static void snapshot_job_fill(const struct ref_job_store *store,
                                  .has_finish = j->has_finish,
                                  .finish_ms = j->finish_ms,
                                  .spec = spec};
+    enum ref_job_event event;
+    out->has_next_event = next_event_of(store, j, &out->next_event_ms, &event);
     id_store(out->id, id_slice(j->id));
     id_store(out->pipeline_id, id_slice(store->pipelines[j->pipeline].id));
 }

@@ -72,9 +72,11 @@ struct ref_service {
     pthread_mutex_t env_lock;
     /* The scheduler's quiet window: no start or finish is due before quiet_until_ms, so a
      * request before then need not have the store scan its queued jobs (a scan costs time
-     * in proportion to them). INT64_MIN means "not known": scan. Anything that may bring
-     * an event forward bumps sched_generation under sched_lock and resets the window, so
-     * a window computed before the change is never stored after it (advance). */
+     * in proportion to them). INT64_MIN means "not known": scan. Only two things bring an
+     * event forward: a new job, which lowers the window to its own event, and a pipeline
+     * activated, which resets it. Both bump sched_generation under sched_lock, so a window
+     * computed before the change is never stored after it (advance). Ending a job only
+     * takes an event away: the window then ends early, which costs a scan, never a miss. */
     _Atomic int64_t quiet_until_ms;
     pthread_mutex_t sched_lock;
     uint64_t sched_generation;
@@ -185,13 +187,29 @@ static void advance(struct ref_service *svc, int64_t now_ms)
     pthread_mutex_unlock(&svc->sched_lock);
 }
 
-/* Called after anything that may have scheduled an event earlier than the window's end
- * (a new job, a pipeline activated): the next request scans again. */
+/* Called after a pipeline was activated: the starts of all its Submitted jobs may now be
+ * earlier than the window's end, so the next request scans again. */
 static void schedule_changed(struct ref_service *svc)
 {
     pthread_mutex_lock(&svc->sched_lock);
     svc->sched_generation++;
     atomic_store_explicit(&svc->quiet_until_ms, INT64_MIN, memory_order_release);
+    pthread_mutex_unlock(&svc->sched_lock);
+}
+
+/* Called after a job was created. No other job's events move, so lowering the window to
+ * the new job's own event keeps it right without a scan: a scan after every new job would
+ * make creating n jobs cost n squared. The generation moves even when the window stays,
+ * because an advance that scanned before the job existed must not store a window that
+ * leaves the job out. */
+static void schedule_job_added(struct ref_service *svc, const struct ref_job_info *job)
+{
+    pthread_mutex_lock(&svc->sched_lock);
+    svc->sched_generation++;
+    if (job->has_next_event &&
+        job->next_event_ms < atomic_load_explicit(&svc->quiet_until_ms, memory_order_relaxed)) {
+        atomic_store_explicit(&svc->quiet_until_ms, job->next_event_ms, memory_order_release);
+    }
     pthread_mutex_unlock(&svc->sched_lock);
 }
 
@@ -816,6 +834,7 @@ static enum ref_status op_create_job(struct op_ctx *c)
         } else if (rc != REF_OK) {
             rc = store_failure(c, rc, "pipeline");
         } else {
+            schedule_job_added(c->svc, &info);
             json_t *job = ref_out_job(&info, c->svc->region, c->svc->account_id);
             ref_job_info_cleanup(&info);
             rc = answer(c, 201, job != NULL ? json_pack("{s:o}", "Job", job) : NULL);
@@ -1018,6 +1037,9 @@ static enum ref_status op_update_pipeline_status(struct op_ctx *c)
     if (rc != REF_OK) {
         return store_failure(c, rc, "pipeline");
     }
+    if (status == REF_PIPELINE_ACTIVE) {
+        schedule_changed(c->svc);
+    }
     rc = answer(c, 200, pipeline_body(c, &info, false));
     ref_pipeline_info_cleanup(&info);
     return rc;
@@ -1036,7 +1058,9 @@ static enum ref_status op_delete_pipeline(struct op_ctx *c)
     return answer_success_true(c);
 }
 
-/* The ten operations (contract section 1). */
+/* The ten operations (contract section 1). The two that can bring a start or finish
+ * forward, CreateJob and UpdatePipelineStatus to Active, tell the scheduler themselves:
+ * a new pipeline has no jobs, and the others only read or end jobs. */
 static op_fn *const s_ops[REF_OP_COUNT] = {
     [REF_OP_CANCEL_JOB] = op_cancel_job,
     [REF_OP_CREATE_JOB] = op_create_job,
@@ -1133,13 +1157,7 @@ static enum ref_status handle_steps(struct ref_service *svc,
                        .label = decoded,
                        .msg = msg};
     ref_buf_reset(msg);
-    rc = s_ops[route.op](&c);
-    /* Reads change nothing and a cancel only removes a job from the schedule; any other
-     * operation (a new job, a pipeline activated) may bring an event forward. */
-    if (!ref_op_is_read(route.op) && route.op != REF_OP_CANCEL_JOB) {
-        schedule_changed(svc);
-    }
-    return rc;
+    return s_ops[route.op](&c);
 }
 
 enum ref_status ref_service_handle_parsed(struct ref_service *svc,
@@ -1253,9 +1271,9 @@ enum ref_status ref_service_seed_pipeline(struct ref_service *svc,
     if (rc == REF_OK) {
         int64_t now_ms = svc_now_ms(svc);
         advance(svc, now_ms);
+        /* A new pipeline has no jobs yet: the schedule is as it was. */
         rc = ref_job_store_create_pipeline(svc->store, now_ms, ref_slice_from_cstr(id), st, spec,
                                            NULL);
-        schedule_changed(svc);
     }
     json_decref(spec);
     ref_buf_cleanup(&role);
@@ -1282,9 +1300,14 @@ enum ref_status ref_service_seed_job(struct ref_service *svc,
     }
     int64_t now_ms = svc_now_ms(svc);
     advance(svc, now_ms);
-    enum ref_status rc = ref_job_store_create_job(svc->store, now_ms, ref_slice_from_cstr(id),
-                                                  ref_slice_from_cstr(pipeline_id), st, spec, NULL);
-    schedule_changed(svc);
+    struct ref_job_info info;
+    enum ref_status rc =
+        ref_job_store_create_job(svc->store, now_ms, ref_slice_from_cstr(id),
+                                 ref_slice_from_cstr(pipeline_id), st, spec, &info);
+    if (rc == REF_OK) {
+        schedule_job_added(svc, &info);
+        ref_job_info_cleanup(&info);
+    }
     json_decref(spec);
     return rc;
 }
@@ -1296,12 +1319,8 @@ enum ref_status ref_service_fail_job(struct ref_service *svc, const char *id)
     }
     int64_t now_ms = svc_now_ms(svc);
     advance(svc, now_ms);
-    enum ref_status rc =
-        ref_job_store_apply(svc->store, ref_slice_from_cstr(id), REF_JOB_EV_FAIL, now_ms, NULL);
-    /* Ending a job only takes an event away; resetting the window anyway keeps the rule
-     * simple: every hook that changes the store resets it. */
-    schedule_changed(svc);
-    return rc;
+    /* Ending a job only takes its finish away: the window stays as it is. */
+    return ref_job_store_apply(svc->store, ref_slice_from_cstr(id), REF_JOB_EV_FAIL, now_ms, NULL);
 }
 
 const char *ref_service_job_status(struct ref_service *svc, const char *id)

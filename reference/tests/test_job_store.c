@@ -323,6 +323,55 @@ static void test_job_store_pause_holds_submitted_not_progressing(void **state)
     ref_job_store_free(store);
 }
 
+/* A snapshot says when the scheduler next moves the job, exactly as next_event_ms would
+ * with that job alone: the service lowers its quiet window to a new job's from it. */
+static void test_job_store_snapshot_reports_next_event(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *id;
+        const char *pipeline;
+        enum ref_job_status status;
+        bool has_next_event;
+        int64_t next_event_ms;
+    } cases[] = {
+        {"3000000000001-aaaaaa", PIPE_A, REF_JOB_SUBMITTED, true, T0_MS + 1000 + DELAY_MS},
+        {"3000000000002-aaaaaa", PIPE_A, REF_JOB_PROGRESSING, true, T0_MS + 1000 + RUN_MS},
+        {"3000000000003-aaaaaa", PIPE_A, REF_JOB_COMPLETE, false, 0},
+        {"3000000000004-aaaaaa", PIPE_A, REF_JOB_CANCELED, false, 0},
+        {"3000000000005-aaaaaa", PIPE_B, REF_JOB_SUBMITTED, false, 0},
+        {"3000000000006-aaaaaa", PIPE_B, REF_JOB_PROGRESSING, true, T0_MS + 1000 + RUN_MS},
+    };
+    struct ref_job_store *store = new_store();
+    seed_pipeline(store, PIPE_A, REF_PIPELINE_ACTIVE, T0_MS);
+    seed_pipeline(store, PIPE_B, REF_PIPELINE_PAUSED, T0_MS);
+    json_t *spec = job_spec();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ref_job_info info;
+        assert_int_equal(ref_job_store_create_job(
+                             store, T0_MS + 1000, ref_slice_from_cstr(cases[i].id),
+                             ref_slice_from_cstr(cases[i].pipeline), cases[i].status, spec, &info),
+                         REF_OK);
+        assert_int_equal(info.has_next_event, cases[i].has_next_event);
+        if (cases[i].has_next_event) {
+            assert_int_equal(info.next_event_ms, cases[i].next_event_ms);
+        }
+        ref_job_info_cleanup(&info);
+    }
+    json_decref(spec);
+    /* Reads report it too, and it follows the pipeline: activated at T0 + 3000, the held
+     * job starts DELAY_MS later. */
+    assert_int_equal(ref_job_store_set_pipeline_status(store, S(PIPE_B), REF_PIPELINE_ACTIVE,
+                                                       T0_MS + 3000, NULL),
+                     REF_OK);
+    struct ref_job_info info;
+    read_job(store, "3000000000005-aaaaaa", &info);
+    assert_true(info.has_next_event);
+    assert_int_equal(info.next_event_ms, T0_MS + 3000 + DELAY_MS);
+    ref_job_info_cleanup(&info);
+    ref_job_store_free(store);
+}
+
 static void test_job_store_canceled_job_never_starts(void **state)
 {
     (void)state;
@@ -991,6 +1040,7 @@ int main(void)
         cmocka_unit_test(test_job_store_paused_pipeline_starts_nothing),
         cmocka_unit_test(test_job_store_pause_holds_submitted_not_progressing),
         cmocka_unit_test(test_job_store_canceled_job_never_starts),
+        cmocka_unit_test(test_job_store_snapshot_reports_next_event),
         cmocka_unit_test(test_job_store_seeded_statuses_are_consistent),
         cmocka_unit_test(test_job_store_pipeline_lifecycle),
         cmocka_unit_test(test_job_store_delete_pipeline_with_progressing_job),

@@ -839,6 +839,62 @@ static void test_service_paused_pipeline_holds_jobs_until_resumed(void **state)
     fx_close(&fx);
 }
 
+/* The scheduler skips its scan of the queued jobs while its quiet window says nothing is
+ * due; a new job must lower the window to its own start, or it starts late. Here a
+ * Progressing job keeps the window open until T0 + RUN_MS, and each new job's start falls
+ * before that. */
+static void test_service_new_job_starts_on_time_inside_quiet_window(void **state)
+{
+    (void)state;
+    static const char *const paused_pipe = "1111111111112-abcde2";
+    static const char *const long_job = "2222222222223-abcdef";
+    static const char *const seeded_job = "2222222222224-abcdef";
+    struct fx fx;
+    fx_open(&fx);
+    assert_int_equal(ref_service_seed_pipeline(fx.svc, PIPE_ID, "p", "Active"), REF_OK);
+    assert_int_equal(ref_service_seed_pipeline(fx.svc, paused_pipe, "held", "Paused"), REF_OK);
+    assert_int_equal(ref_service_seed_job(fx.svc, long_job, PIPE_ID, "Progressing"), REF_OK);
+    ref_service_tick(fx.svc);
+
+    /* Through CreateJob: due at submit + DELAY_MS, not a millisecond later. */
+    char created[REF_ID_LEN + 1];
+    char held[REF_ID_LEN + 1];
+    create_job(&fx, PIPE_ID, created);
+    create_job(&fx, paused_pipe, held);
+    struct tresp r;
+    fx.clock.now_ms = TEST_FIXED_NOW_MS + DELAY_MS - 1;
+    assert_string_equal(job_status_via_read(&fx, created, &r), "Submitted");
+    tresp_cleanup(&r);
+    fx.clock.now_ms = TEST_FIXED_NOW_MS + DELAY_MS;
+    assert_string_equal(job_status_via_read(&fx, created, &r), "Progressing");
+    json_t *timing = json_object_get(json_object_get(r.body, "Job"), "Timing");
+    assert_int_equal(json_integer_value(json_object_get(timing, "StartTimeMillis")),
+                     TEST_FIXED_NOW_MS + DELAY_MS);
+    tresp_cleanup(&r);
+
+    /* Through the seeding hook, with the window still open until long_job finishes. */
+    int64_t seeded_ms = fx.clock.now_ms;
+    assert_true(seeded_ms + DELAY_MS < TEST_FIXED_NOW_MS + RUN_MS);
+    assert_int_equal(ref_service_seed_job(fx.svc, seeded_job, PIPE_ID, "Submitted"), REF_OK);
+    fx.clock.now_ms = seeded_ms + DELAY_MS - 1;
+    assert_string_equal(ref_service_job_status(fx.svc, seeded_job), "Submitted");
+    fx.clock.now_ms = seeded_ms + DELAY_MS;
+    assert_string_equal(ref_service_job_status(fx.svc, seeded_job), "Progressing");
+
+    /* The job on the paused pipeline is never due: once the others are done, nothing is
+     * scheduled and it is still Submitted. */
+    fx.clock.now_ms += 600 * 1000;
+    ref_service_tick(fx.svc);
+    int64_t when;
+    assert_false(ref_service_next_event_ms(fx.svc, &when));
+    assert_string_equal(job_status_via_read(&fx, held, &r), "Submitted");
+    tresp_cleanup(&r);
+    assert_string_equal(ref_service_job_status(fx.svc, long_job), "Complete");
+    assert_string_equal(ref_service_job_status(fx.svc, created), "Complete");
+    assert_string_equal(ref_service_job_status(fx.svc, seeded_job), "Complete");
+    fx_close(&fx);
+}
+
 static void test_service_unknown_and_malformed_ids(void **state)
 {
     (void)state;
@@ -1666,6 +1722,7 @@ int main(void)
         cmocka_unit_test(test_service_cancel_refused_unless_submitted),
         cmocka_unit_test(test_service_job_lifecycle_through_time),
         cmocka_unit_test(test_service_paused_pipeline_holds_jobs_until_resumed),
+        cmocka_unit_test(test_service_new_job_starts_on_time_inside_quiet_window),
         cmocka_unit_test(test_service_unknown_and_malformed_ids),
         cmocka_unit_test(test_service_list_parameter_validation),
         cmocka_unit_test(test_service_routing_errors),

@@ -118,6 +118,12 @@ struct ref_job_info {
     int64_t start_ms;
     bool has_finish;
     int64_t finish_ms;
+    /* When the scheduler next moves the job (its START, or its FINISH), as of the
+     * snapshot; false when nothing is scheduled: the job has ended, or it is Submitted on
+     * a paused pipeline. A caller that keeps the earliest event of all jobs can fold a new
+     * job's in from here, without a scan of the others. */
+    bool has_next_event;
+    int64_t next_event_ms;
     /* Owned (one reference): Input, Outputs (always an array, also when the request gave a
      * single Output) and whichever of OutputKeyPrefix, Playlists, UserMetadata were given. */
     json_t *spec;
