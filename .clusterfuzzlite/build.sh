@@ -69,17 +69,27 @@ static_or_shared() {
 }
 ext_libs="$(static_or_shared jansson jansson) $(static_or_shared libcrypto crypto) -lpthread -ldl"
 
+# A target's own include directories (see extra_sources below); empty for the libraries.
+target_includes=""
+
 compile_dir() {
     # compile_dir <out-dir> <source files...>
-    local out=$1
+    # src is local: the loop over the targets below calls this with its own src in use.
+    local out=$1 src obj
     shift
     for src in "$@"; do
-        local obj
         obj="$out/$(echo "${src#"$ETCH"/}" | tr '/' '_' | sed 's/\.c$/.o/')"
         # shellcheck disable=SC2086
-        $CC $CFLAGS $std $includes $pc_cflags -c "$src" -o "$obj"
+        $CC $CFLAGS $std $includes $target_includes $pc_cflags -c "$src" -o "$obj"
     done
 }
+
+# Sources a target compiles in besides its own file, for code under test that belongs to
+# no library (the SOURCES of etch_add_fuzz_target in fuzz/CMakeLists.txt: keep the two in
+# step). As in CMake, each one's directory goes on that target's include path.
+declare -A extra_sources=(
+    [serve_gate]="harness/src/serve_gate.c"
+)
 
 mapfile -t ref_sources < <(find "$ETCH/reference/src" -maxdepth 1 -name '*.c' | sort)
 compile_dir "$build/ref" "${ref_sources[@]}"
@@ -112,12 +122,21 @@ for src in "$ETCH"/fuzz/fuzz_*.c; do
         fi
         libs="$build/libharness_core.a $libs"
     fi
+    # The target's extra_sources; their directories stay on the include path for its own file.
+    extra_objs=()
+    target_includes=""
+    for rel in ${extra_sources[$target]:-}; do
+        target_includes="$target_includes -I$ETCH/$(dirname "$rel")"
+        compile_dir "$build/fuzz" "$ETCH/$rel"
+        extra_objs+=("$build/fuzz/$(echo "$rel" | tr '/' '_' | sed 's/\.c$/.o/')")
+    done
     compile_dir "$build/fuzz" "$src"
+    target_includes=""
     obj="$build/fuzz/fuzz_${name}.o"
     # Link with the C++ driver: libFuzzer is C++ and OSS-Fuzz builds it against its libc++.
     # shellcheck disable=SC2086
-    $CXX $CXXFLAGS "$obj" "$build/fuzz/fuzz_common.o" $libs $ext_libs $LIB_FUZZING_ENGINE \
-        -o "$OUT/$name"
+    $CXX $CXXFLAGS "$obj" "${extra_objs[@]}" "$build/fuzz/fuzz_common.o" \
+        $libs $ext_libs $LIB_FUZZING_ENGINE -o "$OUT/$name"
 
     if [ -f "$ETCH/fuzz/dict/$target.dict" ]; then
         cp "$ETCH/fuzz/dict/$target.dict" "$OUT/$name.dict"

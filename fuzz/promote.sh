@@ -117,6 +117,12 @@ case $target in
 }
 JSON
         ;;
+    serve_gate)
+        # The first byte is the target's flags, not part of what the client sent.
+        echo "  tail -c +2 $rel | build/etch handle --now 20261128T124500Z -"
+        echo "(the bytes the gate judged, without the flags byte: what the reference answers"
+        echo " when the gate refuses them)"
+        ;;
     *)
         echo
         echo "A parser or property find: the corpus file is the regression test. If it shows"
