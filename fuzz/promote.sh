@@ -89,7 +89,7 @@ case $target in
         seeds="--seed-pipeline 1111111111111-abcde1:Active"
         seeds="$seeds --seed-pipeline 1111111111111-paused:Paused"
         seeds="$seeds --seed-job 2222222222222-abcdef:1111111111111-abcde1:Submitted"
-        echo "  build/harness/etch handle --now 20261128T124500Z $seeds \\"
+        echo "  build/etch handle --now 20261128T124500Z $seeds \\"
         echo "      $rel"
         echo "(fuzz_service seeds more jobs, one per status; add --seed-job for the one the"
         echo " request names. fuzz_service also re-signs the request: if only the re-signed"
