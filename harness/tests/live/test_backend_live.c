@@ -222,6 +222,14 @@ static void assert_answer(struct ref_buf *got, const char *want)
     ref_buf_cleanup(got);
 }
 
+/* One exchange that must succeed with exactly the answer want. */
+static void expect_answer(struct harness_backend *b, const char *req, const char *want)
+{
+    struct ref_buf out;
+    assert_int_equal(exchange(b, req, &out), REF_OK);
+    assert_answer(&out, want);
+}
+
 /* --- Tests ------------------------------------------------------------------------- */
 
 static void test_backend_live_keeps_the_connection(void **state)
@@ -233,13 +241,10 @@ static void test_backend_live_keeps_the_connection(void **state)
     server_start(&s, a, 3);
     struct harness_backend *b = backend_for(&s, 5000);
     struct ref_buf out;
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
+    expect_answer(b, REQUEST, ANSWER_CL);
     /* A byte at a time, then chunked: still one connection. */
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CHUNKED);
+    expect_answer(b, REQUEST, ANSWER_CL);
+    expect_answer(b, REQUEST, ANSWER_CHUNKED);
     harness_backend_free(b);
     server_stop(&s);
     assert_int_equal(s.accepts, 1);
@@ -284,19 +289,14 @@ static void test_backend_live_malformed_requests_get_a_connection_of_their_own(v
     server_start(&s, a, 5);
     struct harness_backend *b = backend_for(&s, 5000);
     struct ref_buf out;
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
+    expect_answer(b, REQUEST, ANSWER_CL);
     /* A good connection sits idle in the pool: the malformed request does not take it,
      * and its answer still comes back whole. */
-    assert_int_equal(exchange(b, REQUEST_FOLDED, &out), REF_OK);
-    assert_answer(&out, ANSWER_CHUNKED);
+    expect_answer(b, REQUEST_FOLDED, ANSWER_CHUNKED);
     /* The next request reuses the good connection, not the malformed one's. */
-    assert_int_equal(exchange(b, REQUEST_CHUNKED, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
-    assert_int_equal(exchange(b, REQUEST_GARBAGE, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
+    expect_answer(b, REQUEST_CHUNKED, ANSWER_CL);
+    expect_answer(b, REQUEST_GARBAGE, ANSWER_CL);
+    expect_answer(b, REQUEST, ANSWER_CL);
     harness_backend_free(b);
     server_stop(&s);
     assert_int_equal(s.accepts, 3);
@@ -315,10 +315,8 @@ static void test_backend_live_malformed_request_connection_is_not_pooled(void **
     struct harness_backend *b = backend_for(&s, 5000);
     struct ref_buf out;
     /* The pool is empty and the answer says keep-alive, yet the connection is closed. */
-    assert_int_equal(exchange(b, REQUEST_FOLDED, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
+    expect_answer(b, REQUEST_FOLDED, ANSWER_CL);
+    expect_answer(b, REQUEST, ANSWER_CL);
     harness_backend_free(b);
     server_stop(&s);
     assert_int_equal(s.accepts, 2);
@@ -340,8 +338,7 @@ static void test_backend_live_does_not_reuse_closed_connections(void **state)
     struct harness_backend *b = backend_for(&s, 5000);
     struct ref_buf out;
     /* Framed by the close: complete at the end of the stream. */
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CLOSE_FRAMED);
+    expect_answer(b, REQUEST, ANSWER_CLOSE_FRAMED);
     assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
     ref_buf_cleanup(&out);
     assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
@@ -349,8 +346,7 @@ static void test_backend_live_does_not_reuse_closed_connections(void **state)
     struct timespec ts = {0, 100 * 1000 * 1000};
     nanosleep(&ts, NULL);
     /* The idle connection was closed by the server: a new one, no failure. */
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
+    expect_answer(b, REQUEST, ANSWER_CL);
     harness_backend_free(b);
     server_stop(&s);
     assert_int_equal(s.accepts, 4);
@@ -365,11 +361,9 @@ static void test_backend_live_stops_at_the_end_of_an_answer(void **state)
     server_start(&s, a, 2);
     struct harness_backend *b = backend_for(&s, 5000);
     struct ref_buf out;
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
+    expect_answer(b, REQUEST, ANSWER_CL);
     /* The connection with stray bytes on it is not used again. */
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
+    expect_answer(b, REQUEST, ANSWER_CL);
     harness_backend_free(b);
     server_stop(&s);
     assert_int_equal(s.accepts, 2);
@@ -478,8 +472,7 @@ static void test_backend_live_times_out(void **state)
     assert_non_null(strstr(why, "no complete answer within 300 ms"));
     ref_buf_cleanup(&out);
     /* Not reused: the next exchange gets a connection of its own. */
-    assert_int_equal(exchange(b, REQUEST, &out), REF_OK);
-    assert_answer(&out, ANSWER_CL);
+    expect_answer(b, REQUEST, ANSWER_CL);
     harness_backend_free(b);
     server_stop(&s);
     assert_int_equal(s.accepts, 2);
