@@ -236,6 +236,9 @@ static void request_words(struct ref_slice arrived, struct ref_slice *method,
                           struct ref_slice *target)
 {
     size_t eol = ref_slice_find(arrived, '\n');
+    if (eol > 0 && arrived.ptr[eol - 1] == '\r') {
+        eol--; /* the line's CR is no part of a word */
+    }
     struct ref_slice line = ref_slice_sub(arrived, 0, eol);
     *method = ref_slice_make(NULL, 0);
     *target = ref_slice_make(NULL, 0);

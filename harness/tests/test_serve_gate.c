@@ -908,6 +908,9 @@ static void test_gate_answers_each_refusal_as_the_reference_does(void **state)
         {"Content-Length over the limit",
          "POST /2012-09-25/jobs HTTP/1.1\r\nHost: a\r\nContent-Length: 999999\r\n\r\n", false, 413,
          "RequestEntityTooLargeException", REF_E_BODY_TOO_LARGE, "POST", "/2012-09-25/jobs"},
+        /* The log shows the target without the line's CR. */
+        {"no HTTP version", "GET " JOB_TARGET "\r\nHost: a\r\n\r\n", false, 400,
+         "BadRequestException", REF_E_MALFORMED, "GET", JOB_TARGET},
         {"bad chunk size", CHUNKED_HEAD "zz\r\n", false, 400, "BadRequestException",
          REF_E_MALFORMED, "POST", "/2012-09-25/jobs"},
         {"head cut short", "GET " JOB_TARGET " HTTP/1.1\r\nHo", true, 400, "BadRequestException",
