@@ -10,7 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "harness/diff.h"
-#include "text_internal.h"
+#include "harness/text.h"
 
 #include "harness/http_response.h"
 
@@ -28,9 +28,9 @@ static void add_item(struct harness_step_diff *d, const char *what, const char *
         return;
     }
     struct harness_diff_item *it = &d->items[d->num_items++];
-    textf(it->what, sizeof(it->what), "%s", what);
-    textf(it->a, sizeof(it->a), "%s", a);
-    textf(it->b, sizeof(it->b), "%s", b);
+    harness_textf(it->what, sizeof(it->what), "%s", what);
+    harness_textf(it->a, sizeof(it->a), "%s", a);
+    harness_textf(it->b, sizeof(it->b), "%s", b);
 }
 
 /* --- Normalisation ----------------------------------------------------------------- */
@@ -251,7 +251,7 @@ static const char *type_word(json_t *v)
 
 static void child_path(char *out, size_t cap, const char *path, const char *key)
 {
-    textf(out, cap, "%s%s%s", path, path[0] != '\0' ? "." : "", key);
+    harness_textf(out, cap, "%s%s%s", path, path[0] != '\0' ? "." : "", key);
 }
 
 /* Error messages are free text (contract 4: the wording is the target's), so only their
@@ -265,7 +265,7 @@ static void
 compare_values(json_t *a, json_t *b, const char *path, bool free_text, struct harness_step_diff *d)
 {
     char what[HARNESS_MAX_JSON_PATH_BYTES + 32];
-    textf(what, sizeof(what), "body %s", path[0] != '\0' ? path : "(root)");
+    harness_textf(what, sizeof(what), "body %s", path[0] != '\0' ? path : "(root)");
     bool same_type = json_typeof(a) == json_typeof(b) || (json_is_boolean(a) && json_is_boolean(b));
     if (!same_type) {
         add_item(d, what, type_word(a), type_word(b));
@@ -386,7 +386,7 @@ void harness_diff_bodies(json_t *a, json_t *b, const char *path, struct harness_
             child_path(p, sizeof(p), path, key);
             json_t *vb = json_object_get(b, key);
             if (vb == NULL) {
-                textf(what, sizeof(what), "body %s", p);
+                harness_textf(what, sizeof(what), "body %s", p);
                 add_item(d, what, "present", "missing");
             } else {
                 compare_values(va, vb, p, is_free_text(key), d);
@@ -396,7 +396,7 @@ void harness_diff_bodies(json_t *a, json_t *b, const char *path, struct harness_
         json_object_foreach (b, key, vb) {
             if (json_object_get(a, key) == NULL) {
                 child_path(p, sizeof(p), path, key);
-                textf(what, sizeof(what), "body %s", p);
+                harness_textf(what, sizeof(what), "body %s", p);
                 add_item(d, what, "missing", "present");
             }
         }
@@ -415,13 +415,13 @@ void harness_diff_bodies(json_t *a, json_t *b, const char *path, struct harness_
         if (na != nb) {
             char ta[32];
             char tb[32];
-            textf(what, sizeof(what), "body %s", path[0] != '\0' ? path : "(root)");
-            textf(ta, sizeof(ta), "%zu items", na);
-            textf(tb, sizeof(tb), "%zu items", nb);
+            harness_textf(what, sizeof(what), "body %s", path[0] != '\0' ? path : "(root)");
+            harness_textf(ta, sizeof(ta), "%zu items", na);
+            harness_textf(tb, sizeof(tb), "%zu items", nb);
             add_item(d, what, ta, tb);
         }
         for (size_t i = 0; i < na && i < nb; i++) {
-            textf(p, sizeof(p), "%s[%zu]", path, i);
+            harness_textf(p, sizeof(p), "%s[%zu]", path, i);
             compare_values(json_array_get(a, i), json_array_get(b, i), p, false, d);
         }
         return;
@@ -485,10 +485,10 @@ static void header_value(const struct side *s, const char *name, char *out, size
 {
     const struct ref_header *h = harness_http_response_header(&s->http, name);
     if (h == NULL) {
-        textf(out, cap, "missing");
+        harness_textf(out, cap, "missing");
         return;
     }
-    textf(out, cap, "%.*s", REF_SLICE_ARG(h->value));
+    harness_textf(out, cap, "%.*s", REF_SLICE_ARG(h->value));
 }
 
 /* The media type alone, lower case: "application/json; charset=utf-8" is application/json. */
@@ -521,7 +521,7 @@ static void compare_headers(const struct side *a, const struct side *b, struct h
         bool hb = harness_http_response_header(&b->http, presence[i]) != NULL;
         if (ha != hb) {
             char what[64];
-            textf(what, sizeof(what), "header %s", presence[i]);
+            harness_textf(what, sizeof(what), "header %s", presence[i]);
             add_item(d, what, ha ? "present" : "missing", hb ? "present" : "missing");
         }
     }
@@ -545,7 +545,7 @@ static const char *answer_word(const struct side *s, char *buf, size_t cap)
     if (!s->is_http) {
         return "not valid HTTP";
     }
-    textf(buf, cap, "%d", s->http.status);
+    harness_textf(buf, cap, "%d", s->http.status);
     return buf;
 }
 
@@ -605,9 +605,10 @@ static bool has_run(const struct harness_step_result *s)
 static void why_not(const struct harness_step_result *s, char *out, size_t cap)
 {
     if (s->verdict == HARNESS_VERDICT_NONE) {
-        textf(out, cap, "not run");
+        harness_textf(out, cap, "not run");
     } else {
-        textf(out, cap, "%s", s->reason[0] != '\0' ? s->reason : harness_verdict_name(s->verdict));
+        harness_textf(out, cap, "%s",
+                      s->reason[0] != '\0' ? s->reason : harness_verdict_name(s->verdict));
     }
 }
 
@@ -624,10 +625,10 @@ static enum ref_status compare_step(const struct harness_scenario_result *ra,
         why_not(sa, wa, sizeof(wa));
         why_not(sb, wb, sizeof(wb));
         if (!has_run(sa) && !has_run(sb)) {
-            textf(d->note, sizeof(d->note), "A: %s; B: %s", wa, wb);
+            harness_textf(d->note, sizeof(d->note), "A: %s; B: %s", wa, wb);
         } else {
-            textf(d->note, sizeof(d->note), "%s: %s", has_run(sa) ? "B" : "A",
-                  has_run(sa) ? wb : wa);
+            harness_textf(d->note, sizeof(d->note), "%s: %s", has_run(sa) ? "B" : "A",
+                          has_run(sa) ? wb : wa);
         }
         return REF_OK;
     }
@@ -635,7 +636,7 @@ static enum ref_status compare_step(const struct harness_scenario_result *ra,
     bool is_request = step->kind == HARNESS_STEP_CALL || step->kind == HARNESS_STEP_RAW ||
                       step->kind == HARNESS_STEP_WAIT;
     if (step->kind != HARNESS_STEP_CONCURRENT && !is_request) {
-        textf(d->note, sizeof(d->note), "a hook step: nothing was sent");
+        harness_textf(d->note, sizeof(d->note), "a hook step: nothing was sent");
         return REF_OK;
     }
     d->is_compared = true;
@@ -645,8 +646,10 @@ static enum ref_status compare_step(const struct harness_scenario_result *ra,
         if (a_error != b_error) {
             char wa[HARNESS_DIFF_TEXT_BYTES];
             char wb[HARNESS_DIFF_TEXT_BYTES];
-            textf(wa, sizeof(wa), "%s", a_error ? sa->reason : harness_verdict_name(sa->verdict));
-            textf(wb, sizeof(wb), "%s", b_error ? sb->reason : harness_verdict_name(sb->verdict));
+            harness_textf(wa, sizeof(wa), "%s",
+                          a_error ? sa->reason : harness_verdict_name(sa->verdict));
+            harness_textf(wb, sizeof(wb), "%s",
+                          b_error ? sb->reason : harness_verdict_name(sb->verdict));
             add_item(d, "answer", wa, wb);
         }
         return REF_OK;

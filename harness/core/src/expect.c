@@ -9,7 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "harness/expect.h"
-#include "text_internal.h"
+#include "harness/text.h"
 
 #include <jansson.h>
 
@@ -55,12 +55,12 @@ void harness_json_text(json_t *v, char *out, size_t cap)
         return;
     }
     if (v == NULL) {
-        textf(out, cap, "(absent)");
+        harness_textf(out, cap, "(absent)");
         return;
     }
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (s == NULL) {
-        textf(out, cap, "(unprintable)");
+        harness_textf(out, cap, "(unprintable)");
         return;
     }
     size_t n = strlen(s);
@@ -68,7 +68,7 @@ void harness_json_text(json_t *v, char *out, size_t cap)
         memcpy(out, s, cap - 4);
         memcpy(out + cap - 4, "...", 4);
     } else {
-        textf(out, cap, "%s", s);
+        harness_textf(out, cap, "%s", s);
     }
     free(s);
 }
@@ -347,7 +347,7 @@ static bool numbers_equal(json_t *a, json_t *b)
 static bool fail_why(char *why, size_t cap, const char *fmt, const char *a, const char *b)
 {
     if (why != NULL && cap > 0) {
-        textf(why, cap, fmt, a, b);
+        harness_textf(why, cap, fmt, a, b);
     }
     return false;
 }
@@ -497,7 +497,7 @@ static bool run_matcher(const char *op,
             return true;
         }
         char w[32];
-        textf(w, sizeof(w), "%lld", (long long)want);
+        harness_textf(w, sizeof(w), "%lld", (long long)want);
         return fail_why(why, why_cap, "expected length %s, found %s", w, got);
     }
     return fail_why(why, why_cap, "unknown matcher %s%s", op, "");
@@ -542,7 +542,7 @@ bool harness_match(
             if (!harness_match(json_array_get(expected, i), json_array_get(actual, i), vars, inner,
                                sizeof(inner))) {
                 char idx[24];
-                textf(idx, sizeof(idx), "[%zu]", i);
+                harness_textf(idx, sizeof(idx), "[%zu]", i);
                 return fail_why(why, why_cap, "%s: %s", idx, inner);
             }
         }
@@ -565,8 +565,8 @@ bool harness_match(
 static bool validate_fail(
     char *where, size_t where_cap, const char *w, char *why, size_t why_cap, const char *msg)
 {
-    textf(where, where_cap, "%s", w);
-    textf(why, why_cap, "%s", msg);
+    harness_textf(where, where_cap, "%s", w);
+    harness_textf(why, why_cap, "%s", msg);
     return false;
 }
 
@@ -585,9 +585,9 @@ bool harness_matcher_validate(json_t *v, char *where, size_t where_cap, char *wh
                 if (!harness_matcher_validate(sub, inner_where, sizeof(inner_where), why,
                                               why_cap)) {
                     if (strchr(key, '.') != NULL || strchr(key, '[') != NULL) {
-                        textf(where, where_cap, "[\"%s\"]%s", key, inner_where);
+                        harness_textf(where, where_cap, "[\"%s\"]%s", key, inner_where);
                     } else {
-                        textf(where, where_cap, ".%s%s", key, inner_where);
+                        harness_textf(where, where_cap, ".%s%s", key, inner_where);
                     }
                     return false;
                 }
@@ -602,7 +602,7 @@ bool harness_matcher_validate(json_t *v, char *where, size_t where_cap, char *wh
         const char *op = json_object_iter_key(it);
         json_t *arg = json_object_iter_value(it);
         char w[64];
-        textf(w, sizeof(w), ".%s", op);
+        harness_textf(w, sizeof(w), ".%s", op);
         if (strcmp(op, "$present") == 0 || strcmp(op, "$absent") == 0) {
             if (!json_is_boolean(arg)) {
                 return validate_fail(where, where_cap, w, why, why_cap, "expected a boolean");
@@ -631,7 +631,7 @@ bool harness_matcher_validate(json_t *v, char *where, size_t where_cap, char *wh
             json_array_foreach (arg, i, alt) {
                 char inner[128] = "";
                 if (!harness_matcher_validate(alt, inner, sizeof(inner), why, why_cap)) {
-                    textf(where, where_cap, "%s[%zu]%s", w, i, inner);
+                    harness_textf(where, where_cap, "%s[%zu]%s", w, i, inner);
                     return false;
                 }
             }
@@ -648,7 +648,7 @@ bool harness_matcher_validate(json_t *v, char *where, size_t where_cap, char *wh
                 char msg[128];
                 regerror(rc, &re, msg, sizeof(msg));
                 char full[200];
-                textf(full, sizeof(full), "bad POSIX extended regular expression: %s", msg);
+                harness_textf(full, sizeof(full), "bad POSIX extended regular expression: %s", msg);
                 return validate_fail(where, where_cap, w, why, why_cap, full);
             }
             regfree(&re);
@@ -665,7 +665,7 @@ bool harness_matcher_validate(json_t *v, char *where, size_t where_cap, char *wh
         if (strcmp(op, "$not") == 0 || strcmp(op, "$contains") == 0) {
             char inner[128] = "";
             if (!harness_matcher_validate(arg, inner, sizeof(inner), why, why_cap)) {
-                textf(where, where_cap, "%s%s", w, inner);
+                harness_textf(where, where_cap, "%s%s", w, inner);
                 return false;
             }
             return true;
@@ -687,7 +687,7 @@ bool harness_matcher_validate(json_t *v, char *where, size_t where_cap, char *wh
         json_array_foreach (v, i, e) {
             char inner[128] = "";
             if (!harness_matcher_validate(e, inner, sizeof(inner), why, why_cap)) {
-                textf(where, where_cap, "[%zu]%s", i, inner);
+                harness_textf(where, where_cap, "[%zu]%s", i, inner);
                 return false;
             }
         }
@@ -707,7 +707,7 @@ add_check(struct harness_check_list *out, const struct harness_expect *e, const 
     r->level = e->level;
     r->source = e->source;
     r->note = e->note;
-    textf(r->what, sizeof(r->what), "%s", what);
+    harness_textf(r->what, sizeof(r->what), "%s", what);
     return r;
 }
 
@@ -756,9 +756,9 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
         }
         status_text(e, r->expected, sizeof(r->expected));
         if (http->status == 0) {
-            textf(r->actual, sizeof(r->actual), "closed without an answer");
+            harness_textf(r->actual, sizeof(r->actual), "closed without an answer");
         } else {
-            textf(r->actual, sizeof(r->actual), "%d", http->status);
+            harness_textf(r->actual, sizeof(r->actual), "%d", http->status);
         }
         all = all && r->held;
     }
@@ -770,20 +770,20 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
         bool has = harness_error_code(obs, code, sizeof(code));
         if (e->error == NULL) {
             r->held = !has;
-            textf(r->expected, sizeof(r->expected), "no error code");
+            harness_textf(r->expected, sizeof(r->expected), "no error code");
         } else {
             r->held = has && strcmp(code, e->error) == 0;
-            textf(r->expected, sizeof(r->expected), "%s", e->error);
+            harness_textf(r->expected, sizeof(r->expected), "%s", e->error);
         }
-        textf(r->actual, sizeof(r->actual), "%s", has ? code : "no error code");
+        harness_textf(r->actual, sizeof(r->actual), "%s", has ? code : "no error code");
         all = all && r->held;
     }
     if (e->error_form) {
         if ((r = add_check(out, e, "error_form")) == NULL) {
             return REF_E_NOMEM;
         }
-        textf(r->expected, sizeof(r->expected),
-              "x-amzn-ErrorType header and a JSON object body with a string \"message\"");
+        harness_textf(r->expected, sizeof(r->expected),
+                      "x-amzn-ErrorType header and a JSON object body with a string \"message\"");
         const char *missing = NULL;
         if (harness_http_response_header(http, "x-amzn-ErrorType") == NULL) {
             missing = "no x-amzn-ErrorType header";
@@ -795,7 +795,8 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
                           : "no string \"message\" in the body";
         }
         r->held = missing == NULL;
-        textf(r->actual, sizeof(r->actual), "%s", missing != NULL ? missing : "as expected");
+        harness_textf(r->actual, sizeof(r->actual), "%s",
+                      missing != NULL ? missing : "as expected");
         all = all && r->held;
     }
     if (e->json) {
@@ -803,8 +804,8 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
             return REF_E_NOMEM;
         }
         r->held = obs->body != NULL;
-        textf(r->expected, sizeof(r->expected), "a JSON body");
-        textf(r->actual, sizeof(r->actual), "%s", r->held ? "JSON" : "not JSON");
+        harness_textf(r->expected, sizeof(r->expected), "a JSON body");
+        harness_textf(r->actual, sizeof(r->actual), "%s", r->held ? "JSON" : "not JSON");
         all = all && r->held;
     }
     if (e->headers != NULL) {
@@ -812,7 +813,7 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
         json_t *want;
         json_object_foreach (e->headers, name, want) {
             char what[HARNESS_MAX_JSON_PATH_BYTES];
-            textf(what, sizeof(what), "headers.%s", name);
+            harness_textf(what, sizeof(what), "headers.%s", name);
             if ((r = add_check(out, e, what)) == NULL) {
                 return REF_E_NOMEM;
             }
@@ -823,16 +824,16 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
             }
             if (json_is_boolean(want)) {
                 r->held = (h != NULL) == json_is_true(want);
-                textf(r->expected, sizeof(r->expected), "%s",
-                      json_is_true(want) ? "present" : "absent");
-                textf(r->actual, sizeof(r->actual), "%s", have);
+                harness_textf(r->expected, sizeof(r->expected), "%s",
+                              json_is_true(want) ? "present" : "absent");
+                harness_textf(r->actual, sizeof(r->actual), "%s", have);
             } else {
                 json_t *actual =
                     h != NULL ? json_stringn((const char *)h->value.ptr, h->value.len) : NULL;
                 char why[HARNESS_CHECK_TEXT_BYTES];
                 r->held = harness_match(want, actual, vars, why, sizeof(why));
                 harness_json_text(want, r->expected, sizeof(r->expected));
-                textf(r->actual, sizeof(r->actual), "%s", r->held ? have : why);
+                harness_textf(r->actual, sizeof(r->actual), "%s", r->held ? have : why);
                 json_decref(actual);
             }
             all = all && r->held;
@@ -848,7 +849,7 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
         if (r->held) {
             harness_json_text(obs->body, r->actual, sizeof(r->actual));
         } else {
-            textf(r->actual, sizeof(r->actual), "%s", why);
+            harness_textf(r->actual, sizeof(r->actual), "%s", why);
         }
         all = all && r->held;
     }
@@ -857,7 +858,7 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
         json_t *want;
         json_object_foreach (e->paths, path, want) {
             char what[HARNESS_MAX_JSON_PATH_BYTES];
-            textf(what, sizeof(what), "paths.%s", path);
+            harness_textf(what, sizeof(what), "paths.%s", path);
             if ((r = add_check(out, e, what)) == NULL) {
                 return REF_E_NOMEM;
             }
@@ -868,7 +869,7 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
             if (r->held) {
                 harness_json_text(actual, r->actual, sizeof(r->actual));
             } else {
-                textf(r->actual, sizeof(r->actual), "%s", why);
+                harness_textf(r->actual, sizeof(r->actual), "%s", why);
             }
             all = all && r->held;
         }

@@ -10,7 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "harness/report.h"
-#include "text_internal.h"
+#include "harness/text.h"
 
 #include <jansson.h>
 
@@ -363,7 +363,7 @@ void harness_report_text(FILE *out,
     for (size_t i = 0; i < n; i++) {
         const struct harness_scenario_result *r = &results[i];
         char full[256];
-        textf(full, sizeof(full), "%s/%s", r->scenario->area, r->scenario->name);
+        harness_textf(full, sizeof(full), "%s/%s", r->scenario->area, r->scenario->name);
         size_t checks = r->must_total + r->should_total + r->info_total;
         fprintf(out, "  %s%-15s%s %-*s %3zu steps %4zu checks %8.2f ms\n",
                 color ? verdict_color(r->verdict) : "", harness_verdict_name(r->verdict),
@@ -473,14 +473,14 @@ static void first_problem(const struct harness_scenario_result *r, char *out, si
         for (size_t c = 0; c < s->checks.count; c++) {
             const struct harness_check_result *ck = &s->checks.items[c];
             if (!ck->held && ck->level != HARNESS_LEVEL_INFO) {
-                textf(out, cap, "step '%s': %s [%s] %s: expected %s, got %s", s->step->name,
-                      harness_level_name(ck->level), harness_source_name(ck->source), ck->what,
-                      ck->expected, ck->actual);
+                harness_textf(out, cap, "step '%s': %s [%s] %s: expected %s, got %s", s->step->name,
+                              harness_level_name(ck->level), harness_source_name(ck->source),
+                              ck->what, ck->expected, ck->actual);
                 return;
             }
         }
         if (s->reason[0] != '\0') {
-            textf(out, cap, "step '%s': %s", s->step->name, s->reason);
+            harness_textf(out, cap, "step '%s': %s", s->step->name, s->reason);
             return;
         }
     }

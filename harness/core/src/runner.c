@@ -12,7 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "harness/runner.h"
-#include "text_internal.h"
+#include "harness/text.h"
 
 #include "harness/http_response.h"
 #include "harness/vars.h"
@@ -202,7 +202,7 @@ static enum ref_status signed_names(const struct harness_sign *sign,
     size_t n = 0;
     if (sign->has_signed_headers) {
         for (size_t i = 0; i < sign->num_signed_headers; i++) {
-            textf(storage[n], 64, "%s", sign->signed_headers[i]);
+            harness_textf(storage[n], 64, "%s", sign->signed_headers[i]);
             names[n] = storage[n];
             n++;
         }
@@ -455,9 +455,9 @@ static enum ref_status expand(struct run *r,
     }
     if (rc != REF_OK) {
         if (rc == REF_E_NOT_FOUND) {
-            textf(why, why_cap, "variable ${%s} has no value", missing);
+            harness_textf(why, why_cap, "variable ${%s} has no value", missing);
         } else {
-            textf(why, why_cap, "cannot substitute variables (%s)", ref_status_name(rc));
+            harness_textf(why, why_cap, "cannot substitute variables (%s)", ref_status_name(rc));
         }
         ref_buf_cleanup(&buf);
         return rc;
@@ -646,7 +646,7 @@ static enum ref_status build_call(struct run *r,
         x->body_len = strlen(text);
         x->body = (uint8_t *)text;
         char len_text[24];
-        textf(len_text, sizeof(len_text), "%zu", x->body_len);
+        harness_textf(len_text, sizeof(len_text), "%zu", x->body_len);
         rc = add_header_cstr(x->headers, &x->num_headers, MAX_REQUEST_HEADERS, "Content-Type",
                              "application/json");
         if (rc == REF_OK) {
@@ -722,7 +722,7 @@ static enum ref_status build_raw(struct run *r,
     }
     if (spec->auto_length && x->body_len > 0 && !has_framing) {
         char len_text[24];
-        textf(len_text, sizeof(len_text), "%zu", x->body_len);
+        harness_textf(len_text, sizeof(len_text), "%zu", x->body_len);
         REF_TRY(add_header_cstr(x->headers, &x->num_headers, MAX_REQUEST_HEADERS, "Content-Length",
                                 len_text));
     }
@@ -755,7 +755,7 @@ static enum prep prepare(struct run *r,
 {
     enum ref_status rc = exchange_init(x);
     if (rc != REF_OK) {
-        textf(why, why_cap, "out of memory");
+        harness_textf(why, why_cap, "out of memory");
         return PREP_ERROR;
     }
     x->sign = step->sign;
@@ -765,7 +765,7 @@ static enum prep prepare(struct run *r,
         x->is_verbatim = true;
         rc = ref_buf_append(&x->request, spec->bytes, spec->bytes_len);
         if (rc != REF_OK) {
-            textf(why, why_cap, "cannot hold the request (%s)", ref_status_name(rc));
+            harness_textf(why, why_cap, "cannot hold the request (%s)", ref_status_name(rc));
             return PREP_ERROR;
         }
         return PREP_OK;
@@ -789,8 +789,8 @@ static enum prep prepare(struct run *r,
         };
         rc = harness_sign_request(r->b, &step->sign, r->b->ops->now_ms(r->b), &t);
         if (rc == REF_E_NOT_FOUND) {
-            textf(why, why_cap, "the target has no %s principal",
-                  harness_principal_name(step->sign.principal));
+            harness_textf(why, why_cap, "the target has no %s principal",
+                          harness_principal_name(step->sign.principal));
             r->lacked_principal = true;
             return PREP_SKIP;
         }
@@ -800,7 +800,7 @@ static enum prep prepare(struct run *r,
     }
     if (rc != REF_OK) {
         if (why[0] == '\0') {
-            textf(why, why_cap, "cannot build the request (%s)", ref_status_name(rc));
+            harness_textf(why, why_cap, "cannot build the request (%s)", ref_status_name(rc));
         }
         return PREP_ERROR;
     }
@@ -834,7 +834,7 @@ static bool observe(
     ref_buf_init(&o->body_buf, HARNESS_MAX_RESPONSE_BODY_BYTES);
     if (x->response.len == 0) {
         if (!allow_closed) {
-            textf(why, why_cap, "the endpoint closed the connection without answering");
+            harness_textf(why, why_cap, "the endpoint closed the connection without answering");
             return false;
         }
         x->is_closed = true;
@@ -849,11 +849,13 @@ static bool observe(
     if (rc != REF_OK) {
         char detail[256];
         ref_parse_error_format(&err, NULL, 0, detail, sizeof(detail));
-        textf(why, why_cap, "the response is not valid HTTP: %s (%s)", detail, ref_status_name(rc));
+        harness_textf(why, why_cap, "the response is not valid HTTP: %s (%s)", detail,
+                      ref_status_name(rc));
         return false;
     }
     if (used != x->response.len) {
-        textf(why, why_cap, "%zu bytes after the end of the response", x->response.len - used);
+        harness_textf(why, why_cap, "%zu bytes after the end of the response",
+                      x->response.len - used);
         return false;
     }
     if (o->http.body.len > 0) {
@@ -890,9 +892,9 @@ static enum ref_status backend_send(struct harness_backend *b,
                              : b->ops->send(b, request, response);
     if (rc != REF_OK) {
         if (reason[0] != '\0') {
-            textf(why, why_cap, "transport failure: %s", reason);
+            harness_textf(why, why_cap, "transport failure: %s", reason);
         } else {
-            textf(why, why_cap, "transport failure: %s", ref_status_name(rc));
+            harness_textf(why, why_cap, "transport failure: %s", ref_status_name(rc));
         }
     }
     return rc;
@@ -934,7 +936,7 @@ static void result_drop_exchanges(struct harness_step_result *s)
 static void set_reason(struct harness_step_result *s, enum harness_verdict v, const char *why)
 {
     s->verdict = v;
-    textf(s->reason, sizeof(s->reason), "%s", why);
+    harness_textf(s->reason, sizeof(s->reason), "%s", why);
 }
 
 /* The verdict the checks imply (PASS, DEVIATION or FAIL). */
@@ -970,7 +972,7 @@ static enum ref_status run_captures(struct run *r,
         char text[HARNESS_MAX_VAR_BYTES + 1];
         bool found = false;
         if (strcmp(spec, "@status") == 0) {
-            textf(text, sizeof(text), "%d", o->http.status);
+            harness_textf(text, sizeof(text), "%d", o->http.status);
             found = true;
         } else if (strncmp(spec, "@header:", 8) == 0) {
             const struct ref_header *h = harness_http_response_header(&o->http, spec + 8);
@@ -982,7 +984,7 @@ static enum ref_status run_captures(struct run *r,
         } else {
             json_t *v = o->body != NULL ? harness_json_path(o->body, spec) : NULL;
             if (json_is_string(v) && json_string_length(v) <= HARNESS_MAX_VAR_BYTES) {
-                textf(text, sizeof(text), "%s", json_string_value(v));
+                harness_textf(text, sizeof(text), "%s", json_string_value(v));
                 found = true;
             } else if (v != NULL && !json_is_string(v)) {
                 harness_json_text(v, text, sizeof(text));
@@ -1005,9 +1007,9 @@ static enum ref_status run_captures(struct run *r,
             c->source =
                 step->source != HARNESS_SOURCE_NONE ? step->source : HARNESS_SOURCE_INFERENCE;
             c->held = false;
-            textf(c->what, sizeof(c->what), "capture.%s", var);
-            textf(c->expected, sizeof(c->expected), "a value at %s", spec);
-            textf(c->actual, sizeof(c->actual), "nothing there");
+            harness_textf(c->what, sizeof(c->what), "capture.%s", var);
+            harness_textf(c->expected, sizeof(c->expected), "a value at %s", spec);
+            harness_textf(c->actual, sizeof(c->actual), "nothing there");
         }
     }
     return REF_OK;
@@ -1327,7 +1329,8 @@ static enum ref_status scope_list(struct run *r,
     for (unsigned page = 2; rc == REF_OK && json_is_string(token) && json_string_length(token) > 0;
          page++) {
         if (page > HARNESS_MAX_LIST_PAGES) {
-            textf(why, why_cap, "scoping the list: more than %d pages", HARNESS_MAX_LIST_PAGES);
+            harness_textf(why, why_cap, "scoping the list: more than %d pages",
+                          HARNESS_MAX_LIST_PAGES);
             rc = REF_E_TOO_LARGE;
             break;
         }
@@ -1347,8 +1350,8 @@ static enum ref_status scope_list(struct run *r,
         free(target);
         if (rc == REF_OK && (po.http.status / 100 != 2 || !json_is_object(po.body) ||
                              !json_is_array(json_object_get(po.body, member)))) {
-            textf(detail, sizeof(detail), "answered %d %s", po.http.status,
-                  px.error_code[0] != '\0' ? px.error_code : "without a list");
+            harness_textf(detail, sizeof(detail), "answered %d %s", po.http.status,
+                          px.error_code[0] != '\0' ? px.error_code : "without a list");
             rc = REF_E_MALFORMED;
         }
         if (rc == REF_OK) {
@@ -1356,8 +1359,8 @@ static enum ref_status scope_list(struct run *r,
             json_decref(token);
             token = json_incref(json_object_get(po.body, "NextPageToken"));
         } else if (rc != REF_E_NOMEM) {
-            textf(why, why_cap, "scoping the list to this scenario's Ids: page %u: %s", page,
-                  detail);
+            harness_textf(why, why_cap, "scoping the list to this scenario's Ids: page %u: %s",
+                          page, detail);
         }
         observation_cleanup(&po);
         exchange_cleanup(&px);
@@ -1460,8 +1463,9 @@ op_is_missing(struct run *r, enum ref_op op, bool *missing, char *detail, size_t
         if (rc == REF_OK) {
             *known = harness_is_unknown_operation(&o.obs) ? HARNESS_OP_SUPPORT_MISSING
                                                           : HARNESS_OP_SUPPORT_IMPLEMENTED;
-            textf(detail, detail_cap, "a well-formed %s request got %d %s", harness_op_name(op),
-                  o.http.status, x.error_code[0] != '\0' ? x.error_code : "(no error code)");
+            harness_textf(detail, detail_cap, "a well-formed %s request got %d %s",
+                          harness_op_name(op), o.http.status,
+                          x.error_code[0] != '\0' ? x.error_code : "(no error code)");
         }
         observation_cleanup(&o);
         exchange_cleanup(&x);
@@ -1469,8 +1473,9 @@ op_is_missing(struct run *r, enum ref_op op, bool *missing, char *detail, size_t
             return rc;
         }
     } else if (*known == HARNESS_OP_SUPPORT_MISSING) {
-        textf(detail, detail_cap, "a well-formed %s request got an unknown-operation answer",
-              harness_op_name(op));
+        harness_textf(detail, detail_cap,
+                      "a well-formed %s request got an unknown-operation answer",
+                      harness_op_name(op));
     }
     *missing = *known == HARNESS_OP_SUPPORT_MISSING;
     return REF_OK;
@@ -1492,8 +1497,8 @@ static enum ref_status decide_not_implemented(struct run *r,
     REF_TRY(op_is_missing(r, step->request.op, &missing, detail, sizeof(detail)));
     if (missing) {
         char why[400];
-        textf(why, sizeof(why), "the endpoint does not know %s (%s)",
-              harness_op_name(step->request.op), detail);
+        harness_textf(why, sizeof(why), "the endpoint does not know %s (%s)",
+                      harness_op_name(step->request.op), detail);
         set_reason(s, HARNESS_VERDICT_NOT_IMPLEMENTED, why);
     }
     return REF_OK;
@@ -1504,7 +1509,7 @@ static void cleanup_problem(
     struct harness_cleanup *c, const char *what, const char *id, int status, const char *code)
 {
     if (c->note[0] == '\0') {
-        textf(c->note, sizeof(c->note), "%s %s: %d %s", what, id, status, code);
+        harness_textf(c->note, sizeof(c->note), "%s %s: %d %s", what, id, status, code);
     }
 }
 
@@ -1513,7 +1518,7 @@ static enum ref_status cleanup_call(
     struct run *r, enum ref_op op, const char *id, int *status, char *code, size_t code_cap)
 {
     *status = 0;
-    textf(code, code_cap, "no answer");
+    harness_textf(code, code_cap, "no answer");
     json_t *params = json_object();
     json_t *v = literal_param(id, strlen(id));
     if (params == NULL || v == NULL || json_object_set_new(params, "Id", v) != 0) {
@@ -1527,9 +1532,10 @@ static enum ref_status cleanup_call(
     json_decref(params);
     if (rc == REF_OK) {
         *status = o.http.status;
-        textf(code, code_cap, "%s", x.error_code[0] != '\0' ? x.error_code : "(no error code)");
+        harness_textf(code, code_cap, "%s",
+                      x.error_code[0] != '\0' ? x.error_code : "(no error code)");
     } else if (why[0] != '\0') {
-        textf(code, code_cap, "%s", why);
+        harness_textf(code, code_cap, "%s", why);
     }
     observation_cleanup(&o);
     exchange_cleanup(&x);
@@ -1548,7 +1554,7 @@ static enum ref_status cleanup_shared(struct run *r, struct harness_cleanup *c)
     if (b->principals[HARNESS_PRINCIPAL_MAIN] == NULL) {
         c->pipelines_left = r->pipelines.count;
         if (r->pipelines.count > 0) {
-            textf(c->note, sizeof(c->note), "no main principal to delete with");
+            harness_textf(c->note, sizeof(c->note), "no main principal to delete with");
         }
         return REF_OK;
     }
@@ -1750,12 +1756,12 @@ run_wait_step(struct run *r, const struct harness_step *step, struct harness_ste
                 *c = scratch.items[i];
                 if (stop != NULL && !scratch.items[i].held) {
                     char extra[200];
-                    textf(extra, sizeof(extra),
-                          " (%s; %u polls, %.1f s on the target's "
-                          "clock)",
-                          stop, s->polls, (double)(now - start) / 1000.0);
+                    harness_textf(extra, sizeof(extra),
+                                  " (%s; %u polls, %.1f s on the target's "
+                                  "clock)",
+                                  stop, s->polls, (double)(now - start) / 1000.0);
                     size_t len = strlen(c->actual);
-                    textf(c->actual + len, sizeof(c->actual) - len, "%s", extra);
+                    harness_textf(c->actual + len, sizeof(c->actual) - len, "%s", extra);
                 }
             }
             harness_check_list_cleanup(&scratch);
@@ -1851,7 +1857,7 @@ run_hook_step(struct run *r, const struct harness_step *step, struct harness_ste
                 break;
         }
         if (rc != REF_OK) {
-            textf(why, sizeof(why), "the target refused the hook: %s", ref_status_name(rc));
+            harness_textf(why, sizeof(why), "the target refused the hook: %s", ref_status_name(rc));
         }
     }
     free(id);
@@ -1973,8 +1979,8 @@ run_concurrent_step(struct run *r, const struct harness_step *step, struct harne
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++) {
         if (racers[i].rc != REF_OK) {
-            textf(why, sizeof(why), "sub-step '%s': %s", step->subs[i].name,
-                  racers[i].why[0] != '\0' ? racers[i].why : ref_status_name(racers[i].rc));
+            harness_textf(why, sizeof(why), "sub-step '%s': %s", step->subs[i].name,
+                          racers[i].why[0] != '\0' ? racers[i].why : ref_status_name(racers[i].rc));
             ok = false;
         } else if (step->subs[i].kind != HARNESS_STEP_CLOCK) {
             if (!observe(&s->exchanges[i], &obs[i], allows_closed(&step->subs[i]), why,
@@ -2026,12 +2032,13 @@ run_concurrent_step(struct run *r, const struct harness_step *step, struct harne
     c->level = step->level;
     c->source = step->source != HARNESS_SOURCE_NONE ? step->source : HARNESS_SOURCE_INFERENCE;
     c->held = matched < step->num_outcomes;
-    textf(c->what, sizeof(c->what), "outcomes");
+    harness_textf(c->what, sizeof(c->what), "outcomes");
     if (c->held) {
-        textf(c->expected, sizeof(c->expected), "one of %zu allowed outcomes", step->num_outcomes);
+        harness_textf(c->expected, sizeof(c->expected), "one of %zu allowed outcomes",
+                      step->num_outcomes);
     } else {
-        textf(c->expected, sizeof(c->expected), "one of %zu allowed outcomes (%s)",
-              step->num_outcomes, step->json_path);
+        harness_textf(c->expected, sizeof(c->expected), "one of %zu allowed outcomes (%s)",
+                      step->num_outcomes, step->json_path);
     }
     size_t used = 0;
     for (size_t i = 0; i < n && used < sizeof(c->actual); i++) {
@@ -2052,7 +2059,7 @@ run_concurrent_step(struct run *r, const struct harness_step *step, struct harne
     }
     if (c->held) {
         size_t len = strlen(c->actual);
-        textf(c->actual + len, sizeof(c->actual) - len, " (outcome %zu)", matched + 1);
+        harness_textf(c->actual + len, sizeof(c->actual) - len, " (outcome %zu)", matched + 1);
         json_t *set = step->outcomes[matched].set;
         const char *var;
         json_t *val;
@@ -2177,8 +2184,8 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
         s->duration_ms = now_monotonic_ms() - ts;
         if (s->verdict == HARNESS_VERDICT_FAIL || s->verdict == HARNESS_VERDICT_ERROR ||
             s->verdict == HARNESS_VERDICT_NOT_IMPLEMENTED) {
-            textf(stop_buf, sizeof(stop_buf), "not run: step '%s' ended in %s", step->name,
-                  harness_verdict_name(s->verdict));
+            harness_textf(stop_buf, sizeof(stop_buf), "not run: step '%s' ended in %s", step->name,
+                          harness_verdict_name(s->verdict));
             stop_reason = stop_buf;
         }
     }
@@ -2190,7 +2197,7 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
     free(r.pipelines.ids);
     free(r.jobs.ids);
     out->vars = r.vars; /* moved: the result owns the values now */
-    textf(out->name_suffix, sizeof(out->name_suffix), "%s", r.name_suffix);
+    harness_textf(out->name_suffix, sizeof(out->name_suffix), "%s", r.name_suffix);
     if (rc != REF_OK) {
         harness_scenario_result_cleanup(out);
         return rc;

@@ -11,7 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "harness/scenario.h"
-#include "text_internal.h"
+#include "harness/text.h"
 
 #include "harness/expect.h"
 #include "harness/vars.h"
@@ -255,7 +255,7 @@ static void offset_to_line_col(const uint8_t *t, size_t n, size_t off, int *line
 
 static void set_file(struct harness_load_error *err, const char *file)
 {
-    textf(err->file, sizeof(err->file), "%s", file != NULL ? file : "(scenario)");
+    harness_textf(err->file, sizeof(err->file), "%s", file != NULL ? file : "(scenario)");
 }
 
 __attribute__((format(printf, 3, 4))) static enum ref_status
@@ -270,8 +270,8 @@ fail(struct loader *ld, const char *path, const char *fmt, ...)
     size_t off = locate(ld->text, ld->len, path);
     offset_to_line_col(ld->text, ld->len, off, &err->line, &err->column);
     const char *name = (ld->sc != NULL && ld->sc->name != NULL) ? ld->sc->name : "?";
-    textf(err->message, sizeof(err->message), "scenario '%s': %s: %s", name,
-          path[0] != '\0' ? path : "(top level)", msg);
+    harness_textf(err->message, sizeof(err->message), "scenario '%s': %s: %s", name,
+                  path[0] != '\0' ? path : "(top level)", msg);
     return REF_E_MALFORMED;
 }
 
@@ -281,9 +281,9 @@ void harness_load_error_format(const struct harness_load_error *err, char *out, 
         return;
     }
     if (err->line > 0) {
-        textf(out, cap, "%s:%d:%d: %s", err->file, err->line, err->column, err->message);
+        harness_textf(out, cap, "%s:%d:%d: %s", err->file, err->line, err->column, err->message);
     } else {
-        textf(out, cap, "%s: %s", err->file, err->message);
+        harness_textf(out, cap, "%s: %s", err->file, err->message);
     }
 }
 
@@ -305,15 +305,15 @@ static bool is_plain_key(const char *key)
 static void path_key(char *out, size_t cap, const char *base, const char *key)
 {
     if (is_plain_key(key)) {
-        textf(out, cap, "%s%s%s", base, base[0] != '\0' ? "." : "", key);
+        harness_textf(out, cap, "%s%s%s", base, base[0] != '\0' ? "." : "", key);
     } else {
-        textf(out, cap, "%s[\"%s\"]", base, key);
+        harness_textf(out, cap, "%s[\"%s\"]", base, key);
     }
 }
 
 static void path_index(char *out, size_t cap, const char *base, size_t i)
 {
-    textf(out, cap, "%s[%zu]", base, i);
+    harness_textf(out, cap, "%s[%zu]", base, i);
 }
 
 /* --- Generic checks ---------------------------------------------------------------- */
@@ -514,7 +514,7 @@ static enum ref_status define_var(struct loader *ld, const char *name, const cha
     if (ld->num_defined >= HARNESS_MAX_VARS) {
         return fail(ld, path, "more than %d variables", HARNESS_MAX_VARS);
     }
-    textf(ld->defined[ld->num_defined++], HARNESS_MAX_VAR_NAME_BYTES, "%s", name);
+    harness_textf(ld->defined[ld->num_defined++], HARNESS_MAX_VAR_NAME_BYTES, "%s", name);
     return REF_OK;
 }
 
@@ -803,7 +803,7 @@ static enum ref_status validate_matcher(struct loader *ld, json_t *v, const char
     char why[256] = "";
     if (!harness_matcher_validate(v, where, sizeof(where), why, sizeof(why))) {
         char p[HARNESS_MAX_JSON_PATH_BYTES * 3];
-        textf(p, sizeof(p), "%s%s", path, where);
+        harness_textf(p, sizeof(p), "%s%s", path, where);
         return fail(ld, p, "%s", why);
     }
     return REF_OK;
@@ -817,7 +817,7 @@ static enum ref_status parse_expect(struct loader *ld,
                                     struct harness_expect *out)
 {
     memset(out, 0, sizeof(*out));
-    textf(out->json_path, sizeof(out->json_path), "%s", path);
+    harness_textf(out->json_path, sizeof(out->json_path), "%s", path);
     if (!json_is_object(v)) {
         return fail(ld, path, "expected an expectation object, got %s", type_name(v));
     }
@@ -1088,7 +1088,7 @@ static char *join_path(const char *dir, const char *rel)
     size_t n = strlen(dir) + 1 + strlen(rel) + 1;
     char *out = malloc(n);
     if (out != NULL) {
-        textf(out, n, "%s/%s", dir, rel);
+        harness_textf(out, n, "%s/%s", dir, rel);
     }
     return out;
 }
@@ -1564,7 +1564,7 @@ static enum ref_status parse_step(struct loader *ld,
 {
     memset(step, 0, sizeof(*step));
     step->index = index;
-    textf(step->json_path, sizeof(step->json_path), "%s", path);
+    harness_textf(step->json_path, sizeof(step->json_path), "%s", path);
     if (!json_is_object(v)) {
         return fail(ld, path, "expected a step object, got %s", type_name(v));
     }
@@ -1630,7 +1630,7 @@ static enum ref_status parse_step(struct loader *ld,
     }
     allowed[na] = NULL;
     char what[64];
-    textf(what, sizeof(what), "a %s step", kind);
+    harness_textf(what, sizeof(what), "a %s step", kind);
     REF_TRY(check_keys(ld, v, path, allowed, what));
 
     const char *name = NULL;
@@ -1643,8 +1643,8 @@ static enum ref_status parse_step(struct loader *ld,
         }
         step->name = name;
     } else {
-        textf(step->name_buf, sizeof(step->name_buf), "%s-%zu", ctx == CTX_TOP ? "step" : "sub",
-              index + 1);
+        harness_textf(step->name_buf, sizeof(step->name_buf), "%s-%zu",
+                      ctx == CTX_TOP ? "step" : "sub", index + 1);
         step->name = step->name_buf;
     }
     REF_TRY(get_string(ld, v, "note", path, false, &step->note));
@@ -1920,9 +1920,9 @@ enum ref_status harness_scenario_load_buffer(const uint8_t *data,
     set_file(err, display_path);
     *out = NULL;
     if (len > HARNESS_MAX_SCENARIO_FILE_BYTES) {
-        textf(err->message, sizeof(err->message),
-              "the file has %zu bytes: a scenario file has at most %d", len,
-              HARNESS_MAX_SCENARIO_FILE_BYTES);
+        harness_textf(err->message, sizeof(err->message),
+                      "the file has %zu bytes: a scenario file has at most %d", len,
+                      HARNESS_MAX_SCENARIO_FILE_BYTES);
         return REF_E_TOO_LARGE;
     }
     struct harness_scenario *sc = calloc(1, sizeof(*sc));
@@ -1952,7 +1952,7 @@ enum ref_status harness_scenario_load_buffer(const uint8_t *data,
         if (sc->display_path == NULL) {
             goto out;
         }
-        textf(sc->display_path, n, "%s/%s", sc->area, base);
+        harness_textf(sc->display_path, n, "%s/%s", sc->area, base);
     } else {
         sc->display_path = dup_str(sc->path);
         if (sc->display_path == NULL) {
@@ -1966,17 +1966,17 @@ enum ref_status harness_scenario_load_buffer(const uint8_t *data,
         err->line = jerr.line > 0 ? jerr.line : 0;
         err->column = jerr.line > 0 && jerr.column > 0 ? jerr.column : 0;
         if (len == 0) {
-            textf(err->message, sizeof(err->message), "invalid JSON: the file is empty");
+            harness_textf(err->message, sizeof(err->message), "invalid JSON: the file is empty");
         } else {
-            textf(err->message, sizeof(err->message), "invalid JSON: %s", jerr.text);
+            harness_textf(err->message, sizeof(err->message), "invalid JSON: %s", jerr.text);
         }
         rc = REF_E_MALFORMED;
         goto out;
     }
     if (json_depth(sc->root) > HARNESS_MAX_JSON_DEPTH) {
         err->line = 0;
-        textf(err->message, sizeof(err->message), "JSON nested deeper than %d levels",
-              HARNESS_MAX_JSON_DEPTH);
+        harness_textf(err->message, sizeof(err->message), "JSON nested deeper than %d levels",
+                      HARNESS_MAX_JSON_DEPTH);
         rc = REF_E_TOO_LARGE;
         goto out;
     }
@@ -2018,18 +2018,18 @@ enum ref_status harness_scenario_load_file(const char *path,
     *out = NULL;
     /* The folder holding the file: raw.file is relative to it, and it is the area. */
     char dir[1024];
-    textf(dir, sizeof(dir), "%s", path);
+    harness_textf(dir, sizeof(dir), "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash != NULL) {
         *slash = '\0';
     } else {
-        textf(dir, sizeof(dir), ".");
+        harness_textf(dir, sizeof(dir), ".");
     }
     char area_buf[128];
     if (area == NULL) {
         const char *a = strrchr(dir, '/');
         a = a != NULL ? a + 1 : dir;
-        textf(area_buf, sizeof(area_buf), "%s", strcmp(a, ".") == 0 ? "" : a);
+        harness_textf(area_buf, sizeof(area_buf), "%s", strcmp(a, ".") == 0 ? "" : a);
         area = area_buf;
     }
     uint8_t *data = NULL;
@@ -2038,10 +2038,11 @@ enum ref_status harness_scenario_load_file(const char *path,
     enum ref_status rc = read_file(path, HARNESS_MAX_SCENARIO_FILE_BYTES, &data, &len, &too_large);
     if (rc != REF_OK) {
         if (too_large) {
-            textf(err->message, sizeof(err->message), "a scenario file has at most %d bytes",
-                  HARNESS_MAX_SCENARIO_FILE_BYTES);
+            harness_textf(err->message, sizeof(err->message),
+                          "a scenario file has at most %d bytes", HARNESS_MAX_SCENARIO_FILE_BYTES);
         } else if (rc != REF_E_NOMEM) {
-            textf(err->message, sizeof(err->message), "cannot read the file: %s", strerror(errno));
+            harness_textf(err->message, sizeof(err->message), "cannot read the file: %s",
+                          strerror(errno));
         }
         return rc;
     }
@@ -2102,14 +2103,14 @@ harness_suite_load_dir(const char *dir, struct harness_suite *suite, struct harn
     struct dirent **areas = NULL;
     int num_areas = scandir(dir, &areas, only_dirs, alphasort);
     if (num_areas < 0) {
-        textf(err->message, sizeof(err->message), "cannot read the scenario folder: %s",
-              strerror(errno));
+        harness_textf(err->message, sizeof(err->message), "cannot read the scenario folder: %s",
+                      strerror(errno));
         return REF_E_NOT_FOUND;
     }
     enum ref_status rc = REF_OK;
     for (int a = 0; a < num_areas && rc == REF_OK; a++) {
         char area_dir[1024];
-        textf(area_dir, sizeof(area_dir), "%s/%s", dir, areas[a]->d_name);
+        harness_textf(area_dir, sizeof(area_dir), "%s/%s", dir, areas[a]->d_name);
         struct stat st;
         if (stat(area_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
             continue;
@@ -2121,16 +2122,16 @@ harness_suite_load_dir(const char *dir, struct harness_suite *suite, struct harn
         }
         for (int f = 0; f < num_files && rc == REF_OK; f++) {
             char file[1536];
-            textf(file, sizeof(file), "%s/%s", area_dir, files[f]->d_name);
+            harness_textf(file, sizeof(file), "%s/%s", area_dir, files[f]->d_name);
             struct harness_scenario *sc = NULL;
             rc = harness_scenario_load_file(file, areas[a]->d_name, &sc, err);
             if (rc == REF_OK) {
                 for (size_t k = 0; k < suite->count; k++) {
                     if (strcmp(suite->items[k]->name, sc->name) == 0) {
                         set_file(err, file);
-                        textf(err->message, sizeof(err->message),
-                              "scenario '%s': the name is also used by %s", sc->name,
-                              suite->items[k]->display_path);
+                        harness_textf(err->message, sizeof(err->message),
+                                      "scenario '%s': the name is also used by %s", sc->name,
+                                      suite->items[k]->display_path);
                         harness_scenario_free(sc);
                         sc = NULL;
                         rc = REF_E_MALFORMED;

@@ -4,7 +4,7 @@
  */
 #include "harness/secret.h"
 
-#include "text_internal.h"
+#include "harness/text.h"
 
 #include "ref/mem.h"
 
@@ -19,7 +19,7 @@ enum ref_status harness_read_secret_file(const char *path, char **out, char *why
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        textf(why, why_cap, "cannot read the secret file '%s': %s", path, strerror(errno));
+        harness_textf(why, why_cap, "cannot read the secret file '%s': %s", path, strerror(errno));
         return REF_E_MALFORMED;
     }
     char buf[HARNESS_MAX_SECRET_FILE_BYTES + 1];
@@ -28,12 +28,12 @@ enum ref_status harness_read_secret_file(const char *path, char **out, char *why
     fclose(f);
     enum ref_status rc = REF_E_MALFORMED;
     if (is_error) {
-        textf(why, why_cap, "cannot read the secret file '%s'", path);
+        harness_textf(why, why_cap, "cannot read the secret file '%s'", path);
         goto out;
     }
     if (n > HARNESS_MAX_SECRET_FILE_BYTES) {
-        textf(why, why_cap, "the secret file '%s' is larger than %d bytes", path,
-              HARNESS_MAX_SECRET_FILE_BYTES);
+        harness_textf(why, why_cap, "the secret file '%s' is larger than %d bytes", path,
+                      HARNESS_MAX_SECRET_FILE_BYTES);
         goto out;
     }
     size_t from = 0;
@@ -47,18 +47,18 @@ enum ref_status harness_read_secret_file(const char *path, char **out, char *why
     }
     for (size_t i = from; i < to; i++) {
         if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
-            textf(why, why_cap, "the secret file '%s' holds more than one line, or control bytes",
-                  path);
+            harness_textf(why, why_cap,
+                          "the secret file '%s' holds more than one line, or control bytes", path);
             goto out;
         }
     }
     if (to == from) {
-        textf(why, why_cap, "the secret file '%s' is empty", path);
+        harness_textf(why, why_cap, "the secret file '%s' is empty", path);
         goto out;
     }
     *out = malloc(to - from + 1);
     if (*out == NULL) {
-        textf(why, why_cap, "out of memory");
+        harness_textf(why, why_cap, "out of memory");
         rc = REF_E_NOMEM;
         goto out;
     }

@@ -27,7 +27,7 @@
 
 #include "harness/live.h"
 
-#include "live_internal.h"
+#include "harness/text.h"
 
 #include "harness/http_response.h"
 
@@ -108,13 +108,13 @@ enum ref_status harness_live_endpoint_parse(const char *url,
 {
     memset(out, 0, sizeof(*out));
     if (url == NULL || url[0] == '\0' || strlen(url) >= HARNESS_LIVE_MAX_URL_BYTES) {
-        say(why, why_cap, "an endpoint is a URL of at most %d bytes",
-            HARNESS_LIVE_MAX_URL_BYTES - 1);
+        harness_textf(why, why_cap, "an endpoint is a URL of at most %d bytes",
+                      HARNESS_LIVE_MAX_URL_BYTES - 1);
         return REF_E_MALFORMED;
     }
     CURLU *u = curl_url();
     if (u == NULL) {
-        say(why, why_cap, "out of memory");
+        harness_textf(why, why_cap, "out of memory");
         return REF_E_NOMEM;
     }
     enum ref_status rc = REF_E_MALFORMED;
@@ -126,28 +126,28 @@ enum ref_status harness_live_endpoint_parse(const char *url,
     /* No guessing: "localhost:8080" is not taken for http://localhost:8080. */
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         !url_part(u, CURLUPART_SCHEME, &scheme) || !url_part(u, CURLUPART_HOST, &host)) {
-        say(why, why_cap, "'%s' is not a URL such as http://127.0.0.1:8080", url);
+        harness_textf(why, why_cap, "'%s' is not a URL such as http://127.0.0.1:8080", url);
         goto out;
     }
     out->is_https = strcmp(scheme, "https") == 0;
     if (!out->is_https && strcmp(scheme, "http") != 0) {
-        say(why, why_cap, "'%s': only http:// and https:// endpoints", url);
+        harness_textf(why, why_cap, "'%s': only http:// and https:// endpoints", url);
         goto out;
     }
     if (url_part(u, CURLUPART_USER, &extra)) {
-        say(why, why_cap,
-            "'%s': no user name or password in the URL (credentials come from "
-            "the options or the environment)",
-            url);
+        harness_textf(why, why_cap,
+                      "'%s': no user name or password in the URL (credentials come from "
+                      "the options or the environment)",
+                      url);
         goto out;
     }
     if (url_part(u, CURLUPART_QUERY, &extra) || url_part(u, CURLUPART_FRAGMENT, &extra)) {
-        say(why, why_cap, "'%s': no query or fragment in the endpoint URL", url);
+        harness_textf(why, why_cap, "'%s': no query or fragment in the endpoint URL", url);
         goto out;
     }
     if (url_part(u, CURLUPART_PATH, &path) && strcmp(path, "/") != 0 && path[0] != '\0') {
-        say(why, why_cap, "'%s': the endpoint URL has no path (requests go to /2012-09-25/...)",
-            url);
+        harness_textf(why, why_cap,
+                      "'%s': the endpoint URL has no path (requests go to /2012-09-25/...)", url);
         goto out;
     }
     bool has_port = url_part(u, CURLUPART_PORT, &port);
@@ -156,7 +156,7 @@ enum ref_status harness_live_endpoint_parse(const char *url,
     int m = snprintf(out->host_header, sizeof(out->host_header), "%s%s%s", host,
                      has_port ? ":" : "", has_port ? port : "");
     if (n < 0 || (size_t)n >= sizeof(out->url) || m < 0 || (size_t)m >= sizeof(out->host_header)) {
-        say(why, why_cap, "'%s': the host name is too long", url);
+        harness_textf(why, why_cap, "'%s': the host name is too long", url);
         goto out;
     }
     rc = REF_OK;
@@ -211,7 +211,7 @@ static struct conn *conn_open(struct live *lv, int64_t deadline, char *why, size
     struct conn *c = calloc(1, sizeof(*c));
     if (c == NULL || (c->easy = curl_easy_init()) == NULL) {
         free(c);
-        say(why, why_cap, "cannot start a libcurl handle");
+        harness_textf(why, why_cap, "cannot start a libcurl handle");
         return NULL;
     }
     CURL *e = c->easy;
@@ -236,20 +236,20 @@ static struct conn *conn_open(struct live *lv, int64_t deadline, char *why, size
              (lv->cacert == NULL || curl_easy_setopt(e, CURLOPT_CAINFO, lv->cacert) == CURLE_OK);
     }
     if (!ok) {
-        say(why, why_cap, "libcurl refused an option");
+        harness_textf(why, why_cap, "libcurl refused an option");
         conn_free(c);
         return NULL;
     }
     CURLcode rc = curl_easy_perform(e);
     if (rc != CURLE_OK) {
-        say(why, why_cap, "cannot connect to %s: %s", lv->opts.endpoint.url,
-            c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(rc));
+        harness_textf(why, why_cap, "cannot connect to %s: %s", lv->opts.endpoint.url,
+                      c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(rc));
         conn_free(c);
         return NULL;
     }
     if (curl_easy_getinfo(e, CURLINFO_ACTIVESOCKET, &c->sock) != CURLE_OK ||
         c->sock == CURL_SOCKET_BAD) {
-        say(why, why_cap, "libcurl gave no socket for %s", lv->opts.endpoint.url);
+        harness_textf(why, why_cap, "libcurl gave no socket for %s", lv->opts.endpoint.url);
         conn_free(c);
         return NULL;
     }
@@ -329,18 +329,18 @@ send_all(struct conn *c, struct ref_slice data, int64_t deadline, char *why, siz
         if (rc == CURLE_AGAIN) {
             int w = wait_socket(c->sock, POLLOUT, deadline);
             if (w <= 0) {
-                say(why, why_cap,
-                    w == 0 ? "timed out sending the request (%zu of %zu bytes sent)"
-                           : "the connection failed while sending (%zu of %zu "
-                             "bytes sent)",
-                    off, data.len);
+                harness_textf(why, why_cap,
+                              w == 0 ? "timed out sending the request (%zu of %zu bytes sent)"
+                                     : "the connection failed while sending (%zu of %zu "
+                                       "bytes sent)",
+                              off, data.len);
                 return w == 0 ? REF_E_INCOMPLETE : REF_E_INTERNAL;
             }
             continue;
         }
         if (rc != CURLE_OK) {
-            say(why, why_cap, "sending the request failed after %zu of %zu bytes: %s", off,
-                data.len, c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(rc));
+            harness_textf(why, why_cap, "sending the request failed after %zu of %zu bytes: %s",
+                          off, data.len, c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(rc));
             return REF_E_INTERNAL;
         }
         off += n;
@@ -451,17 +451,18 @@ static enum ref_status live_send_explained(struct harness_backend *b,
             int w = wait_socket(c->sock, POLLIN, read_deadline);
             if (w == 0) {
                 if (send_rc != REF_OK && response->len == start) {
-                    say(why, why_cap, "%s", send_why);
+                    harness_textf(why, why_cap, "%s", send_why);
                     rc = send_rc;
                 } else {
-                    say(why, why_cap, "no complete answer within %lld ms (%zu bytes received)",
-                        (long long)lv->opts.timeout_ms, response->len - start);
+                    harness_textf(why, why_cap,
+                                  "no complete answer within %lld ms (%zu bytes received)",
+                                  (long long)lv->opts.timeout_ms, response->len - start);
                     rc = REF_E_INCOMPLETE;
                 }
                 break;
             }
             if (w < 0) {
-                say(why, why_cap, "waiting for the answer failed");
+                harness_textf(why, why_cap, "waiting for the answer failed");
                 rc = REF_E_INTERNAL;
                 break;
             }
@@ -469,11 +470,11 @@ static enum ref_status live_send_explained(struct harness_backend *b,
         }
         if (crc != CURLE_OK) {
             if (send_rc != REF_OK && response->len == start) {
-                say(why, why_cap, "%s", send_why);
+                harness_textf(why, why_cap, "%s", send_why);
             } else {
-                say(why, why_cap, "receiving the answer failed after %zu bytes: %s",
-                    response->len - start,
-                    c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(crc));
+                harness_textf(why, why_cap, "receiving the answer failed after %zu bytes: %s",
+                              response->len - start,
+                              c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(crc));
             }
             rc = REF_E_INTERNAL;
             break;
@@ -484,8 +485,8 @@ static enum ref_status live_send_explained(struct harness_backend *b,
         }
         if (response->len - start + n > MAX_RAW_RESPONSE_BYTES ||
             ref_buf_append(response, chunk, n) != REF_OK) {
-            say(why, why_cap, "the answer is larger than the %d-byte limit",
-                MAX_RAW_RESPONSE_BYTES);
+            harness_textf(why, why_cap, "the answer is larger than the %d-byte limit",
+                          MAX_RAW_RESPONSE_BYTES);
             rc = REF_E_TOO_LARGE;
             break;
         }
@@ -498,16 +499,16 @@ static enum ref_status live_send_explained(struct harness_backend *b,
             /* Closed before a single byte: "closed without an answer", or the send's
              * failure when there was one. */
             if (send_rc != REF_OK) {
-                say(why, why_cap, "%s", send_why);
+                harness_textf(why, why_cap, "%s", send_why);
                 rc = send_rc;
             }
         } else if (has_head && head.framing == HARNESS_FRAMING_CLOSE) {
             /* The close is the end of this answer. */
         } else if (!has_head || progress == PROGRESS_MORE) {
-            say(why, why_cap,
-                "the connection closed in the middle of the answer (%zu bytes "
-                "received)",
-                got);
+            harness_textf(why, why_cap,
+                          "the connection closed in the middle of the answer (%zu bytes "
+                          "received)",
+                          got);
             rc = REF_E_INCOMPLETE;
         }
     } else if (rc == REF_OK && progress == PROGRESS_DONE) {
@@ -575,12 +576,12 @@ struct harness_backend *
 harness_backend_live_new(const struct harness_live_options *opts, char *why, size_t why_cap)
 {
     if (!harness_live_global_init()) {
-        say(why, why_cap, "libcurl cannot start");
+        harness_textf(why, why_cap, "libcurl cannot start");
         return NULL;
     }
     struct live *lv = calloc(1, sizeof(*lv));
     if (lv == NULL) {
-        say(why, why_cap, "out of memory");
+        harness_textf(why, why_cap, "out of memory");
         return NULL;
     }
     lv->opts = *opts;
@@ -592,13 +593,13 @@ harness_backend_live_new(const struct harness_live_options *opts, char *why, siz
     }
     if (opts->cacert != NULL && (lv->cacert = strdup(opts->cacert)) == NULL) {
         free(lv);
-        say(why, why_cap, "out of memory");
+        harness_textf(why, why_cap, "out of memory");
         return NULL;
     }
     if (pthread_mutex_init(&lv->lock, NULL) != 0) {
         free(lv->cacert);
         free(lv);
-        say(why, why_cap, "cannot create a lock");
+        harness_textf(why, why_cap, "cannot create a lock");
         return NULL;
     }
     snprintf(lv->description, sizeof(lv->description), "live endpoint %s", lv->opts.endpoint.url);
@@ -645,7 +646,7 @@ enum ref_status harness_live_clock_offset(struct harness_backend *b,
                  ? b->ops->send_explained(b, ref_buf_slice(&req), &resp, send_why, sizeof(send_why))
                  : b->ops->send(b, ref_buf_slice(&req), &resp);
         if (rc != REF_OK) {
-            say(why, why_cap, "%s", send_why[0] != '\0' ? send_why : ref_status_name(rc));
+            harness_textf(why, why_cap, "%s", send_why[0] != '\0' ? send_why : ref_status_name(rc));
         }
     }
     int64_t t1 = real_ms();
@@ -657,10 +658,10 @@ enum ref_status harness_live_clock_offset(struct harness_backend *b,
                  ? REF_E_INCOMPLETE
                  : harness_http_parse_response(ref_buf_slice(&resp), &http, &body, NULL, NULL);
         if (rc != REF_OK) {
-            say(why, why_cap,
-                resp.len == 0 ? "the endpoint closed the connection without "
-                                "answering"
-                              : "the answer is not valid HTTP");
+            harness_textf(why, why_cap,
+                          resp.len == 0 ? "the endpoint closed the connection without "
+                                          "answering"
+                                        : "the answer is not valid HTTP");
             rc = REF_E_NOT_FOUND;
         } else {
             const struct ref_header *h = harness_http_response_header(&http, "Date");
@@ -671,14 +672,15 @@ enum ref_status harness_live_clock_offset(struct harness_backend *b,
             }
             time_t date_s = text[0] != '\0' ? curl_getdate(text, NULL) : (time_t)-1;
             if (date_s == (time_t)-1) {
-                say(why, why_cap,
-                    h == NULL ? "the answer has no Date header" : "the Date header is not a date");
+                harness_textf(why, why_cap,
+                              h == NULL ? "the answer has no Date header"
+                                        : "the Date header is not a date");
                 rc = REF_E_NOT_FOUND;
             } else {
                 /* Date is truncated to the second: its middle is the best estimate. */
                 int64_t local_mid = t0 + (t1 - t0) / 2;
                 *offset_ms = (int64_t)date_s * 1000 + 500 - local_mid;
-                say(date_text, date_cap, "%s", text);
+                harness_textf(date_text, date_cap, "%s", text);
             }
         }
         ref_buf_cleanup(&body);

@@ -13,7 +13,7 @@
 #include "harness/live.h"
 #include "harness/secret.h"
 
-#include "live_internal.h"
+#include "harness/text.h"
 
 #include "ref/service.h"
 
@@ -69,8 +69,8 @@ static enum ref_status pick_secret(struct harness_live_settings *s,
                                    size_t why_cap)
 {
     if (flag != NULL && file != NULL) {
-        say(why, why_cap, "%s and %s-file both given: one secret, one source", flag_name,
-            flag_name);
+        harness_textf(why, why_cap, "%s and %s-file both given: one secret, one source", flag_name,
+                      flag_name);
         return REF_E_MALFORMED;
     }
     if (file != NULL) {
@@ -113,14 +113,14 @@ static enum ref_status resolve_main(const struct harness_live_cred_args *a,
     const char *key = a->access_key != NULL ? a->access_key : env_key;
     if (key == NULL) {
         if (a->secret_key != NULL || a->secret_key_file != NULL || a->session_token != NULL) {
-            say(why, why_cap,
-                "a secret key or session token was given without an access key "
-                "(--access-key or AWS_ACCESS_KEY_ID)");
+            harness_textf(why, why_cap,
+                          "a secret key or session token was given without an access key "
+                          "(--access-key or AWS_ACCESS_KEY_ID)");
             return REF_E_MALFORMED;
         }
         if (env_secret != NULL || env_token != NULL) {
-            say(why, why_cap, "%s is set but AWS_ACCESS_KEY_ID is not",
-                env_secret != NULL ? "AWS_SECRET_ACCESS_KEY" : "AWS_SESSION_TOKEN");
+            harness_textf(why, why_cap, "%s is set but AWS_ACCESS_KEY_ID is not",
+                          env_secret != NULL ? "AWS_SECRET_ACCESS_KEY" : "AWS_SESSION_TOKEN");
             return REF_E_MALFORMED;
         }
         return use_default(s, p, REF_TEST_CRED_MAIN);
@@ -130,10 +130,10 @@ static enum ref_status resolve_main(const struct harness_live_cred_args *a,
     REF_TRY(pick_secret(s, p, "--secret-key", a->secret_key, a->secret_key_file, env_secret, why,
                         why_cap));
     if (s->strings[p][SECRET] == NULL) {
-        say(why, why_cap,
-            "no secret key for access key %s: give --secret-key-file FILE, "
-            "AWS_SECRET_ACCESS_KEY or --secret-key",
-            key);
+        harness_textf(why, why_cap,
+                      "no secret key for access key %s: give --secret-key-file FILE, "
+                      "AWS_SECRET_ACCESS_KEY or --secret-key",
+                      key);
         return REF_E_MALFORMED;
     }
     /* The environment's token belongs to the environment's key. */
@@ -161,10 +161,10 @@ static enum ref_status resolve_other(int p,
     snprintf(flag, sizeof(flag), "--%s-secret-key", name);
     if (key == NULL) {
         if (secret != NULL || secret_file != NULL || token != NULL) {
-            say(why, why_cap,
-                "the %s principal's secret or token was given without "
-                "--%s-access-key",
-                name, name);
+            harness_textf(why, why_cap,
+                          "the %s principal's secret or token was given without "
+                          "--%s-access-key",
+                          name, name);
             return REF_E_MALFORMED;
         }
         /* The contract's fake principals only beside the contract's fake main one. */
@@ -176,12 +176,13 @@ static enum ref_status resolve_other(int p,
     REF_TRY(keep(s, p, KEY, key));
     REF_TRY(pick_secret(s, p, flag, secret, secret_file, NULL, why, why_cap));
     if (s->strings[p][SECRET] == NULL) {
-        say(why, why_cap, "no secret key for the %s principal %s: give %s-file FILE or %s", name,
-            key, flag, flag);
+        harness_textf(why, why_cap,
+                      "no secret key for the %s principal %s: give %s-file FILE or %s", name, key,
+                      flag, flag);
         return REF_E_MALFORMED;
     }
     if (needs_token && token == NULL) {
-        say(why, why_cap, "the %s principal needs --%s-session-token", name, name);
+        harness_textf(why, why_cap, "the %s principal needs --%s-session-token", name, name);
         return REF_E_MALFORMED;
     }
     REF_TRY(keep(s, p, TOKEN, token));
@@ -227,7 +228,8 @@ enum ref_status harness_live_settings_resolve(const struct harness_live_cred_arg
         out->region_source = HARNESS_SETTING_DEFAULT;
     }
     if (!is_region(region)) {
-        say(why, why_cap, "'%s' is not a region name (lower-case letters, digits and '-')", region);
+        harness_textf(why, why_cap,
+                      "'%s' is not a region name (lower-case letters, digits and '-')", region);
         return REF_E_MALFORMED;
     }
     snprintf(out->region, sizeof(out->region), "%s", region);
@@ -244,7 +246,7 @@ enum ref_status harness_live_settings_resolve(const struct harness_live_cred_arg
                            why_cap);
     }
     if (rc == REF_E_NOMEM) {
-        say(why, why_cap, "out of memory");
+        harness_textf(why, why_cap, "out of memory");
     }
     return rc;
 }
