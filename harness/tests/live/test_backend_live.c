@@ -240,7 +240,6 @@ static void test_backend_live_keeps_the_connection(void **state)
     struct server s;
     server_start(&s, a, 3);
     struct harness_backend *b = backend_for(&s, 5000);
-    struct ref_buf out;
     expect_answer(b, REQUEST, ANSWER_CL);
     /* A byte at a time, then chunked: still one connection. */
     expect_answer(b, REQUEST, ANSWER_CL);
@@ -288,7 +287,6 @@ static void test_backend_live_malformed_requests_get_a_connection_of_their_own(v
     struct server s;
     server_start(&s, a, 5);
     struct harness_backend *b = backend_for(&s, 5000);
-    struct ref_buf out;
     expect_answer(b, REQUEST, ANSWER_CL);
     /* A good connection sits idle in the pool: the malformed request does not take it,
      * and its answer still comes back whole. */
@@ -313,7 +311,6 @@ static void test_backend_live_malformed_request_connection_is_not_pooled(void **
     struct server s;
     server_start(&s, a, 2);
     struct harness_backend *b = backend_for(&s, 5000);
-    struct ref_buf out;
     /* The pool is empty and the answer says keep-alive, yet the connection is closed. */
     expect_answer(b, REQUEST_FOLDED, ANSWER_CL);
     expect_answer(b, REQUEST, ANSWER_CL);
@@ -360,7 +357,6 @@ static void test_backend_live_stops_at_the_end_of_an_answer(void **state)
     struct server s;
     server_start(&s, a, 2);
     struct harness_backend *b = backend_for(&s, 5000);
-    struct ref_buf out;
     expect_answer(b, REQUEST, ANSWER_CL);
     /* The connection with stray bytes on it is not used again. */
     expect_answer(b, REQUEST, ANSWER_CL);
