@@ -22,6 +22,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -523,6 +525,82 @@ static void test_runner_errors_on_transport_and_garbage(void **state)
     harness_scenario_free(sc);
 }
 
+/* --- Running out of JSON memory ----------------------------------------------------- */
+
+/* jansson's allocations, counted and failed on demand: the runner's own (loading, request
+ * bodies with ${vars} expanded through nested objects and arrays, captures, answers) and
+ * the in-process reference's. */
+static long s_json_allocs_left;
+static long s_json_live;
+
+static void *counting_json_malloc(size_t n)
+{
+    if (s_json_allocs_left == 0) {
+        return NULL;
+    }
+    s_json_allocs_left--;
+    void *p = malloc(n);
+    if (p != NULL) {
+        s_json_live++;
+    }
+    return p;
+}
+
+static void counting_json_free(void *p)
+{
+    if (p != NULL) {
+        s_json_live--;
+        free(p);
+    }
+}
+
+static void test_runner_survives_every_json_allocation_failure(void **state)
+{
+    (void)state;
+    /* Expanded variables at every depth of a request body. */
+    static const char steps[] =
+        CREATE_BOTH ",{\"name\":\"again\",\"call\":\"CreateJob\",\"params\":{\"PipelineId\":\"${p}\","
+                    "\"Input\":{\"Key\":\"${j}.mp4\"},\"Outputs\":[{\"Key\":\"${j}-a.mp4\","
+                    "\"PresetId\":\"1351620000001-000010\"},{\"Key\":\"${p}-b.mp4\","
+                    "\"PresetId\":\"1351620000001-000010\"}]},\"expect\":{\"status\":201}}";
+    bool has_passed = false;
+    for (long fail_at = 0; !has_passed; fail_at++) {
+        assert_true(fail_at < 100000);
+        s_json_allocs_left = fail_at;
+        s_json_live = 0;
+        json_set_alloc_funcs(counting_json_malloc, counting_json_free);
+        /* Loaded under the same allocator, so that every JSON value is counted. */
+        size_t cap = sizeof(steps) + 256;
+        char *text = malloc(cap);
+        assert_non_null(text);
+        snprintf(text, cap,
+                 "{\"name\":\"s\",\"description\":\"d\",\"source\":\"model\",\"steps\":[%s]}",
+                 steps);
+        struct harness_scenario *sc = NULL;
+        struct harness_load_error err;
+        enum ref_status rc = harness_scenario_load_buffer((const uint8_t *)text, strlen(text),
+                                                          "t/s.json", "t", NULL, &sc, &err);
+        free(text);
+        if (rc == REF_OK) {
+            struct harness_backend *b = harness_backend_inproc_new(NULL);
+            if (b != NULL) {
+                struct harness_scenario_result r;
+                if (harness_run_scenario(sc, b, &r) == REF_OK) {
+                    has_passed = r.verdict == HARNESS_VERDICT_PASS;
+                    harness_scenario_result_cleanup(&r);
+                }
+                harness_backend_free(b);
+            }
+            harness_scenario_free(sc);
+        }
+        json_set_alloc_funcs(malloc, free);
+        if (s_json_live != 0) {
+            fail_msg("%ld JSON allocations leaked when allocation %ld failed", s_json_live,
+                     fail_at);
+        }
+    }
+}
+
 static void test_runner_replays_a_capture_file(void **state)
 {
     (void)state;
@@ -588,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_runner_skips_what_the_target_lacks),
         cmocka_unit_test(test_runner_errors_on_transport_and_garbage),
         cmocka_unit_test(test_runner_replays_a_capture_file),
+        cmocka_unit_test(test_runner_survives_every_json_allocation_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -339,7 +339,8 @@ static char **item_texts(json_t *arr, size_t n)
     char **t = calloc(n, sizeof(*t));
     for (size_t i = 0; t != NULL && i < n; i++) {
         json_t *c = comparable(json_array_get(arr, i), false);
-        t[i] = c != NULL ? json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+        t[i] = c != NULL ? harness_json_dump(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
+                         : NULL;
         json_decref(c);
         if (t[i] == NULL) {
             for (size_t k = 0; k < i; k++) {

@@ -58,7 +58,7 @@ void harness_json_text(json_t *v, char *out, size_t cap)
         harness_textf(out, cap, "(absent)");
         return;
     }
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s = harness_json_dump(v, JSON_COMPACT | JSON_ENCODE_ANY);
     if (s == NULL) {
         harness_textf(out, cap, "(unprintable)");
         return;

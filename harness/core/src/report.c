@@ -782,7 +782,7 @@ int harness_report_jsonl(FILE *out,
         }
         json_object_set_new(line, "steps", steps);
         /* JSON_ENSURE_ASCII: whatever bytes a target sent, every line stays valid UTF-8. */
-        char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
+        char *text = harness_json_dump(line, JSON_COMPACT | JSON_ENSURE_ASCII);
         json_decref(line);
         if (text == NULL) {
             return -1;

@@ -638,7 +638,7 @@ static enum ref_status build_call(struct run *r,
                 return rc;
             }
         }
-        char *text = json_dumps(body, JSON_COMPACT);
+        char *text = harness_json_dump(body, JSON_COMPACT);
         json_decref(body);
         if (text == NULL) {
             return REF_E_NOMEM;
@@ -1400,7 +1400,7 @@ static enum ref_status localise(struct run *r,
     changed = strip_name_suffix(r, o->body) || changed;
     if (changed) {
         free(x->observed_body);
-        x->observed_body = json_dumps(o->body, JSON_COMPACT | JSON_ENCODE_ANY);
+        x->observed_body = harness_json_dump(o->body, JSON_COMPACT | JSON_ENCODE_ANY);
         if (x->observed_body == NULL) {
             return REF_E_NOMEM;
         }

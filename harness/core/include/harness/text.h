@@ -10,6 +10,8 @@
 #ifndef HARNESS_TEXT_H
 #define HARNESS_TEXT_H
 
+#include <jansson.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -28,5 +30,10 @@ harness_textf(char *out, size_t cap, const char *fmt, ...)
         out[0] = '\0';
     }
 }
+
+/* json_dumps into memory from malloc, to be released with free(). json_dumps itself
+ * returns memory from jansson's allocator, which json_set_alloc_funcs may have replaced;
+ * freeing that with free() would mix allocators. NULL when out of memory. */
+char *harness_json_dump(const json_t *v, size_t flags);
 
 #endif
