@@ -492,12 +492,14 @@ static enum ref_status parse_list_query(struct op_ctx *c, struct ref_verr *v, st
 static enum ref_status parse_body(struct op_ctx *c, json_t **out)
 {
     *out = NULL;
-    json_error_t jerr;
+    /* Zeroed: when jansson runs out of memory before it starts reading it returns NULL
+     * without filling jerr in, and an empty message can only mean that. */
+    json_error_t jerr = {0};
     struct ref_slice body = c->req->body;
     const char *text = body.ptr != NULL ? (const char *)body.ptr : "";
     json_t *doc = json_loadb(text, body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (doc == NULL) {
-        if (json_error_code(&jerr) == json_error_out_of_memory) {
+        if (json_error_code(&jerr) == json_error_out_of_memory || jerr.text[0] == '\0') {
             return REF_E_NOMEM;
         }
         return fail(c, REF_E_VALIDATION,

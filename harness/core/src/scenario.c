@@ -1959,8 +1959,15 @@ enum ref_status harness_scenario_load_buffer(const uint8_t *data,
             goto out;
         }
     }
-    json_error_t jerr;
+    /* Zeroed: out of memory before it starts reading, jansson leaves jerr unfilled. */
+    json_error_t jerr = {0};
     sc->root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (sc->root == NULL && len > 0 &&
+        (json_error_code(&jerr) == json_error_out_of_memory || jerr.text[0] == '\0')) {
+        harness_textf(err->message, sizeof(err->message), "out of memory reading the JSON");
+        rc = REF_E_NOMEM;
+        goto out;
+    }
     if (sc->root == NULL) {
         /* jansson reports -1 for "no position" (an empty or NULL buffer): that is no line. */
         err->line = jerr.line > 0 ? jerr.line : 0;
