@@ -628,7 +628,11 @@ static enum ref_status build_call(struct run *r,
                     json_decref(body);
                     return why[0] != '\0' ? REF_E_NOT_FOUND : REF_E_NOMEM;
                 }
-                json_object_set_new(body, key, c);
+                /* On failure jansson releases c; a body missing a member must not go out. */
+                if (json_object_set_new(body, key, c) != 0) {
+                    json_decref(body);
+                    return REF_E_NOMEM;
+                }
             }
         }
         if (spec->op == REF_OP_CREATE_PIPELINE && r->is_shared) {
