@@ -5,9 +5,15 @@
  * Pipelines and jobs live in arrays in creation order (the order lists use); an
  * open-addressing hash per kind finds them by Id. Deleted pipelines stay in their array as
  * tombstones so that Ids remain unique and page tokens keep their position. Jobs that can
- * still change (Submitted, Progressing) are also listed in `live`, which the scheduler
- * walks. One mutex guards everything; every status change goes through apply_locked and
- * the table s_next.
+ * still change (Submitted, Progressing) are also listed in `live`.
+ *
+ * The scheduler keeps every job's next START or FINISH in a min-heap (`schedule`), one
+ * entry per job, in the order it applies them, so an advance costs O(log n) per event it
+ * applies and the next event time is the heap's top. apply_locked re-schedules the job it
+ * changes; a pipeline's pause or resume re-schedules its Submitted jobs, which each
+ * pipeline keeps linked (the only jobs whose next event a pipeline's status moves). One
+ * mutex guards everything; every status change goes through apply_locked and the table
+ * s_next.
  */
 #include "ref/job_store.h"
 
@@ -15,7 +21,6 @@
 #include "ref/mem.h"
 
 #include <pthread.h>
-#include <stdlib.h>
 
 /* The job lifecycle of contract section 3, and nothing else. Zero means "not allowed",
  * so anything left out fails closed. Only Submitted -CANCEL-> Canceled is documented AWS
@@ -61,7 +66,8 @@ struct pipeline {
     int64_t created_ms;
     int64_t active_since_ms;
     bool is_deleted;
-    bool is_token_issued; /* handed out as a NextPageToken, so it may come back */
+    bool is_token_issued;   /* handed out as a NextPageToken, so it may come back */
+    size_t first_submitted; /* its Submitted jobs, linked through the jobs; SIZE_MAX: none */
     json_t *spec;
 };
 
@@ -76,6 +82,10 @@ struct job {
     int64_t finish_ms;
     bool is_token_issued;
     size_t live_pos; /* index in store->live while Submitted or Progressing */
+    /* Neighbours in its pipeline's list of Submitted jobs while Submitted; SIZE_MAX ends it. */
+    size_t prev_submitted;
+    size_t next_submitted;
+    size_t schedule_pos; /* index in store->schedule while an event is scheduled, else SIZE_MAX */
     json_t *spec;
 };
 
@@ -87,7 +97,8 @@ struct id_index {
     size_t count;
 };
 
-struct due_event {
+/* A job's next START or FINISH, as next_event_of gives it. */
+struct scheduled_event {
     int64_t at_ms;
     size_t job;
     enum ref_job_event event;
@@ -111,8 +122,16 @@ struct ref_job_store {
     size_t *live; /* jobs that are Submitted or Progressing */
     size_t num_live;
     size_t cap_live;
-    struct due_event *due; /* at least 2 * num_live entries: the scheduler never allocates */
-    size_t cap_due;
+    /* Min-heap (due_cmp) of the next event of every job that has one. Only live jobs have
+     * one, so num_live entries always fit: capacity is reserved when a job is created and
+     * the scheduler never allocates. */
+    struct scheduled_event *schedule;
+    size_t schedule_len;
+    size_t cap_schedule;
+    /* Jobs whose FINISH an advance holds back until it ends (see advance_locked); at most
+     * one per live job, reserved like the schedule. */
+    size_t *held_finishes;
+    size_t cap_held_finishes;
 
     size_t by_status[REF_JOB_STATUS_COUNT];
 };
@@ -404,36 +423,32 @@ static void live_remove(struct ref_job_store *store, size_t job)
     store->jobs[job].live_pos = SIZE_MAX;
 }
 
-/* The one place a job's status changes. */
-static enum ref_status apply_locked(struct ref_job_store *store,
-                                    size_t job_ix,
-                                    enum ref_job_event event,
-                                    int64_t at_ms,
-                                    struct ref_job_change *change_out)
+/* Puts a job at the front of its pipeline's list of Submitted jobs. */
+static void submitted_push(struct ref_job_store *store, size_t job_ix)
 {
     struct job *job = &store->jobs[job_ix];
-    enum ref_job_status from = job->status;
-    enum ref_job_status to = ref_job_next_status(from, event);
-    if (to == REF_JOB_STATUS_NONE) {
-        return REF_E_IN_USE;
+    struct pipeline *p = &store->pipelines[job->pipeline];
+    job->prev_submitted = SIZE_MAX;
+    job->next_submitted = p->first_submitted;
+    if (p->first_submitted != SIZE_MAX) {
+        store->jobs[p->first_submitted].prev_submitted = job_ix;
     }
-    job->status = to;
-    store->by_status[from]--;
-    store->by_status[to]++;
-    if (to == REF_JOB_PROGRESSING) {
-        job->has_start = true;
-        job->start_ms = at_ms;
-    } else if (to == REF_JOB_COMPLETE || to == REF_JOB_ERROR) {
-        job->has_finish = true;
-        job->finish_ms = at_ms;
+    p->first_submitted = job_ix;
+}
+
+static void submitted_remove(struct ref_job_store *store, size_t job_ix)
+{
+    struct job *job = &store->jobs[job_ix];
+    if (job->prev_submitted != SIZE_MAX) {
+        store->jobs[job->prev_submitted].next_submitted = job->next_submitted;
+    } else {
+        store->pipelines[job->pipeline].first_submitted = job->next_submitted;
     }
-    if (is_live(from) && !is_live(to)) {
-        live_remove(store, job_ix);
+    if (job->next_submitted != SIZE_MAX) {
+        store->jobs[job->next_submitted].prev_submitted = job->prev_submitted;
     }
-    if (change_out != NULL) {
-        *change_out = (struct ref_job_change){.from = from, .to = to};
-    }
-    return REF_OK;
+    job->prev_submitted = SIZE_MAX;
+    job->next_submitted = SIZE_MAX;
 }
 
 /* When the job's next scheduled event happens; false when none is scheduled. */
@@ -460,49 +475,166 @@ static bool next_event_of(const struct ref_job_store *store,
     return false;
 }
 
-static int due_cmp(const void *a, const void *b)
+/* The order events are applied in: by time, then the older job first, then START before
+ * FINISH (enum order). The schedule holds one event per job, so the last rule is kept by
+ * construction there (a FINISH enters only once its START is applied); it stays here so
+ * that the order is total. */
+static int due_cmp(const struct scheduled_event *x, const struct scheduled_event *y)
 {
-    const struct due_event *x = a;
-    const struct due_event *y = b;
     if (x->at_ms != y->at_ms) {
         return x->at_ms < y->at_ms ? -1 : 1;
     }
     if (x->job != y->job) {
         return x->job < y->job ? -1 : 1;
     }
-    /* START sorts before FINISH (enum order), so a zero run time still starts first. */
     return (x->event > y->event) - (x->event < y->event);
 }
 
+/* --- Schedule ------------------------------------------------------------------------- */
+
+/* A binary min-heap in due_cmp order. Each entry names its job and each job knows its
+ * entry's position, so a job's event can be moved or dropped in place, without a search
+ * and without stale entries piling up behind paused pipelines or canceled jobs. */
+
+static void schedule_place(struct ref_job_store *store, size_t pos, struct scheduled_event e)
+{
+    store->schedule[pos] = e;
+    store->jobs[e.job].schedule_pos = pos;
+}
+
+/* Restores the heap order around `pos`, whose entry may have moved either way. */
+static void schedule_fix(struct ref_job_store *store, size_t pos)
+{
+    struct scheduled_event e = store->schedule[pos];
+    while (pos > 0 && due_cmp(&e, &store->schedule[(pos - 1) / 2]) < 0) {
+        schedule_place(store, pos, store->schedule[(pos - 1) / 2]);
+        pos = (pos - 1) / 2;
+    }
+    for (;;) {
+        size_t child = 2 * pos + 1;
+        if (child >= store->schedule_len) {
+            break;
+        }
+        if (child + 1 < store->schedule_len &&
+            due_cmp(&store->schedule[child + 1], &store->schedule[child]) < 0) {
+            child++;
+        }
+        if (due_cmp(&store->schedule[child], &e) >= 0) {
+            break;
+        }
+        schedule_place(store, pos, store->schedule[child]);
+        pos = child;
+    }
+    schedule_place(store, pos, e);
+}
+
+static void schedule_remove(struct ref_job_store *store, size_t job_ix)
+{
+    size_t pos = store->jobs[job_ix].schedule_pos;
+    store->jobs[job_ix].schedule_pos = SIZE_MAX;
+    size_t last = --store->schedule_len;
+    if (pos != last) {
+        schedule_place(store, pos, store->schedule[last]);
+        schedule_fix(store, pos);
+    }
+}
+
+/* Makes the job's entry in the schedule agree with next_event_of: added, moved or removed.
+ * Never allocates: a job has at most one entry and only live jobs have one. */
+static void reschedule(struct ref_job_store *store, size_t job_ix)
+{
+    struct job *job = &store->jobs[job_ix];
+    struct scheduled_event e = {.job = job_ix};
+    if (!next_event_of(store, job, &e.at_ms, &e.event)) {
+        if (job->schedule_pos != SIZE_MAX) {
+            schedule_remove(store, job_ix);
+        }
+        return;
+    }
+    size_t pos = job->schedule_pos;
+    if (pos == SIZE_MAX) {
+        pos = store->schedule_len++;
+    }
+    schedule_place(store, pos, e);
+    schedule_fix(store, pos);
+}
+
+/* After a pipeline's status or active-since time changed: only its Submitted jobs' starts
+ * depend on either, so only they move. */
+static void reschedule_submitted_of(struct ref_job_store *store, size_t pipe)
+{
+    for (size_t j = store->pipelines[pipe].first_submitted; j != SIZE_MAX;
+         j = store->jobs[j].next_submitted) {
+        reschedule(store, j);
+    }
+}
+
+/* --- Transitions and the scheduler ------------------------------------------------------ */
+
+/* The one place a job's status changes. */
+static enum ref_status apply_locked(struct ref_job_store *store,
+                                    size_t job_ix,
+                                    enum ref_job_event event,
+                                    int64_t at_ms,
+                                    struct ref_job_change *change_out)
+{
+    struct job *job = &store->jobs[job_ix];
+    enum ref_job_status from = job->status;
+    enum ref_job_status to = ref_job_next_status(from, event);
+    if (to == REF_JOB_STATUS_NONE) {
+        return REF_E_IN_USE;
+    }
+    job->status = to;
+    store->by_status[from]--;
+    store->by_status[to]++;
+    if (to == REF_JOB_PROGRESSING) {
+        job->has_start = true;
+        job->start_ms = at_ms;
+    } else if (to == REF_JOB_COMPLETE || to == REF_JOB_ERROR) {
+        job->has_finish = true;
+        job->finish_ms = at_ms;
+    }
+    if (from == REF_JOB_SUBMITTED) {
+        submitted_remove(store, job_ix);
+    }
+    if (is_live(from) && !is_live(to)) {
+        live_remove(store, job_ix);
+    }
+    /* Every change moves the job's next event: a start schedules its finish, an end
+     * leaves none. */
+    reschedule(store, job_ix);
+    if (change_out != NULL) {
+        *change_out = (struct ref_job_change){.from = from, .to = to};
+    }
+    return REF_OK;
+}
+
+/* Applies the schedule's top while it is due. What one advance applies is what was due
+ * when it began, plus the FINISH of a job it starts when that is due too and comes after
+ * the START in due_cmp order; all in due_cmp order. A FINISH that would come before its
+ * own START (a negative run time) is held back to the next advance: taken in order it
+ * would have been tried first, while the job was still Submitted. */
 static size_t advance_locked(struct ref_job_store *store, int64_t now_ms)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < store->num_live; i++) {
-        size_t j = store->live[i];
-        int64_t at_ms;
-        enum ref_job_event event;
-        if (!next_event_of(store, &store->jobs[j], &at_ms, &event) || at_ms > now_ms) {
+    size_t applied = 0;
+    size_t held = 0;
+    while (store->schedule_len > 0 && store->schedule[0].at_ms <= now_ms) {
+        struct scheduled_event e = store->schedule[0];
+        if (apply_locked(store, e.job, e.event, e.at_ms, NULL) != REF_OK) {
+            /* Unreachable while every entry is its job's next event; dropping the entry
+             * keeps a broken schedule from spinning here with the store locked. */
+            schedule_remove(store, e.job);
             continue;
         }
-        store->due[n++] = (struct due_event){.at_ms = at_ms, .job = j, .event = event};
-        if (event == REF_JOB_EV_START) {
-            /* A job that is started and done within this step finishes too. */
-            int64_t finish_ms = add_sat(at_ms, store->cfg.run_time_ms);
-            if (finish_ms <= now_ms) {
-                store->due[n++] =
-                    (struct due_event){.at_ms = finish_ms, .job = j, .event = REF_JOB_EV_FINISH};
-            }
+        applied++;
+        size_t pos = store->jobs[e.job].schedule_pos;
+        if (pos != SIZE_MAX && due_cmp(&store->schedule[pos], &e) < 0) {
+            schedule_remove(store, e.job);
+            store->held_finishes[held++] = e.job;
         }
     }
-    if (n > 1) {
-        qsort(store->due, n, sizeof(store->due[0]), due_cmp);
-    }
-    size_t applied = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct due_event *e = &store->due[i];
-        if (apply_locked(store, e->job, e->event, e->at_ms, NULL) == REF_OK) {
-            applied++;
-        }
+    for (size_t i = 0; i < held; i++) {
+        reschedule(store, store->held_finishes[i]);
     }
     return applied;
 }
@@ -549,7 +681,8 @@ void ref_job_store_free(struct ref_job_store *store)
     ref_mem_free(store->pipelines);
     ref_mem_free(store->jobs);
     ref_mem_free(store->live);
-    ref_mem_free(store->due);
+    ref_mem_free(store->schedule);
+    ref_mem_free(store->held_finishes);
     ref_mem_free(store->pipeline_index.slots);
     ref_mem_free(store->job_index.slots);
     pthread_mutex_destroy(&store->lock);
@@ -694,7 +827,10 @@ static enum ref_status create_pipeline_locked(struct ref_job_store *store,
     REF_TRY(grow_array((void **)&store->pipelines, &store->cap_pipelines, store->num_pipelines + 1,
                        sizeof(store->pipelines[0])));
     REF_TRY(index_reserve(store, &store->pipeline_index, pipeline_id_at, store->num_pipelines));
-    struct pipeline p = {.status = status, .created_ms = now_ms, .active_since_ms = now_ms};
+    struct pipeline p = {.status = status,
+                         .created_ms = now_ms,
+                         .active_since_ms = now_ms,
+                         .first_submitted = SIZE_MAX};
     REF_TRY(take_id_and_spec(store, now_ms, id, spec, p.id, &p.spec));
     if (out != NULL) {
         enum ref_status rc = snapshot_pipeline(&p, out);
@@ -772,10 +908,15 @@ enum ref_status ref_job_store_set_pipeline_status(struct ref_job_store *store,
             /* Whatever was due before the switch happened under the old status: a pause
              * must not hold back a start that was due a moment earlier. */
             (void)advance_locked(store, now_ms);
-            if (status == REF_PIPELINE_ACTIVE && p->status != REF_PIPELINE_ACTIVE) {
+            bool is_switch = p->status != status;
+            if (status == REF_PIPELINE_ACTIVE && is_switch) {
                 p->active_since_ms = now_ms;
             }
             p->status = status;
+            if (is_switch) {
+                /* A pause takes the starts away, a resume schedules them from now on. */
+                reschedule_submitted_of(store, at);
+            }
             if (out != NULL) {
                 snapshot_pipeline_fill(p, spec, out);
             }
@@ -914,12 +1055,16 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
                        sizeof(store->jobs[0])));
     REF_TRY(grow_array((void **)&store->live, &store->cap_live, store->num_live + 1,
                        sizeof(store->live[0])));
-    /* Each live job has at most two due events (START and FINISH) in one advance. */
-    REF_TRY(grow_array((void **)&store->due, &store->cap_due, 2 * (store->num_live + 1),
-                       sizeof(store->due[0])));
+    REF_TRY(grow_array((void **)&store->schedule, &store->cap_schedule, store->num_live + 1,
+                       sizeof(store->schedule[0])));
+    REF_TRY(grow_array((void **)&store->held_finishes, &store->cap_held_finishes,
+                       store->num_live + 1, sizeof(store->held_finishes[0])));
     REF_TRY(index_reserve(store, &store->job_index, job_id_at, store->num_jobs));
 
-    struct job j = {.pipeline = pipe, .status = REF_JOB_SUBMITTED, .submit_ms = now_ms};
+    struct job j = {.pipeline = pipe,
+                    .status = REF_JOB_SUBMITTED,
+                    .submit_ms = now_ms,
+                    .schedule_pos = SIZE_MAX};
     REF_TRY(take_id_and_spec(store, now_ms, id, spec, j.id, &j.spec));
     /* The answer's copy too, so that nothing can fail once the job exists. */
     json_t *out_spec = NULL;
@@ -936,6 +1081,8 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
     store->live[store->num_live++] = at;
     store->by_status[REF_JOB_SUBMITTED]++;
     index_put(&store->job_index, id_slice(j.id), at);
+    submitted_push(store, at);
+    reschedule(store, at);
     for (size_t i = 0; i < 2 && s_path[status][i] != REF_JOB_EV_NONE; i++) {
         enum ref_status rc = apply_locked(store, at, s_path[status][i], now_ms, NULL);
         if (rc != REF_OK) {
@@ -1083,21 +1230,11 @@ size_t ref_job_store_advance(struct ref_job_store *store, int64_t now_ms)
 bool ref_job_store_next_event_ms(struct ref_job_store *store, int64_t *when_ms)
 {
     pthread_mutex_lock(&store->lock);
-    bool has_event = false;
-    int64_t best = INT64_MAX;
-    for (size_t i = 0; i < store->num_live; i++) {
-        int64_t at_ms;
-        enum ref_job_event event;
-        if (next_event_of(store, &store->jobs[store->live[i]], &at_ms, &event) &&
-            (!has_event || at_ms < best)) {
-            best = at_ms;
-            has_event = true;
-        }
+    bool has_event = store->schedule_len > 0;
+    if (has_event) {
+        *when_ms = store->schedule[0].at_ms;
     }
     pthread_mutex_unlock(&store->lock);
-    if (has_event) {
-        *when_ms = best;
-    }
     return has_event;
 }
 

@@ -399,6 +399,241 @@ static void test_job_store_canceled_job_never_starts(void **state)
     ref_job_store_free(store);
 }
 
+/* --- The schedule's bookkeeping ----------------------------------------------------- */
+
+/* next_event_ms in one value, NO_EVENT when nothing is scheduled. */
+#define NO_EVENT INT64_MIN
+
+static int64_t next_event(struct ref_job_store *store)
+{
+    int64_t when = 0;
+    return ref_job_store_next_event_ms(store, &when) ? when : NO_EVENT;
+}
+
+static struct ref_job_store *new_store_timed(int64_t start_delay_ms, int64_t run_time_ms)
+{
+    struct ref_job_store_config cfg = {.start_delay_ms = start_delay_ms,
+                                       .run_time_ms = run_time_ms,
+                                       .random = rng,
+                                       .random_ctx = &s_rng};
+    struct ref_job_store *store = ref_job_store_new(&cfg);
+    assert_non_null(store);
+    return store;
+}
+
+/* The job's status, and its start and finish times where the status has them. */
+static void assert_timing(struct ref_job_store *store,
+                          const char *id,
+                          enum ref_job_status status,
+                          int64_t start_ms,
+                          int64_t finish_ms)
+{
+    struct ref_job_info info;
+    read_job(store, id, &info);
+    assert_int_equal(info.status, status);
+    if (info.has_start) {
+        assert_int_equal(info.start_ms, start_ms);
+    }
+    if (info.has_finish) {
+        assert_int_equal(info.finish_ms, finish_ms);
+    }
+    ref_job_info_cleanup(&info);
+}
+
+/* A pause drops the pipeline's pending starts from the schedule and a resume puts them
+ * back, counted from the resume; another pipeline's events are left alone, and so are the
+ * paused pipeline's finishes. */
+static void test_job_store_pause_and_resume_move_only_that_pipelines_starts(void **state)
+{
+    (void)state;
+    struct ref_job_store *store = new_store();
+    seed_pipeline(store, PIPE_A, REF_PIPELINE_ACTIVE, T0_MS - DELAY_MS);
+    seed_pipeline(store, PIPE_B, REF_PIPELINE_ACTIVE, T0_MS - DELAY_MS);
+    char a_running[REF_ID_LEN + 1], a1[REF_ID_LEN + 1], a2[REF_ID_LEN + 1], b[REF_ID_LEN + 1];
+    new_job(store, PIPE_A, T0_MS - DELAY_MS, a_running);
+    new_job(store, PIPE_A, T0_MS, a1);
+    new_job(store, PIPE_A, T0_MS + 500, a2);
+    new_job(store, PIPE_B, T0_MS + 1000, b);
+    assert_int_equal(ref_job_store_advance(store, T0_MS), 1);
+    assert_int_equal(next_event(store), T0_MS + DELAY_MS);
+
+    assert_int_equal(
+        ref_job_store_set_pipeline_status(store, S(PIPE_A), REF_PIPELINE_PAUSED, T0_MS + 100, NULL),
+        REF_OK);
+    /* a1 and a2 wait now; b's start is next. */
+    assert_int_equal(next_event(store), T0_MS + 1000 + DELAY_MS);
+    assert_int_equal(ref_job_store_advance(store, T0_MS + 1000 + DELAY_MS), 1);
+    assert_int_equal(status_of(store, b), REF_JOB_PROGRESSING);
+    /* The running job of the paused pipeline still finishes on time. */
+    assert_int_equal(next_event(store), T0_MS + RUN_MS);
+    assert_int_equal(ref_job_store_advance(store, T0_MS + RUN_MS), 1);
+    assert_timing(store, a_running, REF_JOB_COMPLETE, T0_MS, T0_MS + RUN_MS);
+    assert_int_equal(next_event(store), T0_MS + 1000 + DELAY_MS + RUN_MS);
+
+    /* Resumed, paused and resumed again within one millisecond: each start is scheduled
+     * once, from that millisecond, and applied once. */
+    int64_t resume_ms = T0_MS + RUN_MS + 1;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(ref_job_store_set_pipeline_status(store, S(PIPE_A), REF_PIPELINE_ACTIVE,
+                                                           resume_ms, NULL),
+                         REF_OK);
+        assert_int_equal(next_event(store), resume_ms + DELAY_MS);
+        if (i == 0) {
+            assert_int_equal(ref_job_store_set_pipeline_status(
+                                 store, S(PIPE_A), REF_PIPELINE_PAUSED, resume_ms, NULL),
+                             REF_OK);
+            assert_int_equal(next_event(store), T0_MS + 1000 + DELAY_MS + RUN_MS);
+        }
+    }
+    /* Active again while Active is no switch: nothing moves. */
+    assert_int_equal(ref_job_store_set_pipeline_status(store, S(PIPE_A), REF_PIPELINE_ACTIVE,
+                                                       resume_ms + 50, NULL),
+                     REF_OK);
+    assert_int_equal(next_event(store), resume_ms + DELAY_MS);
+    assert_int_equal(ref_job_store_advance(store, resume_ms + DELAY_MS - 1), 0);
+    assert_int_equal(ref_job_store_advance(store, resume_ms + DELAY_MS), 2);
+    assert_timing(store, a1, REF_JOB_PROGRESSING, resume_ms + DELAY_MS, 0);
+    assert_timing(store, a2, REF_JOB_PROGRESSING, resume_ms + DELAY_MS, 0);
+    assert_int_equal(next_event(store), T0_MS + 1000 + DELAY_MS + RUN_MS);
+    assert_int_equal(ref_job_store_advance(store, resume_ms + DELAY_MS + RUN_MS), 3);
+    assert_timing(store, b, REF_JOB_COMPLETE, T0_MS + 1000 + DELAY_MS,
+                  T0_MS + 1000 + DELAY_MS + RUN_MS);
+    assert_timing(store, a2, REF_JOB_COMPLETE, resume_ms + DELAY_MS, resume_ms + DELAY_MS + RUN_MS);
+    assert_int_equal(next_event(store), NO_EVENT);
+    ref_job_store_free(store);
+}
+
+/* Many jobs due at the same millisecond, created so that their schedule entries arrive
+ * out of job order: every one is applied once, at its own time, and no later event is
+ * pulled forward. (Within one advance the order of ties, by job, is not observable from
+ * outside; the fuzz target checks the counts and times against its model.) */
+static void test_job_store_many_jobs_due_at_once(void **state)
+{
+    (void)state;
+    enum { JOBS = 60, GROUPS = 3 };
+    struct ref_job_store *store = new_store();
+    seed_pipeline(store, PIPE_A, REF_PIPELINE_PAUSED, T0_MS);
+    char ids[JOBS][REF_ID_LEN + 1];
+    for (int i = 0; i < JOBS; i++) {
+        new_job(store, PIPE_A, T0_MS + 1000 * ((i * 7) % GROUPS), ids[i]);
+    }
+    assert_int_equal(next_event(store), NO_EVENT);
+    /* Activated after every submission: all starts fall on the same millisecond. */
+    int64_t active_ms = T0_MS + 5000;
+    assert_int_equal(
+        ref_job_store_set_pipeline_status(store, S(PIPE_A), REF_PIPELINE_ACTIVE, active_ms, NULL),
+        REF_OK);
+    assert_int_equal(next_event(store), active_ms + DELAY_MS);
+    assert_int_equal(ref_job_store_advance(store, active_ms + DELAY_MS), JOBS);
+    assert_int_equal(next_event(store), active_ms + DELAY_MS + RUN_MS);
+    assert_int_equal(ref_job_store_advance(store, active_ms + DELAY_MS + RUN_MS - 1), 0);
+    assert_int_equal(ref_job_store_advance(store, active_ms + DELAY_MS + RUN_MS), JOBS);
+    for (int i = 0; i < JOBS; i++) {
+        assert_timing(store, ids[i], REF_JOB_COMPLETE, active_ms + DELAY_MS,
+                      active_ms + DELAY_MS + RUN_MS);
+    }
+    assert_int_equal(next_event(store), NO_EVENT);
+
+    /* Three submission times on an Active pipeline, interleaved by job: one group per
+     * advance. */
+    seed_pipeline(store, PIPE_B, REF_PIPELINE_ACTIVE, T0_MS);
+    int64_t base_ms = T0_MS + 100000;
+    for (int i = 0; i < JOBS; i++) {
+        new_job(store, PIPE_B, base_ms + 1000 * ((i * 7) % GROUPS), ids[i]);
+    }
+    for (int g = 0; g < GROUPS; g++) {
+        assert_int_equal(next_event(store), base_ms + 1000 * g + DELAY_MS);
+        assert_int_equal(ref_job_store_advance(store, base_ms + 1000 * g + DELAY_MS),
+                         JOBS / GROUPS);
+        for (int i = 0; i < JOBS; i++) {
+            int group = (i * 7) % GROUPS;
+            assert_int_equal(status_of(store, ids[i]),
+                             group <= g ? REF_JOB_PROGRESSING : REF_JOB_SUBMITTED);
+        }
+    }
+    assert_int_equal(next_event(store), base_ms + DELAY_MS + RUN_MS);
+    assert_int_equal(ref_job_store_advance(store, base_ms + 3 * 1000 + DELAY_MS + RUN_MS), JOBS);
+    for (int i = 0; i < JOBS; i++) {
+        int64_t start_ms = base_ms + 1000 * ((i * 7) % GROUPS) + DELAY_MS;
+        assert_timing(store, ids[i], REF_JOB_COMPLETE, start_ms, start_ms + RUN_MS);
+    }
+    assert_int_equal(next_event(store), NO_EVENT);
+    ref_job_store_free(store);
+}
+
+/* Ending a job takes its event off the schedule at once, whether the event was a start
+ * or a finish; the next event is then the next job's. */
+static void test_job_store_ended_job_leaves_no_event(void **state)
+{
+    (void)state;
+    struct ref_job_store *store = new_store();
+    seed_pipeline(store, PIPE_A, REF_PIPELINE_ACTIVE, T0_MS);
+    char early[REF_ID_LEN + 1], late[REF_ID_LEN + 1], manual[REF_ID_LEN + 1];
+    new_job(store, PIPE_A, T0_MS, early);
+    new_job(store, PIPE_A, T0_MS + 1000, late);
+    new_job(store, PIPE_A, T0_MS + 2000, manual);
+    assert_int_equal(next_event(store), T0_MS + DELAY_MS);
+
+    assert_int_equal(
+        ref_job_store_apply(store, ref_slice_from_cstr(early), REF_JOB_EV_CANCEL, T0_MS + 10, NULL),
+        REF_OK);
+    assert_int_equal(next_event(store), T0_MS + 1000 + DELAY_MS);
+
+    /* A start applied by hand schedules the finish from the time it was given. */
+    assert_int_equal(
+        ref_job_store_apply(store, ref_slice_from_cstr(manual), REF_JOB_EV_START, T0_MS + 20, NULL),
+        REF_OK);
+    assert_int_equal(next_event(store), T0_MS + 1000 + DELAY_MS);
+    assert_int_equal(
+        ref_job_store_apply(store, ref_slice_from_cstr(late), REF_JOB_EV_CANCEL, T0_MS + 30, NULL),
+        REF_OK);
+    assert_int_equal(next_event(store), T0_MS + 20 + RUN_MS);
+    assert_int_equal(
+        ref_job_store_apply(store, ref_slice_from_cstr(manual), REF_JOB_EV_FAIL, T0_MS + 40, NULL),
+        REF_OK);
+    assert_int_equal(next_event(store), NO_EVENT);
+
+    assert_int_equal(ref_job_store_advance(store, T0_MS + 3600000), 0);
+    assert_int_equal(status_of(store, early), REF_JOB_CANCELED);
+    assert_int_equal(status_of(store, late), REF_JOB_CANCELED);
+    assert_timing(store, manual, REF_JOB_ERROR, T0_MS + 20, T0_MS + 40);
+    ref_job_store_free(store);
+}
+
+/* What one advance applies: what was due when it began, and the finish of a job it starts
+ * when that is due too and not before the start. A zero run time completes the job in
+ * the same advance; a negative one (which the store accepts) leaves the finish to the
+ * next advance, since in time order it would come before its own start. */
+static void test_job_store_start_and_finish_in_one_advance(void **state)
+{
+    (void)state;
+    struct ref_job_store *zero = new_store_timed(DELAY_MS, 0);
+    seed_pipeline(zero, PIPE_A, REF_PIPELINE_ACTIVE, T0_MS);
+    char a[REF_ID_LEN + 1], b[REF_ID_LEN + 1];
+    new_job(zero, PIPE_A, T0_MS, a);
+    new_job(zero, PIPE_A, T0_MS, b);
+    assert_int_equal(ref_job_store_advance(zero, T0_MS + DELAY_MS), 4);
+    assert_timing(zero, a, REF_JOB_COMPLETE, T0_MS + DELAY_MS, T0_MS + DELAY_MS);
+    assert_timing(zero, b, REF_JOB_COMPLETE, T0_MS + DELAY_MS, T0_MS + DELAY_MS);
+    assert_int_equal(next_event(zero), NO_EVENT);
+    ref_job_store_free(zero);
+
+    struct ref_job_store *negative = new_store_timed(DELAY_MS, -500);
+    seed_pipeline(negative, PIPE_A, REF_PIPELINE_ACTIVE, T0_MS);
+    new_job(negative, PIPE_A, T0_MS, a);
+    new_job(negative, PIPE_A, T0_MS + 100, b);
+    assert_int_equal(ref_job_store_advance(negative, T0_MS + DELAY_MS + 100), 2);
+    assert_timing(negative, a, REF_JOB_PROGRESSING, T0_MS + DELAY_MS, 0);
+    assert_timing(negative, b, REF_JOB_PROGRESSING, T0_MS + 100 + DELAY_MS, 0);
+    assert_int_equal(next_event(negative), T0_MS + DELAY_MS - 500);
+    assert_int_equal(ref_job_store_advance(negative, T0_MS + DELAY_MS + 100), 2);
+    assert_timing(negative, a, REF_JOB_COMPLETE, T0_MS + DELAY_MS, T0_MS + DELAY_MS - 500);
+    assert_timing(negative, b, REF_JOB_COMPLETE, T0_MS + 100 + DELAY_MS,
+                  T0_MS + 100 + DELAY_MS - 500);
+    assert_int_equal(next_event(negative), NO_EVENT);
+    ref_job_store_free(negative);
+}
+
 static void test_job_store_seeded_statuses_are_consistent(void **state)
 {
     (void)state;
@@ -1041,6 +1276,10 @@ int main(void)
         cmocka_unit_test(test_job_store_pause_holds_submitted_not_progressing),
         cmocka_unit_test(test_job_store_canceled_job_never_starts),
         cmocka_unit_test(test_job_store_snapshot_reports_next_event),
+        cmocka_unit_test(test_job_store_pause_and_resume_move_only_that_pipelines_starts),
+        cmocka_unit_test(test_job_store_many_jobs_due_at_once),
+        cmocka_unit_test(test_job_store_ended_job_leaves_no_event),
+        cmocka_unit_test(test_job_store_start_and_finish_in_one_advance),
         cmocka_unit_test(test_job_store_seeded_statuses_are_consistent),
         cmocka_unit_test(test_job_store_pipeline_lifecycle),
         cmocka_unit_test(test_job_store_delete_pipeline_with_progressing_job),
