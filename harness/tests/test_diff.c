@@ -16,6 +16,8 @@
 
 #include "ref/service.h"
 
+#include "json_alloc_hooks.h"
+
 /* cmocka needs its prelude first. */
 /* clang-format off */
 #include <stdarg.h>
@@ -131,32 +133,6 @@ static void diff_texts(const char *a, const char *b, struct harness_step_diff *d
     json_decref(jb);
 }
 
-/* jansson allocations that fail after a given number, counted so a leak or a double
- * release shows as a non-zero balance (and as an error under ASan). */
-static long s_json_allocs_left;
-static long s_json_live;
-
-static void *counting_json_malloc(size_t n)
-{
-    if (s_json_allocs_left == 0) {
-        return NULL;
-    }
-    s_json_allocs_left--;
-    void *p = malloc(n);
-    if (p != NULL) {
-        s_json_live++;
-    }
-    return p;
-}
-
-static void counting_json_free(void *p)
-{
-    if (p != NULL) {
-        s_json_live--;
-        free(p);
-    }
-}
-
 static void test_diff_normalise_survives_every_allocation_failure(void **state)
 {
     (void)state;
@@ -166,14 +142,14 @@ static void test_diff_normalise_survives_every_allocation_failure(void **state)
                             0, NULL);
     assert_non_null(in);
     for (long fail_at = 0;; fail_at++) {
-        s_json_allocs_left = fail_at;
-        s_json_live = 0;
+        json_allocs_left = fail_at;
+        json_live = 0;
         json_set_alloc_funcs(counting_json_malloc, counting_json_free);
         json_t *out = harness_diff_normalise(in, NULL, NULL);
         bool is_done = out != NULL;
         json_decref(out);
         json_set_alloc_funcs(malloc, free);
-        assert_int_equal(s_json_live, 0);
+        assert_int_equal(json_live, 0);
         if (is_done) {
             break;
         }

@@ -13,6 +13,8 @@
 
 #include "ref/service.h"
 
+#include "json_alloc_hooks.h"
+
 /* cmocka needs its prelude first. */
 /* clang-format off */
 #include <stdarg.h>
@@ -527,33 +529,9 @@ static void test_runner_errors_on_transport_and_garbage(void **state)
 
 /* --- Running out of JSON memory ----------------------------------------------------- */
 
-/* jansson's allocations, counted and failed on demand: the runner's own (loading, request
- * bodies with ${vars} expanded through nested objects and arrays, captures, answers) and
- * the in-process reference's. */
-static long s_json_allocs_left;
-static long s_json_live;
-
-static void *counting_json_malloc(size_t n)
-{
-    if (s_json_allocs_left == 0) {
-        return NULL;
-    }
-    s_json_allocs_left--;
-    void *p = malloc(n);
-    if (p != NULL) {
-        s_json_live++;
-    }
-    return p;
-}
-
-static void counting_json_free(void *p)
-{
-    if (p != NULL) {
-        s_json_live--;
-        free(p);
-    }
-}
-
+/* Every jansson allocation fails in turn: the runner's own (loading, request bodies with
+ * ${vars} expanded through nested objects and arrays, captures, answers) and the
+ * in-process reference's. Nothing may crash or be left allocated. */
 static void test_runner_survives_every_json_allocation_failure(void **state)
 {
     (void)state;
@@ -566,8 +544,8 @@ static void test_runner_survives_every_json_allocation_failure(void **state)
     bool has_passed = false;
     for (long fail_at = 0; !has_passed; fail_at++) {
         assert_true(fail_at < 100000);
-        s_json_allocs_left = fail_at;
-        s_json_live = 0;
+        json_allocs_left = fail_at;
+        json_live = 0;
         json_set_alloc_funcs(counting_json_malloc, counting_json_free);
         /* Loaded under the same allocator, so that every JSON value is counted. */
         size_t cap = sizeof(steps) + 256;
@@ -594,8 +572,8 @@ static void test_runner_survives_every_json_allocation_failure(void **state)
             harness_scenario_free(sc);
         }
         json_set_alloc_funcs(malloc, free);
-        if (s_json_live != 0) {
-            fail_msg("%ld JSON allocations leaked when allocation %ld failed", s_json_live,
+        if (json_live != 0) {
+            fail_msg("%ld JSON allocations leaked when allocation %ld failed", json_live,
                      fail_at);
         }
     }
