@@ -68,6 +68,7 @@ struct pipeline {
     bool is_deleted;
     bool is_token_issued;   /* handed out as a NextPageToken, so it may come back */
     size_t first_submitted; /* its Submitted jobs, linked through the jobs; SIZE_MAX: none */
+    size_t num_live_jobs;   /* its Submitted and Progressing jobs: in use while not zero */
     json_t *spec;
 };
 
@@ -417,6 +418,7 @@ static void live_remove(struct ref_job_store *store, size_t job)
 {
     size_t pos = store->jobs[job].live_pos;
     size_t last = store->live[store->num_live - 1];
+    store->pipelines[store->jobs[job].pipeline].num_live_jobs--;
     store->live[pos] = last;
     store->jobs[last].live_pos = pos;
     store->num_live--;
@@ -932,13 +934,8 @@ enum ref_status ref_job_store_delete_pipeline(struct ref_job_store *store, struc
     enum ref_status rc = REF_E_NOT_FOUND;
     size_t at = find_existing_pipeline(store, id);
     if (at != SIZE_MAX) {
-        rc = REF_OK;
-        for (size_t i = 0; i < store->num_live; i++) {
-            if (store->jobs[store->live[i]].pipeline == at) {
-                rc = REF_E_IN_USE;
-                break;
-            }
-        }
+        /* A count kept as jobs come and go, rather than a look through every queued job. */
+        rc = store->pipelines[at].num_live_jobs > 0 ? REF_E_IN_USE : REF_OK;
         if (rc == REF_OK) {
             store->pipelines[at].is_deleted = true;
             store->live_pipelines--;
@@ -1079,6 +1076,7 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
     j.live_pos = store->num_live;
     store->jobs[at] = j;
     store->live[store->num_live++] = at;
+    store->pipelines[pipe].num_live_jobs++;
     store->by_status[REF_JOB_SUBMITTED]++;
     index_put(&store->job_index, id_slice(j.id), at);
     submitted_push(store, at);
