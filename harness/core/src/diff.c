@@ -184,46 +184,27 @@ static char *normalise_text(
     return out;
 }
 
+struct normalise_ctx {
+    const struct harness_vars *vars;
+    const char *name_suffix;
+};
+
+static json_t *normalise_string(void *cls, json_t *s)
+{
+    const struct normalise_ctx *ctx = cls;
+    size_t n = 0;
+    char *t = normalise_text(json_string_value(s), json_string_length(s), ctx->vars,
+                             ctx->name_suffix, &n);
+    json_t *out = t != NULL ? json_stringn_nocheck(t, n) : NULL;
+    free(t);
+    return out;
+}
+
 json_t *
 harness_diff_normalise(json_t *body, const struct harness_vars *vars, const char *name_suffix)
 {
-    if (json_is_string(body)) {
-        size_t n = 0;
-        char *t = normalise_text(json_string_value(body), json_string_length(body), vars,
-                                 name_suffix, &n);
-        json_t *out = t != NULL ? json_stringn_nocheck(t, n) : NULL;
-        free(t);
-        return out;
-    }
-    if (json_is_object(body)) {
-        json_t *out = json_object();
-        const char *key;
-        json_t *child;
-        json_object_foreach (body, key, child) {
-            json_t *c = harness_diff_normalise(child, vars, name_suffix);
-            /* jansson releases c itself when this fails, a NULL out included. */
-            if (c == NULL || json_object_set_new(out, key, c) != 0) {
-                json_decref(out);
-                return NULL;
-            }
-        }
-        return out;
-    }
-    if (json_is_array(body)) {
-        json_t *out = json_array();
-        size_t i;
-        json_t *child;
-        json_array_foreach (body, i, child) {
-            json_t *c = harness_diff_normalise(child, vars, name_suffix);
-            /* jansson releases c itself when this fails, a NULL out included. */
-            if (c == NULL || json_array_append_new(out, c) != 0) {
-                json_decref(out);
-                return NULL;
-            }
-        }
-        return out;
-    }
-    return json_incref(body);
+    struct normalise_ctx ctx = {.vars = vars, .name_suffix = name_suffix};
+    return harness_json_map_strings(body, normalise_string, &ctx);
 }
 
 /* --- Bodies ------------------------------------------------------------------------ */

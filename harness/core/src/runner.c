@@ -474,49 +474,32 @@ static enum ref_status expand(struct run *r,
     return *out != NULL ? REF_OK : REF_E_NOMEM;
 }
 
-/* A deep copy of a params value with ${vars} expanded in every string. */
+struct expand_ctx {
+    struct run *r;
+    char *why;
+    size_t why_cap;
+};
+
+static json_t *expand_string(void *cls, json_t *s)
+{
+    struct expand_ctx *ctx = cls;
+    char *text = NULL;
+    size_t n = 0;
+    if (expand(ctx->r, json_string_value(s), json_string_length(s), &text, &n, ctx->why,
+               ctx->why_cap) != REF_OK) {
+        return NULL;
+    }
+    json_t *out = json_stringn_nocheck(text, n);
+    free(text);
+    return out;
+}
+
+/* A copy of a params value with ${vars} expanded in every string. NULL with why set for
+ * a variable that has no value, NULL with why empty when memory ran out. */
 static json_t *expand_json(struct run *r, json_t *v, char *why, size_t why_cap)
 {
-    if (json_is_string(v)) {
-        char *s = NULL;
-        size_t n = 0;
-        if (expand(r, json_string_value(v), json_string_length(v), &s, &n, why, why_cap) !=
-            REF_OK) {
-            return NULL;
-        }
-        json_t *out = json_stringn_nocheck(s, n);
-        free(s);
-        return out;
-    }
-    if (json_is_object(v)) {
-        json_t *out = json_object();
-        const char *key;
-        json_t *child;
-        json_object_foreach (v, key, child) {
-            json_t *c = expand_json(r, child, why, why_cap);
-            /* A NULL out makes jansson release c, as any failure does. */
-            if (c == NULL || json_object_set_new(out, key, c) != 0) {
-                json_decref(out);
-                return NULL;
-            }
-        }
-        return out;
-    }
-    if (json_is_array(v)) {
-        json_t *out = json_array();
-        size_t i;
-        json_t *child;
-        json_array_foreach (v, i, child) {
-            json_t *c = expand_json(r, child, why, why_cap);
-            /* A NULL out makes jansson release c, as any failure does. */
-            if (c == NULL || json_array_append_new(out, c) != 0) {
-                json_decref(out);
-                return NULL;
-            }
-        }
-        return out;
-    }
-    return json_deep_copy(v);
+    struct expand_ctx ctx = {.r = r, .why = why, .why_cap = why_cap};
+    return harness_json_map_strings(v, expand_string, &ctx);
 }
 
 /* On a shared target every pipeline a scenario creates gets the run's suffix, so that

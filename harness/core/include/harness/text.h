@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * text.h - bounded formatting for messages, shared by harness_core and harness_live.
+ * text.h - text helpers shared by harness_core and harness_live: bounded formatting for
+ * messages, JSON to text, and a copy of a JSON value with its strings rewritten.
  *
  * Messages, reasons and JSON paths go into fixed buffers and are truncated on purpose
  * when they would not fit; harness_textf says so once, instead of every snprintf call
@@ -35,5 +36,13 @@ harness_textf(char *out, size_t cap, const char *fmt, ...)
  * returns memory from jansson's allocator, which json_set_alloc_funcs may have replaced;
  * freeing that with free() would mix allocators. NULL when out of memory. */
 char *harness_json_dump(const json_t *v, size_t flags);
+
+/* Rewrites one string of a JSON value: a new reference, or NULL to stop the copy. */
+typedef json_t *harness_json_string_fn(void *cls, json_t *s);
+
+/* A copy of v in which every string, at any depth, is what map_string makes of it; other
+ * values are shared (referenced, not copied). NULL when map_string returns NULL or memory
+ * runs out; nothing is left allocated then. */
+json_t *harness_json_map_strings(json_t *v, harness_json_string_fn *map_string, void *cls);
 
 #endif
