@@ -27,6 +27,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "scenario_steps.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,23 +230,6 @@ static void test_diff_bodies_item_limit(void **state)
 }
 
 /* --- Scenarios --------------------------------------------------------------------- */
-
-static struct harness_scenario *load(const char *steps)
-{
-    size_t cap = strlen(steps) + 256;
-    char *text = malloc(cap);
-    assert_non_null(text);
-    snprintf(text, cap,
-             "{\"name\":\"s\",\"description\":\"d\",\"source\":\"model\",\"steps\":[%s]}", steps);
-    struct harness_scenario *sc = NULL;
-    struct harness_load_error err;
-    if (harness_scenario_load_buffer((const uint8_t *)text, strlen(text), "t/s.json", "t", NULL,
-                                     &sc, &err) != REF_OK) {
-        fail_msg("%s", err.message);
-    }
-    free(text);
-    return sc;
-}
 
 #define FLOW                                                                                       \
     "{\"name\":\"create\",\"call\":\"CreatePipeline\",\"params\":{\"Name\":\"p\","                 \

@@ -24,6 +24,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "scenario_steps.h"
+
 #include <jansson.h>
 
 #include <stdio.h>
@@ -43,23 +45,6 @@
     ",\"capture\":{\"p\":\"Pipeline.Id\"}},"                                                       \
     "{\"name\":\"create-job\",\"call\":\"CreateJob\",\"params\":" JOB_PARAMS                       \
     ",\"capture\":{\"j\":\"Job.Id\"}}"
-
-static struct harness_scenario *load(const char *steps)
-{
-    size_t cap = strlen(steps) + 256;
-    char *text = malloc(cap);
-    assert_non_null(text);
-    snprintf(text, cap,
-             "{\"name\":\"s\",\"description\":\"d\",\"source\":\"model\",\"steps\":[%s]}", steps);
-    struct harness_scenario *sc = NULL;
-    struct harness_load_error err;
-    if (harness_scenario_load_buffer((const uint8_t *)text, strlen(text), "t/s.json", "t", NULL,
-                                     &sc, &err) != REF_OK) {
-        fail_msg("%s", err.message);
-    }
-    free(text);
-    return sc;
-}
 
 static void run_on(struct harness_backend *b,
                    const struct harness_scenario *sc,
@@ -536,11 +521,11 @@ static void test_runner_survives_every_json_allocation_failure(void **state)
 {
     (void)state;
     /* Expanded variables at every depth of a request body. */
-    static const char steps[] =
-        CREATE_BOTH ",{\"name\":\"again\",\"call\":\"CreateJob\",\"params\":{\"PipelineId\":\"${p}\","
-                    "\"Input\":{\"Key\":\"${j}.mp4\"},\"Outputs\":[{\"Key\":\"${j}-a.mp4\","
-                    "\"PresetId\":\"1351620000001-000010\"},{\"Key\":\"${p}-b.mp4\","
-                    "\"PresetId\":\"1351620000001-000010\"}]},\"expect\":{\"status\":201}}";
+    static const char steps[] = CREATE_BOTH
+        ",{\"name\":\"again\",\"call\":\"CreateJob\",\"params\":{\"PipelineId\":\"${p}\","
+        "\"Input\":{\"Key\":\"${j}.mp4\"},\"Outputs\":[{\"Key\":\"${j}-a.mp4\","
+        "\"PresetId\":\"1351620000001-000010\"},{\"Key\":\"${p}-b.mp4\","
+        "\"PresetId\":\"1351620000001-000010\"}]},\"expect\":{\"status\":201}}";
     bool has_passed = false;
     for (long fail_at = 0; !has_passed; fail_at++) {
         assert_true(fail_at < 100000);
@@ -548,17 +533,9 @@ static void test_runner_survives_every_json_allocation_failure(void **state)
         json_live = 0;
         json_set_alloc_funcs(counting_json_malloc, counting_json_free);
         /* Loaded under the same allocator, so that every JSON value is counted. */
-        size_t cap = sizeof(steps) + 256;
-        char *text = malloc(cap);
-        assert_non_null(text);
-        snprintf(text, cap,
-                 "{\"name\":\"s\",\"description\":\"d\",\"source\":\"model\",\"steps\":[%s]}",
-                 steps);
         struct harness_scenario *sc = NULL;
         struct harness_load_error err;
-        enum ref_status rc = harness_scenario_load_buffer((const uint8_t *)text, strlen(text),
-                                                          "t/s.json", "t", NULL, &sc, &err);
-        free(text);
+        enum ref_status rc = load_steps(steps, &sc, &err);
         if (rc == REF_OK) {
             struct harness_backend *b = harness_backend_inproc_new(NULL);
             if (b != NULL) {
@@ -573,8 +550,7 @@ static void test_runner_survives_every_json_allocation_failure(void **state)
         }
         json_set_alloc_funcs(malloc, free);
         if (json_live != 0) {
-            fail_msg("%ld JSON allocations leaked when allocation %ld failed", json_live,
-                     fail_at);
+            fail_msg("%ld JSON allocations leaked when allocation %ld failed", json_live, fail_at);
         }
     }
 }

@@ -26,6 +26,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "scenario_steps.h"
+
 #include <jansson.h>
 
 #include <stdio.h>
@@ -33,23 +35,6 @@
 #include <string.h>
 
 #define ROLE "arn:aws:iam::111122223333:role/Elastic_Transcoder_Default_Role"
-
-static struct harness_scenario *load(const char *steps)
-{
-    size_t cap = strlen(steps) + 256;
-    char *text = malloc(cap);
-    assert_non_null(text);
-    snprintf(text, cap,
-             "{\"name\":\"s\",\"description\":\"d\",\"source\":\"model\",\"steps\":[%s]}", steps);
-    struct harness_scenario *sc = NULL;
-    struct harness_load_error err;
-    if (harness_scenario_load_buffer((const uint8_t *)text, strlen(text), "t/s.json", "t", NULL,
-                                     &sc, &err) != REF_OK) {
-        fail_msg("%s", err.message);
-    }
-    free(text);
-    return sc;
-}
 
 static struct harness_backend *live_like(void)
 {
