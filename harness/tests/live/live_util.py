@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # live_util.py - shared pieces of the live-run tests: `etch serve` started on a free port
-# and stopped, `etch` run with a wall-clock bound, a TCP or TLS proxy that counts
-# connections, an HTTP CONNECT proxy, and a signed request to look at what a run left on
-# the server.
+# and stopped, `etch` run with a wall-clock bound, a loopback TCP server skeleton, on it a
+# TCP or TLS proxy that counts connections and an HTTP CONNECT proxy, and a signed request
+# to look at what a run left on the server.
 #
 # Standard library only. The server wrapper and the signer are the ones the `etch serve`
 # tests use (harness/interop/serve_util.py), so both sets of tests agree on them.
@@ -92,21 +92,20 @@ def pipe_bytes(src, dst, stopping):
         s.close()
 
 
-class Proxy:
-    """A TCP proxy to a backend port, optionally terminating TLS on its side; it counts
-    the connections clients open, which shows whether they keep them alive."""
+class LoopbackServer:
+    """A TCP server on a free loopback port. Inside a `with` block a background thread
+    accepts; each connection is counted and handed to self._handle on a thread of its own.
+    Subclasses say what _handle does."""
 
-    def __init__(self, backend_port, tls_context=None):
-        self.backend_port = backend_port
-        self.tls = tls_context
+    def __init__(self, backlog=16):
         self.connections = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(32)
-        self.sock.settimeout(0.2)
+        self.sock.listen(backlog)
+        self.sock.settimeout(0.2)  # so that the thread sees `stopping` soon
         self.port = self.sock.getsockname()[1]
         self.thread = threading.Thread(target=self._accept, daemon=True)
 
@@ -123,16 +122,29 @@ class Proxy:
     def _accept(self):
         while not self.stopping.is_set():
             try:
-                client, _ = self.sock.accept()
+                conn, _ = self.sock.accept()
             except socket.timeout:
                 continue
             except OSError:
                 return
             with self.lock:
                 self.connections += 1
-            threading.Thread(target=self._pipe_pair, args=(client,), daemon=True).start()
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
-    def _pipe_pair(self, client):
+    def _handle(self, conn):
+        raise NotImplementedError
+
+
+class Proxy(LoopbackServer):
+    """A TCP proxy to a backend port, optionally terminating TLS on its side; it counts
+    the connections clients open, which shows whether they keep them alive."""
+
+    def __init__(self, backend_port, tls_context=None):
+        super().__init__(backlog=32)
+        self.backend_port = backend_port
+        self.tls = tls_context
+
+    def _handle(self, client):
         try:
             if self.tls is not None:
                 client.settimeout(10)
@@ -148,41 +160,14 @@ class Proxy:
         t.join(10)
 
 
-class ConnectProxy:
+class ConnectProxy(LoopbackServer):
     """An HTTP proxy that only tunnels (CONNECT host:port), recording what it was asked."""
 
     def __init__(self):
+        super().__init__()
         self.targets = []
-        self.stopping = threading.Event()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.thread.join(5)
-        self.sock.close()
-        return False
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                client, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
-
-    def _tunnel(self, client):
+    def _handle(self, client):
         client.settimeout(10)
         head = b""
         try:

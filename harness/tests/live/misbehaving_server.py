@@ -11,10 +11,11 @@
 import socket
 import struct
 import sys
-import threading
 import time
 import uuid
 from email.utils import formatdate
+
+from live_util import LoopbackServer
 
 MODES = {
     "garbage": "bytes that are not HTTP, then a close",
@@ -51,52 +52,21 @@ def good_answer(date_offset_s=0):
                    date_offset_s)
 
 
-class MisbehavingServer:
+class MisbehavingServer(LoopbackServer):
     """Serves on a free loopback port in background threads."""
 
     def __init__(self, mode, good=0, date_offset_s=0):
         if mode not in MODES:
             raise ValueError("unknown mode %r" % mode)
+        super().__init__()
         self.mode = mode
         self.good = good
         self.date_offset_s = date_offset_s
         self.requests = 0
-        self.connections = 0
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._accept, daemon=True)
 
     @property
     def url(self):
         return "http://127.0.0.1:%d" % self.port
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.thread.join(5)
-        self.sock.close()
-        return False
-
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with self.lock:
-                self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _read_request(self, conn, buf):
         """Reads one request (head and Content-Length body); returns (request, rest) or
@@ -121,7 +91,7 @@ class MisbehavingServer:
             rest += chunk
         return head, rest[length:]
 
-    def _serve(self, conn):
+    def _handle(self, conn):
         conn.settimeout(1.0)
         buf = b""
         try:
