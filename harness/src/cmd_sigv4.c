@@ -308,7 +308,15 @@ static int signer_stage(const struct options *o, struct signing_request *r)
     enum ref_status rc = ref_sigv4_sign(&p, &req, &authorization, &trace);
     int exit_code = 0;
     if (rc != REF_OK) {
-        fprintf(stderr, "etch sigv4: cannot sign this request: %s\n", ref_status_name(rc));
+        if (rc == REF_E_TOO_LARGE) {
+            fprintf(stderr,
+                    "etch sigv4: cannot sign this request: the reference would refuse its "
+                    "signature as too large (at most %d signed headers and a %d-byte "
+                    "Authorization value)\n",
+                    REF_MAX_SIGNED_HEADERS, REF_MAX_AUTHORIZATION_BYTES);
+        } else {
+            fprintf(stderr, "etch sigv4: cannot sign this request: %s\n", ref_status_name(rc));
+        }
         exit_code = 2;
     } else if (o->mode == MODE_SIGN && o->print_request) {
         print_signed_request(r, ref_buf_slice(&authorization));

@@ -122,6 +122,26 @@ for token in "" "--session-token etch/session/token/EXAMPLE"; do
     fi
 done
 
+# A request whose Authorization value would pass the reference's size limit is refused by
+# the signer (exit 2, a reason, nothing printed), not signed into a request the reference
+# then refuses: 30 headers with 70-byte names (under the 32 signed headers allowed).
+{
+    printf 'GET /2012-09-25/pipelines HTTP/1.1\r\nHost: localhost:8080\r\n'
+    i=10
+    while [ $i -lt 40 ]; do
+        printf 'x-amz-meta-%s-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: v\r\n' "$i"
+        i=$((i + 1))
+    done
+    printf '\r\n'
+} >"$scratch/many-names.http"
+if expect_rc 2 "sigv4 sign with 2 KiB of signed header names" "$etch" sigv4 sign \
+    --now 20261128T124500Z "$scratch/many-names.http"; then
+    checks=$((checks + 1))
+    grep -q "too large" "$scratch/err" || fail "sigv4 sign too large: no reason on stderr"
+    checks=$((checks + 1))
+    [ -s "$scratch/out" ] && fail "sigv4 sign too large: printed a value anyway"
+fi
+
 # --- etch sigv4 against AWS's classic suite, every stage ------------------------------
 suite="$shared/vectors/sigv4"
 if [ ! -d "$suite" ]; then

@@ -217,6 +217,11 @@ enum ref_status ref_sigv4_sign(const struct ref_sigv4_sign_params *p,
         rc = append_authorization(p, ref_buf_slice(&scope), names, num_names, signature,
                                   authorization_out);
     }
+    if (rc == REF_OK && authorization_out->len - base > REF_MAX_AUTHORIZATION_BYTES) {
+        /* The verifier refuses a longer value before reading it, so a request signed with
+         * it could never pass: refuse here instead (long header names do this). */
+        rc = REF_E_TOO_LARGE;
+    }
     if (rc == REF_OK && trace != NULL) {
         /* Tracing is best effort: a trace buffer too small for a stage is left empty. */
         if (trace->canonical_request != NULL) {

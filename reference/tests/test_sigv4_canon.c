@@ -490,6 +490,41 @@ static void test_sigv4_canon_signer_failures(void **state)
     assert_int_equal(ref_sigv4_sign(&p, &t.req, &t.authz, NULL), REF_OK);
     treq_cleanup(&t);
 
+    /* The signer never writes an Authorization value the verifier would refuse as too
+     * long (fuzz_service found one from long mutated header names): at exactly
+     * REF_MAX_AUTHORIZATION_BYTES it signs, and the request verifies; one byte more and it
+     * refuses with nothing appended. */
+    {
+        static char long_name[REF_MAX_AUTHORIZATION_BYTES];
+        struct ref_buf probe;
+        ref_buf_init(&probe, 4 * REF_MAX_AUTHORIZATION_BYTES);
+        treq_init(&t, "GET", "/", "", "");
+        treq_add(&t, "Host", "example.com");
+        treq_add(&t, "X-Amz-Date", T_NOW_DATE);
+        memset(long_name, 'n', sizeof long_name);
+        long_name[0] = 'x';
+        treq_add_slice(&t, ref_slice_make(long_name, 1), REF_SLICE_LIT("v"));
+        assert_int_equal(ref_sigv4_sign(&p, &t.req, &probe, NULL), REF_OK);
+        size_t short_len = probe.len;
+        assert_true(short_len < REF_MAX_AUTHORIZATION_BYTES);
+        size_t at_limit = 1 + REF_MAX_AUTHORIZATION_BYTES - short_len;
+        t.headers[2].name = ref_slice_make(long_name, at_limit);
+        ref_buf_reset(&t.authz);
+        assert_int_equal(ref_sigv4_sign(&p, &t.req, &t.authz, NULL), REF_OK);
+        assert_int_equal(t.authz.len, REF_MAX_AUTHORIZATION_BYTES);
+        struct ref_sigv4_verifier v = test_verifier();
+        struct ref_sigv4_outcome outcome;
+        treq_add_slice(&t, REF_SLICE_LIT("Authorization"), ref_buf_slice(&t.authz));
+        assert_int_equal(ref_sigv4_verify(&v, &t.req, T_NOW_S, &outcome, NULL), REF_OK);
+        t.req.num_headers--;
+        t.headers[2].name = ref_slice_make(long_name, at_limit + 1);
+        ref_buf_reset(&t.authz);
+        assert_int_equal(ref_sigv4_sign(&p, &t.req, &t.authz, NULL), REF_E_TOO_LARGE);
+        assert_int_equal(t.authz.len, 0);
+        ref_buf_cleanup(&probe);
+        treq_cleanup(&t);
+    }
+
     /* Choosing from REF_MAX_HEADERS header lines works; from one more, it does not. */
     treq_init(&t, "GET", "/", "", "");
     treq_add(&t, "Host", "example.com");

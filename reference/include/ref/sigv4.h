@@ -213,7 +213,8 @@ struct ref_sigv4_sign_params {
  * (and X-Amz-Security-Token, x-amz-content-sha256 when wanted) to the request first.
  * REF_E_MALFORMED: amz_date is not YYYYMMDDTHHMMSSZ, or a query escape cannot be decoded.
  * REF_E_TOO_LARGE: more than REF_MAX_SIGNED_HEADERS names (or REF_MAX_HEADERS headers to
- * choose from), a limit of the canonical request, or authorization_out's cap.
+ * choose from), a limit of the canonical request, an Authorization value longer than
+ * REF_MAX_AUTHORIZATION_BYTES (which the verifier would refuse), or authorization_out's cap.
  * On failure nothing is appended. */
 REF_MUST_CHECK enum ref_status ref_sigv4_sign(const struct ref_sigv4_sign_params *p,
                                               const struct ref_sigv4_request *req,
