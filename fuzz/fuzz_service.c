@@ -155,7 +155,9 @@ struct answer {
 static json_t *load_json(struct ref_slice body)
 {
     json_error_t jerr;
-    return json_loadb((const char *)body.ptr, body.len, JSON_DECODE_ANY, &jerr);
+    /* JSON_ALLOW_NUL: a message may quote a value with a NUL in it, written as \u0000, which
+     * is valid JSON that jansson refuses by default. */
+    return json_loadb((const char *)body.ptr, body.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 }
 
 /* Checks one raw response and summarises it. */
