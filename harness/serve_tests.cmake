@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-# Tests of `etch serve`: the server test (raw sockets, standard library Python only) and
-# the interoperability tests with real clients (botocore, AWS CLI v2). Each script starts
-# its own server on a free loopback port and stops it; CMake passes the etch binary.
+# Tests of `etch serve`: the server test and its agreement with `etch handle` (raw
+# sockets, standard library Python only) and the interoperability tests with real clients
+# (botocore, AWS CLI v2). Each script starts its own server on a free loopback port and
+# stops it; CMake passes the etch binary.
 if(NOT TARGET PkgConfig::MHD)
   message(STATUS "libmicrohttpd not found: `etch serve` and its tests are not built")
   return()
@@ -19,8 +20,11 @@ set(ETCH_INTEROP_DIR ${CMAKE_CURRENT_LIST_DIR}/interop)
 
 add_test(NAME serve.http
          COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/serve_test.py $<TARGET_FILE:etch>)
+# `etch handle` gives the answer `etch serve` gives to requests far over the limits.
+add_test(NAME serve.handle_agrees
+         COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/serve_handle_test.py $<TARGET_FILE:etch>)
 # The scripts import a helper next to them: no bytecode cache in the source tree.
-set_tests_properties(serve.http PROPERTIES
+set_tests_properties(serve.http serve.handle_agrees PROPERTIES
                      LABELS serve TIMEOUT 120 ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 
 # Exit code 77 means "client not installed": reported as skipped, not passed.

@@ -6,14 +6,21 @@
  * through the same strict parser and the same ref_service_handle as everywhere else,
  * with the contract's test credentials and the clock pinned at --now.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include "cli_util.h"
 #include "harness/commands.h"
 
+#include "ref/http.h"
 #include "ref/limits.h"
 #include "ref/service.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char s_usage[] =
     "usage: etch handle [--now YYYYMMDDTHHMMSSZ] [--seed-pipeline ID[:Active|Paused]]...\n"
@@ -28,8 +35,86 @@ static const char s_usage[] =
     "  --seed-pipeline    put a pipeline with this Id in the store first (Active)\n"
     "  --seed-job         put a job with this Id on that pipeline first (Submitted)\n"
     "\n"
+    "The input is read only as far as the reference's parser needs to decide, as a\n"
+    "server reads a request, so no input is refused for its size: a request over a\n"
+    "limit gets its 413, 414 or 431 from the bytes up to that limit (a Content-Length\n"
+    "over the body limit from the head alone), and a chunked body is read for as long\n"
+    "as its framing stays valid.\n"
+    "\n"
     "Exit status: 0 when the reference answered 2xx, 1 for any other answer, 2 for bad\n"
     "usage or unreadable input.\n";
+
+/* One read's worth: more than the largest head the reference accepts, so that a request
+ * over a head limit is decided after the first read. */
+#define READ_CHUNK_BYTES (64 * 1024)
+
+/* Whether the reference's parser needs more input than `arrived` to answer the whole
+ * input. It reads left to right and checks every limit as soon as a prefix passes it, so
+ * whatever it refuses in a prefix it refuses the same way whatever follows; a prefix it
+ * takes as a complete request still needs to know whether anything follows. */
+static bool needs_more(struct ref_slice arrived, struct ref_buf *body)
+{
+    struct ref_http_request req;
+    size_t consumed = 0;
+    enum ref_status rc = ref_http_parse_request_prefix(arrived, &req, body, &consumed, NULL);
+    return rc == REF_E_INCOMPLETE || (rc == REF_OK && consumed == arrived.len);
+}
+
+/* Reads the request from path (stdin for NULL or "-") into raw, stopping as soon as the
+ * parser has decided: the reference then answers what has been read exactly as it would
+ * answer the whole input. The parser's limits bound how far that can be; the farthest is
+ * a chunked body of one-byte chunks with the longest chunk lines, whose framing may be
+ * far longer than REF_MAX_REQUEST_BYTES while every chunk is in bounds, and which
+ * `etch serve` reads to the end too. */
+static bool read_request(const char *path, struct ref_buf *raw)
+{
+    bool is_stdin = path == NULL || strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "<stdin>" : path;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "etch handle: cannot open '%s': %s\n", path, strerror(errno));
+        return false;
+    }
+    struct ref_buf body;
+    ref_buf_init(&body, REF_MAX_BODY_BYTES);
+    uint8_t chunk[READ_CHUNK_BYTES];
+    size_t parsed_len = 0;
+    bool ok = true;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            fprintf(stderr, "etch handle: cannot read '%s': %s\n", name, strerror(errno));
+            ok = false;
+            break;
+        }
+        if (n == 0) {
+            break; /* the end of the input: what has been read is all of it */
+        }
+        if (ref_buf_append(raw, chunk, (size_t)n) != REF_OK) {
+            fprintf(stderr, "etch handle: out of memory reading '%s'\n", name);
+            ok = false;
+            break;
+        }
+        /* The parser starts from the first byte each time: looking again only once the
+         * input has doubled keeps its passes over a long chunked body within twice its
+         * length. */
+        if (raw->len < 2 * parsed_len) {
+            continue;
+        }
+        parsed_len = raw->len;
+        if (!needs_more(ref_buf_slice(raw), &body)) {
+            break;
+        }
+    }
+    ref_buf_cleanup(&body);
+    if (!is_stdin) {
+        close(fd);
+    }
+    return ok;
+}
 
 struct fixed_clock {
     int64_t now_ms;
@@ -120,8 +205,9 @@ int etch_cmd_handle(int argc, char **argv)
     }
 
     struct ref_buf raw;
-    ref_buf_init(&raw, REF_MAX_REQUEST_BYTES);
-    if (!etch_read_input(path, &raw, "etch handle")) {
+    /* No cap of its own: read_request stops where the parser decides. */
+    ref_buf_init(&raw, SIZE_MAX);
+    if (!read_request(path, &raw)) {
         ref_buf_cleanup(&raw);
         return 2;
     }

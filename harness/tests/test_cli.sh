@@ -104,6 +104,79 @@ printf 'not http at all' | {
 expect_rc 2 "handle --seed-job without a pipeline" "$etch" handle --seed-job 2222222222222-abcdef \
     "$src/fixtures/captures/botocore/CancelJob.http"
 
+# --- etch handle on inputs far over the reference's limits ----------------------------
+# The answer is the one `etch serve` gives the same bytes (serve.handle_agrees checks the
+# two side by side): the parser decides from the first bytes over a limit, so no input is
+# refused for its size alone. Made here, never kept in the tree.
+mib=1048576
+filler() { # filler BYTE COUNT: COUNT copies of BYTE
+    head -c "$2" /dev/zero | tr '\0' "$1"
+}
+cancel_head() {
+    printf 'DELETE /2012-09-25/jobs/2222222222222-abcdef HTTP/1.1\r\nHost: localhost\r\n'
+}
+{
+    printf 'POST /2012-09-25/jobs HTTP/1.1\r\nHost: localhost\r\n'
+    printf 'Content-Type: application/json\r\nContent-Length: %d\r\n\r\n' $((8 * mib))
+    filler x $((8 * mib))
+} >"$scratch/body-8m.http"
+{
+    cancel_head
+    printf 'X-Big: '
+    filler a $mib
+    printf '\r\n\r\n'
+} >"$scratch/header-1m.http"
+{
+    cancel_head
+    printf 'X-Amz-Date: 20261128T124516Z\r\n'
+    printf 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/us-east-1/'
+    printf 'elastictranscoder/aws4_request, SignedHeaders=host;x-amz-date, Signature='
+    filler 0 $mib
+    printf '\r\n\r\n'
+} >"$scratch/signature-1m.http"
+{
+    printf 'DELETE /2012-09-25/jobs/'
+    filler a $mib
+    printf ' HTTP/1.1\r\nHost: localhost\r\n\r\n'
+} >"$scratch/target-1m.http"
+for case in "body-8m 413 RequestEntityTooLargeException Content-Length is over 262144" \
+    "header-1m 431 RequestHeaderFieldsTooLargeException longer than 16384" \
+    "signature-1m 431 RequestHeaderFieldsTooLargeException longer than 16384" \
+    "target-1m 414 RequestURITooLongException longer than 8192"; do
+    # shellcheck disable=SC2086
+    set -- $case
+    name=$1 status=$2 type=$3
+    shift 3
+    expect_rc 1 "handle $name" "$etch" handle --now 20261128T124516Z "$scratch/$name.http" &&
+        expect_output_has "handle $name status" "^HTTP/1.1 $status " &&
+        expect_output_has "handle $name error type" "^x-amzn-ErrorType: $type" &&
+        expect_output_has "handle $name reason" "$*"
+done
+# The same from stdin: read as far as the answer needs, not to the end.
+expect_rc 1 "handle body-8m on stdin" "$etch" handle - <"$scratch/body-8m.http" &&
+    expect_output_has "handle body-8m on stdin" '^HTTP/1.1 413 '
+
+# A chunked body's framing may be longer than any limit while every chunk is in bounds:
+# 200,000 one-byte chunks (1.2 MB on the wire, 200,000 bytes decoded) reach the service,
+# which wants a signature (403), as over HTTP.
+{
+    printf 'POST /2012-09-25/jobs HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n'
+    awk 'BEGIN { for (i = 0; i < 200000; i++) printf "1\r\nx\r\n"; printf "0\r\n\r\n" }'
+} >"$scratch/chunks-1m.http"
+expect_rc 1 "handle 1.2 MB of one-byte chunks" "$etch" handle "$scratch/chunks-1m.http" &&
+    expect_output_has "handle one-byte chunks" '^HTTP/1.1 403 ' &&
+    expect_output_has "handle one-byte chunks" '^x-amzn-ErrorType: MissingAuthenticationToken'
+# A whole request with a megabyte after it: refused for the bytes that follow, whatever
+# their length, as the reference refuses them on the whole input.
+{
+    cat "$src/fixtures/captures/botocore/CancelJob.http"
+    filler z $mib
+} >"$scratch/trailing-1m.http"
+expect_rc 1 "handle a request with 1 MiB after it" "$etch" handle --now 20261128T124516Z \
+    "$scratch/trailing-1m.http" &&
+    expect_output_has "handle trailing bytes" '^HTTP/1.1 400 ' &&
+    expect_output_has "handle trailing bytes" 'bytes follow the end of the request'
+
 # --- sign, then verify what was signed; a changed byte never verifies ------------------
 printf 'POST /2012-09-25/jobs HTTP/1.1\r\nHost: localhost:8080\r\nContent-Type: application/json\r\n\r\n{"PipelineId":"1111111111111-abcde1"}' \
     >"$scratch/unsigned.http"
