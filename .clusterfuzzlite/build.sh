@@ -9,8 +9,10 @@
 # the reference library (and the harness core, when a target needs it) is compiled with the
 # same flags as the targets, so coverage and sanitizers see all of it.
 #
-# Local test, as OSS-Fuzz would call it:
-#   CC=clang CXX=clang++ CFLAGS="-fsanitize=address,fuzzer-no-link -O1 -g" \
+# Local test, as OSS-Fuzz would call it, with OSS-Fuzz's optimisation and debug flags and
+# both sanitizers at once, which is also how the CMake "fuzz" preset compiles the targets:
+#   CC=clang CXX=clang++ CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only \
+#   -fsanitize=address,undefined -fno-sanitize-recover=all -fsanitize=fuzzer-no-link" \
 #   CXXFLAGS="$CFLAGS" LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/etch-out \
 #   SRC="$(cd .. && pwd)" .clusterfuzzlite/build.sh
 
