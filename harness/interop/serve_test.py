@@ -308,7 +308,7 @@ def test_graceful_stop(srv):
     the request, and refused connections show it has stopped accepting."""
     port = srv.port
     body = json.dumps({"Name": "etch-serve-late", "InputBucket": "etch-in",
-                       "Role": ROLE_ARN}).encode()
+                       "OutputBucket": "etch-out", "Role": ROLE_ARN}).encode()
     raw = build_request(port, "POST", "/2012-09-25/pipelines", body,
                         content_type="application/json",
                         extra_headers=[("Expect", "100-continue")])

@@ -233,7 +233,8 @@ static void test_diff_bodies_item_limit(void **state)
 
 #define FLOW                                                                                       \
     "{\"name\":\"create\",\"call\":\"CreatePipeline\",\"params\":{\"Name\":\"p\","                 \
-    "\"InputBucket\":\"in\",\"Role\":\"arn:aws:iam::111122223333:role/R\"},"                       \
+    "\"InputBucket\":\"in\",\"OutputBucket\":\"out\",\"Role\":\"arn:aws:iam::111122223333:role/"   \
+    "R\"},"                                                                                        \
     "\"capture\":{\"p\":\"Pipeline.Id\"}},"                                                        \
     "{\"name\":\"pause\",\"call\":\"UpdatePipelineStatus\",\"params\":{\"Id\":\"${p}\","           \
     "\"Status\":\"Paused\"}},"                                                                     \

@@ -35,7 +35,7 @@
 #include <unistd.h>
 
 #define PIPELINE_PARAMS                                                                            \
-    "{\"Name\":\"p\",\"InputBucket\":\"in\",\"Role\":"                                             \
+    "{\"Name\":\"p\",\"InputBucket\":\"in\",\"OutputBucket\":\"out\",\"Role\":"                    \
     "\"arn:aws:iam::111122223333:role/Elastic_Transcoder_Default_Role\"}"
 #define JOB_PARAMS                                                                                 \
     "{\"PipelineId\":\"${p}\",\"Input\":{\"Key\":\"in.mp4\"},\"Output\":{\"Key\":\"o.mp4\","       \

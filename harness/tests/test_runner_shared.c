@@ -123,9 +123,11 @@ static void foreign_pipelines(struct harness_backend *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         int status = 0;
-        json_t *body =
-            direct(b, "POST", "/2012-09-25/pipelines",
-                   "{\"Name\":\"foreign\",\"InputBucket\":\"in\",\"Role\":\"" ROLE "\"}", &status);
+        json_t *body = direct(
+            b, "POST", "/2012-09-25/pipelines",
+            "{\"Name\":\"foreign\",\"InputBucket\":\"in\",\"OutputBucket\":\"out\",\"Role\":\"" ROLE
+            "\"}",
+            &status);
         assert_int_equal(status, 201);
         json_decref(body);
     }
@@ -171,7 +173,8 @@ static void dump_failures(const struct harness_scenario_result *r)
 
 #define CREATE(name, var)                                                                          \
     "{\"name\":\"create-" name "\",\"call\":\"CreatePipeline\",\"params\":{\"Name\":\"" name       \
-    "\",\"InputBucket\":\"in\",\"Role\":\"" ROLE "\"},\"capture\":{\"" var "\":\"Pipeline.Id\"},"  \
+    "\",\"InputBucket\":\"in\",\"OutputBucket\":\"out\",\"Role\":\"" ROLE                          \
+    "\"},\"capture\":{\"" var "\":\"Pipeline.Id\"},"                                               \
     "\"expect\":{\"status\":201,\"paths\":{\"Pipeline.Name\":\"" name "\"}}}"
 
 static void test_runner_shared_isolates_and_cleans_up(void **state)
@@ -711,10 +714,11 @@ static void test_runner_shared_limit_created_ids(void **state)
         used += (size_t)snprintf(steps + used, 64 * 1024 - used, "%s{\"concurrent\":[",
                                  g > 0 ? "," : "");
         for (int k = 0; k < 8; k++) {
-            used += (size_t)snprintf(steps + used, 64 * 1024 - used,
-                                     "%s{\"call\":\"CreatePipeline\",\"params\":{\"Name\":\"n\","
-                                     "\"InputBucket\":\"in\",\"Role\":\"" ROLE "\"}}",
-                                     k > 0 ? "," : "");
+            used += (size_t)snprintf(
+                steps + used, 64 * 1024 - used,
+                "%s{\"call\":\"CreatePipeline\",\"params\":{\"Name\":\"n\","
+                "\"InputBucket\":\"in\",\"OutputBucket\":\"out\",\"Role\":\"" ROLE "\"}}",
+                k > 0 ? "," : "");
         }
         used += (size_t)snprintf(steps + used, 64 * 1024 - used,
                                  "],\"outcomes\":[{\"sub-1\":{\"status\":201}}]}");
