@@ -49,20 +49,34 @@ static int days_in_month(int y, int m)
     return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
-/* Days from 1970-01-01 to y-m-d, counted one year and one month at a time: slow and
- * obviously right, which is the point of an oracle. */
+/* Days from 1970-01-01 to January 1st of each year 0..10000, negative before 1970, counted
+ * one year at a time: slow and obviously right, which is the point of an oracle. Counted
+ * once per process rather than per input (up to 8,000 years each time, which was most of
+ * this target's time); the table depends on nothing but the calendar. */
+#define FIRST_YEAR 0
+#define LAST_YEAR  10000
+
+static const int64_t *days_before_years(void)
+{
+    static int64_t days[LAST_YEAR - FIRST_YEAR + 1];
+    static bool counted = false;
+    if (!counted) {
+        days[1970 - FIRST_YEAR] = 0;
+        for (int y = 1970; y < LAST_YEAR; y++) {
+            days[y + 1 - FIRST_YEAR] = days[y - FIRST_YEAR] + (is_leap(y) ? 366 : 365);
+        }
+        for (int y = 1969; y >= FIRST_YEAR; y--) {
+            days[y - FIRST_YEAR] = days[y + 1 - FIRST_YEAR] - (is_leap(y) ? 366 : 365);
+        }
+        counted = true;
+    }
+    return days;
+}
+
+/* Days from 1970-01-01 to y-m-d, 0 <= y <= 9999, a month at a time within the year. */
 static int64_t days_from_epoch(int y, int m, int d)
 {
-    int64_t days = 0;
-    if (y >= 1970) {
-        for (int k = 1970; k < y; k++) {
-            days += is_leap(k) ? 366 : 365;
-        }
-    } else {
-        for (int k = y; k < 1970; k++) {
-            days -= is_leap(k) ? 366 : 365;
-        }
-    }
+    int64_t days = days_before_years()[y - FIRST_YEAR];
     for (int k = 1; k < m; k++) {
         days += days_in_month(y, k);
     }
@@ -96,13 +110,16 @@ static bool oracle_parse(struct ref_slice s, int *year, int64_t *unix_s)
 /* The oracle's rendering of t >= 0. */
 static void oracle_format(int64_t t, char out[17])
 {
+    const int64_t *before = days_before_years();
     int64_t days = t / 86400;
     int64_t rem = t % 86400;
-    int y = 1970;
-    while (days >= (is_leap(y) ? 366 : 365)) {
-        days -= is_leap(y) ? 366 : 365;
+    /* No year has more than 366 days, so this year is not past t's; then a year at a
+     * time (a few dozen steps at most) to the last one that starts on or before t. */
+    int y = 1970 + (int)(days / 366);
+    while (before[y + 1 - FIRST_YEAR] <= days) {
         y++;
     }
+    days -= before[y - FIRST_YEAR];
     int m = 1;
     while (days >= days_in_month(y, m)) {
         days -= days_in_month(y, m);
