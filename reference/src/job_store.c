@@ -22,6 +22,12 @@
 
 #include <pthread.h>
 
+/* Snapshots share the stored specs (job_store.h): sound only when jansson's
+ * reference counts are atomic. */
+#if !defined(JANSSON_THREAD_SAFE_REFCOUNT)
+#error "the job store shares JSON between threads: it needs jansson's atomic reference counts"
+#endif
+
 /* The job lifecycle of contract section 3, and nothing else. Zero means "not allowed",
  * so anything left out fails closed. Only Submitted -CANCEL-> Canceled is documented AWS
  * behaviour; the other rows are the simulation's. */
@@ -733,32 +739,20 @@ void ref_job_page_cleanup(struct ref_job_page *page)
     *page = (struct ref_job_page){0};
 }
 
-/* Fills *out from a pipeline; spec is the deep copy the caller made (owned by *out after). */
-static void
-snapshot_pipeline_fill(const struct pipeline *p, json_t *spec, struct ref_pipeline_info *out)
+/* Snapshots take a reference to the store's spec, which nobody changes once it is stored
+ * (job_store.h): a copy per snapshot cost an allocation for every JSON value, on every
+ * read and every listed item, for bytes that were never going to differ. */
+static void snapshot_pipeline(const struct pipeline *p, struct ref_pipeline_info *out)
 {
     *out = (struct ref_pipeline_info){.status = p->status,
                                       .created_ms = p->created_ms,
                                       .active_since_ms = p->active_since_ms,
-                                      .spec = spec};
+                                      .spec = json_incref(p->spec)};
     id_store(out->id, id_slice(p->id));
 }
 
-static enum ref_status snapshot_pipeline(const struct pipeline *p, struct ref_pipeline_info *out)
-{
-    json_t *spec = json_deep_copy(p->spec);
-    if (spec == NULL) {
-        return REF_E_NOMEM;
-    }
-    snapshot_pipeline_fill(p, spec, out);
-    return REF_OK;
-}
-
-/* Fills *out from a job; spec is the deep copy the caller made (owned by *out after). */
-static void snapshot_job_fill(const struct ref_job_store *store,
-                              const struct job *j,
-                              json_t *spec,
-                              struct ref_job_info *out)
+static void
+snapshot_job(const struct ref_job_store *store, const struct job *j, struct ref_job_info *out)
 {
     *out = (struct ref_job_info){.status = j->status,
                                  .submit_ms = j->submit_ms,
@@ -766,22 +760,11 @@ static void snapshot_job_fill(const struct ref_job_store *store,
                                  .start_ms = j->start_ms,
                                  .has_finish = j->has_finish,
                                  .finish_ms = j->finish_ms,
-                                 .spec = spec};
+                                 .spec = json_incref(j->spec)};
     enum ref_job_event event;
     out->has_next_event = next_event_of(store, j, &out->next_event_ms, &event);
     id_store(out->id, id_slice(j->id));
     id_store(out->pipeline_id, id_slice(store->pipelines[j->pipeline].id));
-}
-
-static enum ref_status
-snapshot_job(const struct ref_job_store *store, const struct job *j, struct ref_job_info *out)
-{
-    json_t *spec = json_deep_copy(j->spec);
-    if (spec == NULL) {
-        return REF_E_NOMEM;
-    }
-    snapshot_job_fill(store, j, spec, out);
-    return REF_OK;
 }
 
 /* The Id and spec a new pipeline or job starts with: the caller's Id (already checked to be
@@ -835,11 +818,7 @@ static enum ref_status create_pipeline_locked(struct ref_job_store *store,
                          .first_submitted = SIZE_MAX};
     REF_TRY(take_id_and_spec(store, now_ms, id, spec, p.id, &p.spec));
     if (out != NULL) {
-        enum ref_status rc = snapshot_pipeline(&p, out);
-        if (rc != REF_OK) {
-            json_decref(p.spec);
-            return rc;
-        }
+        snapshot_pipeline(&p, out);
     }
     size_t at = store->num_pipelines++;
     store->pipelines[at] = p;
@@ -879,7 +858,8 @@ enum ref_status ref_job_store_read_pipeline(struct ref_job_store *store,
     enum ref_status rc = REF_E_NOT_FOUND;
     size_t at = find_existing_pipeline(store, id);
     if (at != SIZE_MAX) {
-        rc = snapshot_pipeline(&store->pipelines[at], out);
+        snapshot_pipeline(&store->pipelines[at], out);
+        rc = REF_OK;
     }
     pthread_mutex_unlock(&store->lock);
     return rc;
@@ -899,30 +879,22 @@ enum ref_status ref_job_store_set_pipeline_status(struct ref_job_store *store,
     size_t at = find_existing_pipeline(store, id);
     if (at != SIZE_MAX) {
         struct pipeline *p = &store->pipelines[at];
-        /* The answer's copy first, so that a failure changes nothing. */
-        json_t *spec = NULL;
-        rc = REF_OK;
+        /* Whatever was due before the switch happened under the old status: a pause must
+         * not hold back a start that was due a moment earlier. */
+        (void)advance_locked(store, now_ms);
+        bool is_switch = p->status != status;
+        if (status == REF_PIPELINE_ACTIVE && is_switch) {
+            p->active_since_ms = now_ms;
+        }
+        p->status = status;
+        if (is_switch) {
+            /* A pause takes the starts away, a resume schedules them from now on. */
+            reschedule_submitted_of(store, at);
+        }
         if (out != NULL) {
-            spec = json_deep_copy(p->spec);
-            rc = spec != NULL ? REF_OK : REF_E_NOMEM;
+            snapshot_pipeline(p, out);
         }
-        if (rc == REF_OK) {
-            /* Whatever was due before the switch happened under the old status: a pause
-             * must not hold back a start that was due a moment earlier. */
-            (void)advance_locked(store, now_ms);
-            bool is_switch = p->status != status;
-            if (status == REF_PIPELINE_ACTIVE && is_switch) {
-                p->active_since_ms = now_ms;
-            }
-            p->status = status;
-            if (is_switch) {
-                /* A pause takes the starts away, a resume schedules them from now on. */
-                reschedule_submitted_of(store, at);
-            }
-            if (out != NULL) {
-                snapshot_pipeline_fill(p, spec, out);
-            }
-        }
+        rc = REF_OK;
     }
     pthread_mutex_unlock(&store->lock);
     return rc;
@@ -1000,10 +972,7 @@ enum ref_status ref_job_store_list_pipelines(struct ref_job_store *store,
             p->is_token_issued = true;
             break;
         }
-        rc = snapshot_pipeline(p, &out->items[out->count]);
-        if (rc != REF_OK) {
-            goto out;
-        }
+        snapshot_pipeline(p, &out->items[out->count]);
         out->count++;
     }
 out:
@@ -1063,15 +1032,6 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
                     .submit_ms = now_ms,
                     .schedule_pos = SIZE_MAX};
     REF_TRY(take_id_and_spec(store, now_ms, id, spec, j.id, &j.spec));
-    /* The answer's copy too, so that nothing can fail once the job exists. */
-    json_t *out_spec = NULL;
-    if (out != NULL) {
-        out_spec = json_deep_copy(j.spec);
-        if (out_spec == NULL) {
-            json_decref(j.spec);
-            return REF_E_NOMEM;
-        }
-    }
     size_t at = store->num_jobs++;
     j.live_pos = store->num_live;
     store->jobs[at] = j;
@@ -1084,12 +1044,11 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
     for (size_t i = 0; i < 2 && s_path[status][i] != REF_JOB_EV_NONE; i++) {
         enum ref_status rc = apply_locked(store, at, s_path[status][i], now_ms, NULL);
         if (rc != REF_OK) {
-            json_decref(out_spec);
             return REF_E_INTERNAL; /* the table and s_path disagree: a programming error */
         }
     }
     if (out != NULL) {
-        snapshot_job_fill(store, &store->jobs[at], out_spec, out);
+        snapshot_job(store, &store->jobs[at], out);
     }
     return REF_OK;
 }
@@ -1115,7 +1074,8 @@ ref_job_store_read_job(struct ref_job_store *store, struct ref_slice id, struct 
     enum ref_status rc = REF_E_NOT_FOUND;
     size_t at = find_job(store, id);
     if (at != SIZE_MAX) {
-        rc = snapshot_job(store, &store->jobs[at], out);
+        snapshot_job(store, &store->jobs[at], out);
+        rc = REF_OK;
     }
     pthread_mutex_unlock(&store->lock);
     return rc;
@@ -1201,10 +1161,7 @@ enum ref_status ref_job_store_list_jobs(struct ref_job_store *store,
             j->is_token_issued = true;
             break;
         }
-        rc = snapshot_job(store, j, &out->items[out->count]);
-        if (rc != REF_OK) {
-            goto out;
-        }
+        snapshot_job(store, j, &out->items[out->count]);
         out->count++;
     }
 out:

@@ -1263,6 +1263,69 @@ static void test_job_store_allocation_failures_leave_store_unchanged(void **stat
     (void)setup_hooks(NULL);
 }
 
+/* --- Shared specs and copies -------------------------------------------------------- */
+
+/* Allocations the calls between count_start and count_end made (through both allocators). */
+#define COUNT_BUDGET 1000000
+
+static void count_start(void)
+{
+    failing_hooks_install();
+    s_fail_after = COUNT_BUDGET;
+}
+
+static int count_end(void)
+{
+    int used = COUNT_BUDGET - s_fail_after;
+    s_fail_after = -1;
+    (void)setup_hooks(NULL);
+    return used;
+}
+
+static void test_job_store_snapshots_share_the_stored_spec(void **state)
+{
+    (void)state;
+    struct ref_job_store *store = new_store_with(2, 0, 0);
+    seed_pipeline(store, PIPE_A, REF_PIPELINE_ACTIVE, T0_MS);
+    json_t *spec = job_spec();
+    struct ref_job_info created;
+    assert_int_equal(ref_job_store_create_job(store, T0_MS, S(JOB_A), S(PIPE_A), REF_JOB_SUBMITTED,
+                                              spec, &created),
+                     REF_OK);
+    /* The store took a copy of its own: the caller's spec stays the caller's. */
+    assert_ptr_not_equal(created.spec, spec);
+    assert_true(json_equal(created.spec, spec));
+    json_decref(spec);
+
+    /* Every snapshot refers to that copy, and taking one allocates nothing. */
+    struct ref_job_info a;
+    struct ref_job_info b;
+    struct ref_pipeline_info p;
+    count_start();
+    read_job(store, JOB_A, &a);
+    read_job(store, JOB_A, &b);
+    assert_int_equal(ref_job_store_read_pipeline(store, S(PIPE_A), &p), REF_OK);
+    assert_int_equal(count_end(), 0);
+    assert_ptr_equal(a.spec, created.spec);
+    assert_ptr_equal(b.spec, created.spec);
+    struct ref_job_page page;
+    struct ref_job_query q = {.pipeline_id = S(PIPE_A)};
+    assert_int_equal(ref_job_store_list_jobs(store, &q, &page), REF_OK);
+    assert_int_equal(page.count, 1);
+    assert_ptr_equal(page.items[0].spec, created.spec);
+
+    /* Each holds a reference of its own: the spec outlives the store while one is held. */
+    ref_job_info_cleanup(&created);
+    ref_job_info_cleanup(&a);
+    ref_job_page_cleanup(&page);
+    ref_job_store_free(store);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(b.spec, "Input"), "Key")),
+                        "in.mp4");
+    assert_string_equal(json_string_value(json_object_get(p.spec, "Name")), "p");
+    ref_job_info_cleanup(&b);
+    ref_pipeline_info_cleanup(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1296,6 +1359,7 @@ int main(void)
         cmocka_unit_test(test_job_store_pipeline_limit_at_and_over),
         cmocka_unit_test(test_job_store_queued_job_limit_at_and_over),
         cmocka_unit_test(test_job_store_allocation_failures_leave_store_unchanged),
+        cmocka_unit_test(test_job_store_snapshots_share_the_stored_spec),
     };
     return cmocka_run_group_tests(tests, setup_hooks, teardown_hooks);
 }

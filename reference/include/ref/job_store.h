@@ -4,11 +4,15 @@
  * lazy scheduler that moves jobs through it.
  *
  * The store owns every pipeline and job. Callers get snapshots (struct ref_job_info,
- * struct ref_pipeline_info) that they own and release with the matching _cleanup; the
- * JSON members kept from the request are deep copies, so nothing the caller holds is
- * shared with the store. One mutex guards the whole store, so every entry point is
- * thread-safe and every status change is atomic: of a cancel and a start racing for the
- * same job, exactly one finds it Submitted (contract section 3).
+ * struct ref_pipeline_info) that they own and release with the matching _cleanup. The
+ * JSON members kept from the request are deep-copied once, when the store takes them, and
+ * never change after: a snapshot holds a reference to the store's own copy rather than a
+ * copy of its own, so reading a job costs no allocation. That copy is read-only for
+ * everyone; a caller that wants a changed version makes one with json_deep_copy. (This
+ * needs jansson's atomic reference counts, JANSSON_THREAD_SAFE_REFCOUNT, under which its
+ * read-only functions are thread-safe too.) One mutex guards the whole store, so every
+ * entry point is thread-safe and every status change is atomic: of a cancel and a start
+ * racing for the same job, exactly one finds it Submitted (contract section 3).
  *
  * Time never comes from a clock in here: callers pass now_ms. The scheduler has no thread;
  * ref_job_store_advance applies whatever is due at the time it is given.
@@ -104,8 +108,9 @@ struct ref_pipeline_info {
     enum ref_pipeline_status status;
     int64_t created_ms;
     int64_t active_since_ms; /* last switch to Active (creation time when created Active) */
-    /* Owned (one reference): the members given at creation, as given: Name, InputBucket,
-     * Role and whichever optional members were present. */
+    /* One reference, released by _cleanup, to the store's read-only copy of the members
+     * given at creation, as given: Name, InputBucket, Role and whichever optional members
+     * were present. */
     json_t *spec;
 };
 
@@ -124,8 +129,9 @@ struct ref_job_info {
      * job's in from here, without a scan of the others. */
     bool has_next_event;
     int64_t next_event_ms;
-    /* Owned (one reference): Input, Outputs (always an array, also when the request gave a
-     * single Output) and whichever of OutputKeyPrefix, Playlists, UserMetadata were given. */
+    /* One reference, released by _cleanup, to the store's read-only copy of Input, Outputs
+     * (always an array, also when the request gave a single Output) and whichever of
+     * OutputKeyPrefix, Playlists, UserMetadata were given. */
     json_t *spec;
 };
 
@@ -171,7 +177,7 @@ REF_MUST_CHECK enum ref_status ref_job_store_read_pipeline(struct ref_job_store 
 
 /* Sets Active or Paused. A switch from Paused to Active restarts the start-delay count
  * of the pipeline's Submitted jobs; setting the status it already has changes nothing.
- * REF_E_NOT_FOUND, REF_E_VALIDATION (status), REF_E_NOMEM. */
+ * REF_E_NOT_FOUND or REF_E_VALIDATION (status). */
 REF_MUST_CHECK enum ref_status ref_job_store_set_pipeline_status(struct ref_job_store *store,
                                                                  struct ref_slice id,
                                                                  enum ref_pipeline_status status,
