@@ -17,7 +17,7 @@
  *   HTTP/1.1 or HTTP/1.0; target = path ['?' query] with has_query telling which; header,
  *   target and body sizes are within limits.h; exactly one Host; a Content-Length, when
  *   the body is not chunked, equals the body's length; find_header/count_header agree with
- *   a linear scan;
+ *   an oracle that sorts the names (every spelling present is looked up);
  * - without a chunk buffer the result is the same, except that a chunked body is refused;
  * - the prefix parser agrees: a whole request is consumed entirely, and when it consumes a
  *   shorter prefix, that prefix alone parses as a whole request while the full input is
@@ -41,6 +41,7 @@
 #include "ref/http.h"
 #include "ref/limits.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool is_tchar(uint8_t c)
@@ -94,6 +95,74 @@ static bool parse_content_length(struct ref_slice v, uint64_t *n)
     return true;
 }
 
+static uint8_t lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
+}
+
+/* The headers being sorted by sort_by_name (qsort passes no context). */
+static const struct ref_header *s_sorted_headers;
+
+/* Orders header positions by name: length, then bytes in any case, then bytes as sent,
+ * then position. The headers of one name (any case) form a run, and within it equal
+ * spellings sit next to each other. */
+static int by_name(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa;
+    size_t b = *(const size_t *)pb;
+    struct ref_slice x = s_sorted_headers[a].name;
+    struct ref_slice y = s_sorted_headers[b].name;
+    if (x.len != y.len) {
+        return x.len < y.len ? -1 : 1;
+    }
+    for (size_t i = 0; i < x.len; i++) {
+        if (lower(x.ptr[i]) != lower(y.ptr[i])) {
+            return lower(x.ptr[i]) < lower(y.ptr[i]) ? -1 : 1;
+        }
+    }
+    int exact = x.len == 0 ? 0 : memcmp(x.ptr, y.ptr, x.len);
+    if (exact != 0) {
+        return exact;
+    }
+    return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+/* ref_http_find_header and ref_http_count_header asked for every header's name: the first
+ * header of that name in any case, and how many there are. The oracle sorts the names, so
+ * that each name's headers are one run, instead of scanning all headers for each (64
+ * headers made that 4,096 comparisons per parse, three parses per input). The reference
+ * is asked once per spelling: a second header spelled the same asks the same question. */
+static void check_lookups(const struct ref_http_request *req)
+{
+    size_t order[REF_MAX_HEADERS];
+    size_t n = req->num_headers;
+    for (size_t i = 0; i < n; i++) {
+        order[i] = i;
+    }
+    s_sorted_headers = req->headers;
+    qsort(order, n, sizeof(order[0]), by_name);
+    s_sorted_headers = NULL;
+    size_t run = 0;
+    while (run < n) {
+        struct ref_slice name = req->headers[order[run]].name;
+        size_t end = run + 1;
+        size_t first = order[run];
+        while (end < n && fuzz_slice_eq_nocase(req->headers[order[end]].name, name)) {
+            first = order[end] < first ? order[end] : first;
+            end++;
+        }
+        for (size_t k = run; k < end; k++) {
+            struct ref_slice spelling = req->headers[order[k]].name;
+            if (k > run && fuzz_slice_eq(spelling, req->headers[order[k - 1]].name)) {
+                continue;
+            }
+            FUZZ_CHECK(ref_http_find_header(req->headers, n, spelling) == &req->headers[first]);
+            FUZZ_CHECK(ref_http_count_header(req->headers, n, spelling) == end - run);
+        }
+        run = end;
+    }
+}
+
 /* What an accepted request line and header section must be, all of it inside `raw`. */
 static void check_request_head(const struct ref_http_request *req, struct ref_slice raw)
 {
@@ -131,18 +200,8 @@ static void check_request_head(const struct ref_http_request *req, struct ref_sl
         if (h->value.len > 0) {
             FUZZ_CHECK(!is_ows(h->value.ptr[0]) && !is_ows(h->value.ptr[h->value.len - 1]));
         }
-        /* find/count against a linear scan. */
-        const struct ref_header *first = NULL;
-        size_t count = 0;
-        for (size_t k = 0; k < req->num_headers; k++) {
-            if (fuzz_slice_eq_nocase(req->headers[k].name, h->name)) {
-                first = first == NULL ? &req->headers[k] : first;
-                count++;
-            }
-        }
-        FUZZ_CHECK(ref_http_find_header(req->headers, req->num_headers, h->name) == first);
-        FUZZ_CHECK(ref_http_count_header(req->headers, req->num_headers, h->name) == count);
     }
+    check_lookups(req);
     FUZZ_CHECK(ref_http_count_header(req->headers, req->num_headers, REF_SLICE_LIT("host")) == 1);
     FUZZ_CHECK(ref_http_find_header(req->headers, req->num_headers, REF_SLICE_LIT("host")) != NULL);
 }
@@ -229,11 +288,14 @@ static enum ref_status parse_cut(struct ref_slice raw, size_t n)
     return rc;
 }
 
-/* The end of the header block (just past the blank line), or 0 when not found. */
+/* The end of the header block (just past the blank line), or 0 when not found. Byte
+ * comparisons rather than a memcmp at every offset: libFuzzer's memcmp hook made that
+ * scan a sixth of this target's time. */
 static size_t header_end(struct ref_slice raw)
 {
     for (size_t i = 0; i + 3 < raw.len; i++) {
-        if (memcmp(raw.ptr + i, "\r\n\r\n", 4) == 0) {
+        if (raw.ptr[i] == '\r' && raw.ptr[i + 1] == '\n' && raw.ptr[i + 2] == '\r' &&
+            raw.ptr[i + 3] == '\n') {
             return i + 4;
         }
     }
