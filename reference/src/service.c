@@ -849,6 +849,7 @@ static enum ref_status op_create_job(struct op_ctx *c)
 
 /* --- Pipeline operations ---------------------------------------------------------- */
 
+/* {"Pipeline": ...}, with the pipeline's Warnings for CreatePipeline and ReadPipeline. */
 static json_t *
 pipeline_body(struct op_ctx *c, const struct ref_pipeline_info *info, bool with_warnings)
 {
@@ -857,82 +858,30 @@ pipeline_body(struct op_ctx *c, const struct ref_pipeline_info *info, bool with_
         return NULL;
     }
     if (with_warnings) {
-        return json_pack("{s:o, s:[]}", "Pipeline", p, "Warnings");
+        return json_pack("{s:o, s:o}", "Pipeline", p, "Warnings",
+                         ref_pipeline_warnings(info->spec, c->svc->region));
     }
     return json_pack("{s:o}", "Pipeline", p);
 }
 
-static enum ref_status check_create_pipeline(struct ref_verr *v, const json_t *body)
+/* The pipeline of the label (an Id by now) does not exist: moto's wording, which it
+ * verified against the live service (contract section 4). */
+static enum ref_status pipeline_not_found(struct op_ctx *c)
 {
-    static const struct ref_string_rule s_rules[] = {
-        {.member_path = "name", .required = true, .min_chars = 1, .max_chars = 40},
-        {.member_path = "inputBucket",
-         .required = true,
-         .checker = ref_shape_bucket,
-         .pattern = REF_PATTERN_BUCKET},
-        {.member_path = "outputBucket", .checker = ref_shape_bucket, .pattern = REF_PATTERN_BUCKET},
-        {.member_path = "role",
-         .required = true,
-         .checker = ref_shape_role,
-         .pattern = REF_PATTERN_ROLE},
-        {.member_path = "awsKmsKeyArn", .max_chars = 255},
-    };
-    static const char *const s_keys[] = {"Name", "InputBucket", "OutputBucket", "Role",
-                                         "AwsKmsKeyArn"};
-    for (size_t i = 0; i < sizeof(s_rules) / sizeof(s_rules[0]); i++) {
-        REF_TRY(ref_verr_check_string(v, member(body, s_keys[i]), &s_rules[i]));
-    }
-    const json_t *notifications = member(body, "Notifications");
-    if (notifications != NULL && !json_is_object(notifications)) {
-        REF_TRY(ref_verr_type(v, notifications, "notifications", "structure"));
-    } else if (notifications != NULL) {
-        static const struct ref_string_rule s_topics[] = {
-            {.member_path = "notifications.progressing",
-             .checker = ref_shape_sns_topic,
-             .pattern = REF_PATTERN_SNS_TOPIC},
-            {.member_path = "notifications.completed",
-             .checker = ref_shape_sns_topic,
-             .pattern = REF_PATTERN_SNS_TOPIC},
-            {.member_path = "notifications.warning",
-             .checker = ref_shape_sns_topic,
-             .pattern = REF_PATTERN_SNS_TOPIC},
-            {.member_path = "notifications.error",
-             .checker = ref_shape_sns_topic,
-             .pattern = REF_PATTERN_SNS_TOPIC},
-        };
-        static const char *const s_topic_keys[] = {"Progressing", "Completed", "Warning", "Error"};
-        for (size_t i = 0; i < 4; i++) {
-            REF_TRY(ref_verr_check_string(v, member(notifications, s_topic_keys[i]), &s_topics[i]));
-        }
-    }
-    static const char *const s_configs[] = {"ContentConfig", "ThumbnailConfig"};
-    static const char *const s_config_paths[] = {"contentConfig", "thumbnailConfig"};
-    for (size_t i = 0; i < 2; i++) {
-        const json_t *cfg = member(body, s_configs[i]);
-        if (cfg != NULL && !json_is_object(cfg)) {
-            REF_TRY(ref_verr_type(v, cfg, s_config_paths[i], "structure"));
-        }
-    }
-    return REF_OK;
+    return fail(c, REF_E_NOT_FOUND,
+                "The specified pipeline was not found: account=%s, pipelineId=" REF_SLICE_FMT ".",
+                c->svc->account_id, REF_SLICE_ARG(c->label));
 }
 
 static enum ref_status op_create_pipeline(struct op_ctx *c)
 {
-    static const char *const s_keep[] = {"Name",          "InputBucket",    "OutputBucket",
-                                         "Role",          "AwsKmsKeyArn",   "Notifications",
-                                         "ContentConfig", "ThumbnailConfig"};
     json_t *body = NULL;
     REF_TRY(parse_body(c, &body));
-    struct ref_verr v;
-    ref_verr_init(&v);
-    enum ref_status rc = check_create_pipeline(&v, body);
-    if (rc == REF_OK) {
-        rc = verr_finish(c, &v);
-    }
-    ref_verr_cleanup(&v);
+    ref_buf_reset(c->msg);
+    enum ref_status rc = ref_pipeline_check(body, c->msg);
     json_t *spec = NULL;
     if (rc == REF_OK) {
-        spec = pick(body, s_keep, sizeof(s_keep) / sizeof(s_keep[0]));
+        spec = ref_pipeline_spec(body);
         rc = spec != NULL ? REF_OK : REF_E_NOMEM;
     }
     if (rc == REF_OK) {
@@ -957,7 +906,7 @@ static enum ref_status op_read_pipeline(struct op_ctx *c)
     struct ref_pipeline_info info;
     enum ref_status rc = ref_job_store_read_pipeline(c->svc->store, c->label, &info);
     if (rc != REF_OK) {
-        return store_failure(c, rc, "pipeline");
+        return rc == REF_E_NOT_FOUND ? pipeline_not_found(c) : rc;
     }
     rc = answer(c, 200, pipeline_body(c, &info, true));
     ref_pipeline_info_cleanup(&info);
@@ -1037,7 +986,7 @@ static enum ref_status op_update_pipeline_status(struct op_ctx *c)
     struct ref_pipeline_info info;
     rc = ref_job_store_set_pipeline_status(c->svc->store, c->label, status, c->now_ms, &info);
     if (rc != REF_OK) {
-        return store_failure(c, rc, "pipeline");
+        return rc == REF_E_NOT_FOUND ? pipeline_not_found(c) : rc;
     }
     if (status == REF_PIPELINE_ACTIVE) {
         schedule_changed(c->svc);
@@ -1055,7 +1004,7 @@ static enum ref_status op_delete_pipeline(struct op_ctx *c)
         return fail(c, rc, "The pipeline has jobs that are Submitted or Progressing.");
     }
     if (rc != REF_OK) {
-        return store_failure(c, rc, "pipeline");
+        return rc == REF_E_NOT_FOUND ? pipeline_not_found(c) : rc;
     }
     return answer_success_true(c);
 }
@@ -1265,9 +1214,12 @@ enum ref_status ref_service_seed_pipeline(struct ref_service *svc,
         &role, "arn:aws:iam::%s:role/Elastic_Transcoder_Default_Role", svc->account_id);
     json_t *spec = NULL;
     if (rc == REF_OK) {
-        spec = json_pack("{s:s, s:s, s:s, s:s%}", "Name", name != NULL ? name : "seeded",
-                         "InputBucket", "etch-input", "OutputBucket", "etch-output", "Role",
-                         (const char *)role.data, role.len);
+        /* Stored as CreatePipeline would store this body, so its answers are the same. */
+        json_t *body = json_pack("{s:s, s:s, s:s, s:s%}", "Name", name != NULL ? name : "seeded",
+                                 "InputBucket", "etch-input", "OutputBucket", "etch-output", "Role",
+                                 (const char *)role.data, role.len);
+        spec = body != NULL ? ref_pipeline_spec(body) : NULL;
+        json_decref(body);
         rc = spec != NULL ? REF_OK : REF_E_NOMEM;
     }
     if (rc == REF_OK) {

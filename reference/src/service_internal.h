@@ -29,6 +29,9 @@
 #define REF_PATTERN_BUCKET          "^(\\w|\\.|-){1,255}$"
 #define REF_PATTERN_ROLE            "^arn:aws:iam::\\w{12}:role/.+$"
 #define REF_PATTERN_SNS_TOPIC       "(^$)|(^arn:aws:sns:.*:\\w{12}:.+$)"
+#define REF_PATTERN_STORAGE_CLASS   "(^ReducedRedundancy$)|(^Standard$)"
+#define REF_PATTERN_GRANTEE_TYPE    "(^Canonical$)|(^Email$)|(^Group$)"
+#define REF_PATTERN_ACCESS_CONTROL  "(^FullControl$)|(^Read$)|(^ReadAcp$)|(^WriteAcp$)"
 
 /* A list of validation failures, formatted the way the service answers them:
  * "<n> validation error(s) detected: <entry>; <entry>". */
@@ -66,6 +69,10 @@ REF_MUST_CHECK enum ref_status ref_verr_message(const struct ref_verr *v, struct
 bool ref_shape_bucket(struct ref_slice s);
 bool ref_shape_role(struct ref_slice s);
 bool ref_shape_sns_topic(struct ref_slice s);
+/* The enumerations of a pipeline's ContentConfig and ThumbnailConfig (contract 2b). */
+bool ref_shape_storage_class(struct ref_slice s);
+bool ref_shape_grantee_type(struct ref_slice s);
+bool ref_shape_access_control(struct ref_slice s);
 /* Characters (UTF-8 code points) in s; s must be valid UTF-8 (jansson strings are). */
 size_t ref_utf8_length(struct ref_slice s);
 
@@ -85,6 +92,27 @@ ref_verr_check_string(struct ref_verr *v, const json_t *value, const struct ref_
 /* Records a type failure ("Member must be of type <type>") with the value as compact JSON. */
 REF_MUST_CHECK enum ref_status
 ref_verr_type(struct ref_verr *v, const json_t *value, const char *member_path, const char *type);
+
+/* --- Pipelines (service_pipeline.c) ---------------------------------------------- */
+
+/* Judges a CreatePipeline body in contract section 2b's order: members of the wrong JSON
+ * type first, then shapes (each stage's failures together, in the "N validation errors
+ * detected" form), then the rules between members, where Role has its own two messages.
+ * REF_OK: accepted. REF_E_VALIDATION: the answer's message is appended to msg.
+ * REF_E_NOMEM / REF_E_TOO_LARGE otherwise. */
+REF_MUST_CHECK enum ref_status ref_pipeline_check(const json_t *body, struct ref_buf *msg);
+
+/* The pipeline as stored and answered (contract section 1b), from a body that
+ * ref_pipeline_check accepted: the modelled members that were sent and nothing else,
+ * Notifications with its four topics ("" when not sent), and ContentConfig and
+ * ThumbnailConfig with Permissions ([] when not sent), both filled from OutputBucket when
+ * the body has that instead. New reference; NULL when out of memory. */
+json_t *ref_pipeline_spec(const json_t *body);
+
+/* The Warnings of a stored pipeline on an endpoint in `region` (contract section 1b):
+ * those decidable from ARNs, an SNS topic or the KMS key in another region. New
+ * reference to an array (empty when none); NULL when out of memory. */
+json_t *ref_pipeline_warnings(const json_t *spec, const char *region);
 
 /* --- Output (service_out.c) ------------------------------------------------------- */
 

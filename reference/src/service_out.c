@@ -4,8 +4,9 @@
  * raw HTTP/1.1 response.
  *
  * Bodies are built with jansson, never by pasting strings, so every body is valid JSON
- * (contract section 4: a client that cannot parse an error body loses its code). Absent
- * optional members are left out, never sent as null or "" (contract section 1).
+ * (contract section 4: a client that cannot parse an error body loses its code). Optional
+ * members that were not given are left out, never sent as null; the placeholders answers do
+ * carry (contract section 1b) are in the stored pipeline already (ref_pipeline_spec).
  */
 #include "service_internal.h"
 

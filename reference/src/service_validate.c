@@ -186,6 +186,35 @@ bool ref_shape_sns_topic(struct ref_slice s)
     return false;
 }
 
+/* The patterns "(^A$)|(^B$)|..." of the model's enumerations: exactly one of `names`. */
+static bool is_one_of(struct ref_slice s, const char *const *names, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (ref_slice_eq_cstr(s, names[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool ref_shape_storage_class(struct ref_slice s)
+{
+    static const char *const s_names[] = {"ReducedRedundancy", "Standard"};
+    return is_one_of(s, s_names, sizeof(s_names) / sizeof(s_names[0]));
+}
+
+bool ref_shape_grantee_type(struct ref_slice s)
+{
+    static const char *const s_names[] = {"Canonical", "Email", "Group"};
+    return is_one_of(s, s_names, sizeof(s_names) / sizeof(s_names[0]));
+}
+
+bool ref_shape_access_control(struct ref_slice s)
+{
+    static const char *const s_names[] = {"FullControl", "Read", "ReadAcp", "WriteAcp"};
+    return is_one_of(s, s_names, sizeof(s_names) / sizeof(s_names[0]));
+}
+
 size_t ref_utf8_length(struct ref_slice s)
 {
     size_t n = 0;

@@ -35,6 +35,13 @@
 #define REF_SHA256_LEN             32
 #define REF_SHA256_HEX_LEN         64
 
+/* CreatePipeline members (the service model's constraints, contract sections 2 and 2b). */
+#define REF_MAX_PIPELINE_NAME_CHARS 40
+#define REF_MAX_PERMISSIONS         30 /* per ContentConfig or ThumbnailConfig */
+#define REF_MAX_PERMISSION_ACCESS   30 /* Access values of one permission */
+#define REF_MAX_GRANTEE_CHARS       255
+#define REF_MAX_KMS_KEY_ARN_CHARS   255
+
 /* The store. */
 #define REF_MAX_PIPELINES        1000
 #define REF_MAX_QUEUED_JOBS      100000
