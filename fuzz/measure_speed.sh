@@ -10,7 +10,8 @@
 # checkout). Without targets, every fuzz/fuzz_<target>.c that is built there is measured.
 # Each target runs for `seconds` (default 20) from a scratch copy of its corpus, with its
 # dictionary and .options, as CI runs it; exec/s is libFuzzer's final
-# stat::number_of_executed_units over the wall time of the whole run. The empty target
+# stat::number_of_executed_units over the wall time of the whole run, and over the CPU
+# time it used (steadier when other work shares the machine). The empty target
 # (fuzz/bench/empty.c, same flags) runs first and last: how far its two figures lie apart
 # says how much the machine's load drifted during the run, and each target is given as a
 # share of their mean, which is the figure to compare across machines and days.
@@ -104,7 +105,9 @@ now_ns() {
     date +%s%N
 }
 
-# run <label> <binary> <corpus-dir or empty> [flags...]: prints "<units> <seconds> <rc>".
+# run <label> <binary> <corpus-dir or empty> [flags...]: prints "<units> <wall seconds>
+# <CPU seconds> <rc>". The CPU time (user and system) is the steadier figure on a machine
+# whose other work comes and goes: it does not count the time the target waited for a core.
 run() {
     local label=$1 bin=$2 corpus=$3
     shift 3
@@ -113,14 +116,15 @@ run() {
     if [ -n "$corpus" ]; then
         cp -R "$corpus"/. "$dir/corpus"/
     fi
-    local start end rc units
+    local start end rc units cpu TIMEFORMAT='%3U %3S'
     start=$(now_ns)
-    (cd "$dir" && "$bin" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 "$@" \
-        -artifact_prefix="$dir/artifacts/" "$dir/corpus" >"$dir/log" 2>&1)
+    { time (cd "$dir" && "$bin" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+        "$@" -artifact_prefix="$dir/artifacts/" "$dir/corpus" >"$dir/log" 2>&1); } 2>"$dir/cpu"
     rc=$?
     end=$(now_ns)
     units=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$dir/log")
-    echo "${units:-0} $(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }') $rc"
+    cpu=$(awk '{ printf "%.3f", $1 + $2 }' "$dir/cpu")
+    echo "${units:-0} $(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }') $cpu $rc"
 }
 
 rate() {
@@ -137,8 +141,9 @@ if [ -f "$build/CMakeCache.txt" ]; then
 fi
 echo "measure_speed: ${#targets[@]} targets, $seconds s each, the empty target first and last"
 
-read -r e1_units e1_secs e1_rc < <(run empty-before "$empty" "")
+read -r e1_units e1_secs e1_cpu e1_rc < <(run empty-before "$empty" "")
 e1=$(rate "$e1_units" "$e1_secs")
+e1c=$(rate "$e1_units" "$e1_cpu")
 
 results=()
 for t in "${targets[@]}"; do
@@ -147,7 +152,7 @@ for t in "${targets[@]}"; do
     if [ -f "$here/dict/$t.dict" ]; then
         dict=(-dict="$here/dict/$t.dict")
     fi
-    read -r units secs rc < <(run "$t" "$build/fuzz/fuzz_$t" "$here/corpus/$t" "${opts[@]}" "${dict[@]}")
+    read -r units secs cpu rc < <(run "$t" "$build/fuzz/fuzz_$t" "$here/corpus/$t" "${opts[@]}" "${dict[@]}")
     note=""
     if [ "$rc" != 0 ]; then
         # Keep the log and the artifact for a look; the rest of the scratch goes.
@@ -155,25 +160,34 @@ for t in "${targets[@]}"; do
         cp -R "$scratch/$t/log" "$scratch/$t/artifacts" "$keep"/
         note="exit $rc, log and artifacts in $keep"
     fi
-    results+=("$t $(rate "$units" "$secs") $units $secs $note")
+    results+=("$t $(rate "$units" "$secs") $(rate "$units" "$cpu") $note")
 done
 
-read -r e2_units e2_secs e2_rc < <(run empty-after "$empty" "")
+read -r e2_units e2_secs e2_cpu e2_rc < <(run empty-after "$empty" "")
 e2=$(rate "$e2_units" "$e2_secs")
+e2c=$(rate "$e2_units" "$e2_cpu")
 base=$(( (e1 + e2) / 2 ))
+basec=$(( (e1c + e2c) / 2 ))
 if [ "$e1_rc" != 0 ] || [ "$e2_rc" != 0 ] || [ "$base" -le 0 ]; then
     echo "measure_speed: the empty target failed (exit $e1_rc, $e2_rc): no baseline" >&2
     base=0
+    basec=0
 fi
 
+share() {
+    awk -v r="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f%%", 100 * r / b; else print "-" }'
+}
+
 echo
-printf '| %-14s | %9s | %8s | %9s | %-5s |\n' target "exec/s" "of empty" floor ""
-printf '|%s|%s|%s|%s|%s|\n' "----------------" "-----------:" "---------:" "----------:" "-------"
-printf '| %-14s | %9s | %8s | %9s | %-5s |\n' "(empty, first)" "$e1" "" "" ""
+row() {
+    printf '| %-14s | %9s | %8s | %10s | %8s | %6s | %-5s |\n' "$@"
+}
+row target "exec/s" "of empty" "exec/CPU-s" "of empty" floor ""
+echo "|----------------|----------:|---------:|-----------:|---------:|-------:|-------|"
+row "(empty, first)" "$e1" "" "$e1c" "" "" ""
 for line in "${results[@]}"; do
-    read -r t r units secs note <<<"$line"
+    read -r t r rc note <<<"$line"
     floor=$(floor_of "$t")
-    share=$(awk -v r="$r" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f%%", 100 * r / b; else print "-" }')
     if [ -n "$note" ]; then
         verdict="crash"
     elif [ "$r" -ge "$floor" ]; then
@@ -181,13 +195,14 @@ for line in "${results[@]}"; do
     else
         verdict="FAIL"
     fi
-    printf '| %-14s | %9s | %8s | %9s | %-5s |\n' "$t" "$r" "$share" "$floor" "$verdict"
+    row "$t" "$r" "$(share "$r" "$base")" "$rc" "$(share "$rc" "$basec")" "$floor" "$verdict"
     if [ -n "$note" ]; then
         echo "  $t: $note" >&2
     fi
 done
-printf '| %-14s | %9s | %8s | %9s | %-5s |\n' "(empty, last)" "$e2" "" "" ""
+row "(empty, last)" "$e2" "" "$e2c" "" "" ""
 drift=$(awk -v a="$e1" -v b="$e2" 'BEGIN { if (a > 0) printf "%+.1f%%", 100 * (b - a) / a }')
 echo
-echo "measure_speed: empty target $e1 then $e2 exec/s (drift $drift); shares are of their mean, $base"
+echo "measure_speed: empty target $e1 then $e2 exec/s (drift $drift), $e1c then $e2c per CPU second;"
+echo "measure_speed: shares are of their means; the verdict compares exec/s (wall clock) with the floor"
 exit 0
