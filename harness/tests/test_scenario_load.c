@@ -129,6 +129,40 @@ static void test_scenario_load_rejects_mistyped_key_with_path(void **state)
                  REF_E_MALFORMED, "steps[0].expect.level: unknown level", 0, 0);
 }
 
+/* Every provenance the contract names a source for, and nothing else. */
+static void test_scenario_load_provenance_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        enum harness_source source;
+    } names[] = {
+        {"model", HARNESS_SOURCE_MODEL},
+        {"guide", HARNESS_SOURCE_GUIDE},
+        {"clients", HARNESS_SOURCE_CLIENTS},
+        {"inference", HARNESS_SOURCE_INFERENCE},
+        {"cli-examples", HARNESS_SOURCE_CLI_EXAMPLES},
+        {"moto", HARNESS_SOURCE_MOTO},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 HEAD "{\"call\":\"ListPipelines\",\"expect\":{\"source\":\"%s\"}}" TAIL,
+                 names[i].name);
+        struct harness_scenario *sc = NULL;
+        struct harness_load_error err;
+        assert_int_equal(load(text, &sc, &err), REF_OK);
+        assert_int_equal(sc->steps[0].expects[0].source, names[i].source);
+        assert_string_equal(harness_source_name(names[i].source), names[i].name);
+        harness_scenario_free(sc);
+    }
+    expect_error(HEAD "{\"call\":\"ListPipelines\",\"expect\":{\"source\":\"blog\"}}" TAIL,
+                 REF_E_MALFORMED,
+                 "steps[0].expect.source: unknown source 'blog' (model, guide, "
+                 "clients, inference, cli-examples, moto)",
+                 0, 0);
+}
+
 static void test_scenario_load_rejects_bad_top_level(void **state)
 {
     (void)state;
@@ -521,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_scenario_load_rejects_duplicate_key),
         cmocka_unit_test(test_scenario_load_rejects_unknown_key_with_path),
         cmocka_unit_test(test_scenario_load_rejects_mistyped_key_with_path),
+        cmocka_unit_test(test_scenario_load_provenance_names),
         cmocka_unit_test(test_scenario_load_rejects_bad_top_level),
         cmocka_unit_test(test_scenario_load_rejects_unknown_operation_and_params),
         cmocka_unit_test(test_scenario_load_rejects_bad_sign_modes),

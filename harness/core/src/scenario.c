@@ -65,7 +65,9 @@ const char *harness_op_name(enum ref_op op)
 }
 
 static const char *const s_level_names[] = {"", "must", "should", "info"};
-static const char *const s_source_names[] = {"", "model", "guide", "clients", "inference"};
+static const char *const s_source_names[HARNESS_SOURCE_COUNT] = {
+    "", "model", "guide", "clients", "inference", "cli-examples", "moto"};
+#define SOURCE_CHOICES "model, guide, clients, inference, cli-examples, moto"
 static const char *const s_fault_names[] = {
     "none",          "wrong-secret",     "unknown-key", "scope-date",          "scope-region",
     "scope-service", "scope-terminator", "omit-host",   "flip-signature-digit"};
@@ -78,7 +80,7 @@ const char *harness_level_name(enum harness_level level)
 
 const char *harness_source_name(enum harness_source source)
 {
-    return (unsigned)source < 5 ? s_source_names[source] : "";
+    return (unsigned)source < HARNESS_SOURCE_COUNT ? s_source_names[source] : "";
 }
 
 const char *harness_fault_name(enum harness_fault fault)
@@ -634,8 +636,8 @@ static enum ref_status
 parse_source(struct loader *ld, json_t *obj, const char *path, enum harness_source *out)
 {
     int i = (int)*out;
-    REF_TRY(parse_named(ld, obj, path, "source", s_source_names, 1, 5,
-                        "model, guide, clients, inference", &i));
+    REF_TRY(parse_named(ld, obj, path, "source", s_source_names, 1, HARNESS_SOURCE_COUNT,
+                        SOURCE_CHOICES, &i));
     *out = (enum harness_source)i;
     return REF_OK;
 }
@@ -838,8 +840,8 @@ static enum ref_status parse_expect(struct loader *ld,
     }
     if (out->source == HARNESS_SOURCE_NONE && !is_predicate) {
         return fail(ld, path,
-                    "no provenance: give \"source\" (model, guide, clients, inference) here, "
-                    "on the step or on the scenario");
+                    "no provenance: give \"source\" (" SOURCE_CHOICES ") here, on the step or "
+                    "on the scenario");
     }
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
     json_t *st = json_object_get(v, "status");

@@ -51,6 +51,11 @@ enum harness_source {
     HARNESS_SOURCE_GUIDE,
     HARNESS_SOURCE_CLIENTS,
     HARNESS_SOURCE_INFERENCE,
+    /* The AWS CLI's documented examples, answers recorded from the live service. */
+    HARNESS_SOURCE_CLI_EXAMPLES,
+    /* moto's messages, which its authors checked against the live service. */
+    HARNESS_SOURCE_MOTO,
+    HARNESS_SOURCE_COUNT
 };
 
 enum harness_step_kind {
