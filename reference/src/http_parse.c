@@ -806,7 +806,8 @@ ref_http_count_header(const struct ref_header *headers, size_t num_headers, stru
 {
     size_t n = 0;
     for (size_t i = 0; i < num_headers; i++) {
-        if (ref_slice_eq_nocase(headers[i].name, name)) {
+        /* The same inline length test as ref_http_find_header's. */
+        if (headers[i].name.len == name.len && ref_slice_eq_nocase(headers[i].name, name)) {
             n++;
         }
     }
