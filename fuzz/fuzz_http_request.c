@@ -163,8 +163,29 @@ static void check_lookups(const struct ref_http_request *req)
     }
 }
 
-/* What an accepted request line and header section must be, all of it inside `raw`. */
-static void check_request_head(const struct ref_http_request *req, struct ref_slice raw)
+/* True when a and b hold the very same header name slices (same place, same length). */
+static bool same_names(const struct ref_http_request *a, const struct ref_http_request *b)
+{
+    if (a->num_headers != b->num_headers) {
+        return false;
+    }
+    for (size_t i = 0; i < a->num_headers; i++) {
+        if (a->headers[i].name.ptr != b->headers[i].name.ptr ||
+            a->headers[i].name.len != b->headers[i].name.len) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* What an accepted request line and header section must be, all of it inside `raw`.
+ * looked_up is a parse of the same input whose names check_lookups has already asked
+ * about, or NULL. The lookups read nothing but the names, so for the very same name
+ * slices they can only answer the same again: an input's names are asked about once
+ * rather than once per parser (three times), which was a third of this target's time. */
+static void check_request_head(const struct ref_http_request *req,
+                               struct ref_slice raw,
+                               const struct ref_http_request *looked_up)
 {
     FUZZ_CHECK(fuzz_slice_inside(req->method, raw.ptr, raw.len));
     FUZZ_CHECK(fuzz_slice_inside(req->target, raw.ptr, raw.len));
@@ -201,16 +222,19 @@ static void check_request_head(const struct ref_http_request *req, struct ref_sl
             FUZZ_CHECK(!is_ows(h->value.ptr[0]) && !is_ows(h->value.ptr[h->value.len - 1]));
         }
     }
-    check_lookups(req);
+    if (looked_up == NULL || !same_names(req, looked_up)) {
+        check_lookups(req);
+    }
     FUZZ_CHECK(ref_http_count_header(req->headers, req->num_headers, REF_SLICE_LIT("host")) == 1);
     FUZZ_CHECK(ref_http_find_header(req->headers, req->num_headers, REF_SLICE_LIT("host")) != NULL);
 }
 
 static void check_request(const struct ref_http_request *req,
                           struct ref_slice raw,
-                          const struct ref_buf *body_buf)
+                          const struct ref_buf *body_buf,
+                          const struct ref_http_request *looked_up)
 {
-    check_request_head(req, raw);
+    check_request_head(req, raw, looked_up);
     FUZZ_CHECK(req->body.len <= REF_MAX_BODY_BYTES);
     if (req->is_chunked) {
         FUZZ_CHECK(body_buf != NULL);
@@ -306,7 +330,8 @@ static size_t header_end(struct ref_slice raw)
  * run first, so a fault it finds is their answer too; when it accepts, what they report
  * can only come from the body, which starts at head_len.
  * whole_* are ref_http_parse_request's result, prefix_* ref_http_parse_request_prefix's
- * (prefix_req is its request, valid when prefix_rc is REF_OK). */
+ * (prefix_req is its request, valid when prefix_rc is REF_OK, and then its names have
+ * been looked up). */
 static void check_head(struct ref_slice raw,
                        enum ref_status whole_rc,
                        const struct ref_parse_error *whole_err,
@@ -333,7 +358,8 @@ static void check_head(struct ref_slice raw,
      * at least one field line), so the first CRLF CRLF is where the head ends. */
     FUZZ_CHECK(head_len >= 4 && head_len <= raw.len);
     FUZZ_CHECK(header_end(raw) == head_len);
-    check_request_head(&head, ref_slice_make(raw.ptr, head_len));
+    check_request_head(&head, ref_slice_make(raw.ptr, head_len),
+                       prefix_rc == REF_OK ? prefix_req : NULL);
     FUZZ_CHECK(head.body.len == 0);
     bool has_te = ref_http_find_header(head.headers, head.num_headers,
                                        REF_SLICE_LIT("transfer-encoding")) != NULL;
@@ -399,7 +425,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != REF_OK) {
         check_error(rc, &err, size);
     } else {
-        check_request(&req, raw, &body_buf);
+        check_request(&req, raw, &body_buf, NULL);
     }
 
     /* Without a chunk buffer: identical, except that chunked bodies are refused. */
@@ -426,7 +452,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(rc != REF_OK);
     } else {
         FUZZ_CHECK(consumed > 0 && consumed <= size);
-        check_request(&req2, ref_slice_make(data, consumed), &body_buf2);
+        check_request(&req2, ref_slice_make(data, consumed), &body_buf2,
+                      rc == REF_OK ? &req : NULL);
         if (rc == REF_OK) {
             FUZZ_CHECK(consumed == size);
             FUZZ_CHECK(same_request(&req, &req2));
