@@ -21,8 +21,10 @@
 #include "ref/mem.h"
 
 #include <pthread.h>
+#include <stdint.h>
+#include <string.h>
 
-/* Snapshots share the stored specs (job_store.h): sound only when jansson's
+/* Snapshots and copied stores share the specs (job_store.h): sound only when jansson's
  * reference counts are atomic. */
 #if !defined(JANSSON_THREAD_SAFE_REFCOUNT)
 #error "the job store shares JSON between threads: it needs jansson's atomic reference counts"
@@ -695,6 +697,107 @@ void ref_job_store_free(struct ref_job_store *store)
     ref_mem_free(store->job_index.slots);
     pthread_mutex_destroy(&store->lock);
     ref_mem_free(store);
+}
+
+/* The slots dst's index needs to become a copy of src's: its own when the capacities
+ * agree (*fresh stays NULL), else a new array, allocated here before anything changes. */
+static enum ref_status
+index_copy_prepare(const struct id_index *dst, const struct id_index *src, size_t **fresh)
+{
+    *fresh = NULL;
+    if (dst->cap == src->cap || src->cap == 0) {
+        return REF_OK;
+    }
+    *fresh = ref_mem_calloc(src->cap, sizeof(size_t));
+    return *fresh != NULL ? REF_OK : REF_E_NOMEM;
+}
+
+/* Slot for slot: a slot's place depends on the capacity, so the copy takes src's. */
+static void index_copy(struct id_index *dst, const struct id_index *src, size_t *fresh)
+{
+    if (dst->cap != src->cap) {
+        ref_mem_free(dst->slots);
+        dst->slots = fresh;
+        dst->cap = src->cap;
+    }
+    if (src->cap > 0) {
+        memcpy(dst->slots, src->slots, src->cap * sizeof(size_t));
+    }
+    dst->count = src->count;
+}
+
+/* memcpy of n elements, for arrays that are NULL while empty. */
+static void copy_elements(void *dst, const void *src, size_t n, size_t size)
+{
+    if (n > 0) {
+        memcpy(dst, src, n * size);
+    }
+}
+
+static enum ref_status copy_locked(struct ref_job_store *dst, const struct ref_job_store *src)
+{
+    /* Room first, so that a failure leaves dst's contents as they were. The schedule and the
+     * held finishes get room for every live job, as create_job_locked keeps it. */
+    REF_TRY(grow_array((void **)&dst->pipelines, &dst->cap_pipelines, src->num_pipelines,
+                       sizeof(dst->pipelines[0])));
+    REF_TRY(grow_array((void **)&dst->jobs, &dst->cap_jobs, src->num_jobs, sizeof(dst->jobs[0])));
+    REF_TRY(grow_array((void **)&dst->live, &dst->cap_live, src->num_live, sizeof(dst->live[0])));
+    REF_TRY(grow_array((void **)&dst->schedule, &dst->cap_schedule, src->num_live,
+                       sizeof(dst->schedule[0])));
+    REF_TRY(grow_array((void **)&dst->held_finishes, &dst->cap_held_finishes, src->num_live,
+                       sizeof(dst->held_finishes[0])));
+    size_t *pipeline_slots = NULL;
+    size_t *job_slots = NULL;
+    REF_TRY(index_copy_prepare(&dst->pipeline_index, &src->pipeline_index, &pipeline_slots));
+    enum ref_status rc = index_copy_prepare(&dst->job_index, &src->job_index, &job_slots);
+    if (rc != REF_OK) {
+        ref_mem_free(pipeline_slots);
+        return rc;
+    }
+
+    for (size_t i = 0; i < dst->num_pipelines; i++) {
+        json_decref(dst->pipelines[i].spec);
+    }
+    for (size_t i = 0; i < dst->num_jobs; i++) {
+        json_decref(dst->jobs[i].spec);
+    }
+    copy_elements(dst->pipelines, src->pipelines, src->num_pipelines, sizeof(src->pipelines[0]));
+    copy_elements(dst->jobs, src->jobs, src->num_jobs, sizeof(src->jobs[0]));
+    copy_elements(dst->live, src->live, src->num_live, sizeof(src->live[0]));
+    copy_elements(dst->schedule, src->schedule, src->schedule_len, sizeof(src->schedule[0]));
+    for (size_t i = 0; i < src->num_pipelines; i++) {
+        (void)json_incref(dst->pipelines[i].spec);
+    }
+    for (size_t i = 0; i < src->num_jobs; i++) {
+        (void)json_incref(dst->jobs[i].spec);
+    }
+    index_copy(&dst->pipeline_index, &src->pipeline_index, pipeline_slots);
+    index_copy(&dst->job_index, &src->job_index, job_slots);
+    dst->num_pipelines = src->num_pipelines;
+    dst->live_pipelines = src->live_pipelines;
+    dst->num_jobs = src->num_jobs;
+    dst->num_live = src->num_live;
+    dst->schedule_len = src->schedule_len;
+    for (int s = 0; s < REF_JOB_STATUS_COUNT; s++) {
+        dst->by_status[s] = src->by_status[s];
+    }
+    return REF_OK;
+}
+
+enum ref_status ref_job_store_copy(struct ref_job_store *dst, struct ref_job_store *src)
+{
+    if (dst == src) {
+        return REF_OK;
+    }
+    /* Both locks, always in address order, so that two copies between the same two stores
+     * in opposite directions cannot deadlock. */
+    bool dst_first = (uintptr_t)dst < (uintptr_t)src;
+    pthread_mutex_lock(dst_first ? &dst->lock : &src->lock);
+    pthread_mutex_lock(dst_first ? &src->lock : &dst->lock);
+    enum ref_status rc = copy_locked(dst, src);
+    pthread_mutex_unlock(&src->lock);
+    pthread_mutex_unlock(&dst->lock);
+    return rc;
 }
 
 /* --- Snapshots ------------------------------------------------------------------------- */

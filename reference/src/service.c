@@ -315,6 +315,19 @@ void ref_service_free(struct ref_service *svc)
     ref_mem_free(svc);
 }
 
+enum ref_status ref_service_copy_state(struct ref_service *svc, struct ref_service *from)
+{
+    if (svc == from) {
+        return REF_OK;
+    }
+    REF_TRY(ref_job_store_copy(svc->store, from->store));
+    ref_sigv4_key_cache_clear(svc->key_cache);
+    /* The quiet window was the old store's. Moving the generation also stops an advance
+     * that scanned the old store from storing its window afterwards. */
+    schedule_changed(svc);
+    return REF_OK;
+}
+
 /* --- Answers ------------------------------------------------------------------------- */
 
 /* Starts an answer: the time, the scheduler, a fresh request Id. */

@@ -9,7 +9,9 @@
  * so a hit costs the final HMAC only. Entries are replaced least recently used first within
  * their bucket; whatever leaves the cache, by eviction or by ref_sigv4_key_cache_free, is
  * wiped first (contract section 5). Counters live in the buckets, under their locks, so
- * that lookups from many threads do not fight over one cache line.
+ * that lookups from many threads do not fight over one cache line. After the buckets, the
+ * same allocation holds one bit per bucket that has been written to since the last clear,
+ * so that ref_sigv4_key_cache_clear visits those buckets alone, not the whole capacity.
  */
 #include "ref/sigv4.h"
 
@@ -18,6 +20,7 @@
 #include "sigv4_internal.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* Entries per bucket: enough that a few principals sharing a bucket do not evict each
@@ -51,8 +54,13 @@ struct bucket {
 struct ref_sigv4_key_cache {
     size_t num_buckets;
     size_t ways; /* WAYS, or fewer for a cache smaller than one bucket */
+    /* Bit i % 64 of word i / 64: bucket i holds an entry or a count (set under the bucket's
+     * lock, whenever an entry goes in; taken by a clear). Points past the buckets. */
+    _Atomic uint64_t *written;
     struct bucket buckets[];
 };
+
+#define WORD_BITS 64
 
 /* What one lookup is about. */
 struct parts {
@@ -197,8 +205,13 @@ static void lookup(struct ref_sigv4_key_cache *cache,
     struct ref_hmac_sha256_key hmac;
     ref_sigv4_derive_key(p.secret, p.date, p.region, p.service, key, &hmac);
     if (b != NULL) {
+        size_t i = (size_t)(b - cache->buckets);
         pthread_mutex_lock(&b->lock);
         bucket_insert(b, cache->ways, &p, key, &hmac);
+        /* Every hit, miss and eviction of a bucket follows (or, for the miss, precedes
+         * within this same lookup) an insert: a bucket whose bit is clear is all zeros. */
+        atomic_fetch_or_explicit(&cache->written[i / WORD_BITS], UINT64_C(1) << (i % WORD_BITS),
+                                 memory_order_release);
         pthread_mutex_unlock(&b->lock);
     }
     if (key_out != NULL) {
@@ -218,16 +231,25 @@ struct ref_sigv4_key_cache *ref_sigv4_key_cache_new(size_t max_entries)
     }
     size_t ways = max_entries < WAYS ? max_entries : WAYS;
     size_t num_buckets = max_entries / ways;
-    if (num_buckets > (SIZE_MAX - sizeof(struct ref_sigv4_key_cache)) / sizeof(struct bucket)) {
+    size_t words = num_buckets / WORD_BITS + 1;
+    /* The buckets, then the bit words (at most num_buckets + 8 bytes of them): a bucket's
+     * size is a multiple of its uint64_t members' alignment, so the words are aligned. */
+    if (num_buckets > (SIZE_MAX - sizeof(struct ref_sigv4_key_cache) - sizeof(uint64_t)) /
+                          (sizeof(struct bucket) + 1)) {
         return NULL;
     }
+    size_t buckets_bytes = num_buckets * sizeof(struct bucket);
     struct ref_sigv4_key_cache *cache =
-        ref_mem_calloc(1, sizeof(*cache) + num_buckets * sizeof(struct bucket));
+        ref_mem_calloc(1, sizeof(*cache) + buckets_bytes + words * sizeof(uint64_t));
     if (cache == NULL) {
         return NULL;
     }
     cache->num_buckets = num_buckets;
     cache->ways = ways;
+    cache->written = (_Atomic uint64_t *)(void *)((uint8_t *)cache->buckets + buckets_bytes);
+    for (size_t i = 0; i < words; i++) {
+        atomic_init(&cache->written[i], 0);
+    }
     for (size_t i = 0; i < num_buckets; i++) {
         if (pthread_mutex_init(&cache->buckets[i].lock, NULL) != 0) {
             for (size_t j = 0; j < i; j++) {
@@ -251,6 +273,36 @@ void ref_sigv4_key_cache_free(struct ref_sigv4_key_cache *cache)
         ref_mem_wipe(b->entries, sizeof b->entries);
     }
     ref_mem_free(cache);
+}
+
+void ref_sigv4_key_cache_clear(struct ref_sigv4_key_cache *cache)
+{
+    if (cache == NULL) {
+        return;
+    }
+    size_t words = cache->num_buckets / WORD_BITS + 1;
+    for (size_t w = 0; w < words; w++) {
+        /* Taken before the buckets are: an insert after this sets its bit again, for the
+         * next clear, and is not undone by this one unless it reaches its bucket first. */
+        uint64_t bits = atomic_exchange_explicit(&cache->written[w], 0, memory_order_acq_rel);
+        while (bits != 0) {
+            struct bucket *b = &cache->buckets[w * WORD_BITS + (size_t)__builtin_ctzll(bits)];
+            bits &= bits - 1;
+            pthread_mutex_lock(&b->lock);
+            /* An entry never used is still all zeros (bucket_insert wipes before it fills),
+             * so wiping the used ones leaves the bucket as calloc made it. */
+            for (size_t j = 0; j < cache->ways; j++) {
+                if (b->entries[j].last_used != 0) {
+                    ref_mem_wipe(&b->entries[j], sizeof b->entries[j]);
+                }
+            }
+            b->tick = 0;
+            b->hits = 0;
+            b->misses = 0;
+            b->evictions = 0;
+            pthread_mutex_unlock(&b->lock);
+        }
+    }
 }
 
 enum ref_status ref_sigv4_key_cache_get(struct ref_sigv4_key_cache *cache,

@@ -1326,6 +1326,197 @@ static void test_job_store_snapshots_share_the_stored_spec(void **state)
     ref_pipeline_info_cleanup(&p);
 }
 
+#define JOB_SUBMITTED_A "3000000000001-submit"
+#define JOB_PAUSED_B    "3000000000002-paused"
+#define JOB_PROGRESSING "3000000000003-progrs"
+#define JOB_COMPLETE    "3000000000004-complt"
+#define JOB_CANCELED    "3000000000005-cancld"
+#define JOB_ERROR       "3000000000006-errorj"
+#define PIPE_DELETED    "1111111111113-delete"
+
+static const char *const s_copy_jobs[] = {JOB_SUBMITTED_A, JOB_PAUSED_B, JOB_PROGRESSING,
+                                          JOB_COMPLETE,    JOB_CANCELED, JOB_ERROR};
+#define NUM_COPY_JOBS (sizeof(s_copy_jobs) / sizeof(s_copy_jobs[0]))
+
+static void seed_job(struct ref_job_store *store,
+                     const char *id,
+                     const char *pipeline,
+                     enum ref_job_status status)
+{
+    json_t *spec = job_spec();
+    assert_int_equal(ref_job_store_create_job(store, T0_MS, ref_slice_from_cstr(id),
+                                              ref_slice_from_cstr(pipeline), status, spec, NULL),
+                     REF_OK);
+    json_decref(spec);
+}
+
+/* Pipelines Active and Paused and one deleted; a job in every status; a page token issued
+ * (pages of 2). */
+static struct ref_job_store *seeded_store(void)
+{
+    struct ref_job_store *store = new_store_with(2, 0, 0);
+    seed_pipeline(store, PIPE_A, REF_PIPELINE_ACTIVE, T0_MS);
+    seed_pipeline(store, PIPE_B, REF_PIPELINE_PAUSED, T0_MS);
+    seed_pipeline(store, PIPE_DELETED, REF_PIPELINE_ACTIVE, T0_MS);
+    assert_int_equal(ref_job_store_delete_pipeline(store, S(PIPE_DELETED)), REF_OK);
+    seed_job(store, JOB_SUBMITTED_A, PIPE_A, REF_JOB_SUBMITTED);
+    seed_job(store, JOB_PAUSED_B, PIPE_B, REF_JOB_SUBMITTED);
+    seed_job(store, JOB_PROGRESSING, PIPE_A, REF_JOB_PROGRESSING);
+    seed_job(store, JOB_COMPLETE, PIPE_A, REF_JOB_COMPLETE);
+    seed_job(store, JOB_CANCELED, PIPE_A, REF_JOB_CANCELED);
+    seed_job(store, JOB_ERROR, PIPE_B, REF_JOB_ERROR);
+    struct ref_job_page page;
+    struct ref_job_query q = {.pipeline_id = S(PIPE_A)};
+    assert_int_equal(ref_job_store_list_jobs(store, &q, &page), REF_OK);
+    assert_string_equal(page.next_token, JOB_COMPLETE);
+    ref_job_page_cleanup(&page);
+    return store;
+}
+
+static void assert_same_stats(struct ref_job_store *a, struct ref_job_store *b)
+{
+    struct ref_job_store_stats sa;
+    struct ref_job_store_stats sb;
+    ref_job_store_stats(a, &sa);
+    ref_job_store_stats(b, &sb);
+    assert_memory_equal(&sa, &sb, sizeof sa);
+}
+
+static void assert_same_jobs(struct ref_job_store *a, struct ref_job_store *b)
+{
+    assert_same_stats(a, b);
+    for (size_t i = 0; i < NUM_COPY_JOBS; i++) {
+        struct ref_job_info x;
+        struct ref_job_info y;
+        read_job(a, s_copy_jobs[i], &x);
+        read_job(b, s_copy_jobs[i], &y);
+        assert_string_equal(x.pipeline_id, y.pipeline_id);
+        assert_int_equal(x.status, y.status);
+        assert_true(x.submit_ms == y.submit_ms && x.has_start == y.has_start &&
+                    x.start_ms == y.start_ms && x.has_finish == y.has_finish &&
+                    x.finish_ms == y.finish_ms && x.has_next_event == y.has_next_event &&
+                    x.next_event_ms == y.next_event_ms);
+        assert_true(json_equal(x.spec, y.spec));
+        ref_job_info_cleanup(&x);
+        ref_job_info_cleanup(&y);
+    }
+    int64_t next_a = 0;
+    int64_t next_b = 0;
+    assert_int_equal(ref_job_store_next_event_ms(a, &next_a),
+                     ref_job_store_next_event_ms(b, &next_b));
+    assert_true(next_a == next_b);
+}
+
+static void test_job_store_copy_answers_as_the_original(void **state)
+{
+    (void)state;
+    struct ref_job_store *src = seeded_store();
+    /* dst holds something else first, which the copy releases (cmocka sees any leak). */
+    struct ref_job_store *dst = new_store_with(2, 0, 0);
+    seed_pipeline(dst, "1999999999999-other1", REF_PIPELINE_ACTIVE, T0_MS);
+    char other[REF_ID_LEN + 1];
+    new_job(dst, "1999999999999-other1", T0_MS, other);
+
+    assert_int_equal(ref_job_store_copy(dst, src), REF_OK);
+    assert_same_jobs(src, dst);
+    struct ref_pipeline_info info;
+    assert_int_equal(ref_job_store_read_pipeline(dst, S("1999999999999-other1"), &info),
+                     REF_E_NOT_FOUND);
+    assert_int_equal(ref_job_store_read_pipeline(dst, S(PIPE_DELETED), &info), REF_E_NOT_FOUND);
+    assert_int_equal(ref_job_store_read_pipeline(dst, S(PIPE_B), &info), REF_OK);
+    assert_int_equal(info.status, REF_PIPELINE_PAUSED);
+    ref_pipeline_info_cleanup(&info);
+    /* The deleted pipeline's Id stays taken, and the token src issued is honoured. */
+    json_t *spec = job_spec();
+    assert_int_equal(ref_job_store_create_job(dst, T0_MS, S(PIPE_DELETED), S(PIPE_A),
+                                              REF_JOB_SUBMITTED, spec, NULL),
+                     REF_E_IN_USE);
+    json_decref(spec);
+    struct ref_job_page page;
+    struct ref_job_query q = {.pipeline_id = S(PIPE_A), .page_token = S(JOB_COMPLETE)};
+    assert_int_equal(ref_job_store_list_jobs(dst, &q, &page), REF_OK);
+    assert_int_equal(page.count, 2);
+    assert_string_equal(page.items[0].id, JOB_COMPLETE);
+    ref_job_page_cleanup(&page);
+    q.page_token = S(JOB_CANCELED);
+    assert_int_equal(ref_job_store_list_jobs(dst, &q, &page), REF_E_VALIDATION);
+
+    /* The schedule came along: both move the same jobs at the same times. */
+    int64_t t = T0_MS + DELAY_MS + RUN_MS;
+    assert_int_equal(ref_job_store_advance(dst, t), ref_job_store_advance(src, t));
+    assert_same_jobs(src, dst);
+    assert_int_equal(status_of(dst, JOB_SUBMITTED_A), REF_JOB_COMPLETE);
+    /* A resume of the copied paused pipeline schedules its job on dst alone. */
+    assert_int_equal(
+        ref_job_store_set_pipeline_status(dst, S(PIPE_B), REF_PIPELINE_ACTIVE, t, NULL), REF_OK);
+    assert_int_equal(ref_job_store_advance(dst, t + DELAY_MS), 1);
+    assert_int_equal(ref_job_store_advance(src, t + DELAY_MS), 0);
+    assert_int_equal(status_of(dst, JOB_PAUSED_B), REF_JOB_PROGRESSING);
+    assert_int_equal(status_of(src, JOB_PAUSED_B), REF_JOB_SUBMITTED);
+
+    /* Copied again, it is src once more; a store copied onto itself is unchanged. */
+    assert_int_equal(ref_job_store_copy(dst, src), REF_OK);
+    assert_same_jobs(src, dst);
+    assert_int_equal(ref_job_store_copy(dst, dst), REF_OK);
+    assert_same_jobs(src, dst);
+    /* A copy that has reached src's size allocates nothing. */
+    count_start();
+    assert_int_equal(ref_job_store_copy(dst, src), REF_OK);
+    assert_int_equal(count_end(), 0);
+
+    /* The shared specs outlive src. */
+    ref_job_store_free(src);
+    struct ref_job_info job;
+    read_job(dst, JOB_ERROR, &job);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(job.spec, "Input"), "Key")), "in.mp4");
+    ref_job_info_cleanup(&job);
+
+    /* An empty store copied onto it leaves it empty. */
+    struct ref_job_store *empty = new_store_with(2, 0, 0);
+    assert_int_equal(ref_job_store_copy(dst, empty), REF_OK);
+    assert_same_stats(dst, empty);
+    assert_int_equal(ref_job_store_job_status(dst, S(JOB_ERROR), &(enum ref_job_status){0}),
+                     REF_E_NOT_FOUND);
+    assert_false(ref_job_store_next_event_ms(dst, &t));
+    ref_job_store_free(empty);
+    ref_job_store_free(dst);
+}
+
+static void test_job_store_copy_allocation_failures_leave_dst_unchanged(void **state)
+{
+    (void)state;
+    struct ref_job_store *src = seeded_store();
+    for (int fail_at = 0;; fail_at++) {
+        struct ref_job_store *dst = new_store_with(2, 0, 0);
+        seed_pipeline(dst, "1999999999999-other1", REF_PIPELINE_ACTIVE, T0_MS);
+        failing_hooks_install();
+        s_fail_after = fail_at;
+        enum ref_status rc = ref_job_store_copy(dst, src);
+        s_fail_after = -1;
+        (void)setup_hooks(NULL);
+        struct ref_pipeline_info info;
+        if (rc == REF_OK) {
+            assert_same_jobs(src, dst);
+            assert_true(fail_at > 0); /* a fresh store had to grow */
+            ref_job_store_free(dst);
+            break;
+        }
+        assert_int_equal(rc, REF_E_NOMEM);
+        struct ref_job_store_stats st;
+        ref_job_store_stats(dst, &st);
+        assert_int_equal(st.pipelines, 1);
+        assert_int_equal(st.jobs, 0);
+        assert_int_equal(ref_job_store_read_pipeline(dst, S("1999999999999-other1"), &info),
+                         REF_OK);
+        ref_pipeline_info_cleanup(&info);
+        assert_int_equal(ref_job_store_read_pipeline(dst, S(PIPE_A), &info), REF_E_NOT_FOUND);
+        ref_job_store_free(dst);
+        assert_true(fail_at < 100);
+    }
+    ref_job_store_free(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1360,6 +1551,8 @@ int main(void)
         cmocka_unit_test(test_job_store_queued_job_limit_at_and_over),
         cmocka_unit_test(test_job_store_allocation_failures_leave_store_unchanged),
         cmocka_unit_test(test_job_store_snapshots_share_the_stored_spec),
+        cmocka_unit_test(test_job_store_copy_answers_as_the_original),
+        cmocka_unit_test(test_job_store_copy_allocation_failures_leave_dst_unchanged),
     };
     return cmocka_run_group_tests(tests, setup_hooks, teardown_hooks);
 }

@@ -1399,6 +1399,114 @@ static void test_service_hooks_reject_bad_arguments(void **state)
     fx_close(&fx);
 }
 
+/* --- Starting over from a template ---------------------------------------------------- */
+
+/* Answers raw on fx into out (emptied first). */
+static void handle_into(struct fx *fx, struct ref_slice raw, struct ref_buf *out)
+{
+    ref_buf_reset(out);
+    assert_int_equal(ref_service_handle(fx->svc, raw, out), REF_OK);
+}
+
+static void test_service_copy_state_starts_over_from_the_template(void **state)
+{
+    (void)state;
+    struct fx tmpl;
+    fx_open(&tmpl);
+    assert_int_equal(ref_service_seed_pipeline(tmpl.svc, PIPE_ID, "p", "Active"), REF_OK);
+    assert_int_equal(ref_service_seed_job(tmpl.svc, JOB_ID, PIPE_ID, "Submitted"), REF_OK);
+
+    /* A service with a life of its own first: a pipeline of its own, and a request answered
+     * while it had no job, so its scheduler knows nothing is due. */
+    struct fx copy;
+    fx_open(&copy);
+    assert_int_equal(ref_service_seed_pipeline(copy.svc, "1999999999999-other1", "o", "Paused"),
+                     REF_OK);
+    struct tresp r;
+    send_req(&copy, "GET", "/2012-09-25/pipelines", NULL, &r);
+    expect_status(&r, 200);
+    tresp_cleanup(&r);
+
+    assert_int_equal(ref_service_copy_state(copy.svc, tmpl.svc), REF_OK);
+    /* Its scheduler looks at the copied jobs, not at what it knew before: the template's
+     * job starts on time there too. */
+    copy.clock.now_ms += DELAY_MS;
+    tmpl.clock.now_ms += DELAY_MS;
+    assert_string_equal(ref_service_job_status(copy.svc, JOB_ID), "Progressing");
+    assert_string_equal(ref_service_job_status(tmpl.svc, JOB_ID), "Progressing");
+    /* Same clock, same random source from here: the same requests must give the same bytes,
+     * request Ids and generated Ids included. */
+    copy.clock.rng_state = tmpl.clock.rng_state;
+    char create[512];
+    snprintf(create, sizeof(create),
+             "{\"PipelineId\":\"%s\",\"Input\":{\"Key\":\"in.mp4\"},"
+             "\"Outputs\":[{\"Key\":\"out.mp4\",\"PresetId\":\"%s\"}]}",
+             PIPE_ID, PRESET_ID);
+    static const struct {
+        const char *method, *target;
+        bool has_body;
+    } steps[] = {
+        {"GET", "/2012-09-25/jobs/" JOB_ID, false},
+        {"GET", "/2012-09-25/pipelines/1999999999999-other1", false},
+        {"GET", "/2012-09-25/pipelines", false},
+        {"POST", "/2012-09-25/jobs", true},
+        {"GET", "/2012-09-25/jobsByPipeline/" PIPE_ID, false},
+    };
+    struct ref_buf a;
+    struct ref_buf b;
+    ref_buf_init(&a, REF_MAX_RESPONSE_BYTES + 4096);
+    ref_buf_init(&b, REF_MAX_RESPONSE_BYTES + 4096);
+    char created[REF_ID_LEN + 1] = "";
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        struct ref_buf raw;
+        ref_buf_init(&raw, REF_MAX_REQUEST_BYTES);
+        struct req_opts o = {.cred = REF_TEST_CRED_MAIN};
+        build_request(&tmpl, steps[i].method, steps[i].target, steps[i].has_body ? create : NULL,
+                      &o, &raw);
+        handle_into(&tmpl, ref_buf_slice(&raw), &a);
+        handle_into(&copy, ref_buf_slice(&raw), &b);
+        ref_buf_cleanup(&raw);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.data, b.data, a.len);
+        parse_response(ref_buf_slice(&b), &r);
+        if (i == 1) {
+            expect_error(&r, 404, "ResourceNotFoundException"); /* its own pipeline is gone */
+        } else {
+            expect_status(&r, i == 3 ? 201 : 200);
+        }
+        if (i == 3) {
+            const char *id =
+                json_string_value(json_object_get(json_object_get(r.body, "Job"), "Id"));
+            assert_non_null(id);
+            snprintf(created, sizeof(created), "%s", id);
+        }
+        tresp_cleanup(&r);
+    }
+    ref_buf_cleanup(&a);
+    ref_buf_cleanup(&b);
+
+    /* The two go their own ways: a cancel on the copy leaves the template's job alone. */
+    char cancel[64];
+    snprintf(cancel, sizeof(cancel), "/2012-09-25/jobs/%s", created);
+    send_req(&copy, "DELETE", cancel, NULL, &r);
+    expect_status(&r, 202);
+    tresp_cleanup(&r);
+    assert_string_equal(ref_service_job_status(copy.svc, created), "Canceled");
+    assert_string_equal(ref_service_job_status(tmpl.svc, created), "Submitted");
+
+    /* Copied again, the copy is the template once more, and this time nothing is allocated. */
+    failing_hooks_install();
+    s_fail_after = 1000000;
+    assert_int_equal(ref_service_copy_state(copy.svc, tmpl.svc), REF_OK);
+    assert_int_equal(s_fail_after, 1000000);
+    s_fail_after = -1;
+    (void)setup_hooks(NULL);
+    assert_string_equal(ref_service_job_status(copy.svc, created), "Submitted");
+    assert_int_equal(ref_service_copy_state(copy.svc, copy.svc), REF_OK);
+    fx_close(&copy);
+    fx_close(&tmpl);
+}
+
 /* --- Allocation failures ------------------------------------------------------------ */
 
 /* Every allocation of a CreateJob, a ReadJob and a failing request fails in turn: the
@@ -1739,6 +1847,7 @@ int main(void)
         cmocka_unit_test(test_service_response_bytes),
         cmocka_unit_test(test_service_zeroed_env_uses_real_clock),
         cmocka_unit_test(test_service_hooks_reject_bad_arguments),
+        cmocka_unit_test(test_service_copy_state_starts_over_from_the_template),
         cmocka_unit_test(test_service_allocation_failures),
         cmocka_unit_test(test_service_captures_answered_as_contract),
         cmocka_unit_test(test_service_tampered_captures_never_succeed),

@@ -18,6 +18,7 @@
 #include <openssl/hmac.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,6 +300,58 @@ static void test_sigv4_key_cache_free_wipes(void **state)
     assert_int_equal(s_forbidden_found, 0);
 }
 
+static void test_sigv4_key_cache_clear_wipes_and_forgets(void **state)
+{
+    (void)state;
+    uint8_t key1[REF_SHA256_LEN], key2[REF_SHA256_LEN], again[REF_SHA256_LEN];
+    hooks_on();
+    /* Buckets over several words of the clear's bitmap (64 buckets a word). */
+    struct ref_sigv4_key_cache *c = ref_sigv4_key_cache_new(1024);
+    assert_non_null(c);
+    uint8_t *arena = s_biggest;
+    size_t arena_len = s_biggest_len;
+    /* The bytes of a cache nothing was put in yet, to compare with after the clear. */
+    uint8_t *fresh = malloc(arena_len);
+    assert_non_null(fresh);
+    memcpy(fresh, arena, arena_len);
+    cached(c, T_SK_MAIN, "20261128", T_REGION, T_SERVICE, key1);
+    cached(c, T_SK_SESSION, "20261128", T_REGION, T_SERVICE, key2);
+    cached(c, T_SK_MAIN, "20261128", T_REGION, T_SERVICE, again);
+    for (int i = 0; i < 300; i++) {
+        char secret[32];
+        snprintf(secret, sizeof secret, "secret-%d", i);
+        cached(c, secret, "20261128", T_REGION, T_SERVICE, again);
+    }
+    assert_non_null(find_bytes(arena, arena_len, key1, sizeof key1));
+
+    ref_sigv4_key_cache_clear(c);
+    /* Nothing of either entry is left, and nothing else differs from a new cache: counters
+     * and recency ticks start over too. */
+    assert_null(find_bytes(arena, arena_len, T_SK_MAIN, strlen(T_SK_MAIN)));
+    assert_null(find_bytes(arena, arena_len, T_SK_SESSION, strlen(T_SK_SESSION)));
+    assert_null(find_bytes(arena, arena_len, key1, sizeof key1));
+    assert_null(find_bytes(arena, arena_len, key2, sizeof key2));
+    assert_memory_equal(arena, fresh, arena_len);
+    free(fresh);
+    struct ref_sigv4_key_cache_stats st;
+    ref_sigv4_key_cache_stats(c, &st);
+    assert_int_equal(st.entries, 0);
+    assert_int_equal(st.hits + st.misses + st.evictions, 0);
+    assert_int_equal(st.capacity, 1024);
+
+    /* It goes on working: a miss that derives the same key, then a hit. */
+    cached(c, T_SK_MAIN, "20261128", T_REGION, T_SERVICE, again);
+    assert_memory_equal(again, key1, sizeof key1);
+    cached(c, T_SK_MAIN, "20261128", T_REGION, T_SERVICE, again);
+    assert_memory_equal(again, key1, sizeof key1);
+    ref_sigv4_key_cache_stats(c, &st);
+    assert_int_equal(st.misses, 1);
+    assert_int_equal(st.hits, 1);
+    ref_sigv4_key_cache_free(c);
+    ref_mem_set_hooks(NULL);
+    ref_sigv4_key_cache_clear(NULL);
+}
+
 static void test_sigv4_key_cache_long_parts_bypass(void **state)
 {
     (void)state;
@@ -422,6 +475,51 @@ static void test_sigv4_key_cache_many_threads(void **state)
     ref_sigv4_key_cache_free(c);
 }
 
+static atomic_uint s_threads_done;
+
+static void *thread_main_then_count(void *p)
+{
+    (void)thread_main(p);
+    atomic_fetch_add(&s_threads_done, 1);
+    return NULL;
+}
+
+/* Clears while other threads look keys up: every lookup still gets the right key, and once
+ * the threads are done a last clear leaves nothing behind. */
+static void test_sigv4_key_cache_clear_while_in_use(void **state)
+{
+    (void)state;
+    for (unsigned k = 0; k < THREAD_KEYS; k++) {
+        snprintf(s_thread_secrets[k], sizeof s_thread_secrets[k], "thread-secret-%u", k);
+        derive(s_thread_secrets[k], "20261128", T_REGION, T_SERVICE, s_thread_keys[k]);
+    }
+    struct ref_sigv4_key_cache *c = ref_sigv4_key_cache_new(512);
+    pthread_t threads[THREADS / 4];
+    struct thread_arg args[THREADS / 4];
+    for (unsigned i = 0; i < THREADS / 4; i++) {
+        args[i] = (struct thread_arg){.cache = c, .seed = i * 104729u + 3u, .wrong = 0};
+        assert_int_equal(pthread_create(&threads[i], NULL, thread_main_then_count, &args[i]), 0);
+    }
+    unsigned clears = 0;
+    while (atomic_load(&s_threads_done) < THREADS / 4) {
+        ref_sigv4_key_cache_clear(c);
+        clears++;
+    }
+    assert_true(clears > 0);
+    unsigned wrong = 0;
+    for (unsigned i = 0; i < THREADS / 4; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        wrong += args[i].wrong;
+    }
+    assert_int_equal(wrong, 0);
+    ref_sigv4_key_cache_clear(c);
+    struct ref_sigv4_key_cache_stats st;
+    ref_sigv4_key_cache_stats(c, &st);
+    assert_int_equal(st.entries, 0);
+    assert_int_equal(st.hits + st.misses + st.evictions, 0);
+    ref_sigv4_key_cache_free(c);
+}
+
 /* A verifier with a cache and one without reach the same verdict on the same requests,
  * and a signer signs the same with or without one. */
 static void test_sigv4_key_cache_verifier_and_signer_agree(void **state)
@@ -492,6 +590,8 @@ int main(void)
         cmocka_unit_test(test_sigv4_key_cache_keeps_recently_used),
         cmocka_unit_test(test_sigv4_key_cache_eviction_wipes),
         cmocka_unit_test(test_sigv4_key_cache_free_wipes),
+        cmocka_unit_test(test_sigv4_key_cache_clear_wipes_and_forgets),
+        cmocka_unit_test(test_sigv4_key_cache_clear_while_in_use),
         cmocka_unit_test(test_sigv4_key_cache_long_parts_bypass),
         cmocka_unit_test(test_sigv4_key_cache_chain_any_secret_length),
         cmocka_unit_test(test_sigv4_key_cache_many_threads),

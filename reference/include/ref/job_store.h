@@ -101,6 +101,17 @@ struct ref_job_store;
 struct ref_job_store *ref_job_store_new(const struct ref_job_store_config *cfg);
 void ref_job_store_free(struct ref_job_store *store);
 
+/* Makes dst hold what src holds: the same pipelines and jobs in the same states, the same
+ * page tokens issued and the same schedule, so that dst answers every call as src would
+ * (Ids it generates from then on come from its own random source). What dst held before
+ * is released; dst keeps its own configuration, so both should have been made with the
+ * same one. The specs are shared between the two, read-only like every stored spec. For
+ * runs that each start from one seeded state (fuzz targets, tests), without seeding it
+ * anew every time: once dst has grown to src's size, a copy allocates nothing.
+ * REF_OK, or REF_E_NOMEM with dst unchanged. Copying a store onto itself changes nothing. */
+REF_MUST_CHECK enum ref_status ref_job_store_copy(struct ref_job_store *dst,
+                                                  struct ref_job_store *src);
+
 /* --- Snapshots ------------------------------------------------------------------- */
 
 struct ref_pipeline_info {

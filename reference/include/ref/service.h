@@ -66,6 +66,17 @@ struct ref_service;
 struct ref_service *ref_service_new(const struct ref_service_config *cfg);
 void ref_service_free(struct ref_service *svc);
 
+/* Makes svc's pipelines and jobs a copy of from's (ref_job_store_copy), and empties its
+ * signing-key cache, so that svc starts over from from's state and answers every request
+ * as from would (request and generated Ids come from svc's own env). svc keeps its own
+ * configuration; both should have been made with the same one. For runs that must each
+ * start from one seeded state: seed a template once, copy it before every run, which
+ * allocates nothing once svc has grown to the template's size (a new service costs its
+ * key cache and the seeding). REF_OK, or REF_E_NOMEM with svc unchanged. Requests on svc
+ * meanwhile are answered from the state before the copy or the one after. */
+REF_MUST_CHECK enum ref_status ref_service_copy_state(struct ref_service *svc,
+                                                      struct ref_service *from);
+
 struct ref_response {
     int http_status;
     enum ref_status status; /* REF_OK, or the error answered */

@@ -119,6 +119,12 @@ struct ref_sigv4_key_cache *ref_sigv4_key_cache_new(size_t max_entries);
 /* Wipes every entry and frees the cache. NULL is fine. No other thread may still use it. */
 void ref_sigv4_key_cache_free(struct ref_sigv4_key_cache *cache);
 
+/* Wipes and forgets every entry and zeroes the counters, leaving the cache as
+ * ref_sigv4_key_cache_new made it: for a rotation of secrets, and for runs that must each
+ * start from the same state without paying for a new cache. Costs the entries in use, not
+ * the capacity. NULL is fine. Other threads may go on using the cache meanwhile. */
+void ref_sigv4_key_cache_clear(struct ref_sigv4_key_cache *cache);
+
 /* The signing key of ref_sigv4_signing_key for these parts, from the cache when it holds
  * it, else derived and remembered (evicting the least recently used entry of its bucket).
  * cache may be NULL (the key is then derived). Always REF_OK; the caller wipes key_out. */
