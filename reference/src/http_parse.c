@@ -276,7 +276,16 @@ static enum ref_status parse_request_line(struct parser *p)
     if (b[ts] != '/') {
         return bad_byte(p, ts, W_TARGET, "request-target is not in origin form (starts with '/')");
     }
-    for (i = ts;; i++) {
+    /* A fast scan first, as for field lines: visible ASCII bytes (never SP or CR) that are
+     * in the input and under the limit are exactly the ones the checked loop below steps
+     * over, so it only looks at the byte that ends the run. One comparison per byte
+     * instead of six: a target can be 8 KiB. */
+    size_t fast_end = len - ts < REF_MAX_TARGET_BYTES ? len : ts + REF_MAX_TARGET_BYTES;
+    i = ts;
+    while (i < fast_end && (uint8_t)(b[i] - 0x21) <= 0x7e - 0x21) {
+        i++;
+    }
+    for (;; i++) {
         if (i >= len) {
             return incomplete(p, W_TARGET);
         }
