@@ -77,11 +77,34 @@ class Cli:
               % (what, code, p.stderr.strip()))
 
 
+def check_pipeline_members(pipeline, what):
+    """Contract 1b, as the CLI prints a pipeline created with --output-bucket: the four
+    notification topics ("" when not set) and both configs filled from the output bucket."""
+    topics = pipeline.get("Notifications", {})
+    check(all(topics.get(k) == "" for k in ("Progressing", "Completed", "Warning", "Error")),
+          "%s: Notifications %r" % (what, topics))
+    for config in ("ContentConfig", "ThumbnailConfig"):
+        c = pipeline.get(config, {})
+        check(c.get("Bucket") == "etch-out" and c.get("Permissions") == [],
+              "%s: %s %r" % (what, config, c))
+
+
 def flow(cli):
     r = cli.ok("create-pipeline", "--name", "etch-interop-awscli", "--input-bucket", "etch-in",
                "--output-bucket", "etch-out", "--role", ROLE_ARN)
     pipeline_id = r["Pipeline"]["Id"]
     check(ID_PATTERN.match(pipeline_id), "create-pipeline: bad Id %r" % pipeline_id)
+    check_pipeline_members(r["Pipeline"], "create-pipeline")
+
+    r = cli.ok("read-pipeline", "--id", pipeline_id)
+    check_pipeline_members(r["Pipeline"], "read-pipeline")
+
+    # Contract 2b: OutputBucket and ContentConfig together are refused.
+    cli.fails_with("ValidationException", "create-pipeline with OutputBucket and ContentConfig",
+                   "create-pipeline", "--name", "etch-interop-both", "--input-bucket", "etch-in",
+                   "--output-bucket", "etch-out", "--role", ROLE_ARN,
+                   "--content-config", json.dumps({"Bucket": "etch-content"}),
+                   "--thumbnail-config", json.dumps({"Bucket": "etch-thumbs"}))
 
     r = cli.ok("update-pipeline-status", "--id", pipeline_id, "--status", "Paused")
     check(r["Pipeline"]["Status"] == "Paused", "update-pipeline-status: %r" % r)

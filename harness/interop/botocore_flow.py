@@ -50,6 +50,18 @@ def expect_client_error(botocore, call, code, status, what):
     raise TestFailure("%s: expected %s, the call succeeded" % (what, code))
 
 
+def check_pipeline_members(pipeline, what):
+    """Contract 1b, as an SDK user reads a pipeline created with OutputBucket: the four
+    notification topics ("" when not set) and both configs filled from OutputBucket."""
+    topics = pipeline.get("Notifications", {})
+    check(all(topics.get(k) == "" for k in ("Progressing", "Completed", "Warning", "Error")),
+          "%s: Notifications %r" % (what, topics))
+    for config in ("ContentConfig", "ThumbnailConfig"):
+        c = pipeline.get(config, {})
+        check(c.get("Bucket") == "etch-out" and c.get("Permissions") == [],
+              "%s: %s %r" % (what, config, c))
+
+
 def flow(botocore, url):
     client = make_client(botocore, url)
 
@@ -57,6 +69,16 @@ def flow(botocore, url):
                                OutputBucket="etch-out", Role=ROLE_ARN)
     pipeline_id = r["Pipeline"]["Id"]
     check(ID_PATTERN.match(pipeline_id), "CreatePipeline: bad Id %r" % pipeline_id)
+    check_pipeline_members(r["Pipeline"], "CreatePipeline")
+
+    r = client.read_pipeline(Id=pipeline_id)
+    check_pipeline_members(r["Pipeline"], "ReadPipeline")
+
+    # Contract 2b: OutputBucket and ContentConfig together are refused.
+    expect_client_error(botocore, lambda: client.create_pipeline(
+        Name="etch-interop-both", InputBucket="etch-in", OutputBucket="etch-out", Role=ROLE_ARN,
+        ContentConfig={"Bucket": "etch-content"}, ThumbnailConfig={"Bucket": "etch-thumbs"}),
+        "ValidationException", 400, "CreatePipeline with OutputBucket and ContentConfig")
 
     r = client.update_pipeline_status(Id=pipeline_id, Status="Paused")
     check(r["Pipeline"]["Status"] == "Paused", "UpdatePipelineStatus: %r" % r.get("Pipeline"))
