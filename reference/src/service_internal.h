@@ -117,7 +117,8 @@ json_t *ref_pipeline_warnings(const json_t *spec, const char *region);
 /* --- Output (service_out.c) ------------------------------------------------------- */
 
 /* The wire form of a job / pipeline (contract section 1). New reference, NULL when out of
- * memory. */
+ * memory. It shares the spec's values (read-only, like every stored spec): dump it, do not
+ * change it. */
 json_t *ref_out_job(const struct ref_job_info *job, const char *region, const char *account_id);
 json_t *ref_out_pipeline(const struct ref_pipeline_info *pipeline,
                          const char *region,

@@ -149,14 +149,17 @@ static json_t *arn(const char *region, const char *account_id, const char *kind,
     return s;
 }
 
-/* Copies member `key` of spec into o when present; returns nonzero on failure. */
+/* Puts member `key` of spec into o when present; returns nonzero on failure. The value is
+ * the store's own, shared rather than copied: stored specs never change (job_store.h), and
+ * an answer only dumps what it holds, so a copy per answer would be an allocation per JSON
+ * value for the same bytes. */
 static int copy_member(json_t *o, const json_t *spec, const char *key)
 {
     json_t *v = json_object_get(spec, key);
     if (v == NULL) {
         return 0;
     }
-    return json_object_set_new(o, key, json_deep_copy(v));
+    return json_object_set(o, key, v);
 }
 
 /* One output as answered: Id "1", "2", ...; the members given; the job's status. */
@@ -176,7 +179,7 @@ static json_t *out_output(json_t *given, size_t index, const char *status)
         if (strcmp(key, "Id") == 0 || strcmp(key, "Status") == 0) {
             continue;
         }
-        bad |= json_object_set_new(o, key, json_deep_copy(value));
+        bad |= json_object_set(o, key, value); /* shared, as copy_member says */
     }
     bad |= json_object_set_new(o, "Status", json_string(status));
     if (bad != 0) {
@@ -210,7 +213,8 @@ json_t *ref_out_job(const struct ref_job_info *job, const char *region, const ch
     bad |= json_object_set_new(o, "PipelineId", json_stringn(job->pipeline_id, REF_ID_LEN));
     bad |= copy_member(o, job->spec, "Input");
     if (json_array_size(outputs) > 0) {
-        bad |= json_object_set_new(o, "Output", json_deep_copy(json_array_get(outputs, 0)));
+        /* The first of Outputs again, the same object twice in one tree. */
+        bad |= json_object_set(o, "Output", json_array_get(outputs, 0));
     }
     bad |= json_object_set_new(o, "Outputs", outputs);
     bad |= copy_member(o, job->spec, "OutputKeyPrefix");
