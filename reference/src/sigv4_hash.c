@@ -74,6 +74,20 @@ bool ref_ct_equal(const void *a, const void *b, size_t len)
     return diff == 0;
 }
 
+/* out = in ^ the pad byte repeated, a word at a time: every key derivation prepares five
+ * keys, and byte by byte that was 640 steps (each a compare under the fuzz targets'
+ * coverage instrumentation) where 80 do. */
+static void xor_block(uint8_t out[BLOCK_BYTES], const uint8_t in[BLOCK_BYTES], uint64_t pad)
+{
+    uint64_t w;
+    for (size_t i = 0; i < BLOCK_BYTES; i += 8) {
+        memcpy(&w, in + i, 8);
+        w ^= pad;
+        memcpy(out + i, &w, 8);
+    }
+    ref_mem_wipe(&w, sizeof w); /* key material too */
+}
+
 void ref_hmac_sha256_key_init(struct ref_hmac_sha256_key *k, const void *key, size_t key_len)
 {
     /* RFC 2104: a key longer than the block is replaced by its hash; shorter ones are
@@ -89,14 +103,10 @@ void ref_hmac_sha256_key_init(struct ref_hmac_sha256_key *k, const void *key, si
         memcpy(block, key, key_len);
     }
     uint8_t pad[BLOCK_BYTES];
-    for (size_t i = 0; i < BLOCK_BYTES; i++) {
-        pad[i] = (uint8_t)(block[i] ^ 0x36);
-    }
+    xor_block(pad, block, UINT64_C(0x3636363636363636));
     SHA256_Init(&k->inner);
     SHA256_Update(&k->inner, pad, BLOCK_BYTES);
-    for (size_t i = 0; i < BLOCK_BYTES; i++) {
-        pad[i] = (uint8_t)(block[i] ^ 0x5c);
-    }
+    xor_block(pad, block, UINT64_C(0x5c5c5c5c5c5c5c5c));
     SHA256_Init(&k->outer);
     SHA256_Update(&k->outer, pad, BLOCK_BYTES);
     /* A hashed long key is key material too; block holds it either way. */

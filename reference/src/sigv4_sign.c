@@ -59,14 +59,16 @@ static enum ref_status collect_names(const struct ref_sigv4_request *req, struct
     if (num > REF_MAX_HEADERS) {
         return REF_E_TOO_LARGE;
     }
+    /* Room for every name at once, so the bytes go straight in (a checked append per byte
+     * was a good part of the signer's time under the fuzz targets' instrumentation). */
     REF_TRY(ref_buf_reserve(&list->storage, total + 1));
+    uint8_t *lower = list->storage.data;
     for (size_t i = 0; i < num; i++) {
         offsets[i] = list->storage.len;
         struct ref_slice n = req->headers[i].name;
         for (size_t j = 0; j < n.len; j++) {
             uint8_t c = n.ptr[j];
-            REF_TRY(ref_buf_append_byte(&list->storage,
-                                        (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c));
+            lower[list->storage.len++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
         }
     }
     offsets[num] = list->storage.len;
