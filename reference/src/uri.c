@@ -99,32 +99,43 @@ enum ref_status ref_uri_encode(struct ref_slice in, bool keep_slash, struct ref_
     return REF_OK;
 }
 
+/* The offset of the first '%' of in at or after from, or in.len. */
+static size_t next_escape(struct ref_slice in, size_t from)
+{
+    if (from >= in.len) {
+        return in.len;
+    }
+    return from + ref_slice_find(ref_slice_make(in.ptr + from, in.len - from), '%');
+}
+
 enum ref_status
 ref_uri_decode(struct ref_slice in, struct ref_buf *out, struct ref_parse_error *err)
 {
     assert(ref_slice_is_valid(in) && ref_buf_is_valid(out));
     /* Validate first so a bad escape leaves out untouched, and count the decoded bytes so
-     * that a buffer with room for exactly the result is enough. */
-    size_t decoded_len = 0;
-    for (size_t i = 0; i < in.len; i++, decoded_len++) {
-        if (in.ptr[i] != '%') {
-            continue;
-        }
+     * that a buffer with room for exactly the result is enough. Both passes go from one
+     * '%' to the next (memchr) and copy the runs between them whole, rather than looking
+     * at every byte: most labels hold no escape at all. */
+    size_t escapes = 0;
+    for (size_t i = next_escape(in, 0); i < in.len; i = next_escape(in, i + 3)) {
         if (in.len - i < 3 || ref_uri_hex_value(in.ptr[i + 1]) < 0 ||
             ref_uri_hex_value(in.ptr[i + 2]) < 0) {
             return ref_parse_fail(err, REF_E_MALFORMED, i, "uri.escape",
                                   "'%' needs two hex digits");
         }
-        i += 2;
+        escapes++;
     }
-    REF_TRY(ref_buf_reserve(out, decoded_len));
-    for (size_t i = 0; i < in.len; i++) {
-        uint8_t c = in.ptr[i];
-        if (c == '%') {
-            c = (uint8_t)(ref_uri_hex_value(in.ptr[i + 1]) * 16 + ref_uri_hex_value(in.ptr[i + 2]));
-            i += 2;
-        }
-        out->data[out->len++] = c;
+    REF_TRY(ref_buf_reserve(out, in.len - 2 * escapes));
+    /* Within the reservation: the appends below cannot fail. */
+    size_t from = 0;
+    for (size_t i = next_escape(in, 0); i < in.len; i = next_escape(in, from)) {
+        REF_TRY(ref_buf_append(out, in.ptr + from, i - from));
+        out->data[out->len++] =
+            (uint8_t)(ref_uri_hex_value(in.ptr[i + 1]) * 16 + ref_uri_hex_value(in.ptr[i + 2]));
+        from = i + 3;
+    }
+    if (from < in.len) {
+        REF_TRY(ref_buf_append(out, in.ptr + from, in.len - from));
     }
     return REF_OK;
 }
