@@ -20,7 +20,6 @@
 #include "ref/limits.h"
 #include "ref/mem.h"
 
-#include <assert.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -291,19 +290,19 @@ static enum ref_status grow_array(void **arr, size_t *cap, size_t need, size_t s
  * word rather than byte by byte: lookups are on every request's path, and a loop over the
  * bytes costs a compare per byte under the fuzz targets' coverage instrumentation. The Ids'
  * random part is their last six bytes, in the last two words. */
+static uint64_t id_hash_mix(uint64_t h, const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    h = (h ^ w) * UINT64_C(0xBF58476D1CE4E5B9);
+    return h ^ (h >> 31);
+}
+
 static uint64_t id_hash(struct ref_slice id)
 {
-    assert(id.len == REF_ID_LEN);
-    uint64_t words[3];
-    memcpy(&words[0], id.ptr, 8);
-    memcpy(&words[1], id.ptr + 8, 8);
-    memcpy(&words[2], id.ptr + REF_ID_LEN - 8, 8);
-    uint64_t h = UINT64_C(0x9E3779B97F4A7C15);
-    for (size_t i = 0; i < 3; i++) {
-        h = (h ^ words[i]) * UINT64_C(0xBF58476D1CE4E5B9);
-        h ^= h >> 31;
-    }
-    return h;
+    uint64_t h = id_hash_mix(UINT64_C(0x9E3779B97F4A7C15), id.ptr);
+    h = id_hash_mix(h, id.ptr + 8);
+    return id_hash_mix(h, id.ptr + REF_ID_LEN - 8);
 }
 
 static const char *pipeline_id_at(const struct ref_job_store *store, size_t i)
