@@ -84,18 +84,25 @@ enum ref_status ref_uri_encode(struct ref_slice in, bool keep_slash, struct ref_
         uint8_t c = in.ptr[i];
         need += (ref_uri_is_unreserved(c) || (keep_slash && c == '/')) ? 1 : 3;
     }
-    /* One reservation for the whole result: all or nothing is appended. */
+    /* One reservation for the whole result: all or nothing is appended. Written through a
+     * local pointer: a store through out->data may alias out->len, so writing
+     * out->data[out->len++] reloaded and stored the length for every byte. */
     REF_TRY(ref_buf_reserve(out, need));
+    if (need == 0) {
+        return REF_OK; /* nothing to write, and an empty buffer may have no data yet */
+    }
+    uint8_t *dst = out->data + out->len;
     for (size_t i = 0; i < in.len; i++) {
         uint8_t c = in.ptr[i];
         if (ref_uri_is_unreserved(c) || (keep_slash && c == '/')) {
-            out->data[out->len++] = c;
+            *dst++ = c;
         } else {
-            out->data[out->len++] = '%';
-            out->data[out->len++] = (uint8_t)digits[c >> 4];
-            out->data[out->len++] = (uint8_t)digits[c & 0x0f];
+            *dst++ = '%';
+            *dst++ = (uint8_t)digits[c >> 4];
+            *dst++ = (uint8_t)digits[c & 0x0f];
         }
     }
+    out->len += need;
     return REF_OK;
 }
 
