@@ -2,8 +2,9 @@
  *
  * test_hot_paths.c - the shortcuts taken for speed give exactly what the general code
  * gives: the parser's field-line scans (a byte table for names, eight bytes at a time for
- * values) against the grammar, byte value by byte value and at every alignment, and the
- * canonical path taken as sent against normalising and encoding it.
+ * values) against the grammar, byte value by byte value and at every alignment, the
+ * canonical path taken as sent against normalising and encoding it, and the case-blind
+ * comparison of names (eight bytes at a time) against ASCII lower-casing byte by byte.
  */
 #include "test_util.h"
 
@@ -165,12 +166,55 @@ static void test_hot_paths_canonical_path(void **state)
     }
 }
 
+static uint8_t model_lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+/* Every pair of byte values, at every position of every length up to EQ_NOCASE_BYTES, in
+ * slices whose other bytes differ in case only: equal exactly when the pair is. */
+#define EQ_NOCASE_BYTES 21
+
+static void test_hot_paths_eq_nocase_every_byte(void **state)
+{
+    (void)state;
+    static const char filler_a[] = "Content-Type-X-Amz-Date";
+    static const char filler_b[] = "cONTENT-tYPE-x-aMZ-dATE";
+    uint8_t a[EQ_NOCASE_BYTES];
+    uint8_t b[EQ_NOCASE_BYTES];
+    for (size_t len = 1; len <= EQ_NOCASE_BYTES; len++) {
+        memcpy(a, filler_a, len);
+        memcpy(b, filler_b, len);
+        assert_true(ref_slice_eq_nocase(ref_slice_make(a, len), ref_slice_make(b, len)));
+        for (size_t at = 0; at < len; at++) {
+            for (unsigned x = 0; x < 256; x++) {
+                for (unsigned y = 0; y < 256; y++) {
+                    a[at] = (uint8_t)x;
+                    b[at] = (uint8_t)y;
+                    bool want = model_lower((uint8_t)x) == model_lower((uint8_t)y);
+                    if (ref_slice_eq_nocase(ref_slice_make(a, len), ref_slice_make(b, len)) !=
+                        want) {
+                        fail_msg("bytes 0x%02x and 0x%02x at %zu of %zu: want %s", x, y, at, len,
+                                 want ? "equal" : "different");
+                    }
+                }
+            }
+            a[at] = (uint8_t)filler_a[at];
+            b[at] = (uint8_t)filler_b[at];
+        }
+    }
+    /* Lengths must agree; empty slices are equal. */
+    assert_false(ref_slice_eq_nocase(ref_slice_make(a, 3), ref_slice_make(b, 4)));
+    assert_true(ref_slice_eq_nocase(ref_slice_make(NULL, 0), ref_slice_make(b, 0)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hot_paths_field_value_every_byte),
         cmocka_unit_test(test_hot_paths_field_name_every_byte),
         cmocka_unit_test(test_hot_paths_canonical_path),
+        cmocka_unit_test(test_hot_paths_eq_nocase_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
