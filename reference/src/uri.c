@@ -48,8 +48,14 @@ static enum ref_status normalize_into(struct ref_slice path, struct ref_buf *out
             }
             continue;
         }
-        REF_TRY(ref_buf_append_byte(out, '/'));
-        REF_TRY(ref_buf_append_slice(out, seg));
+        /* "/" and the segment. Past the path's first byte a segment follows the '/' that
+         * ended the one before, so both go in one append (half the checked appends). */
+        if (seg.ptr > path.ptr) {
+            REF_TRY(ref_buf_append(out, seg.ptr - 1, seg.len + 1));
+        } else {
+            REF_TRY(ref_buf_append_byte(out, '/'));
+            REF_TRY(ref_buf_append_slice(out, seg));
+        }
         kept++;
     }
     /* The SDKs (botocore, the JS SDK v3, smithy-rs) keep a trailing slash only when the
