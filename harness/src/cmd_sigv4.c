@@ -75,6 +75,10 @@ struct signing_request {
     size_t num_headers;
     char amz_date[17];
     char payload_hash[REF_SHA256_HEX_LEN];
+    /* What SigV4 signs: the body as the service reads it, decoded when it is chunked (the
+     * wire form, http.body, is what gets printed back). */
+    struct ref_slice signed_body;
+    struct ref_buf decoded_body;
 };
 
 static enum mode parse_mode(const char *s)
@@ -190,7 +194,7 @@ static void prepare_for_signing(struct signing_request *r, const struct options 
         add_header(r, "X-Amz-Security-Token", ref_slice_from_cstr(o->session_token));
     }
     if (o->payload_header) {
-        ref_sigv4_sha256_hex(r->http.body, r->payload_hash);
+        ref_sigv4_sha256_hex(r->signed_body, r->payload_hash);
         add_header(r, "x-amz-content-sha256", ref_slice_make(r->payload_hash, REF_SHA256_HEX_LEN));
     }
 }
@@ -203,7 +207,7 @@ static struct ref_sigv4_request sigv4_view(const struct signing_request *r)
         .query = r->http.query,
         .headers = r->headers,
         .num_headers = r->num_headers,
-        .body = r->http.body,
+        .body = r->signed_body,
     };
 }
 
@@ -221,6 +225,43 @@ static void print_signed_request(const struct signing_request *r, struct ref_sli
     }
     printf("Authorization: " REF_SLICE_FMT "\r\n\r\n", REF_SLICE_ARG(authorization));
     fwrite(r->http.body.ptr, 1, r->http.body.len, stdout);
+}
+
+/* The service hashes a chunked body as its chunks decode, so etch does too. The request file
+ * was read leniently (LF line ends and the rest), so its chunks are decoded by the
+ * reference's strict parser behind a head of its own: the framing itself must be exact. */
+static bool decode_body(struct signing_request *r, const char *path)
+{
+    r->signed_body = r->http.body;
+    const struct ref_header *te = ref_http_find_header(r->http.headers, r->http.num_headers,
+                                                       REF_SLICE_LIT("transfer-encoding"));
+    if (te == NULL || !ref_slice_eq_nocase(te->value, REF_SLICE_LIT("chunked"))) {
+        return true;
+    }
+    static const char head[] = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    struct ref_buf wire;
+    ref_buf_init(&wire, sizeof head - 1 + r->http.body.len);
+    struct ref_http_request decoded;
+    struct ref_parse_error err = {0};
+    enum ref_status rc = ref_buf_append(&wire, head, sizeof head - 1);
+    if (rc == REF_OK) {
+        rc = ref_buf_append_slice(&wire, r->http.body);
+    }
+    if (rc == REF_OK) {
+        rc = ref_http_parse_request(ref_buf_slice(&wire), &decoded, &r->decoded_body, &err);
+    }
+    if (rc == REF_OK) {
+        r->signed_body = decoded.body;
+    } else {
+        fprintf(stderr,
+                "etch sigv4: the chunked body of '%s' does not decode (%s at body byte %zu: "
+                "%s); SigV4 signs the decoded body\n",
+                path, ref_status_name(rc),
+                err.offset > sizeof head - 1 ? err.offset - (sizeof head - 1) : 0,
+                err.reason != NULL ? err.reason : "no reason given");
+    }
+    ref_buf_cleanup(&wire);
+    return rc == REF_OK;
 }
 
 static void print_buf(const struct ref_buf *b)
@@ -377,6 +418,7 @@ int etch_cmd_sigv4(int argc, char **argv)
     if (r == NULL) {
         goto out;
     }
+    ref_buf_init(&r->decoded_body, REF_MAX_BODY_BYTES);
     if (o.secret_key_file != NULL) {
         char why[512];
         if (harness_read_secret_file(o.secret_key_file, &secret, why, sizeof(why)) != REF_OK) {
@@ -393,6 +435,9 @@ int etch_cmd_sigv4(int argc, char **argv)
         char msg[512];
         ref_parse_error_format(&err, raw.data, raw.len, msg, sizeof(msg));
         fprintf(stderr, "etch sigv4: cannot read the request in '%s':\n%s\n", o.path, msg);
+        goto out;
+    }
+    if (!decode_body(r, o.path)) {
         goto out;
     }
 
@@ -425,6 +470,9 @@ int etch_cmd_sigv4(int argc, char **argv)
     }
 
 out:
+    if (r != NULL) {
+        ref_buf_cleanup(&r->decoded_body);
+    }
     ref_mem_free(r);
     if (secret != NULL) {
         ref_mem_wipe(secret, strlen(secret));

@@ -195,6 +195,27 @@ for token in "" "--session-token etch/session/token/EXAMPLE"; do
     fi
 done
 
+# A chunked body is signed as the service reads it, decoded: what `sigv4 sign` prints passes
+# the reference's signature check (it was signed over the chunk framing, and refused 403).
+printf 'POST /2012-09-25/pipelines HTTP/1.1\r\nHost: localhost:8080\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{"Na\r\n2\r\nme\r\n0\r\n\r\n' \
+    >"$scratch/chunked.http"
+if expect_rc 0 "sigv4 sign a chunked request" "$etch" sigv4 sign --print request \
+    --payload-header --now 20261128T124500Z "$scratch/chunked.http"; then
+    cp "$scratch/out" "$scratch/chunked-signed.http"
+    expect_rc 0 "verify the signed chunked request" "$etch" sigv4 verify \
+        --now 20261128T124500Z "$scratch/chunked-signed.http"
+    expect_rc 1 "handle the signed chunked request" "$etch" handle --now 20261128T124500Z \
+        "$scratch/chunked-signed.http" &&
+        expect_output_has "signed chunked request" 'x-amzn-ErrorType: ValidationException'
+fi
+printf 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nab\r\n0\r\n\r\n' \
+    >"$scratch/bad-chunks.http"
+expect_rc 2 "sigv4 sign a chunked body that does not decode" "$etch" sigv4 sign \
+    --now 20261128T124500Z "$scratch/bad-chunks.http" && {
+    checks=$((checks + 1))
+    grep -q "does not decode" "$scratch/err" || fail "sigv4 sign bad chunks: no reason on stderr"
+}
+
 # A request whose Authorization value would pass the reference's size limit is refused by
 # the signer (exit 2, a reason, nothing printed), not signed into a request the reference
 # then refuses: 30 headers with 70-byte names (under the 32 signed headers allowed).
