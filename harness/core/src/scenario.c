@@ -304,18 +304,54 @@ static bool is_plain_key(const char *key)
     return true;
 }
 
+/* Appends s to the path in out (at bytes so far), truncated where snprintf into cap bytes
+ * would truncate it: at most cap - 1 bytes, always NUL-terminated. The loader gives every
+ * member and element it visits a path, in case an error names it, and formatting each one
+ * with vsnprintf was a good part of its time; they are put together by hand instead. */
+static void path_put(char *out, size_t cap, size_t *at, const char *s)
+{
+    size_t n = strlen(s);
+    size_t room = cap - 1 - *at;
+    if (n > room) {
+        n = room;
+    }
+    memcpy(out + *at, s, n);
+    *at += n;
+    out[*at] = '\0';
+}
+
+/* base.key, or base["key"] when the key holds a character of path syntax. cap > 0. */
 static void path_key(char *out, size_t cap, const char *base, const char *key)
 {
+    size_t at = 0;
+    out[0] = '\0';
+    path_put(out, cap, &at, base);
     if (is_plain_key(key)) {
-        harness_textf(out, cap, "%s%s%s", base, base[0] != '\0' ? "." : "", key);
+        path_put(out, cap, &at, base[0] != '\0' ? "." : "");
+        path_put(out, cap, &at, key);
     } else {
-        harness_textf(out, cap, "%s[\"%s\"]", base, key);
+        path_put(out, cap, &at, "[\"");
+        path_put(out, cap, &at, key);
+        path_put(out, cap, &at, "\"]");
     }
 }
 
+/* base[i]. cap > 0. */
 static void path_index(char *out, size_t cap, const char *base, size_t i)
 {
-    harness_textf(out, cap, "%s[%zu]", base, i);
+    char digits[24];
+    size_t n = sizeof(digits);
+    digits[--n] = '\0';
+    do {
+        digits[--n] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i > 0);
+    size_t at = 0;
+    out[0] = '\0';
+    path_put(out, cap, &at, base);
+    path_put(out, cap, &at, "[");
+    path_put(out, cap, &at, digits + n);
+    path_put(out, cap, &at, "]");
 }
 
 /* --- Generic checks ---------------------------------------------------------------- */
@@ -386,8 +422,6 @@ static enum ref_status get_string(struct loader *ld,
                                   const char **out)
 {
     json_t *v = json_object_get(obj, key);
-    char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(p, sizeof(p), path, key);
     if (v == NULL) {
         if (required) {
             return fail(ld, path[0] != '\0' ? path : "", "missing required key '%s'", key);
@@ -395,6 +429,8 @@ static enum ref_status get_string(struct loader *ld,
         return REF_OK;
     }
     if (!json_is_string(v)) {
+        char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
+        path_key(p, sizeof(p), path, key);
         return fail(ld, p, "expected a string, got %s", type_name(v));
     }
     *out = json_string_value(v);
@@ -430,13 +466,15 @@ static enum ref_status get_int(struct loader *ld,
     if (v == NULL) {
         return REF_OK;
     }
+    /* The path only for an error: most values pass. */
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(p, sizeof(p), path, key);
     if (!json_is_integer(v)) {
+        path_key(p, sizeof(p), path, key);
         return fail(ld, p, "expected an integer, got %s", type_name(v));
     }
     json_int_t i = json_integer_value(v);
     if (i < min || i > max) {
+        path_key(p, sizeof(p), path, key);
         return fail(ld, p, "%lld is out of range (%lld..%lld)", (long long)i, (long long)min,
                     (long long)max);
     }
