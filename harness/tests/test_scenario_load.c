@@ -348,6 +348,22 @@ static void test_scenario_load_live_keys(void **state)
                  "unknown key 'inproc_only' in a clock step", 0, 0);
 }
 
+static void test_scenario_load_all_pages(void **state)
+{
+    (void)state;
+    /* A call step may ask for every page; a request written out may not (it is sent as is). */
+    struct harness_scenario *sc = NULL;
+    struct harness_load_error err;
+    const char *ok = HEAD "{\"call\":\"ListPipelines\",\"all_pages\":true}" TAIL;
+    assert_int_equal(load(ok, &sc, &err), REF_OK);
+    assert_true(sc->steps[0].all_pages);
+    harness_scenario_free(sc);
+    expect_error(HEAD "{\"call\":\"ListPipelines\",\"all_pages\":\"yes\"}" TAIL, REF_E_MALFORMED,
+                 "steps[0].all_pages", 0, 0);
+    expect_error(HEAD "{\"raw\":{\"method\":\"GET\",\"target\":\"/\"},\"all_pages\":true}" TAIL,
+                 REF_E_MALFORMED, "unknown key 'all_pages' in a raw step", 0, 0);
+}
+
 static void test_scenario_load_concurrent_and_outcomes(void **state)
 {
     (void)state;
@@ -564,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_scenario_load_rejects_undefined_variable),
         cmocka_unit_test(test_scenario_load_rejects_bad_steps),
         cmocka_unit_test(test_scenario_load_live_keys),
+        cmocka_unit_test(test_scenario_load_all_pages),
         cmocka_unit_test(test_scenario_load_concurrent_and_outcomes),
         cmocka_unit_test(test_scenario_load_limit_steps),
         cmocka_unit_test(test_scenario_load_limit_nesting),

@@ -1204,7 +1204,9 @@ static enum ref_status keep_own_items(const struct created_ids *own, json_t *ite
     json_t *item;
     json_array_foreach (items, i, item) {
         json_t *id = json_object_get(item, "Id");
-        if (json_is_string(id) && ids_has(own, json_string_value(id), json_string_length(id))) {
+        /* No set of Ids (a target of the scenario's own, all pages asked for): keep all. */
+        if (own == NULL ||
+            (json_is_string(id) && ids_has(own, json_string_value(id), json_string_length(id)))) {
             if (json_array_append(kept, item) != 0) {
                 return REF_E_NOMEM;
             }
@@ -1290,7 +1292,8 @@ static enum ref_status next_page_step(const struct harness_step *step,
 /* On a shared target a List answer holds what everybody created. The scenario's view is
  * its own items: the runner follows NextPageToken to the last page and keeps the items
  * whose Id the scenario created, in the order received; NextPageToken is then the last
- * page's. Steps that send their own PageToken see the page as it came. */
+ * page's. Steps that send their own PageToken see the page as it came. A step that asks
+ * for all pages on a target of its own gets the same walk with every item kept. */
 static enum ref_status scope_list(struct run *r,
                                   const struct harness_step *step,
                                   const struct harness_exchange *x,
@@ -1306,7 +1309,9 @@ static enum ref_status scope_list(struct run *r,
         !json_is_array(json_object_get(o->body, member))) {
         return REF_OK;
     }
-    const struct created_ids *own = op == REF_OP_LIST_PIPELINES ? &r->pipelines : &r->jobs;
+    const struct created_ids *own = !r->is_shared                 ? NULL
+                                    : op == REF_OP_LIST_PIPELINES ? &r->pipelines
+                                                                  : &r->jobs;
     json_t *kept = json_array();
     if (kept == NULL) {
         return REF_E_NOMEM;
@@ -1375,16 +1380,18 @@ static enum ref_status localise(struct run *r,
                                 char *why,
                                 size_t why_cap)
 {
-    if (!r->is_shared || x->is_closed) {
+    if ((!r->is_shared && !step->all_pages) || x->is_closed) {
         return REF_OK;
     }
     REF_TRY(note_created(r, x, o));
     if (o->body == NULL) {
         return REF_OK;
     }
+    /* On a target of its own the scenario asked for every page (all_pages): the same walk
+     * as scoping, keeping every item. */
     bool changed = false;
     REF_TRY(scope_list(r, step, x, o, &changed, why, why_cap));
-    changed = strip_name_suffix(r, o->body) || changed;
+    changed = (r->is_shared && strip_name_suffix(r, o->body)) || changed;
     if (changed) {
         free(x->observed_body);
         x->observed_body = harness_json_dump(o->body, JSON_COMPACT | JSON_ENCODE_ANY);

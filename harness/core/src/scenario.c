@@ -1622,7 +1622,8 @@ static enum ref_status parse_step(struct loader *ld,
                                           "capture",    "source",   "level",         "call",
                                           "params",     "headers",  "raw",           "wait",
                                           "concurrent", "outcomes", "seed_pipeline", "seed_job",
-                                          "clock",      "fail_job", "inproc_only",   NULL};
+                                          "clock",      "fail_job", "inproc_only",   "all_pages",
+                                          NULL};
         REF_TRY(check_keys(ld, v, path, all, "a step"));
         return fail(ld, path,
                     kinds == 0 ? "a step needs one of call, raw, wait, concurrent, "
@@ -1657,6 +1658,9 @@ static enum ref_status parse_step(struct loader *ld,
         if (strcmp(kind, "call") == 0) {
             allowed[na++] = "params";
             allowed[na++] = "headers";
+            if (ctx == CTX_TOP) {
+                allowed[na++] = "all_pages";
+            }
         }
     } else if (is_wait) {
         allowed[na++] = "sign";
@@ -1689,6 +1693,7 @@ static enum ref_status parse_step(struct loader *ld,
     }
     REF_TRY(get_string(ld, v, "note", path, false, &step->note));
     REF_TRY(get_bool(ld, v, "inproc_only", path, &step->inproc_only));
+    REF_TRY(get_bool(ld, v, "all_pages", path, &step->all_pages));
 
     struct defaults def = *parent;
     REF_TRY(parse_level(ld, v, path, &def.level));

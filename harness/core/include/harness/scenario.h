@@ -174,6 +174,10 @@ struct harness_step {
      * that ends early: over a connection that is only a slow client); SKIPped elsewhere
      * without stopping the scenario. */
     bool inproc_only;
+    /* A List call whose answer is judged as every page's items in order, NextPageToken the
+     * last page's: the runner follows the tokens itself, so a scenario can check what the
+     * contract guarantees of paging without knowing the server's page size. */
+    bool all_pages;
 
     /* call, raw, wait */
     struct harness_request_spec request;
