@@ -15,6 +15,9 @@
 
 #include <jansson.h>
 
+#include <stdio.h>
+#include <unistd.h>
+
 #define T0_MS    TEST_FIXED_NOW_MS
 #define DELAY_MS 2000
 #define RUN_MS   5000
@@ -297,6 +300,41 @@ static void test_job_store_paused_pipeline_starts_nothing(void **state)
     assert_int_equal(ref_job_store_advance(store, resume_ms + DELAY_MS - 1), 0);
     assert_int_equal(ref_job_store_advance(store, resume_ms + DELAY_MS), 1);
     assert_int_equal(status_of(store, id), REF_JOB_PROGRESSING);
+    ref_job_store_free(store);
+}
+
+/* Active while already Active is no switch (the header's rule; contract 8: the start delay
+ * counts from the pipeline's last switch to Active): the pipeline keeps its active-since
+ * time, and a job submitted before the redundant Active starts when it would have. The
+ * schedule alone would not show a reset, since nothing is rescheduled; the pipeline's and
+ * the job's own views do. */
+static void test_job_store_redundant_active_keeps_active_since(void **state)
+{
+    (void)state;
+    struct ref_job_store *store = new_store();
+    seed_pipeline(store, PIPE_A, REF_PIPELINE_ACTIVE, T0_MS);
+    char id[REF_ID_LEN + 1];
+    new_job(store, PIPE_A, T0_MS, id);
+    struct ref_pipeline_info pinfo;
+    assert_int_equal(ref_job_store_set_pipeline_status(store, S(PIPE_A), REF_PIPELINE_ACTIVE,
+                                                       T0_MS + 1000, &pinfo),
+                     REF_OK);
+    assert_int_equal(pinfo.active_since_ms, T0_MS);
+    ref_pipeline_info_cleanup(&pinfo);
+    assert_int_equal(ref_job_store_read_pipeline(store, S(PIPE_A), &pinfo), REF_OK);
+    assert_int_equal(pinfo.active_since_ms, T0_MS);
+    ref_pipeline_info_cleanup(&pinfo);
+    struct ref_job_info info;
+    read_job(store, id, &info);
+    assert_true(info.has_next_event);
+    assert_int_equal(info.next_event_ms, T0_MS + DELAY_MS);
+    ref_job_info_cleanup(&info);
+    assert_int_equal(ref_job_store_advance(store, T0_MS + DELAY_MS - 1), 0);
+    assert_int_equal(ref_job_store_advance(store, T0_MS + DELAY_MS), 1);
+    read_job(store, id, &info);
+    assert_int_equal(info.status, REF_JOB_PROGRESSING);
+    assert_int_equal(info.start_ms, T0_MS + DELAY_MS);
+    ref_job_info_cleanup(&info);
     ref_job_store_free(store);
 }
 
@@ -1517,6 +1555,37 @@ static void test_job_store_copy_allocation_failures_leave_dst_unchanged(void **s
     ref_job_store_free(src);
 }
 
+/* The Id indexes grow before they are half full, so the probe for an Id that is not there
+ * always reaches an empty slot. An unknown Id is looked up after every insertion, through
+ * several growths of both indexes: an index let to fill up before growing would send that
+ * probe round forever with the store locked. The alarm turns such a hang into a failure. */
+static void test_job_store_unknown_id_at_every_index_size(void **state)
+{
+    (void)state;
+    enum { PIPES = 300, JOBS = 1100 };
+    unsigned left = alarm(30);
+    struct ref_job_store *store = new_store_with(0, PIPES, JOBS);
+    struct ref_pipeline_info pinfo;
+    for (int i = 0; i < PIPES; i++) {
+        char pid[REF_ID_LEN + 1];
+        snprintf(pid, sizeof(pid), "%013d-pipe00", 5000 + i);
+        seed_pipeline(store, pid, REF_PIPELINE_PAUSED, T0_MS);
+        assert_int_equal(ref_job_store_read_pipeline(store, S("9999999999999-nopipe"), &pinfo),
+                         REF_E_NOT_FOUND);
+    }
+    char pid0[REF_ID_LEN + 1];
+    snprintf(pid0, sizeof(pid0), "%013d-pipe00", 5000);
+    for (int i = 0; i < JOBS; i++) {
+        char id[REF_ID_LEN + 1];
+        new_job(store, pid0, T0_MS, id);
+        enum ref_job_status st;
+        assert_int_equal(ref_job_store_job_status(store, S("9999999999999-nojob0"), &st),
+                         REF_E_NOT_FOUND);
+    }
+    ref_job_store_free(store);
+    alarm(left);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1527,6 +1596,7 @@ int main(void)
         cmocka_unit_test(test_job_store_scheduler_one_big_step_applies_both),
         cmocka_unit_test(test_job_store_start_counts_from_last_activation),
         cmocka_unit_test(test_job_store_paused_pipeline_starts_nothing),
+        cmocka_unit_test(test_job_store_redundant_active_keeps_active_since),
         cmocka_unit_test(test_job_store_pause_holds_submitted_not_progressing),
         cmocka_unit_test(test_job_store_canceled_job_never_starts),
         cmocka_unit_test(test_job_store_snapshot_reports_next_event),
@@ -1549,6 +1619,7 @@ int main(void)
         cmocka_unit_test(test_job_store_default_page_size),
         cmocka_unit_test(test_job_store_pipeline_limit_at_and_over),
         cmocka_unit_test(test_job_store_queued_job_limit_at_and_over),
+        cmocka_unit_test(test_job_store_unknown_id_at_every_index_size),
         cmocka_unit_test(test_job_store_allocation_failures_leave_store_unchanged),
         cmocka_unit_test(test_job_store_snapshots_share_the_stored_spec),
         cmocka_unit_test(test_job_store_copy_answers_as_the_original),

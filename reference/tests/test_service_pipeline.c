@@ -2,7 +2,8 @@
  *
  * test_service_pipeline.c - the pipeline rules of contract revision 2 through the service:
  * what pipeline answers carry (section 1b), CreatePipeline's rules and their order
- * (section 2b), Warnings, and the not-found message (section 4).
+ * (section 2b), Warnings, and the not-found message (section 4); and, since these requests
+ * can be signed off the clock, the service's default skew window (section 5).
  *
  * Requests are handed to ref_service_handle_parsed already parsed (test_service.c covers
  * the HTTP bytes), signed by ref_sigv4_sign at the pinned clock. Request bodies are written
@@ -32,12 +33,14 @@ struct fx {
     struct test_clock clock;
     struct ref_service *svc;
     const char *region;
+    int64_t date_offset_s; /* X-Amz-Date is this far from the service's clock */
 };
 
 static void fx_open_in(struct fx *fx, const char *region)
 {
     fx->clock = (struct test_clock){.now_ms = TEST_FIXED_NOW_MS, .rng_state = 0x9e3779b97f4a7c15u};
     fx->region = region;
+    fx->date_offset_s = 0;
     struct ref_service_config cfg;
     ref_service_config_defaults(&cfg);
     cfg.region = region;
@@ -79,7 +82,7 @@ static void
 call(struct fx *fx, const char *method, const char *target, const char *body, struct answer *a)
 {
     char amz_date[17];
-    ref_sigv4_format_amz_date(fx->clock.now_ms / 1000, amz_date);
+    ref_sigv4_format_amz_date(fx->clock.now_ms / 1000 + fx->date_offset_s, amz_date);
     struct ref_http_request req = {.method = ref_slice_from_cstr(method),
                                    .target = ref_slice_from_cstr(target),
                                    .version = REF_SLICE_LIT("HTTP/1.1")};
@@ -585,6 +588,81 @@ static void test_service_pipeline_member_limits(void **state)
     fx_close(&fx);
 }
 
+/* A bucket name is 1..255 characters (contract 2): 255 is accepted and 256 refused, in every
+ * member that holds one. */
+static void test_service_pipeline_bucket_length(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_open(&fx);
+    char at[256];
+    char over[257];
+    memset(at, 'b', 255);
+    at[255] = '\0';
+    memset(over, 'b', 256);
+    over[256] = '\0';
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{'Name':'p','InputBucket':'%s','OutputBucket':'%s','Role':'" ROLE "'}", at, at);
+    json_t *created = expect_created(&fx, body);
+    assert_int_equal(strlen(json_string_value(
+                         json_object_get(json_object_get(created, "Pipeline"), "InputBucket"))),
+                     255);
+    json_decref(created);
+    static const char *const forms[] = {
+        "{'Name':'p','InputBucket':'%s','OutputBucket':'out','Role':'" ROLE "'}",
+        "{'Name':'p','InputBucket':'in','OutputBucket':'%s','Role':'" ROLE "'}",
+        "{" BASE ",'ContentConfig':{'Bucket':'%s'},'ThumbnailConfig':{'Bucket':'t'}}",
+        "{" BASE ",'ContentConfig':{'Bucket':'c'},'ThumbnailConfig':{'Bucket':'%s'}}",
+    };
+    static const char *const paths[] = {"inputBucket", "outputBucket", "contentConfig.bucket",
+                                        "thumbnailConfig.bucket"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        snprintf(body, sizeof(body), forms[i], over);
+        char want[1024];
+        snprintf(want, sizeof(want),
+                 "1 validation error detected: Value '%s' at '%s' failed to satisfy "
+                 "constraint: " BUCKET_PATTERN,
+                 over, paths[i]);
+        expect_refused(&fx, body, want);
+    }
+    expect_pipeline_count(&fx, 1);
+    fx_close(&fx);
+}
+
+/* The service's default skew window is the live service's 5 minutes (contract 5; the old
+ * guide's 15 is not the default): a request dated 299 s off either way is accepted, 301 s
+ * off is refused, and so is every offset a wider window (10 or 15 minutes) would let in. */
+static void test_service_default_skew_window(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_open(&fx);
+    static const int64_t accepted[] = {-299, 299, -300, 300};
+    for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+        fx.date_offset_s = accepted[i];
+        struct answer a;
+        call(&fx, "GET", PIPELINES, NULL, &a);
+        if (a.http_status != 200) {
+            fail_msg("%+lld s off: want 200, got %d %s", (long long)accepted[i], a.http_status,
+                     a.error_type);
+        }
+        answer_cleanup(&a);
+    }
+    static const int64_t refused[] = {-301, 301, -599, 599, -899, 899};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        fx.date_offset_s = refused[i];
+        struct answer a;
+        call(&fx, "GET", PIPELINES, NULL, &a);
+        if (a.http_status != 403 || strcmp(a.error_type, "InvalidSignatureException") != 0) {
+            fail_msg("%+lld s off: want 403 InvalidSignatureException, got %d %s",
+                     (long long)refused[i], a.http_status, a.error_type);
+        }
+        answer_cleanup(&a);
+    }
+    fx_close(&fx);
+}
+
 /* --- Warnings (contract 1b) ---------------------------------------------------------- */
 
 #define WARNING_6006                                                                               \
@@ -704,6 +782,8 @@ int main(void)
         cmocka_unit_test(test_service_pipeline_rejects_wrong_types_anywhere),
         cmocka_unit_test(test_service_pipeline_config_member_shapes),
         cmocka_unit_test(test_service_pipeline_member_limits),
+        cmocka_unit_test(test_service_pipeline_bucket_length),
+        cmocka_unit_test(test_service_default_skew_window),
         cmocka_unit_test(test_service_pipeline_warnings_from_arn_regions),
         cmocka_unit_test(test_service_pipeline_not_found_message),
     };
