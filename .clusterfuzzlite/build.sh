@@ -12,7 +12,10 @@
 # Local test, as OSS-Fuzz would call it, with OSS-Fuzz's optimisation and debug flags and
 # both sanitizers at once, which is also how the CMake "fuzz" preset compiles the targets:
 #   CC=clang CXX=clang++ CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only \
-#   -fsanitize=address,undefined -fno-sanitize-recover=all -fsanitize=fuzzer-no-link" \
+#   -fsanitize=address -fsanitize-address-use-after-scope -fsanitize=array-bounds,bool,\
+#   builtin,enum,float-divide-by-zero,integer-divide-by-zero,null,object-size,return,\
+#   returns-nonnull-attribute,shift,signed-integer-overflow,unreachable,vla-bound \
+#   -fno-sanitize-recover=all -fsanitize=fuzzer-no-link" \
 #   CXXFLAGS="$CFLAGS" LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/etch-out \
 #   SRC="$(cd .. && pwd)" .clusterfuzzlite/build.sh
 
