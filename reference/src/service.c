@@ -38,8 +38,6 @@
 #define DEFAULT_RUN_TIME_MS    5000
 /* Error messages: validation lists echo values, so leave them room. */
 #define MESSAGE_MAX_BYTES (REF_MAX_RESPONSE_BYTES / 2)
-#define MAX_OUTPUTS       30
-#define MAX_USER_METADATA 10
 /* Request Ids come from a per-thread block of this many random bytes (begin_request). */
 #define RANDOM_BLOCK_BYTES 4096
 /* Stack space for the normalised path and the decoded label of ordinary requests. */
@@ -534,24 +532,17 @@ static json_t *member(const json_t *obj, const char *key)
     return json_is_null(v) ? NULL : v;
 }
 
-/* Copies the listed members of `from` that are present (and not null) into a new object. */
-static json_t *pick(const json_t *from, const char *const *keys, size_t n)
-{
-    json_t *o = json_object();
-    if (o == NULL) {
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const json_t *v = member(from, keys[i]);
-        if (v != NULL && json_object_set_new(o, keys[i], json_deep_copy(v)) != 0) {
-            json_decref(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
 /* --- Job operations ----------------------------------------------------------------- */
+
+/* The pipeline `id` (an Id by now) does not exist: moto's wording, which it verified
+ * against the live service (contract section 4). Every operation that names a pipeline
+ * answers it, CreateJob and ListJobsByPipeline included. */
+static enum ref_status pipeline_not_found(struct op_ctx *c, struct ref_slice id)
+{
+    return fail(c, REF_E_NOT_FOUND,
+                "The specified pipeline was not found: account=%s, pipelineId=" REF_SLICE_FMT ".",
+                c->svc->account_id, REF_SLICE_ARG(id));
+}
 
 static enum ref_status store_failure(struct op_ctx *c, enum ref_status rc, const char *what)
 {
@@ -653,6 +644,8 @@ static enum ref_status list_jobs(struct op_ctx *c, bool is_by_pipeline)
         rc = ref_job_store_list_jobs(c->svc->store, &q, &page);
         if (rc == REF_E_VALIDATION) {
             rc = fail(c, rc, "The page token was not issued by this service.");
+        } else if (rc == REF_E_NOT_FOUND) {
+            rc = pipeline_not_found(c, c->label);
         } else if (rc != REF_OK) {
             rc = store_failure(c, rc, "pipeline");
         } else {
@@ -675,166 +668,15 @@ static enum ref_status op_list_jobs_by_status(struct op_ctx *c)
     return list_jobs(c, false);
 }
 
-/* Key 1..255 and PresetId (an Id) of one output, under `prefix` ("output" or
- * "outputs.N.member"). */
-static enum ref_status check_output(struct ref_verr *v, const json_t *out, const char *prefix)
-{
-    struct ref_buf path;
-    ref_buf_init(&path, 256);
-    enum ref_status rc = REF_OK;
-    if (!json_is_object(out)) {
-        rc = ref_verr_type(v, out, prefix, "structure");
-        goto out;
-    }
-    rc = ref_verr_path(&path, "%s.key", prefix);
-    if (rc == REF_OK) {
-        struct ref_string_rule key = {.member_path = (const char *)path.data,
-                                      .required = true,
-                                      .min_chars = 1,
-                                      .max_chars = 255};
-        rc = ref_verr_check_string(v, member(out, "Key"), &key);
-    }
-    ref_buf_reset(&path);
-    if (rc == REF_OK) {
-        rc = ref_verr_path(&path, "%s.presetId", prefix);
-    }
-    if (rc == REF_OK) {
-        struct ref_string_rule preset = {.member_path = (const char *)path.data,
-                                         .required = true,
-                                         .checker = ref_job_id_is_valid,
-                                         .pattern = REF_PATTERN_ID};
-        rc = ref_verr_check_string(v, member(out, "PresetId"), &preset);
-    }
-out:
-    ref_buf_cleanup(&path);
-    return rc;
-}
-
-static enum ref_status check_create_job(struct op_ctx *c, struct ref_verr *v, const json_t *body)
-{
-    static const struct ref_string_rule s_pipeline_id = {.member_path = "pipelineId",
-                                                         .required = true,
-                                                         .checker = ref_job_id_is_valid,
-                                                         .pattern = REF_PATTERN_ID};
-    static const struct ref_string_rule s_input_key = {
-        .member_path = "input.key", .required = true, .min_chars = 1, .max_chars = 1024};
-    static const struct ref_string_rule s_prefix = {
-        .member_path = "outputKeyPrefix", .min_chars = 1, .max_chars = 255};
-    (void)c;
-    REF_TRY(ref_verr_check_string(v, member(body, "PipelineId"), &s_pipeline_id));
-    const json_t *input = member(body, "Input");
-    if (input == NULL) {
-        REF_TRY(ref_verr_null(v, "input"));
-    } else if (!json_is_object(input)) {
-        REF_TRY(ref_verr_type(v, input, "input", "structure"));
-    } else {
-        REF_TRY(ref_verr_check_string(v, member(input, "Key"), &s_input_key));
-    }
-    const json_t *output = member(body, "Output");
-    const json_t *outputs = member(body, "Outputs");
-    if (output != NULL && outputs != NULL) {
-        REF_TRY(ref_verr_text(v, "Specify either 'output' or 'outputs', not both"));
-    } else if (output == NULL && outputs == NULL) {
-        REF_TRY(ref_verr_text(v, "One of 'output' and 'outputs' must be specified"));
-    } else if (output != NULL) {
-        REF_TRY(check_output(v, output, "output"));
-    } else if (!json_is_array(outputs)) {
-        REF_TRY(ref_verr_type(v, outputs, "outputs", "list"));
-    } else if (json_array_size(outputs) < 1 || json_array_size(outputs) > MAX_OUTPUTS) {
-        struct ref_buf text;
-        ref_buf_init(&text, MESSAGE_MAX_BYTES);
-        enum ref_status rc = ref_out_dump(outputs, &text);
-        if (rc == REF_OK) {
-            rc = ref_verr_add(v, ref_buf_slice(&text), "outputs",
-                              json_array_size(outputs) < 1
-                                  ? "Member must have length greater than or equal to 1"
-                                  : "Member must have length less than or equal to 30");
-        }
-        ref_buf_cleanup(&text);
-        REF_TRY(rc);
-    } else {
-        for (size_t i = 0; i < json_array_size(outputs); i++) {
-            char prefix[48];
-            int n = snprintf(prefix, sizeof(prefix), "outputs.%zu.member", i + 1);
-            if (n < 0 || (size_t)n >= sizeof(prefix)) {
-                return REF_E_INTERNAL;
-            }
-            REF_TRY(check_output(v, json_array_get(outputs, i), prefix));
-        }
-    }
-    REF_TRY(ref_verr_check_string(v, member(body, "OutputKeyPrefix"), &s_prefix));
-    const json_t *playlists = member(body, "Playlists");
-    if (playlists != NULL && !json_is_array(playlists)) {
-        REF_TRY(ref_verr_type(v, playlists, "playlists", "list"));
-    }
-    json_t *meta = member(body, "UserMetadata");
-    if (meta != NULL) {
-        bool is_map = json_is_object(meta);
-        const char *k;
-        json_t *val;
-        json_object_foreach (meta, k, val) {
-            is_map = is_map && json_is_string(val);
-        }
-        if (!is_map) {
-            REF_TRY(ref_verr_type(v, meta, "userMetadata", "map of string to string"));
-        } else if (json_object_size(meta) > MAX_USER_METADATA) {
-            /* The service takes up to 10 key/value pairs (CreateJob, UserMetadata). */
-            struct ref_buf text;
-            ref_buf_init(&text, MESSAGE_MAX_BYTES);
-            enum ref_status rc = ref_out_dump(meta, &text);
-            if (rc == REF_OK) {
-                rc = ref_verr_add(v, ref_buf_slice(&text), "userMetadata",
-                                  "Member must have length less than or equal to 10");
-            }
-            ref_buf_cleanup(&text);
-            REF_TRY(rc);
-        }
-    }
-    return REF_OK;
-}
-
-/* The job as stored: Input, Outputs (a single Output becomes a list of one), and the
- * optional members that were given. */
-static json_t *job_spec_from_body(const json_t *body)
-{
-    static const char *const s_keys[] = {"Input", "Outputs"};
-    static const char *const s_optional[] = {"OutputKeyPrefix", "Playlists", "UserMetadata"};
-    json_t *spec = pick(body, s_keys, 2);
-    if (spec == NULL) {
-        return NULL;
-    }
-    const json_t *output = member(body, "Output");
-    int bad = 0;
-    if (output != NULL) {
-        bad |= json_object_set_new(spec, "Outputs", json_pack("[O]", output));
-    }
-    for (size_t i = 0; i < 3; i++) {
-        const json_t *v = member(body, s_optional[i]);
-        if (v != NULL) {
-            bad |= json_object_set_new(spec, s_optional[i], json_deep_copy(v));
-        }
-    }
-    if (bad != 0) {
-        json_decref(spec);
-        return NULL;
-    }
-    return spec;
-}
-
 static enum ref_status op_create_job(struct op_ctx *c)
 {
     json_t *body = NULL;
     REF_TRY(parse_body(c, &body));
-    struct ref_verr v;
-    ref_verr_init(&v);
-    enum ref_status rc = check_create_job(c, &v, body);
-    if (rc == REF_OK) {
-        rc = verr_finish(c, &v);
-    }
-    ref_verr_cleanup(&v);
+    ref_buf_reset(c->msg);
+    enum ref_status rc = ref_job_check(body, c->msg);
     json_t *spec = NULL;
     if (rc == REF_OK) {
-        spec = job_spec_from_body(body);
+        spec = ref_job_spec(body);
         rc = spec != NULL ? REF_OK : REF_E_NOMEM;
     }
     if (rc == REF_OK) {
@@ -846,9 +688,9 @@ static enum ref_status op_create_job(struct op_ctx *c)
                                       pipeline_id, REF_JOB_SUBMITTED, spec, &info);
         if (rc == REF_E_LIMIT_EXCEEDED) {
             rc = fail(c, rc, "Too many queued jobs.");
-        } else if (rc != REF_OK) {
-            rc = store_failure(c, rc, "pipeline");
-        } else {
+        } else if (rc == REF_E_NOT_FOUND) {
+            rc = pipeline_not_found(c, pipeline_id);
+        } else if (rc == REF_OK) {
             schedule_job_added(c->svc, &info);
             json_t *job = ref_out_job(&info, c->svc->region, c->svc->account_id);
             ref_job_info_cleanup(&info);
@@ -875,15 +717,6 @@ pipeline_body(struct op_ctx *c, const struct ref_pipeline_info *info, bool with_
                          ref_pipeline_warnings(info->spec, c->svc->region));
     }
     return json_pack("{s:o}", "Pipeline", p);
-}
-
-/* The pipeline of the label (an Id by now) does not exist: moto's wording, which it
- * verified against the live service (contract section 4). */
-static enum ref_status pipeline_not_found(struct op_ctx *c)
-{
-    return fail(c, REF_E_NOT_FOUND,
-                "The specified pipeline was not found: account=%s, pipelineId=" REF_SLICE_FMT ".",
-                c->svc->account_id, REF_SLICE_ARG(c->label));
 }
 
 static enum ref_status op_create_pipeline(struct op_ctx *c)
@@ -919,7 +752,7 @@ static enum ref_status op_read_pipeline(struct op_ctx *c)
     struct ref_pipeline_info info;
     enum ref_status rc = ref_job_store_read_pipeline(c->svc->store, c->label, &info);
     if (rc != REF_OK) {
-        return rc == REF_E_NOT_FOUND ? pipeline_not_found(c) : rc;
+        return rc == REF_E_NOT_FOUND ? pipeline_not_found(c, c->label) : rc;
     }
     rc = answer(c, 200, pipeline_body(c, &info, true));
     ref_pipeline_info_cleanup(&info);
@@ -999,7 +832,7 @@ static enum ref_status op_update_pipeline_status(struct op_ctx *c)
     struct ref_pipeline_info info;
     rc = ref_job_store_set_pipeline_status(c->svc->store, c->label, status, c->now_ms, &info);
     if (rc != REF_OK) {
-        return rc == REF_E_NOT_FOUND ? pipeline_not_found(c) : rc;
+        return rc == REF_E_NOT_FOUND ? pipeline_not_found(c, c->label) : rc;
     }
     if (status == REF_PIPELINE_ACTIVE) {
         schedule_changed(c->svc);
@@ -1017,7 +850,7 @@ static enum ref_status op_delete_pipeline(struct op_ctx *c)
         return fail(c, rc, "The pipeline has jobs that are Submitted or Progressing.");
     }
     if (rc != REF_OK) {
-        return rc == REF_E_NOT_FOUND ? pipeline_not_found(c) : rc;
+        return rc == REF_E_NOT_FOUND ? pipeline_not_found(c, c->label) : rc;
     }
     return answer_success_true(c);
 }
@@ -1259,9 +1092,12 @@ enum ref_status ref_service_seed_job(struct ref_service *svc,
     if (st == REF_JOB_STATUS_NONE) {
         return REF_E_VALIDATION;
     }
-    json_t *spec =
+    /* Stored as CreateJob would store this body, so its answers are the same. */
+    json_t *body =
         json_pack("{s:{s:s}, s:[{s:s, s:s}]}", "Input", "Key", "seed/input.mp4", "Outputs", "Key",
                   "seed/output.mp4", "PresetId", "1351620000001-000010");
+    json_t *spec = body != NULL ? ref_job_spec(body) : NULL;
+    json_decref(body);
     if (spec == NULL) {
         return REF_E_NOMEM;
     }

@@ -32,6 +32,20 @@
 #define REF_PATTERN_STORAGE_CLASS   "(^ReducedRedundancy$)|(^Standard$)"
 #define REF_PATTERN_GRANTEE_TYPE    "(^Canonical$)|(^Email$)|(^Group$)"
 #define REF_PATTERN_ACCESS_CONTROL  "(^FullControl$)|(^Read$)|(^ReadAcp$)|(^WriteAcp$)"
+/* CreateJob's members (the model's JobInput, CreateJobOutput and CreateJobPlaylist). */
+#define REF_PATTERN_FRAME_RATE                                                                     \
+    "(^auto$)|(^10$)|(^15$)|(^23.97$)|(^24$)|(^25$)|(^29.97$)|(^30$)|(^50$)|(^60$)"
+#define REF_PATTERN_RESOLUTION   "(^auto$)|(^\\d{1,5}x\\d{1,5}$)"
+#define REF_PATTERN_ASPECT_RATIO "(^auto$)|(^1:1$)|(^4:3$)|(^3:2$)|(^16:9$)"
+#define REF_PATTERN_INTERLACED   "(^auto$)|(^true$)|(^false$)"
+#define REF_PATTERN_CONTAINER                                                                      \
+    "(^auto$)|(^3gp$)|(^asf$)|(^avi$)|(^divx$)|(^flv$)|(^mkv$)|(^mov$)|(^mp4$)|(^mpeg$)|"          \
+    "(^mpeg-ps$)|(^mpeg-ts$)|(^mxf$)|(^ogg$)|(^ts$)|(^vob$)|(^wav$)|(^webm$)|(^mp3$)|(^m4a$)|"     \
+    "(^aac$)"
+#define REF_PATTERN_THUMBNAIL_PATTERN "(^$)|(^.*\\{count\\}.*$)"
+#define REF_PATTERN_ROTATE            "(^auto$)|(^0$)|(^90$)|(^180$)|(^270$)"
+#define REF_PATTERN_FLOAT_STRING      "^\\d{1,5}(\\.\\d{0,5})?$"
+#define REF_PATTERN_PLAYLIST_FORMAT   "(^HLSv3$)|(^HLSv4$)|(^Smooth$)|(^MPEG-DASH$)"
 
 /* A list of validation failures, formatted the way the service answers them:
  * "<n> validation error(s) detected: <entry>; <entry>". */
@@ -73,6 +87,18 @@ bool ref_shape_sns_topic(struct ref_slice s);
 bool ref_shape_storage_class(struct ref_slice s);
 bool ref_shape_grantee_type(struct ref_slice s);
 bool ref_shape_access_control(struct ref_slice s);
+/* CreateJob's member patterns (contract 2b), each exactly its REF_PATTERN_* above. */
+bool ref_shape_frame_rate(struct ref_slice s);
+bool ref_shape_resolution(struct ref_slice s);
+bool ref_shape_aspect_ratio(struct ref_slice s);
+bool ref_shape_interlaced(struct ref_slice s);
+bool ref_shape_container(struct ref_slice s);
+bool ref_shape_thumbnail_pattern(struct ref_slice s);
+bool ref_shape_rotate(struct ref_slice s);
+bool ref_shape_float_string(struct ref_slice s);
+bool ref_shape_playlist_format(struct ref_slice s);
+/* UserMetadata keys and values: 0-9 A-Z a-z, space and _.:/=+-%@ (contract 2b). */
+bool ref_shape_user_metadata(struct ref_slice s);
 /* Characters (UTF-8 code points) in s; s must be valid UTF-8 (jansson strings are). */
 size_t ref_utf8_length(struct ref_slice s);
 
@@ -92,6 +118,54 @@ ref_verr_check_string(struct ref_verr *v, const json_t *value, const struct ref_
 /* Records a type failure ("Member must be of type <type>") with the value as compact JSON. */
 REF_MUST_CHECK enum ref_status
 ref_verr_type(struct ref_verr *v, const json_t *value, const char *member_path, const char *type);
+
+/* --- Request schemas (service_schema.c) --------------------------------------------- */
+
+enum ref_member_kind {
+    REF_MEMBER_NONE = 0,
+    REF_MEMBER_STRING,
+    REF_MEMBER_INTEGER,
+    REF_MEMBER_STRUCTURE,
+    REF_MEMBER_LIST,
+    REF_MEMBER_MAP, /* string to string, the model's only map (UserMetadata) */
+};
+
+/* One modelled member of a request body. Tables of these are static and never change. */
+struct ref_member {
+    const char *key;  /* JSON name, e.g. "InputBucket" (unused for a list's element) */
+    const char *path; /* its name in member paths, e.g. "inputBucket" */
+    enum ref_member_kind kind;
+    bool is_required;
+    /* REF_MEMBER_STRING: as struct ref_string_rule (max_chars 0: no upper bound).
+     * REF_MEMBER_MAP: checker judges every key and value; pattern is then the whole
+     * constraint text of a failure. */
+    size_t min_chars;
+    size_t max_chars;
+    bool (*checker)(struct ref_slice s);
+    const char *pattern;
+    /* REF_MEMBER_STRUCTURE: its members. REF_MEMBER_LIST: members[0] is the element. */
+    const struct ref_member *members;
+    size_t num_members;
+    size_t min_items; /* REF_MEMBER_LIST */
+    size_t max_items; /* REF_MEMBER_LIST, REF_MEMBER_MAP (pairs); 0: no upper bound */
+};
+
+#define REF_MEMBERS(table) .members = (table), .num_members = sizeof(table) / sizeof((table)[0])
+
+/* Member `key` of obj when present and not null (null counts as not sent); borrowed. */
+const json_t *ref_schema_value(const json_t *obj, const char *key);
+
+/* Records every member of the wrong JSON type in body, whose members are m's (m is the
+ * request's top structure; member paths start at its members, e.g. "outputs.1.member.key").
+ * REF_E_NOMEM / REF_E_TOO_LARGE / REF_E_INTERNAL only. */
+REF_MUST_CHECK enum ref_status
+ref_schema_check_types(struct ref_verr *v, const struct ref_member *m, const json_t *body);
+/* Records every shape failure in body: required members, lengths, patterns, list and map
+ * sizes. The types must already be right (ref_schema_check_types found nothing). */
+REF_MUST_CHECK enum ref_status
+ref_schema_check_shapes(struct ref_verr *v, const struct ref_member *m, const json_t *body);
+/* A copy of value with only the members m models. New reference; NULL when out of memory. */
+json_t *ref_schema_copy(const struct ref_member *m, const json_t *value);
 
 /* --- Pipelines (service_pipeline.c) ---------------------------------------------- */
 
@@ -113,6 +187,21 @@ json_t *ref_pipeline_spec(const json_t *body);
  * those decidable from ARNs, an SNS topic or the KMS key in another region. New
  * reference to an array (empty when none); NULL when out of memory. */
 json_t *ref_pipeline_warnings(const json_t *spec, const char *region);
+
+/* --- Jobs (service_job.c) --------------------------------------------------------- */
+
+/* Judges a CreateJob body in contract section 2b's order: members of the wrong JSON type
+ * first, then shapes, then the rules between members (exactly one of Input and Inputs and of
+ * Output and Outputs; playlists name outputs of this job), each stage's failures together in
+ * the "N validation errors detected" form. REF_OK: accepted. REF_E_VALIDATION: the answer's
+ * message is appended to msg. REF_E_NOMEM / REF_E_TOO_LARGE otherwise. */
+REF_MUST_CHECK enum ref_status ref_job_check(const json_t *body, struct ref_buf *msg);
+
+/* The job as stored (contract section 1b), from a body that ref_job_check accepted: Inputs
+ * (a single Input becomes a list of one), Outputs (likewise for Output), Playlists ([] when
+ * none), OutputKeyPrefix and UserMetadata when sent; only modelled members, nothing else.
+ * New reference; NULL when out of memory. */
+json_t *ref_job_spec(const json_t *body);
 
 /* --- Output (service_out.c) ------------------------------------------------------- */
 

@@ -6,7 +6,9 @@
  * Bodies are built with jansson, never by pasting strings, so every body is valid JSON
  * (contract section 4: a client that cannot parse an error body loses its code). Optional
  * members that were not given are left out, never sent as null; the placeholders answers do
- * carry (contract section 1b) are in the stored pipeline already (ref_pipeline_spec).
+ * carry (contract section 1b) are in the stored pipeline and job already (ref_pipeline_spec,
+ * ref_job_spec), but for what each answer adds: outputs' Id, Status and Watermarks ([] when
+ * none), playlists' Status, and Input, the first of Inputs.
  */
 #include "service_internal.h"
 
@@ -162,7 +164,18 @@ static int copy_member(json_t *o, const json_t *spec, const char *key)
     return json_object_set(o, key, v);
 }
 
-/* One output as answered: Id "1", "2", ...; the members given; the job's status. */
+/* Each output's status. The reference runs a job's outputs together (contract 1b allows
+ * it), so every output has the job's status, and the roll-up 1b states holds by
+ * construction: Submitted and Canceled jobs have every output so, a Progressing job has its
+ * outputs Progressing, a Complete job every output Complete, and an output ends in Error
+ * exactly when its job does. */
+static const char *output_status(enum ref_job_status job_status)
+{
+    return ref_job_status_name(job_status);
+}
+
+/* One output as answered: Id "1", "2", ...; the modelled members given; Watermarks ([] when
+ * none); its status. */
 static json_t *out_output(json_t *given, size_t index, const char *status)
 {
     json_t *o = json_object();
@@ -176,13 +189,32 @@ static json_t *out_output(json_t *given, size_t index, const char *status)
     const char *key;
     json_t *value;
     json_object_foreach (given, key, value) {
-        if (strcmp(key, "Id") == 0 || strcmp(key, "Status") == 0) {
-            continue;
-        }
         bad |= json_object_set(o, key, value); /* shared, as copy_member says */
+    }
+    if (json_object_get(o, "Watermarks") == NULL) {
+        bad |= json_object_set_new(o, "Watermarks", json_array());
     }
     bad |= json_object_set_new(o, "Status", json_string(status));
     if (bad != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* One playlist as answered: the members given plus Status, the job's (its outputs run
+ * together, so a playlist of them is where they are). */
+static json_t *out_playlist(json_t *given, const char *status)
+{
+    json_t *o = json_object();
+    int bad = o == NULL;
+    const char *key;
+    json_t *value;
+    json_object_foreach (given, key, value) {
+        bad = bad || json_object_set(o, key, value) != 0; /* shared, as copy_member says */
+    }
+    bad = bad || json_object_set_new(o, "Status", json_string(status)) != 0;
+    if (bad) {
         json_decref(o);
         return NULL;
     }
@@ -194,31 +226,40 @@ json_t *ref_out_job(const struct ref_job_info *job, const char *region, const ch
     const char *status = ref_job_status_name(job->status);
     json_t *o = json_object();
     json_t *outputs = json_array();
+    json_t *playlists = json_array();
     json_t *timing = json_object();
-    int bad = (o == NULL || outputs == NULL || timing == NULL);
+    int bad = (o == NULL || outputs == NULL || playlists == NULL || timing == NULL);
     if (bad) {
         json_decref(o);
         json_decref(outputs);
+        json_decref(playlists);
         json_decref(timing);
         return NULL;
     }
-    json_t *given = json_object_get(job->spec, "Outputs");
     size_t i;
     json_t *each;
-    json_array_foreach (given, i, each) {
-        bad |= json_array_append_new(outputs, out_output(each, i, status));
+    json_array_foreach (json_object_get(job->spec, "Outputs"), i, each) {
+        bad |= json_array_append_new(outputs, out_output(each, i, output_status(job->status)));
+    }
+    json_array_foreach (json_object_get(job->spec, "Playlists"), i, each) {
+        bad |= json_array_append_new(playlists, out_playlist(each, status));
     }
     bad |= json_object_set_new(o, "Id", json_stringn(job->id, REF_ID_LEN));
     bad |= json_object_set_new(o, "Arn", arn(region, account_id, "job", job->id));
     bad |= json_object_set_new(o, "PipelineId", json_stringn(job->pipeline_id, REF_ID_LEN));
-    bad |= copy_member(o, job->spec, "Input");
+    /* Input is the first of Inputs, also when the request sent Inputs (contract 1b). */
+    json_t *inputs = json_object_get(job->spec, "Inputs");
+    if (json_array_size(inputs) > 0) {
+        bad |= json_object_set(o, "Input", json_array_get(inputs, 0));
+    }
+    bad |= copy_member(o, job->spec, "Inputs");
     if (json_array_size(outputs) > 0) {
         /* The first of Outputs again, the same object twice in one tree. */
         bad |= json_object_set(o, "Output", json_array_get(outputs, 0));
     }
     bad |= json_object_set_new(o, "Outputs", outputs);
     bad |= copy_member(o, job->spec, "OutputKeyPrefix");
-    bad |= copy_member(o, job->spec, "Playlists");
+    bad |= json_object_set_new(o, "Playlists", playlists);
     bad |= json_object_set_new(o, "Status", json_string(status));
     /* Timing members are numbers in epoch ms (the model), present once they happened. */
     bad |= json_object_set_new(timing, "SubmitTimeMillis", json_integer(job->submit_ms));

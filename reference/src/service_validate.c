@@ -215,6 +215,123 @@ bool ref_shape_access_control(struct ref_slice s)
     return is_one_of(s, s_names, sizeof(s_names) / sizeof(s_names[0]));
 }
 
+/* The model's FrameRate: its '.' in "23.97" and "29.97" is unescaped, so it matches any one
+ * character but a line terminator, as the service's own matcher does. */
+bool ref_shape_frame_rate(struct ref_slice s)
+{
+    static const char *const s_names[] = {"auto", "10", "15", "24", "25", "30", "50", "60"};
+    if (is_one_of(s, s_names, sizeof(s_names) / sizeof(s_names[0]))) {
+        return true;
+    }
+    if (s.len < 5 || !ref_slice_eq_cstr(ref_slice_sub(s, s.len - 2, s.len), "97")) {
+        return false;
+    }
+    struct ref_slice dot = ref_slice_sub(s, 2, s.len - 4);
+    return (ref_slice_starts_with(s, REF_SLICE_LIT("23")) ||
+            ref_slice_starts_with(s, REF_SLICE_LIT("29"))) &&
+           ref_utf8_length(dot) == 1 && all_dot_chars(dot);
+}
+
+/* Consumes 1..max ASCII digits (Java's \d without UNICODE_CHARACTER_CLASS). */
+static bool eat_digits(struct ref_slice *s, size_t max)
+{
+    size_t n = 0;
+    while (n < s->len && n < max && s->ptr[n] >= '0' && s->ptr[n] <= '9') {
+        n++;
+    }
+    if (n == 0) {
+        return false;
+    }
+    *s = ref_slice_sub(*s, n, s->len);
+    return true;
+}
+
+bool ref_shape_resolution(struct ref_slice s)
+{
+    /* (^auto$)|(^\d{1,5}x\d{1,5}$) */
+    if (ref_slice_eq_cstr(s, "auto")) {
+        return true;
+    }
+    return eat_digits(&s, 5) && eat(&s, "x") && eat_digits(&s, 5) && s.len == 0;
+}
+
+bool ref_shape_aspect_ratio(struct ref_slice s)
+{
+    static const char *const s_names[] = {"auto", "1:1", "4:3", "3:2", "16:9"};
+    return is_one_of(s, s_names, sizeof(s_names) / sizeof(s_names[0]));
+}
+
+bool ref_shape_interlaced(struct ref_slice s)
+{
+    static const char *const s_names[] = {"auto", "true", "false"};
+    return is_one_of(s, s_names, sizeof(s_names) / sizeof(s_names[0]));
+}
+
+bool ref_shape_container(struct ref_slice s)
+{
+    static const char *const s_names[] = {
+        "auto",    "3gp", "asf", "avi", "divx", "flv", "mkv",  "mov", "mp4", "mpeg", "mpeg-ps",
+        "mpeg-ts", "mxf", "ogg", "ts",  "vob",  "wav", "webm", "mp3", "m4a", "aac"};
+    return is_one_of(s, s_names, sizeof(s_names) / sizeof(s_names[0]));
+}
+
+bool ref_shape_thumbnail_pattern(struct ref_slice s)
+{
+    /* (^$)|(^.*\{count\}.*$): empty, or "{count}" somewhere in one line. */
+    if (s.len == 0) {
+        return true;
+    }
+    struct ref_slice count = REF_SLICE_LIT("{count}");
+    if (!all_dot_chars(s)) {
+        return false;
+    }
+    for (size_t i = 0; i + count.len <= s.len; i++) {
+        if (ref_slice_starts_with(ref_slice_sub(s, i, s.len), count)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool ref_shape_rotate(struct ref_slice s)
+{
+    static const char *const s_names[] = {"auto", "0", "90", "180", "270"};
+    return is_one_of(s, s_names, sizeof(s_names) / sizeof(s_names[0]));
+}
+
+bool ref_shape_float_string(struct ref_slice s)
+{
+    /* ^\d{1,5}(\.\d{0,5})?$ */
+    if (!eat_digits(&s, 5)) {
+        return false;
+    }
+    if (s.len == 0) {
+        return true;
+    }
+    if (!eat(&s, ".")) {
+        return false;
+    }
+    return s.len == 0 || (eat_digits(&s, 5) && s.len == 0);
+}
+
+bool ref_shape_playlist_format(struct ref_slice s)
+{
+    static const char *const s_names[] = {"HLSv3", "HLSv4", "Smooth", "MPEG-DASH"};
+    return is_one_of(s, s_names, sizeof(s_names) / sizeof(s_names[0]));
+}
+
+bool ref_shape_user_metadata(struct ref_slice s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        bool is_alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!is_alnum && ref_slice_find(REF_SLICE_LIT(" _.:/=+-%@"), c) == 10) {
+            return false;
+        }
+    }
+    return true;
+}
+
 size_t ref_utf8_length(struct ref_slice s)
 {
     size_t n = 0;

@@ -514,7 +514,8 @@ static void test_service_create_job_shape(void **state)
                      TEST_FIXED_NOW_MS);
     assert_string_equal(str_at(json_object_get(job, "UserMetadata"), "owner"), "probe");
     assert_null(json_object_get(job, "OutputKeyPrefix"));
-    assert_null(json_object_get(job, "Playlists"));
+    assert_int_equal(json_array_size(json_object_get(job, "Playlists")), 0);
+    assert_true(json_is_array(json_object_get(job, "Playlists")));
     tresp_cleanup(&r);
 
     /* A single Output becomes Outputs[0] with Id "1". */
@@ -586,9 +587,12 @@ static void test_service_create_job_rejects_bad_bodies(void **state)
          "constraint: Member must not be null; Value 'x' at 'outputs.1.member.presetId' failed "
          "to satisfy constraint: Member must satisfy regular expression pattern: " ID_PATTERN},
         {"{\"PipelineId\":\"" PIPE_ID "\",\"Outputs\":[]}", 400, "ValidationException",
-         "2 validation errors detected: Value null at 'input' failed to satisfy constraint: "
-         "Member must not be null; Value '[]' at 'outputs' failed to satisfy constraint: Member "
-         "must have length greater than or equal to 1"},
+         "1 validation error detected: Value '[]' at 'outputs' failed to satisfy constraint: "
+         "Member must have length greater than or equal to 1"},
+        {"{\"PipelineId\":\"" PIPE_ID "\",\"Outputs\":[{\"Key\":\"o\",\"PresetId\":\"" PRESET_ID
+         "\"}]}",
+         400, "ValidationException",
+         "1 validation error detected: One of 'input' and 'inputs' must be specified"},
         {"{\"PipelineId\":\"" PIPE_ID "\",\"Input\":{\"Key\":\"i\"},"
          "\"Output\":{\"Key\":\"o\",\"PresetId\":\"" PRESET_ID "\"},\"UserMetadata\":{\"a\":1}}",
          400, "ValidationException",

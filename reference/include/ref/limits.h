@@ -42,6 +42,17 @@
 #define REF_MAX_GRANTEE_CHARS       255
 #define REF_MAX_KMS_KEY_ARN_CHARS   255
 
+/* CreateJob members (the service model's constraints, contract sections 2 and 2b). */
+#define REF_MAX_JOB_INPUTS           200
+#define REF_MAX_JOB_OUTPUTS          30
+#define REF_MAX_PLAYLISTS            30
+#define REF_MAX_PLAYLIST_OUTPUT_KEYS 30
+#define REF_MAX_USER_METADATA        10 /* key/value pairs */
+#define REF_MAX_INPUT_KEY_CHARS      1024
+#define REF_MAX_KEY_CHARS            255 /* output Key, OutputKeyPrefix, playlist Name */
+#define REF_MAX_CAPTION_SOURCES      20
+#define REF_MAX_CAPTION_FORMATS      4
+
 /* The store. */
 #define REF_MAX_PIPELINES        1000
 #define REF_MAX_QUEUED_JOBS      100000
