@@ -11,6 +11,7 @@
 
 #include "ref/uri.h"
 
+#include "ascii_internal.h"
 #include "sigv4_internal.h"
 #include "uri_internal.h"
 
@@ -175,15 +176,23 @@ static enum ref_status put_slice(struct ref_buf *out, struct ref_slice s)
 
 /* Trims the value and collapses each inner run of spaces and tabs to one space, quoted
  * strings included (sigv4-notes, trimming and collapsing). */
+/* The index of the first space or tab at or after i, or v.len: found by memchr rather than
+ * by a test per byte, since most values are one long run without either. */
+static size_t next_ws(struct ref_slice v, size_t i)
+{
+    const uint8_t *space = memchr(v.ptr + i, ' ', v.len - i);
+    size_t end = space != NULL ? (size_t)(space - v.ptr) : v.len;
+    const uint8_t *tab = end > i ? memchr(v.ptr + i, '\t', end - i) : NULL;
+    return tab != NULL ? (size_t)(tab - v.ptr) : end;
+}
+
 static enum ref_status append_collapsed(struct ref_slice value, struct ref_buf *out)
 {
     value = ref_slice_trim_ows(value);
     size_t i = 0;
     while (i < value.len) {
         size_t start = i;
-        while (i < value.len && !is_ws(value.ptr[i])) {
-            i++;
-        }
+        i = next_ws(value, i);
         REF_TRY(put_bytes(out, value.ptr + start, i - start));
         if (i < value.len) {
             REF_TRY(put_byte(out, ' '));
@@ -198,9 +207,9 @@ static enum ref_status append_collapsed(struct ref_slice value, struct ref_buf *
 static enum ref_status append_lower(struct ref_slice s, struct ref_buf *out)
 {
     REF_TRY(ref_buf_reserve(out, s.len));
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = s.ptr[i];
-        out->data[out->len++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+    if (s.len > 0) {
+        ref_ascii_lower_copy(out->data + out->len, s.ptr, s.len);
+        out->len += s.len;
     }
     return REF_OK;
 }

@@ -12,6 +12,7 @@
 
 #include "ref/mem.h"
 
+#include "ascii_internal.h"
 #include "sigv4_internal.h"
 
 #include <assert.h>
@@ -62,13 +63,12 @@ static enum ref_status collect_names(const struct ref_sigv4_request *req, struct
     /* Room for every name at once, so the bytes go straight in (a checked append per byte
      * was a good part of the signer's time under the fuzz targets' instrumentation). */
     REF_TRY(ref_buf_reserve(&list->storage, total + 1));
-    uint8_t *lower = list->storage.data;
     for (size_t i = 0; i < num; i++) {
         offsets[i] = list->storage.len;
         struct ref_slice n = req->headers[i].name;
-        for (size_t j = 0; j < n.len; j++) {
-            uint8_t c = n.ptr[j];
-            lower[list->storage.len++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+        if (n.len > 0) {
+            ref_ascii_lower_copy(list->storage.data + list->storage.len, n.ptr, n.len);
+            list->storage.len += n.len;
         }
     }
     offsets[num] = list->storage.len;

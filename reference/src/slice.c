@@ -4,6 +4,8 @@
  */
 #include "ref/slice.h"
 
+#include "ascii_internal.h"
+
 #include <assert.h>
 #include <string.h>
 
@@ -28,20 +30,6 @@ bool ref_slice_eq(struct ref_slice a, struct ref_slice b)
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
-/* Eight bytes lower-cased at once: 0x20 is added to each byte from 'A' to 'Z', every other
- * byte (0x80 and up included) is left as it is. Of a byte's low seven bits, adding 0x3f
- * reaches bit 7 from 'A' (0x41) up and adding 0x25 from '[' (0x5b) up, and neither sum can
- * carry into the next byte; bit 7 of an upper-case letter, shifted down by two, is 0x20. */
-static uint64_t ascii_lower8(uint64_t w)
-{
-    const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
-    const uint64_t high = UINT64_C(0x8080808080808080);
-    uint64_t b = w & low7;
-    uint64_t upper =
-        (b + UINT64_C(0x3f3f3f3f3f3f3f3f)) & ~(b + UINT64_C(0x2525252525252525)) & ~w & high;
-    return w | (upper >> 2);
-}
-
 /* Eight bytes at a time (the tail zero-padded in both): header names are compared on every
  * request, and a loop over the bytes cost several compares per byte under the fuzz
  * targets' coverage instrumentation. test_hot_paths checks it against byte-by-byte
@@ -58,7 +46,7 @@ bool ref_slice_eq_nocase(struct ref_slice a, struct ref_slice b)
         uint64_t y;
         memcpy(&x, a.ptr + i, 8);
         memcpy(&y, b.ptr + i, 8);
-        if (ascii_lower8(x) != ascii_lower8(y)) {
+        if (ref_ascii_lower8(x) != ref_ascii_lower8(y)) {
             return false;
         }
     }
@@ -69,7 +57,7 @@ bool ref_slice_eq_nocase(struct ref_slice a, struct ref_slice b)
     uint64_t y = 0;
     memcpy(&x, a.ptr + i, a.len - i);
     memcpy(&y, b.ptr + i, a.len - i);
-    return ascii_lower8(x) == ascii_lower8(y);
+    return ref_ascii_lower8(x) == ref_ascii_lower8(y);
 }
 
 bool ref_slice_eq_cstr(struct ref_slice a, const char *s)

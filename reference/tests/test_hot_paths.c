@@ -4,7 +4,8 @@
  * gives: the parser's field-line scans (a byte table for names, eight bytes at a time for
  * values) against the grammar, byte value by byte value and at every alignment, the
  * canonical path taken as sent against normalising and encoding it, and the case-blind
- * comparison of names (eight bytes at a time) against ASCII lower-casing byte by byte.
+ * comparison of names and the lower-casing of signed names (eight bytes at a time) against
+ * ASCII lower-casing byte by byte.
  */
 #include "test_util.h"
 
@@ -208,6 +209,50 @@ static void test_hot_paths_eq_nocase_every_byte(void **state)
     assert_true(ref_slice_eq_nocase(ref_slice_make(NULL, 0), ref_slice_make(b, 0)));
 }
 
+/* A signed name goes into the canonical headers lower-cased (and into SignedHeaders as
+ * given): every byte value at every position of every length up to EQ_NOCASE_BYTES. */
+static void test_hot_paths_lower_signed_name_every_byte(void **state)
+{
+    (void)state;
+    static const char filler[] = "Content-Type-X-Amz-Date";
+    struct ref_sigv4_request req = {.method = REF_SLICE_LIT("GET"), .path = REF_SLICE_LIT("/")};
+    uint8_t name[EQ_NOCASE_BYTES];
+    char want[4 * EQ_NOCASE_BYTES + 64];
+    struct ref_buf got;
+    ref_buf_init(&got, 1024);
+    for (size_t len = 1; len <= EQ_NOCASE_BYTES; len++) {
+        memcpy(name, filler, len);
+        for (size_t at = 0; at < len; at++) {
+            for (unsigned x = 0; x < 256; x++) {
+                name[at] = (uint8_t)x;
+                size_t n = 0;
+                memcpy(want + n, "GET\n/\n\n", 7);
+                n += 7;
+                for (size_t i = 0; i < len; i++) {
+                    want[n++] = (char)model_lower(name[i]);
+                }
+                memcpy(want + n, ":\n\n", 3);
+                n += 3;
+                memcpy(want + n, name, len);
+                n += len;
+                memcpy(want + n, "\nHASH", 5);
+                n += 5;
+                struct ref_slice signed_name = ref_slice_make(name, len);
+                ref_buf_reset(&got);
+                assert_int_equal(ref_sigv4_canonical_request(&req, &signed_name, 1,
+                                                             REF_SLICE_LIT("HASH"), &got, NULL),
+                                 REF_OK);
+                if (got.len != n || memcmp(got.data, want, n) != 0) {
+                    fail_msg("byte 0x%02x at %zu of %zu: '%.*s', want '%.*s'", x, at, len,
+                             (int)got.len, (const char *)got.data, (int)n, want);
+                }
+            }
+            name[at] = (uint8_t)filler[at];
+        }
+    }
+    ref_buf_cleanup(&got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_hot_paths_field_name_every_byte),
         cmocka_unit_test(test_hot_paths_canonical_path),
         cmocka_unit_test(test_hot_paths_eq_nocase_every_byte),
+        cmocka_unit_test(test_hot_paths_lower_signed_name_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
