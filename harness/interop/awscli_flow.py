@@ -89,6 +89,24 @@ def check_pipeline_members(pipeline, what):
               "%s: %s %r" % (what, config, c))
 
 
+# The inputs of the CLI's create-job example.
+JOB_INPUTS = [{"Key": "in.mp4", "FrameRate": "auto", "Resolution": "auto", "AspectRatio": "auto",
+               "Interlaced": "auto", "Container": "mp4"}]
+
+
+def check_job_members(job, what):
+    """Contract 1b, as the CLI prints a job created with --inputs (its create-job example):
+    Input is the first input, Inputs all of them, Playlists [] and each output's Watermarks
+    [] when none were sent."""
+    check(job.get("Inputs") == JOB_INPUTS, "%s: Inputs %r" % (what, job.get("Inputs")))
+    check(job.get("Input") == JOB_INPUTS[0], "%s: Input %r" % (what, job.get("Input")))
+    check(job.get("Playlists") == [], "%s: Playlists %r" % (what, job.get("Playlists")))
+    outputs = job.get("Outputs", [])
+    check(len(outputs) == 1 and all(o.get("Watermarks") == [] for o in outputs)
+          and job.get("Output", {}).get("Watermarks") == [],
+          "%s: Outputs %r, Output %r" % (what, outputs, job.get("Output")))
+
+
 def flow(cli):
     r = cli.ok("create-pipeline", "--name", "etch-interop-awscli", "--input-bucket", "etch-in",
                "--output-bucket", "etch-out", "--role", ROLE_ARN)
@@ -109,11 +127,24 @@ def flow(cli):
     r = cli.ok("update-pipeline-status", "--id", pipeline_id, "--status", "Paused")
     check(r["Pipeline"]["Status"] == "Paused", "update-pipeline-status: %r" % r)
 
+    # --inputs, as the CLI's create-job example sends it.
     r = cli.ok("create-job", "--pipeline-id", pipeline_id,
-               "--input", json.dumps({"Key": "in.mp4"}),
-               "--job-output", json.dumps({"Key": "out.mp4", "PresetId": PRESET_ID}))
+               "--inputs", json.dumps(JOB_INPUTS),
+               "--outputs", json.dumps([{"Key": "out.webm", "PresetId": PRESET_ID,
+                                         "Rotate": "0"}]))
     job_id = r["Job"]["Id"]
     check(r["Job"]["Status"] == "Submitted", "create-job: job not Submitted: %r" % r["Job"])
+    check_job_members(r["Job"], "create-job")
+
+    r = cli.ok("read-job", "--id", job_id)
+    check_job_members(r["Job"], "read-job")
+
+    # Contract 2b: a ThumbnailPattern without {count} is refused.
+    cli.fails_with("ValidationException", "create-job with a ThumbnailPattern without {count}",
+                   "create-job", "--pipeline-id", pipeline_id,
+                   "--input", json.dumps({"Key": "in.mp4"}),
+                   "--job-output", json.dumps({"Key": "out.mp4", "PresetId": PRESET_ID,
+                                               "ThumbnailPattern": "thumbs/"}))
 
     r = cli.ok("list-jobs-by-status", "--status", "Submitted")
     check(job_id in [j["Id"] for j in r.get("Jobs", [])], "list-jobs-by-status lacks the job")

@@ -62,6 +62,23 @@ def check_pipeline_members(pipeline, what):
               "%s: %s %r" % (what, config, c))
 
 
+# The inputs of the AWS CLI's create-job example.
+JOB_INPUTS = [{"Key": "in.mp4", "FrameRate": "auto", "Resolution": "auto", "AspectRatio": "auto",
+               "Interlaced": "auto", "Container": "mp4"}]
+
+
+def check_job_members(job, what):
+    """Contract 1b, as an SDK user reads a job created with Inputs: Input is the first input,
+    Inputs all of them, Playlists [] and each output's Watermarks [] when none were sent."""
+    check(job.get("Inputs") == JOB_INPUTS, "%s: Inputs %r" % (what, job.get("Inputs")))
+    check(job.get("Input") == JOB_INPUTS[0], "%s: Input %r" % (what, job.get("Input")))
+    check(job.get("Playlists") == [], "%s: Playlists %r" % (what, job.get("Playlists")))
+    outputs = job.get("Outputs", [])
+    check(len(outputs) == 1 and all(o.get("Watermarks") == [] for o in outputs)
+          and job.get("Output", {}).get("Watermarks") == [],
+          "%s: Outputs %r, Output %r" % (what, outputs, job.get("Output")))
+
+
 def flow(botocore, url):
     client = make_client(botocore, url)
 
@@ -83,10 +100,22 @@ def flow(botocore, url):
     r = client.update_pipeline_status(Id=pipeline_id, Status="Paused")
     check(r["Pipeline"]["Status"] == "Paused", "UpdatePipelineStatus: %r" % r.get("Pipeline"))
 
-    r = client.create_job(PipelineId=pipeline_id, Input={"Key": "in.mp4"},
-                          Output={"Key": "out.mp4", "PresetId": PRESET_ID})
+    # Inputs, as the guide's sample request and the CLI's create-job example send it.
+    r = client.create_job(PipelineId=pipeline_id, Inputs=JOB_INPUTS,
+                          Outputs=[{"Key": "out.webm", "PresetId": PRESET_ID, "Rotate": "0"}])
     job_id = r["Job"]["Id"]
     check(r["Job"]["Status"] == "Submitted", "CreateJob: job not Submitted: %r" % r["Job"])
+    check_job_members(r["Job"], "CreateJob")
+
+    r = client.read_job(Id=job_id)
+    check_job_members(r["Job"], "ReadJob")
+
+    # Contract 2b: a ThumbnailPattern without {count} is refused (botocore does not check
+    # patterns itself, so this is the server's answer).
+    expect_client_error(botocore, lambda: client.create_job(
+        PipelineId=pipeline_id, Input={"Key": "in.mp4"},
+        Output={"Key": "out.mp4", "PresetId": PRESET_ID, "ThumbnailPattern": "thumbs/"}),
+        "ValidationException", 400, "CreateJob with a ThumbnailPattern without {count}")
 
     r = client.list_jobs_by_status(Status="Submitted")
     check(job_id in [j["Id"] for j in r["Jobs"]], "ListJobsByStatus Submitted lacks the job")
