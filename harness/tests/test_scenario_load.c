@@ -348,6 +348,26 @@ static void test_scenario_load_live_keys(void **state)
                  "unknown key 'inproc_only' in a clock step", 0, 0);
 }
 
+static void test_scenario_load_contract_sections(void **state)
+{
+    (void)state;
+    /* "contract" names sections on the scenario, a step or an expectation; the loader checks
+     * the form (the suite's own test checks that every must has one). */
+    struct harness_scenario *sc = NULL;
+    struct harness_load_error err;
+    const char *ok = "{\"name\":\"s\",\"description\":\"d\",\"source\":\"model\","
+                     "\"contract\":\"1b, 8\",\"steps\":[{\"call\":\"ListPipelines\","
+                     "\"contract\":\"3\",\"expect\":{\"contract\":\"2b\",\"status\":200}}]}";
+    assert_int_equal(load(ok, &sc, &err), REF_OK);
+    harness_scenario_free(sc);
+    expect_error(HEAD "{\"call\":\"ListPipelines\",\"contract\":\"3a\"}" TAIL, REF_E_MALFORMED,
+                 "steps[0].contract: '3a' is not a list of contract sections", 0, 0);
+    expect_error(HEAD "{\"call\":\"ListPipelines\",\"expect\":{\"contract\":\"1,2\"}}" TAIL,
+                 REF_E_MALFORMED, "steps[0].expect.contract", 0, 0);
+    expect_error(HEAD "{\"call\":\"ListPipelines\",\"contract\":3}" TAIL, REF_E_MALFORMED,
+                 "steps[0].contract: expected a string", 0, 0);
+}
+
 static void test_scenario_load_all_pages(void **state)
 {
     (void)state;
@@ -581,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_scenario_load_rejects_bad_steps),
         cmocka_unit_test(test_scenario_load_live_keys),
         cmocka_unit_test(test_scenario_load_all_pages),
+        cmocka_unit_test(test_scenario_load_contract_sections),
         cmocka_unit_test(test_scenario_load_concurrent_and_outcomes),
         cmocka_unit_test(test_scenario_load_limit_steps),
         cmocka_unit_test(test_scenario_load_limit_nesting),

@@ -680,6 +680,35 @@ parse_source(struct loader *ld, json_t *obj, const char *path, enum harness_sour
     return REF_OK;
 }
 
+/* "contract": the contract sections an expectation rests on, as "3" or "1b, 8" (sections
+ * 1, 1b, 2, 2b, 3 to 9, joined by ", "). The loader checks the form only; the suite's own
+ * test (check_contract_sections.py) holds every must to having one. */
+static enum ref_status parse_contract(struct loader *ld, json_t *obj, const char *path)
+{
+    const char *c = NULL;
+    REF_TRY(get_string(ld, obj, "contract", path, false, &c));
+    if (c == NULL) {
+        return REF_OK;
+    }
+    const char *p = c;
+    for (;;) {
+        if (*p < '1' || *p > '9') {
+            break;
+        }
+        p += (p[0] == '1' || p[0] == '2') && p[1] == 'b' ? 2 : 1;
+        if (*p == '\0') {
+            return REF_OK;
+        }
+        if (p[0] != ',' || p[1] != ' ') {
+            break;
+        }
+        p += 2;
+    }
+    char pc[HARNESS_MAX_JSON_PATH_BYTES * 2];
+    path_key(pc, sizeof(pc), path, "contract");
+    return fail(ld, pc, "'%s' is not a list of contract sections (such as \"3\" or \"1b, 8\")", c);
+}
+
 static bool fault_from_name(const char *s, enum harness_fault *out)
 {
     int i = name_index(s, s_fault_names, 0, 9);
@@ -861,9 +890,9 @@ static enum ref_status parse_expect(struct loader *ld,
     if (!json_is_object(v)) {
         return fail(ld, path, "expected an expectation object, got %s", type_name(v));
     }
-    static const char *const keys[] = {"level", "source",     "note",    "status",
-                                       "error", "error_form", "headers", "body",
-                                       "paths", "json",       NULL};
+    static const char *const keys[] = {"level", "source",     "note",     "status",
+                                       "error", "error_form", "headers",  "body",
+                                       "paths", "json",       "contract", NULL};
     static const char *const pred_keys[] = {"note", "status", "error", "error_form", "headers",
                                             "body", "paths",  "json",  NULL};
     REF_TRY(check_keys(ld, v, path, is_predicate ? pred_keys : keys,
@@ -872,6 +901,7 @@ static enum ref_status parse_expect(struct loader *ld,
     out->source = def->source;
     REF_TRY(parse_level(ld, v, path, &out->level));
     REF_TRY(parse_source(ld, v, path, &out->source));
+    REF_TRY(parse_contract(ld, v, path));
     REF_TRY(get_string(ld, v, "note", path, false, &out->note));
     if (out->level == HARNESS_LEVEL_NONE) {
         out->level = HARNESS_LEVEL_MUST;
@@ -1618,12 +1648,11 @@ static enum ref_status parse_step(struct loader *ld,
     }
     if (kinds != 1) {
         /* A typo in the kind key is the likeliest cause: report unknown keys first. */
-        static const char *const all[] = {"name",       "note",     "sign",          "expect",
-                                          "capture",    "source",   "level",         "call",
-                                          "params",     "headers",  "raw",           "wait",
-                                          "concurrent", "outcomes", "seed_pipeline", "seed_job",
-                                          "clock",      "fail_job", "inproc_only",   "all_pages",
-                                          NULL};
+        static const char *const all[] = {
+            "name",        "note",      "sign",          "expect",   "capture", "source",
+            "level",       "call",      "params",        "headers",  "raw",     "wait",
+            "concurrent",  "outcomes",  "seed_pipeline", "seed_job", "clock",   "fail_job",
+            "inproc_only", "all_pages", "contract",      NULL};
         REF_TRY(check_keys(ld, v, path, all, "a step"));
         return fail(ld, path,
                     kinds == 0 ? "a step needs one of call, raw, wait, concurrent, "
@@ -1652,6 +1681,7 @@ static enum ref_status parse_step(struct loader *ld,
             allowed[na++] = "expect";
             allowed[na++] = "capture";
             allowed[na++] = "source";
+            allowed[na++] = "contract";
             allowed[na++] = "level";
             allowed[na++] = "inproc_only";
         }
@@ -1666,10 +1696,12 @@ static enum ref_status parse_step(struct loader *ld,
         allowed[na++] = "sign";
         allowed[na++] = "capture";
         allowed[na++] = "source";
+        allowed[na++] = "contract";
         allowed[na++] = "level";
     } else if (is_conc) {
         allowed[na++] = "outcomes";
         allowed[na++] = "source";
+        allowed[na++] = "contract";
         allowed[na++] = "level";
     }
     allowed[na] = NULL;
@@ -1698,6 +1730,7 @@ static enum ref_status parse_step(struct loader *ld,
     struct defaults def = *parent;
     REF_TRY(parse_level(ld, v, path, &def.level));
     REF_TRY(parse_source(ld, v, path, &def.source));
+    REF_TRY(parse_contract(ld, v, path));
     step->level = def.level != HARNESS_LEVEL_NONE ? def.level : HARNESS_LEVEL_MUST;
     step->source = def.source;
 
@@ -1857,8 +1890,8 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
         name = json_string_value(nv);
         sc->name = name;
     }
-    static const char *const keys[] = {"name",        "description", "tags",  "source",
-                                       "inproc_only", "vars",        "steps", NULL};
+    static const char *const keys[] = {"name", "description", "tags",     "source", "inproc_only",
+                                       "vars", "steps",       "contract", NULL};
     REF_TRY(check_keys(ld, root, "", keys, "a scenario"));
     REF_TRY(get_string(ld, root, "name", "", true, &name));
     if (!is_scenario_name(name)) {
@@ -1894,6 +1927,7 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
     }
     struct defaults def = {HARNESS_LEVEL_MUST, HARNESS_SOURCE_NONE};
     REF_TRY(parse_source(ld, root, "", &def.source));
+    REF_TRY(parse_contract(ld, root, ""));
     REF_TRY(get_bool(ld, root, "inproc_only", "", &sc->inproc_only));
     json_t *vars = json_object_get(root, "vars");
     if (vars != NULL) {
