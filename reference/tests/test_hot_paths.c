@@ -5,7 +5,9 @@
  * values) against the grammar, byte value by byte value and at every alignment, the
  * canonical path taken as sent against normalising and encoding it, and the case-blind
  * comparison of names and the lower-casing of signed names (eight bytes at a time) against
- * ASCII lower-casing byte by byte.
+ * ASCII lower-casing byte by byte, and percent-encoding and decoding (tables, a scan for
+ * '%' eight bytes at a time, whole entries stored ahead) against a byte-by-byte model,
+ * into buffers of exactly the result's size.
  */
 #include "test_util.h"
 
@@ -14,6 +16,7 @@
 #include "ref/sigv4.h"
 #include "ref/uri.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,6 +256,113 @@ static void test_hot_paths_lower_signed_name_every_byte(void **state)
     ref_buf_cleanup(&got);
 }
 
+static bool model_is_unreserved(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static int model_hex(uint8_t c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Byte-by-byte percent-decoding: the decoded length, or -1 with *bad at the first '%'
+ * without two hex digits. */
+static long model_decode(const uint8_t *in, size_t len, uint8_t *out, size_t *bad)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (in[i] != '%') {
+            out[n++] = in[i];
+            continue;
+        }
+        if (len - i < 3 || model_hex(in[i + 1]) < 0 || model_hex(in[i + 2]) < 0) {
+            *bad = i;
+            return -1;
+        }
+        out[n++] = (uint8_t)(model_hex(in[i + 1]) * 16 + model_hex(in[i + 2]));
+        i += 2;
+    }
+    return (long)n;
+}
+
+#define URI_BYTES 19 /* crosses two 8-byte boundaries wherever it starts */
+
+/* Every byte value at every position of every length up to URI_BYTES, among bytes that
+ * make escapes (valid and not) around it; each result goes into a heap block of exactly
+ * its size, so that a write past it is caught under ASan. */
+static void test_hot_paths_uri_encode_decode_every_byte(void **state)
+{
+    (void)state;
+    static const char filler[] = "a%4F/%2f~%g%%41 -Z%e";
+    for (size_t len = 1; len <= URI_BYTES; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (unsigned b = 0; b < 256; b++) {
+                uint8_t in[URI_BYTES];
+                memcpy(in, filler, len);
+                in[at] = (uint8_t)b;
+                for (int keep = 0; keep < 2; keep++) {
+                    uint8_t want[3 * URI_BYTES];
+                    size_t n = 0;
+                    for (size_t i = 0; i < len; i++) {
+                        if (model_is_unreserved(in[i]) || (keep && in[i] == '/')) {
+                            want[n++] = in[i];
+                        } else {
+                            n += (size_t)snprintf((char *)want + n, 4, "%%%02X", in[i]);
+                        }
+                    }
+                    uint8_t *block = malloc(n);
+                    assert_non_null(block);
+                    struct ref_buf enc;
+                    ref_buf_init_fixed(&enc, block, n);
+                    assert_int_equal(ref_uri_encode(ref_slice_make(in, len), keep, &enc), REF_OK);
+                    assert_int_equal(enc.len, n);
+                    assert_memory_equal(enc.data, want, n);
+                    uint8_t *back_block = malloc(len);
+                    assert_non_null(back_block);
+                    struct ref_buf back;
+                    ref_buf_init_fixed(&back, back_block, len);
+                    struct ref_parse_error err = {0};
+                    assert_int_equal(ref_uri_decode(ref_buf_slice(&enc), &back, &err), REF_OK);
+                    assert_int_equal(back.len, len);
+                    assert_memory_equal(back.data, in, len);
+                    free(back_block);
+                    free(block);
+                }
+                uint8_t want[URI_BYTES];
+                size_t bad = 0;
+                long n = model_decode(in, len, want, &bad);
+                uint8_t *block = malloc(n > 0 ? (size_t)n : 1);
+                assert_non_null(block);
+                struct ref_buf dec;
+                ref_buf_init_fixed(&dec, block, n > 0 ? (size_t)n : 0);
+                struct ref_parse_error err = {0};
+                enum ref_status rc = ref_uri_decode(ref_slice_make(in, len), &dec, &err);
+                if (n < 0) {
+                    assert_int_equal(rc, REF_E_MALFORMED);
+                    assert_int_equal(err.offset, bad);
+                    assert_int_equal(dec.len, 0);
+                } else {
+                    assert_int_equal(rc, REF_OK);
+                    assert_int_equal(dec.len, (size_t)n);
+                    assert_memory_equal(dec.data, want, (size_t)n);
+                }
+                free(block);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_hot_paths_canonical_path),
         cmocka_unit_test(test_hot_paths_eq_nocase_every_byte),
         cmocka_unit_test(test_hot_paths_lower_signed_name_every_byte),
+        cmocka_unit_test(test_hot_paths_uri_encode_decode_every_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
