@@ -326,6 +326,19 @@ static size_t header_end(struct ref_slice raw)
     return 0;
 }
 
+/* True when cuts[i] is one of cuts[0, i): the same parse of the same bytes, which can only
+ * answer the same again (a request without a body is cut at size - 1 and at the end of
+ * its head - 1, the same place). */
+static bool is_repeated_cut(const size_t *cuts, size_t i)
+{
+    for (size_t k = 0; k < i; k++) {
+        if (cuts[k] == cuts[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* ref_http_parse_head on the input the other parsers saw. Its head parse is the one they
  * run first, so a fault it finds is their answer too; when it accepts, what they report
  * can only come from the body, which starts at head_len.
@@ -393,17 +406,23 @@ static void check_head(struct ref_slice raw,
         FUZZ_CHECK(whole_err->offset >= head_len);
     }
 
-    /* The head does not depend on what follows it... */
+    /* The head does not depend on what follows it (when nothing follows it, the parse
+     * above was of the head alone already)... */
     struct ref_parse_error alone_err = {0};
     size_t alone_len = 0;
-    FUZZ_CHECK(ref_http_parse_head(ref_slice_make(raw.ptr, head_len), &head_alone, &alone_len,
-                                   &alone_err) == REF_OK);
-    FUZZ_CHECK(alone_len == head_len);
-    FUZZ_CHECK(same_head(&head, &head_alone));
-    FUZZ_CHECK(head_alone.is_chunked == head.is_chunked);
+    if (head_len < raw.len) {
+        FUZZ_CHECK(ref_http_parse_head(ref_slice_make(raw.ptr, head_len), &head_alone,
+                                       &alone_len, &alone_err) == REF_OK);
+        FUZZ_CHECK(alone_len == head_len);
+        FUZZ_CHECK(same_head(&head, &head_alone));
+        FUZZ_CHECK(head_alone.is_chunked == head.is_chunked);
+    }
     /* ...and any shorter cut of it has not all arrived. */
     size_t cuts[] = {head_len - 1, head_len - 2, head_len / 2, 0};
     for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        if (is_repeated_cut(cuts, i)) {
+            continue;
+        }
         FUZZ_CHECK(ref_http_parse_head(ref_slice_make(raw.ptr, cuts[i]), &head_alone, &alone_len,
                                        &alone_err) == REF_E_INCOMPLETE);
         FUZZ_CHECK(alone_err.offset == cuts[i]);
@@ -471,7 +490,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t hdr = header_end(raw);
         size_t cuts[] = {size - 1, size / 2, hdr > 0 ? hdr - 1 : 0, hdr};
         for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
-            if (cuts[i] < size) {
+            if (cuts[i] < size && !is_repeated_cut(cuts, i)) {
                 FUZZ_CHECK(parse_cut(raw, cuts[i]) == REF_E_INCOMPLETE);
             }
         }
