@@ -213,6 +213,16 @@ static size_t queued_jobs(const struct model *m)
     return n;
 }
 
+/* The queued-jobs limit is per pipeline (contract section 2b). */
+static size_t queued_jobs_of(const struct model *m, size_t pipeline)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->num_jobs; i++) {
+        n += m->jobs[i].pipeline == pipeline && is_queued(m->jobs[i].status) ? 1 : 0;
+    }
+    return n;
+}
+
 static int find_pipeline(const struct model *m, const char *id)
 {
     for (size_t i = 0; i < m->num_pipelines; i++) {
@@ -266,7 +276,8 @@ static void check_store(struct model *m)
     FUZZ_CHECK(st.pipelines == live_pipelines(m));
     FUZZ_CHECK(st.jobs == m->num_jobs);
     FUZZ_CHECK(st.queued_jobs == queued_jobs(m));
-    FUZZ_CHECK(st.queued_jobs <= MAX_QUEUED);
+    /* A pipeline is deleted only once its queue is empty. */
+    FUZZ_CHECK(st.queued_jobs <= MAX_QUEUED * MAX_PIPELINES);
     FUZZ_CHECK(st.pipelines <= MAX_PIPELINES);
     FUZZ_CHECK(st.by_status[REF_JOB_STATUS_NONE] == 0);
     size_t sum = 0;
@@ -446,7 +457,7 @@ static void op_create_job(struct model *m, struct reader *r)
                                                   cstr(pipeline_id), status, m->job_spec, &info);
     bool no_pipeline = pi < 0 || m->pipelines[pi].is_deleted;
     bool in_use = given[0] != '\0' && find_job(m, given) >= 0;
-    bool full = queued_jobs(m) >= MAX_QUEUED;
+    bool full = pi >= 0 && queued_jobs_of(m, (size_t)pi) >= MAX_QUEUED;
     bool bad = is_bad_id || status == REF_JOB_STATUS_NONE;
     if (rc != REF_OK) {
         FUZZ_CHECK((rc == REF_E_NOT_FOUND && no_pipeline) || (rc == REF_E_IN_USE && in_use) ||

@@ -24,7 +24,8 @@
 
 static const char s_usage[] =
     "usage: etch handle [--now YYYYMMDDTHHMMSSZ] [--seed-pipeline ID[:Active|Paused]]...\n"
-    "                   [--seed-job ID:PIPELINE_ID[:STATUS]]... [FILE]\n"
+    "                   [--seed-job ID:PIPELINE_ID[:STATUS]]... [--max-pipelines N]\n"
+    "                   [--max-queued-jobs N] [FILE]\n"
     "\n"
     "Reads one raw HTTP/1.1 request from FILE (or stdin, or '-') and prints the raw\n"
     "response of a fresh in-process reference: the strict parser, SigV4 verification\n"
@@ -34,6 +35,10 @@ static const char s_usage[] =
     "                     request's X-Amz-Date to replay a captured request\n"
     "  --seed-pipeline    put a pipeline with this Id in the store first (Active)\n"
     "  --seed-job         put a job with this Id on that pipeline first (Submitted)\n"
+    "  --max-pipelines N  pipelines that may exist at once, seeded ones included; past\n"
+    "                     them CreatePipeline answers 429 (default 4, as etch serve)\n"
+    "  --max-queued-jobs N  Submitted and Progressing jobs per pipeline; past them\n"
+    "                     CreateJob answers 429 (default 1000000, as etch serve)\n"
     "\n"
     "The input is read only as far as the reference's parser needs to decide, as a\n"
     "server reads a request, so no input is refused for its size: a request over a\n"
@@ -174,6 +179,9 @@ int etch_cmd_handle(int argc, char **argv)
     char *seeds[64];
     bool seed_is_job[64];
     size_t num_seeds = 0;
+    /* 0: the reference's defaults, the same as etch serve's. */
+    uint64_t max_pipelines = 0;
+    uint64_t max_queued_jobs = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -185,6 +193,18 @@ int etch_cmd_handle(int argc, char **argv)
             if (!etch_parse_now(argv[++i], &clock.now_ms, "etch handle")) {
                 return 2;
             }
+        } else if ((strcmp(arg, "--max-pipelines") == 0 ||
+                    strcmp(arg, "--max-queued-jobs") == 0) &&
+                   has_value) {
+            bool is_pipes = strcmp(arg, "--max-pipelines") == 0;
+            uint64_t v = 0;
+            const char *text = argv[++i];
+            if (ref_slice_to_u64(ref_slice_from_cstr(text), UINT32_MAX, &v) != REF_OK || v == 0) {
+                fprintf(stderr, "etch handle: %s needs a whole number from 1 to %u, not '%s'\n",
+                        arg, (unsigned)UINT32_MAX, text);
+                return 2;
+            }
+            *(is_pipes ? &max_pipelines : &max_queued_jobs) = v;
         } else if ((strcmp(arg, "--seed-pipeline") == 0 || strcmp(arg, "--seed-job") == 0) &&
                    has_value) {
             if (num_seeds == sizeof(seeds) / sizeof(seeds[0])) {
@@ -216,6 +236,12 @@ int etch_cmd_handle(int argc, char **argv)
     ref_service_config_defaults(&cfg);
     cfg.env.now_ms = fixed_now_ms;
     cfg.env.ctx = &clock;
+    if (max_pipelines > 0) {
+        cfg.max_pipelines = (size_t)max_pipelines;
+    }
+    if (max_queued_jobs > 0) {
+        cfg.max_queued_jobs = (size_t)max_queued_jobs;
+    }
     struct ref_service *svc = ref_service_new(&cfg);
     if (svc == NULL) {
         fprintf(stderr, "etch handle: out of memory\n");

@@ -199,8 +199,10 @@ static void run_one(void *ctx, size_t worker, size_t item)
         return;
     }
     job->ran[item] = true;
+    /* A fresh reference that allows the pipelines the scenario says it needs. */
+    struct harness_inproc_options inproc = {.max_pipelines = sc->pipelines};
     struct harness_backend *b = job->live != NULL ? etch_live_backend(job->live, 0, worker)
-                                                  : harness_backend_inproc_new(NULL);
+                                                  : harness_backend_inproc_new(&inproc);
     if (b == NULL) {
         job->statuses[item] = REF_E_NOMEM;
         return;

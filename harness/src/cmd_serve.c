@@ -30,13 +30,18 @@
 #define MAX_SKEW_S          86400
 #define MAX_JOB_TIME_MS     (366LL * 24 * 3600 * 1000)
 #define MAX_PAGE_SIZE       1000
+/* The limits are settings because the real quotas could be raised on request (contract
+ * section 2b); the store grows as objects are made, so a high bound reserves nothing. */
+#define MAX_PIPELINES_SETTING   1000000
+#define MAX_QUEUED_JOBS_SETTING 1000000000
 #define MAX_REGION_BYTES    32
 #define MAX_LISTEN_HOST_LEN 64
 
 static const char s_usage[] =
     "usage: etch serve [--listen HOST:PORT] [--region R] [--credentials-file F]\n"
     "                  [--skew-seconds N] [--start-delay-ms N] [--run-time-ms N] [--page-size N]\n"
-    "                  [--max-request-bytes N] [--threads N] [--quiet]\n"
+    "                  [--max-pipelines N] [--max-queued-jobs N] [--max-request-bytes N]\n"
+    "                  [--threads N] [--quiet]\n"
     "\n"
     "Serves the reference implementation over HTTP/1.1 (keep-alive, many connections at\n"
     "once) for real clients and live runs, until SIGINT or SIGTERM: then it stops\n"
@@ -54,6 +59,11 @@ static const char s_usage[] =
     "  --start-delay-ms N     a job on an Active pipeline starts after N ms (default 2000)\n"
     "  --run-time-ms N        a started job completes after N ms (default 5000)\n"
     "  --page-size N          items per page of the List operations (default 50)\n"
+    "  --max-pipelines N      pipelines that may exist at once; CreatePipeline past them\n"
+    "                         answers 429 LimitExceededException (default 4, the service's\n"
+    "                         quota)\n"
+    "  --max-queued-jobs N    Submitted and Progressing jobs per pipeline; CreateJob past\n"
+    "                         them answers 429 LimitExceededException (default 1000000)\n"
     "  --max-request-bytes N  largest request body accepted, larger gets 413 (default and\n"
     "                         maximum 262144)\n"
     "  --threads N            worker threads, each with its own epoll loop (default: one\n"
@@ -71,6 +81,8 @@ struct serve_options {
     uint64_t start_delay_ms;
     uint64_t run_time_ms;
     uint64_t page_size;
+    uint64_t max_pipelines;   /* 0: the default */
+    uint64_t max_queued_jobs; /* 0: the default */
     uint64_t max_body_bytes;
     uint64_t threads;
     bool has_skew, has_start_delay, has_run_time, has_page_size;
@@ -184,6 +196,10 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         } else if (strcmp(arg, "--page-size") == 0) {
             ok = parse_number(arg, value, 1, MAX_PAGE_SIZE, &opt->page_size);
             opt->has_page_size = true;
+        } else if (strcmp(arg, "--max-pipelines") == 0) {
+            ok = parse_number(arg, value, 1, MAX_PIPELINES_SETTING, &opt->max_pipelines);
+        } else if (strcmp(arg, "--max-queued-jobs") == 0) {
+            ok = parse_number(arg, value, 1, MAX_QUEUED_JOBS_SETTING, &opt->max_queued_jobs);
         } else if (strcmp(arg, "--max-request-bytes") == 0) {
             ok = parse_number(arg, value, 0, REF_MAX_BODY_BYTES, &opt->max_body_bytes);
         } else if (strcmp(arg, "--threads") == 0) {
@@ -259,6 +275,12 @@ int etch_cmd_serve(int argc, char **argv)
     }
     if (opt.has_page_size) {
         cfg.page_size = (size_t)opt.page_size;
+    }
+    if (opt.max_pipelines > 0) {
+        cfg.max_pipelines = (size_t)opt.max_pipelines;
+    }
+    if (opt.max_queued_jobs > 0) {
+        cfg.max_queued_jobs = (size_t)opt.max_queued_jobs;
     }
     struct ref_service *svc = ref_service_new(&cfg);
     if (svc == NULL) {

@@ -24,6 +24,7 @@
 /* Bounds of the numeric options: generous, explicit, tested at and over. */
 #define MAX_CLOCK_OFFSET_S (7 * 86400)
 #define MAX_OPTION_MS      (3600LL * 1000)
+#define MAX_PIPELINE_BUDGET 1000000
 /* Beyond this the skew scenarios' 1-minute checks are unreliable: say so. */
 #define CLOCK_WARN_MS 5000
 
@@ -55,7 +56,10 @@ const char etch_live_usage[] =
     "                            (default 120000)\n"
     "  --clock-offset S          the endpoint's clock is S seconds ahead of this machine's\n"
     "                            (negative: behind); signing dates follow it\n"
-    "  --workers N               scenarios run N at a time, one connection each (default 1)\n";
+    "  --workers N               scenarios run N at a time, one connection each (default 1)\n"
+    "  --max-pipelines N         pipelines the run's scenarios hold at once on an endpoint\n"
+    "                            (default 4, a faithful endpoint's limit); a scenario waits\n"
+    "                            for room, and one needing more than N is skipped\n";
 
 static int take_string(int argc, char **argv, int *i, const char *cmd, const char **slot)
 {
@@ -132,6 +136,9 @@ int etch_live_option(
     if (strcmp(o, "--workers") == 0) {
         return take_number(argc, argv, i, cmd, 1, ETCH_MAX_WORKERS, &a->workers);
     }
+    if (strcmp(o, "--max-pipelines") == 0) {
+        return take_number(argc, argv, i, cmd, 1, MAX_PIPELINE_BUDGET, &a->max_pipelines);
+    }
     return 0;
 }
 
@@ -173,6 +180,9 @@ struct etch_live_run {
     size_t num_endpoints;
     size_t workers;
     struct harness_backend *backends[ETCH_MAX_ENDPOINTS][ETCH_MAX_WORKERS];
+    /* One per endpoint: the limit is the endpoint's, whichever worker asks. */
+    struct harness_pipeline_budget budgets[ETCH_MAX_ENDPOINTS];
+    bool has_budget[ETCH_MAX_ENDPOINTS];
 };
 
 static const char *process_getenv(void *ctx, const char *name)
@@ -230,6 +240,15 @@ struct etch_live_run *etch_live_open(const char *cmd, const struct etch_live_arg
     }
     run->workers = a->workers > 0 ? (size_t)a->workers : 1;
     for (size_t e = 0; e < run->num_endpoints; e++) {
+        size_t max_pipelines =
+            a->max_pipelines > 0 ? (size_t)a->max_pipelines : ETCH_DEFAULT_MAX_PIPELINES;
+        if (harness_pipeline_budget_init(&run->budgets[e], max_pipelines) != REF_OK) {
+            fprintf(stderr, "etch %s: cannot make the pipeline budget's lock\n", cmd);
+            *status = 1;
+            etch_live_close(run);
+            return NULL;
+        }
+        run->has_budget[e] = true;
         struct harness_live_options opts = {
             .endpoint = run->endpoints[e],
             .region = run->settings.region,
@@ -251,6 +270,7 @@ struct etch_live_run *etch_live_open(const char *cmd, const struct etch_live_arg
                 etch_live_close(run);
                 return NULL;
             }
+            run->backends[e][w]->pipeline_budget = &run->budgets[e];
         }
     }
     *status = -1;
@@ -265,6 +285,9 @@ void etch_live_close(struct etch_live_run *run)
     for (size_t e = 0; e < ETCH_MAX_ENDPOINTS; e++) {
         for (size_t w = 0; w < ETCH_MAX_WORKERS; w++) {
             harness_backend_free(run->backends[e][w]);
+        }
+        if (run->has_budget[e]) {
+            harness_pipeline_budget_cleanup(&run->budgets[e]);
         }
     }
     harness_live_settings_cleanup(&run->settings);

@@ -32,8 +32,12 @@ struct etch_live_args {
     long long cleanup_timeout_ms;
     long long clock_offset_s;
     bool has_clock_offset;
-    long long workers; /* 0: one */
+    long long workers;       /* 0: one */
+    long long max_pipelines; /* 0: ETCH_DEFAULT_MAX_PIPELINES */
 };
+
+/* A faithful endpoint allows 4 pipelines (contract section 2b). */
+#define ETCH_DEFAULT_MAX_PIPELINES 4
 
 /* The option lines of the usage text. */
 extern const char etch_live_usage[];

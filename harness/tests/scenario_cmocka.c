@@ -46,7 +46,8 @@ static const struct harness_report_meta s_meta = {
 static int group_setup(void **state)
 {
     (void)state;
-    struct harness_backend *b = harness_backend_inproc_new(NULL);
+    struct harness_inproc_options inproc = {.max_pipelines = s_run.scenario->pipelines};
+    struct harness_backend *b = harness_backend_inproc_new(&inproc);
     if (b == NULL) {
         fprintf(stderr, "cannot create the in-process backend\n");
         return -1;

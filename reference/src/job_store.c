@@ -1123,7 +1123,9 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
     if (id.len != 0 && id_taken(store, id)) {
         return REF_E_IN_USE;
     }
-    if (store->num_live >= store->cfg.max_queued_jobs) {
+    /* The quota is per pipeline (contract section 2b), so a full pipeline leaves the others'
+     * queues open. */
+    if (store->pipelines[pipe].num_live_jobs >= store->cfg.max_queued_jobs) {
         return REF_E_LIMIT_EXCEEDED;
     }
     /* Reserve everything first, so a failure leaves the store as it was. */

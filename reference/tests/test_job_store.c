@@ -985,7 +985,7 @@ static void test_job_store_id_time_part_is_creation_ms(void **state)
 static void test_job_store_list_pipelines_both_orders(void **state)
 {
     (void)state;
-    struct ref_job_store *store = new_store_with(3, 0, 0);
+    struct ref_job_store *store = new_store_with(3, 7, 0); /* 7 pipelines: three pages */
     static const char *const ids[] = {"1000000000001-aaaaaa", "1000000000002-aaaaaa",
                                       "1000000000003-aaaaaa", "1000000000004-aaaaaa",
                                       "1000000000005-aaaaaa", "1000000000006-aaaaaa",
@@ -1253,6 +1253,49 @@ static void test_job_store_queued_job_limit_at_and_over(void **state)
     assert_int_equal(st.queued_jobs, 1);
     assert_int_equal(st.jobs, 3);
     assert_int_equal(st.by_status[REF_JOB_COMPLETE], 2);
+    ref_job_store_free(store);
+}
+
+/* The default is the service's quota of 4 pipelines (contract section 2b). */
+static void test_job_store_default_pipeline_limit_is_four(void **state)
+{
+    (void)state;
+    struct ref_job_store *store = new_store_with(0, 0, 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(
+            ref_job_store_create_pipeline(store, T0_MS, NO_ID, REF_PIPELINE_ACTIVE, NULL, NULL),
+            REF_OK);
+    }
+    assert_int_equal(
+        ref_job_store_create_pipeline(store, T0_MS, NO_ID, REF_PIPELINE_ACTIVE, NULL, NULL),
+        REF_E_LIMIT_EXCEEDED);
+    ref_job_store_free(store);
+}
+
+/* The queued-jobs quota is per pipeline (contract section 2b): a full pipeline refuses, the
+ * next one still takes jobs up to its own limit. */
+static void test_job_store_queued_job_limit_is_per_pipeline(void **state)
+{
+    (void)state;
+    struct ref_job_store *store = new_store_with(0, 0, 2);
+    seed_pipeline(store, PIPE_A, REF_PIPELINE_PAUSED, T0_MS);
+    seed_pipeline(store, PIPE_B, REF_PIPELINE_PAUSED, T0_MS);
+    char id[REF_ID_LEN + 1];
+    new_job(store, PIPE_A, T0_MS, id);
+    new_job(store, PIPE_A, T0_MS, id);
+    json_t *spec = job_spec();
+    assert_int_equal(
+        ref_job_store_create_job(store, T0_MS, NO_ID, S(PIPE_A), REF_JOB_SUBMITTED, spec, NULL),
+        REF_E_LIMIT_EXCEEDED);
+    new_job(store, PIPE_B, T0_MS, id);
+    new_job(store, PIPE_B, T0_MS, id);
+    assert_int_equal(
+        ref_job_store_create_job(store, T0_MS, NO_ID, S(PIPE_B), REF_JOB_SUBMITTED, spec, NULL),
+        REF_E_LIMIT_EXCEEDED);
+    json_decref(spec);
+    struct ref_job_store_stats st;
+    ref_job_store_stats(store, &st);
+    assert_int_equal(st.queued_jobs, 4);
     ref_job_store_free(store);
 }
 
@@ -1619,6 +1662,8 @@ int main(void)
         cmocka_unit_test(test_job_store_default_page_size),
         cmocka_unit_test(test_job_store_pipeline_limit_at_and_over),
         cmocka_unit_test(test_job_store_queued_job_limit_at_and_over),
+        cmocka_unit_test(test_job_store_default_pipeline_limit_is_four),
+        cmocka_unit_test(test_job_store_queued_job_limit_is_per_pipeline),
         cmocka_unit_test(test_job_store_unknown_id_at_every_index_size),
         cmocka_unit_test(test_job_store_allocation_failures_leave_store_unchanged),
         cmocka_unit_test(test_job_store_snapshots_share_the_stored_spec),

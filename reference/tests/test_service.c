@@ -1251,6 +1251,85 @@ static void test_service_limits(void **state)
     fx_close(&fx);
 }
 
+static void expect_pipeline_limit(struct fx *fx, int limit)
+{
+    char pipe[REF_ID_LEN + 1];
+    for (int i = 0; i < limit; i++) {
+        create_pipeline(fx, "p", pipe);
+    }
+    request_expect(
+        fx, "POST", "/2012-09-25/pipelines",
+        "{\"Name\":\"q\",\"InputBucket\":\"in\",\"OutputBucket\":\"out\",\"Role\":\"" ROLE "\"}",
+        429, "LimitExceededException", NULL);
+    /* Deleting one makes room for exactly one more. */
+    char target[128];
+    snprintf(target, sizeof(target), "/2012-09-25/pipelines/%s", pipe);
+    request_expect(fx, "DELETE", target, NULL, 202, NULL, NULL);
+    create_pipeline(fx, "p", pipe);
+    request_expect(
+        fx, "POST", "/2012-09-25/pipelines",
+        "{\"Name\":\"q\",\"InputBucket\":\"in\",\"OutputBucket\":\"out\",\"Role\":\"" ROLE "\"}",
+        429, "LimitExceededException", NULL);
+}
+
+/* The defaults are the service's quotas (contract section 2b): 4 pipelines, 1,000,000
+ * queued jobs per pipeline. The job quota is shown at and over with a setting below rather
+ * than with a million jobs; here only that the default is that number. */
+static void test_service_default_limits(void **state)
+{
+    (void)state;
+    struct ref_service_config cfg;
+    ref_service_config_defaults(&cfg);
+    assert_int_equal(cfg.max_pipelines, 4);
+    assert_int_equal(cfg.max_queued_jobs, 1000000);
+    struct fx fx;
+    fx_open(&fx);
+    expect_pipeline_limit(&fx, 4);
+    fx_close(&fx);
+}
+
+/* Both limits are settings: a larger pipeline limit, and a queued-jobs limit that each
+ * pipeline reaches on its own. */
+static void test_service_limit_settings(void **state)
+{
+    (void)state;
+    struct fx fx;
+    fx_open_with(&fx, 0, 6, 0);
+    expect_pipeline_limit(&fx, 6);
+    fx_close(&fx);
+
+    fx_open_with(&fx, 0, 0, 3);
+    char pipes[2][REF_ID_LEN + 1];
+    char job[REF_ID_LEN + 1];
+    char body[256];
+    for (int p = 0; p < 2; p++) {
+        create_pipeline(&fx, "p", pipes[p]);
+        /* Paused, so the jobs stay queued whatever the clock does. */
+        char target[128];
+        snprintf(target, sizeof(target), "/2012-09-25/pipelines/%s/status", pipes[p]);
+        request_expect(&fx, "POST", target, "{\"Status\":\"Paused\"}", 200, NULL, NULL);
+        for (int i = 0; i < 3; i++) {
+            create_job(&fx, pipes[p], job);
+        }
+        snprintf(body, sizeof(body),
+                 "{\"PipelineId\":\"%s\",\"Input\":{\"Key\":\"i\"},"
+                 "\"Output\":{\"Key\":\"o\",\"PresetId\":\"" PRESET_ID "\"}}",
+                 pipes[p]);
+        request_expect(&fx, "POST", "/2012-09-25/jobs", body, 429, "LimitExceededException",
+                       NULL);
+    }
+    /* A canceled job leaves the queue and makes room. */
+    char path[128];
+    snprintf(path, sizeof(path), "/2012-09-25/jobs/%s", job);
+    struct tresp r;
+    send_req(&fx, "DELETE", path, NULL, &r);
+    expect_status(&r, 202);
+    tresp_cleanup(&r);
+    create_job(&fx, pipes[1], job);
+    request_expect(&fx, "POST", "/2012-09-25/jobs", body, 429, "LimitExceededException", NULL);
+    fx_close(&fx);
+}
+
 /* --- Every answer ------------------------------------------------------------------- */
 
 static void test_service_request_ids_are_fresh(void **state)
@@ -1846,6 +1925,8 @@ int main(void)
         cmocka_unit_test(test_service_delete_pipeline_in_use),
         cmocka_unit_test(test_service_pagination_both_orders),
         cmocka_unit_test(test_service_limits),
+        cmocka_unit_test(test_service_default_limits),
+        cmocka_unit_test(test_service_limit_settings),
         cmocka_unit_test(test_service_request_ids_are_fresh),
         cmocka_unit_test(test_service_http_parse_failures_answer_in_error_form),
         cmocka_unit_test(test_service_response_bytes),

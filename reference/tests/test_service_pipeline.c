@@ -44,6 +44,9 @@ static void fx_open_in(struct fx *fx, const char *region)
     struct ref_service_config cfg;
     ref_service_config_defaults(&cfg);
     cfg.region = region;
+    /* These tests create many pipelines to show each member rule; the limit has tests of
+     * its own (test_service.c). */
+    cfg.max_pipelines = 1000;
     cfg.env = (struct ref_env){
         .now_ms = test_clock_now_ms, .random_bytes = test_clock_random_bytes, .ctx = &fx->clock};
     fx->svc = ref_service_new(&cfg);

@@ -171,6 +171,9 @@ struct harness_backend *harness_backend_inproc_new(const struct harness_inproc_o
 
     struct ref_service_config cfg;
     ref_service_config_defaults(&cfg);
+    if (opts != NULL && opts->max_pipelines > cfg.max_pipelines) {
+        cfg.max_pipelines = opts->max_pipelines;
+    }
     if (!is_live_like) {
         /* A zeroed env is the real clock and OpenSSL's random source. */
         cfg.env.now_ms = env_now_ms;

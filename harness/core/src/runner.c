@@ -434,6 +434,12 @@ struct run {
     struct created_ids pipelines;
     struct created_ids jobs;
     bool lacked_principal; /* a step was skipped: the target lacks its principal */
+    /* The target would not let the scenario have the pipelines it needs (contract section
+     * 2b: such a scenario is skipped, never failed); the reason is kept for later steps. */
+    bool lacked_pipelines;
+    char pipeline_reason[192];
+    size_t reserved;              /* taken from the backend's pipeline budget */
+    int64_t pipeline_deadline_ms; /* 0 until the first wait for another's cleanup */
 };
 
 /* Expands ${vars} in s into a new NUL-terminated string. REF_E_NOT_FOUND names the
@@ -1002,6 +1008,148 @@ static enum ref_status run_captures(struct run *r,
     return REF_OK;
 }
 
+/* --- Shared targets: the pipeline budget ------------------------------------------- */
+
+enum ref_status harness_pipeline_budget_init(struct harness_pipeline_budget *pb, size_t max)
+{
+    memset(pb, 0, sizeof(*pb));
+    pb->max = max > 0 ? max : 1;
+    if (pthread_mutex_init(&pb->lock, NULL) != 0) {
+        return REF_E_INTERNAL;
+    }
+    if (pthread_cond_init(&pb->changed, NULL) != 0) {
+        pthread_mutex_destroy(&pb->lock);
+        return REF_E_INTERNAL;
+    }
+    return REF_OK;
+}
+
+void harness_pipeline_budget_cleanup(struct harness_pipeline_budget *pb)
+{
+    pthread_cond_destroy(&pb->changed);
+    pthread_mutex_destroy(&pb->lock);
+}
+
+/* Whether a request step creates a pipeline when it succeeds: CreatePipeline, or a POST to
+ * /pipelines written out. */
+static bool creates_pipeline(const struct harness_step *step)
+{
+    if (step->kind == HARNESS_STEP_CALL) {
+        return step->request.op == REF_OP_CREATE_PIPELINE;
+    }
+    const char *m = step->request.method;
+    const char *t = step->request.target;
+    size_t n = t != NULL ? strlen(t) : 0;
+    return step->kind == HARNESS_STEP_RAW && m != NULL && strcmp(m, "POST") == 0 && n >= 10 &&
+           strcmp(t + n - 10, "/pipelines") == 0;
+}
+
+/* What a scenario takes from the budget: what it declares, else one when it creates any
+ * pipeline at all (most create one; a scenario that creates more without saying so is
+ * still covered by the wait in pipeline_refused). */
+static size_t pipelines_needed(const struct harness_scenario *sc)
+{
+    if (sc->pipelines > 0) {
+        return sc->pipelines;
+    }
+    for (size_t i = 0; i < sc->num_steps; i++) {
+        const struct harness_step *st = &sc->steps[i];
+        if (creates_pipeline(st)) {
+            return 1;
+        }
+        for (size_t k = 0; k < st->num_subs; k++) {
+            if (creates_pipeline(&st->subs[k])) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Waits until the budget has room for the scenario's need. False, with the reason, when
+ * the need is more than the whole budget: the scenario is skipped. */
+static bool budget_reserve(struct run *r)
+{
+    struct harness_pipeline_budget *pb = r->b->pipeline_budget;
+    size_t need = pipelines_needed(r->sc);
+    if (pb == NULL || need == 0) {
+        return true;
+    }
+    if (need > pb->max) {
+        harness_textf(r->pipeline_reason, sizeof(r->pipeline_reason),
+                      "needs %zu pipelines at once, more than the run allows "
+                      "(--max-pipelines %zu)",
+                      need, pb->max);
+        return false;
+    }
+    pthread_mutex_lock(&pb->lock);
+    while (pb->reserved + need > pb->max) {
+        pthread_cond_wait(&pb->changed, &pb->lock);
+    }
+    pb->reserved += need;
+    pthread_mutex_unlock(&pb->lock);
+    r->reserved = need;
+    return true;
+}
+
+static void budget_add_held(struct run *r, size_t created, size_t deleted, size_t released)
+{
+    struct harness_pipeline_budget *pb = r->b->pipeline_budget;
+    if (pb == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&pb->lock);
+    pb->held += created;
+    pb->held -= deleted <= pb->held ? deleted : pb->held;
+    pb->reserved -= released <= pb->reserved ? released : pb->reserved;
+    pthread_cond_broadcast(&pb->changed);
+    pthread_mutex_unlock(&pb->lock);
+}
+
+/* A CreatePipeline answered 429 LimitExceededException (contract section 4) on a shared
+ * target. While other scenarios of this run hold pipelines, their cleanup may make room:
+ * wait for one to be deleted (at most HARNESS_PIPELINE_WAIT_MS in all for the scenario)
+ * and return true to send the request again. Otherwise the target allows no more
+ * pipelines than the scenario already has: false, with the reason for the SKIP. */
+static bool pipeline_refused(struct run *r)
+{
+    struct harness_pipeline_budget *pb = r->b->pipeline_budget;
+    harness_textf(r->pipeline_reason, sizeof(r->pipeline_reason),
+                  "needs more pipelines than the target allows: CreatePipeline answered 429 "
+                  "LimitExceededException");
+    if (pb == NULL) {
+        return false;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (r->pipeline_deadline_ms == 0) {
+        r->pipeline_deadline_ms = now_ms + HARNESS_PIPELINE_WAIT_MS;
+    }
+    bool freed = false;
+    pthread_mutex_lock(&pb->lock);
+    size_t mine = r->pipelines.count;
+    size_t others = pb->held > mine ? pb->held - mine : 0;
+    size_t before = pb->held;
+    if (others > 0) {
+        struct timespec until = {.tv_sec = (time_t)(r->pipeline_deadline_ms / 1000),
+                                 .tv_nsec = (long)(r->pipeline_deadline_ms % 1000) * 1000000L};
+        while (pb->held >= before &&
+               pthread_cond_timedwait(&pb->changed, &pb->lock, &until) == 0) {
+        }
+        freed = pb->held < before;
+    }
+    pthread_mutex_unlock(&pb->lock);
+    if (others > 0 && !freed) {
+        harness_textf(r->pipeline_reason, sizeof(r->pipeline_reason),
+                      "needs more pipelines than the target allows: CreatePipeline answered 429 "
+                      "LimitExceededException, and no other scenario's cleanup made room "
+                      "within %d s",
+                      HARNESS_PIPELINE_WAIT_MS / 1000);
+    }
+    return freed;
+}
+
 /* --- Shared targets: isolation, NOT IMPLEMENTED probes, cleanup ------------------- */
 
 static bool ids_has(const struct created_ids *l, const char *id, size_t len)
@@ -1076,7 +1224,11 @@ note_created(struct run *r, const struct harness_exchange *x, const struct obser
     } else if (slice_ends_with(path, "/pipelines")) {
         json_t *id = harness_json_path(o->body, "Pipeline.Id");
         if (json_is_string(id)) {
-            return ids_add(&r->pipelines, json_string_value(id), json_string_length(id));
+            size_t before = r->pipelines.count;
+            enum ref_status rc =
+                ids_add(&r->pipelines, json_string_value(id), json_string_length(id));
+            budget_add_held(r, r->pipelines.count - before, 0, 0);
+            return rc;
         }
     }
     return REF_OK;
@@ -1571,6 +1723,7 @@ static enum ref_status cleanup_shared(struct run *r, struct harness_cleanup *c)
                                  sizeof(code)));
             if (st / 100 == 2 || st == 404) {
                 c->pipelines_deleted++;
+                budget_add_held(r, 0, 1, 0);
                 break;
             }
             /* 409: jobs still running. Wait for them, within the timeout. */
@@ -1631,6 +1784,7 @@ static enum ref_status
 run_request_step(struct run *r, const struct harness_step *step, struct harness_step_result *s)
 {
     char why[512];
+again:;
     struct harness_exchange *x = result_add_exchange(s);
     if (x == NULL) {
         return REF_E_NOMEM;
@@ -1648,6 +1802,17 @@ run_request_step(struct run *r, const struct harness_step *step, struct harness_
     if (!observe(x, &o, allows_closed(step), why, sizeof(why))) {
         observation_cleanup(&o);
         set_reason(s, HARNESS_VERDICT_ERROR, why);
+        return REF_OK;
+    }
+    if (r->is_shared && o.http.status == 429 &&
+        strcmp(x->error_code, "LimitExceededException") == 0 && creates_pipeline(step)) {
+        observation_cleanup(&o);
+        if (pipeline_refused(r)) {
+            result_drop_exchanges(s);
+            goto again;
+        }
+        r->lacked_pipelines = true;
+        set_reason(s, HARNESS_VERDICT_SKIP, r->pipeline_reason);
         return REF_OK;
     }
     enum ref_status rc = localise(r, step, x, &o, why, sizeof(why));
@@ -2134,6 +2299,9 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
     char stop_buf[256];
     if (sc->inproc_only && lacks_hooks) {
         stop_reason = "in-process only: the target has no hooks";
+    } else if (r.is_shared && !budget_reserve(&r)) {
+        r.lacked_pipelines = true;
+        stop_reason = r.pipeline_reason;
     }
     for (size_t i = 0; i < sc->num_steps && rc == REF_OK; i++) {
         const struct harness_step *step = &sc->steps[i];
@@ -2176,6 +2344,9 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
                 break;
         }
         s->duration_ms = now_monotonic_ms() - ts;
+        if (r.lacked_pipelines) {
+            stop_reason = r.pipeline_reason;
+        }
         if (s->verdict == HARNESS_VERDICT_FAIL || s->verdict == HARNESS_VERDICT_ERROR ||
             s->verdict == HARNESS_VERDICT_NOT_IMPLEMENTED) {
             harness_textf(stop_buf, sizeof(stop_buf), "not run: step '%s' ended in %s", step->name,
@@ -2187,6 +2358,7 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
         /* Even after a FAIL or an ERROR: the endpoint is shared. */
         enum ref_status crc = cleanup_shared(&r, &out->cleanup);
         rc = rc != REF_OK ? rc : crc;
+        budget_add_held(&r, 0, 0, r.reserved);
     }
     free(r.pipelines.ids);
     free(r.jobs.ids);
@@ -2203,7 +2375,7 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
     }
     /* Half a scenario passed is not a pass: one that was interrupted, or that needs a
      * principal the target lacks, is a SKIP, unless what did run already failed. */
-    if ((was_interrupted || r.lacked_principal) &&
+    if ((was_interrupted || r.lacked_principal || r.lacked_pipelines) &&
         (v == HARNESS_VERDICT_PASS || v == HARNESS_VERDICT_DEVIATION)) {
         v = HARNESS_VERDICT_SKIP;
     }

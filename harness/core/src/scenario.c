@@ -1891,7 +1891,7 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
         sc->name = name;
     }
     static const char *const keys[] = {"name", "description", "tags",     "source", "inproc_only",
-                                       "vars", "steps",       "contract", NULL};
+                                       "vars", "steps",       "contract", "pipelines", NULL};
     REF_TRY(check_keys(ld, root, "", keys, "a scenario"));
     REF_TRY(get_string(ld, root, "name", "", true, &name));
     if (!is_scenario_name(name)) {
@@ -1929,6 +1929,10 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
     REF_TRY(parse_source(ld, root, "", &def.source));
     REF_TRY(parse_contract(ld, root, ""));
     REF_TRY(get_bool(ld, root, "inproc_only", "", &sc->inproc_only));
+    int64_t pipelines = 0;
+    REF_TRY(
+        get_int(ld, root, "pipelines", "", 1, HARNESS_MAX_SCENARIO_PIPELINES, NULL, &pipelines));
+    sc->pipelines = (size_t)pipelines;
     json_t *vars = json_object_get(root, "vars");
     if (vars != NULL) {
         if (!json_is_object(vars)) {

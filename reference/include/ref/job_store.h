@@ -89,7 +89,8 @@ struct ref_job_store_config {
     int64_t run_time_ms;    /* Progressing -> Complete */
     size_t page_size;       /* items per list page; 0 means REF_DEFAULT_PAGE_SIZE */
     size_t max_pipelines;   /* pipelines that exist at once; 0 means REF_MAX_PIPELINES */
-    size_t max_queued_jobs; /* jobs Submitted or Progressing at once; 0: REF_MAX_QUEUED_JOBS */
+    size_t max_queued_jobs; /* jobs Submitted or Progressing at once in one pipeline;
+                               0 means REF_MAX_QUEUED_JOBS */
     ref_random_fn *random;  /* Id characters; called with the store locked */
     void *random_ctx;
 };
@@ -214,9 +215,9 @@ REF_MUST_CHECK enum ref_status ref_job_store_list_pipelines(struct ref_job_store
  * caller has validated it; Outputs must be an array) is deep-copied. `status` is the
  * status the job ends up in: REF_JOB_SUBMITTED for CreateJob; the seeding hook may ask
  * for any other, reached from Submitted through the transition table at now_ms.
- * REF_E_NOT_FOUND: no such pipeline. REF_E_LIMIT_EXCEEDED: max_queued_jobs jobs are
- * Submitted or Progressing. REF_E_IN_USE: the given id exists. REF_E_VALIDATION: bad id
- * or status. REF_E_NOMEM, or the random source's status. */
+ * REF_E_NOT_FOUND: no such pipeline. REF_E_LIMIT_EXCEEDED: max_queued_jobs jobs of that
+ * pipeline are Submitted or Progressing. REF_E_IN_USE: the given id exists.
+ * REF_E_VALIDATION: bad id or status. REF_E_NOMEM, or the random source's status. */
 REF_MUST_CHECK enum ref_status ref_job_store_create_job(struct ref_job_store *store,
                                                         int64_t now_ms,
                                                         struct ref_slice id,

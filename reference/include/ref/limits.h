@@ -53,9 +53,16 @@
 #define REF_MAX_CAPTION_SOURCES      20
 #define REF_MAX_CAPTION_FORMATS      4
 
-/* The store. */
-#define REF_MAX_PIPELINES        1000
-#define REF_MAX_QUEUED_JOBS      100000
+/* The store. The two defaults are the service's documented quotas (contract section 2b):
+ * 4 pipelines per region and account, 1,000,000 queued jobs per pipeline; past either,
+ * CreatePipeline or CreateJob answers 429 LimitExceededException. Both are settings
+ * (ref_service_config), since the real quotas could be raised on request. A queued job is
+ * one its pipeline still holds: Submitted or Progressing. The guide does not say whether a
+ * job being transcoded still counts; counting it refuses earlier rather than later, and it is
+ * the count the store already keeps per pipeline for DeletePipeline's in-use check. Nothing
+ * is allocated up front for either limit: the store grows as objects are created. */
+#define REF_MAX_PIPELINES        4
+#define REF_MAX_QUEUED_JOBS      1000000
 #define REF_DEFAULT_PAGE_SIZE    50
 #define REF_MAX_RESPONSE_BYTES   (4 * 1024 * 1024)
 

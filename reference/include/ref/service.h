@@ -45,8 +45,8 @@ struct ref_service_config {
     int64_t start_delay_ms; /* Submitted -> Progressing on an Active pipeline; default 2000 */
     int64_t run_time_ms;    /* Progressing -> Complete; default 5000 */
     size_t page_size;       /* default REF_DEFAULT_PAGE_SIZE */
-    size_t max_pipelines;   /* default REF_MAX_PIPELINES */
-    size_t max_queued_jobs; /* default REF_MAX_QUEUED_JOBS */
+    size_t max_pipelines;   /* pipelines at once; default REF_MAX_PIPELINES (4) */
+    size_t max_queued_jobs; /* per pipeline; default REF_MAX_QUEUED_JOBS (1,000,000) */
     struct ref_env env;
     /* The verifier's signing-key cache (sigv4.h): how many keys it keeps, default
      * REF_SIGV4_KEY_CACHE_DEFAULT_ENTRIES; is_key_cache_disabled derives every key instead

@@ -17,6 +17,7 @@
 #include "ref/slice.h"
 #include "ref/status.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,6 +38,26 @@ enum harness_op_support {
     HARNESS_OP_SUPPORT_IMPLEMENTED,
     HARNESS_OP_SUPPORT_MISSING,
 };
+
+/* The pipelines a live run may hold at once on its endpoint, shared by the workers: a
+ * faithful endpoint allows 4 per account (contract section 2b), so scenarios running side
+ * by side must not together ask for more. A scenario reserves what it needs before its
+ * first step (waiting for others to finish when the budget is taken) and gives it back
+ * after its cleanup; `held` counts the pipelines the run's scenarios created and have not
+ * deleted yet, so one whose CreatePipeline is refused for the limit can tell whether
+ * waiting for another's cleanup could help. */
+struct harness_pipeline_budget {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    size_t max;      /* --max-pipelines */
+    size_t reserved; /* the needs of the scenarios running now */
+    size_t held;     /* created by the run, not yet deleted */
+};
+
+/* REF_OK, or REF_E_INTERNAL when the lock cannot be made. max is at least 1. */
+REF_MUST_CHECK enum ref_status harness_pipeline_budget_init(struct harness_pipeline_budget *pb,
+                                                            size_t max);
+void harness_pipeline_budget_cleanup(struct harness_pipeline_budget *pb);
 
 struct harness_backend;
 
@@ -95,6 +116,8 @@ struct harness_backend {
     /* Optional, borrowed: once true (a signal handler sets it), the runner starts no
      * further step and ends a wait early, both reported as not run; cleanup still runs. */
     const atomic_bool *interrupted;
+    /* Optional, borrowed: the live run's pipeline budget, one for all its workers. */
+    struct harness_pipeline_budget *pipeline_budget;
 };
 
 static inline bool harness_backend_has(const struct harness_backend *b, unsigned caps)
@@ -112,6 +135,9 @@ struct harness_inproc_options {
      * sleeps between polls, random Ids, no hooks, and HARNESS_CAP_SHARED, so a scenario
      * runs on it exactly as it runs on `etch serve`. start_ms and seed are ignored. */
     bool is_live_like;
+    /* The reference's pipeline limit: 0 is its default (4, contract section 2b); a scenario
+     * that declares it needs more gets a reference that allows them. */
+    size_t max_pipelines;
 };
 
 /* Owned by the caller (harness_backend_free); NULL when out of memory. opts may be NULL. */

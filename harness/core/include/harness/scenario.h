@@ -33,6 +33,7 @@
 #define HARNESS_MAX_WAIT_POLLS          1000
 #define HARNESS_MAX_SIGNED_HEADERS      32
 #define HARNESS_MAX_TAGS                16
+#define HARNESS_MAX_SCENARIO_PIPELINES  1000 /* "pipelines" of a scenario */
 #define HARNESS_MAX_JSON_PATH_BYTES     96
 
 /* 2026-11-28T12:45:00Z: where every in-process scenario's virtual clock starts. */
@@ -218,6 +219,10 @@ struct harness_scenario {
     const char *tags[HARNESS_MAX_TAGS + 1]; /* the area first, then the file's tags */
     size_t num_tags;
     bool inproc_only;
+    /* "pipelines": the most pipelines the scenario holds at once, when more than one; 0
+     * when not declared. In process the reference's pipeline limit is raised to it; live,
+     * it is what the scenario takes from the run's pipeline budget. */
+    size_t pipelines;
     bool uses_hooks; /* some step needs in-process hooks */
     json_t *vars;    /* borrowed object, may be NULL */
     struct harness_step *steps;
