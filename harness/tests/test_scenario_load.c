@@ -384,6 +384,37 @@ static void test_scenario_load_all_pages(void **state)
                  REF_E_MALFORMED, "unknown key 'all_pages' in a raw step", 0, 0);
 }
 
+/* "pipelines" (how many a scenario holds at once): 1 to HARNESS_MAX_SCENARIO_PIPELINES,
+ * absent meaning none declared; at and over both ends. */
+static void test_scenario_load_limit_pipelines(void **state)
+{
+    (void)state;
+    struct harness_scenario *sc = NULL;
+    struct harness_load_error err;
+    char text[256];
+    const char *form = "{\"name\":\"s\",\"description\":\"d\",\"source\":\"model\","
+                       "\"pipelines\":%s,\"steps\":[{\"call\":\"ListPipelines\"}]}";
+    assert_int_equal(load(HEAD "{\"call\":\"ListPipelines\"}" TAIL, &sc, &err), REF_OK);
+    assert_int_equal(sc->pipelines, 0);
+    harness_scenario_free(sc);
+    static const struct {
+        const char *value;
+        size_t want;
+    } accepted[] = {{"1", 1}, {"1000", HARNESS_MAX_SCENARIO_PIPELINES}};
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        snprintf(text, sizeof text, form, accepted[i].value);
+        sc = NULL;
+        assert_int_equal(load(text, &sc, &err), REF_OK);
+        assert_int_equal(sc->pipelines, accepted[i].want);
+        harness_scenario_free(sc);
+    }
+    static const char *const refused[] = {"0", "1001", "-1", "2.5", "\"4\""};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        snprintf(text, sizeof text, form, refused[i]);
+        expect_error(text, REF_E_MALFORMED, "pipelines", 0, 0);
+    }
+}
+
 static void test_scenario_load_concurrent_and_outcomes(void **state)
 {
     (void)state;
@@ -604,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_scenario_load_contract_sections),
         cmocka_unit_test(test_scenario_load_concurrent_and_outcomes),
         cmocka_unit_test(test_scenario_load_limit_steps),
+        cmocka_unit_test(test_scenario_load_limit_pipelines),
         cmocka_unit_test(test_scenario_load_limit_nesting),
         cmocka_unit_test(test_scenario_load_limit_file_size),
         cmocka_unit_test(test_scenario_load_limit_concurrent_and_groups),
