@@ -11,7 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
 
-#include "test_util.h"
+#include "service_request_support.h"
 
 #include "ref/http.h"
 #include "ref/job_store.h"
@@ -21,7 +21,6 @@
 
 #include <jansson.h>
 
-#define HOST           "elastictranscoder.amazonaws.com"
 #define ROLE           "arn:aws:iam::111122223333:role/Elastic_Transcoder_Default_Role"
 #define BASE           "'Name':'p','InputBucket':'in','Role':'" ROLE "'"
 #define CC_TC          "'ContentConfig':{'Bucket':'c'},'ThumbnailConfig':{'Bucket':'t'}"
@@ -29,28 +28,11 @@
 #define UNKNOWN_ID     "1111111111111-nopipe"
 #define BUCKET_PATTERN "Member must satisfy regular expression pattern: ^(\\w|\\.|-){1,255}$"
 
-struct fx {
-    struct test_clock clock;
-    struct ref_service *svc;
-    const char *region;
-    int64_t date_offset_s; /* X-Amz-Date is this far from the service's clock */
-};
-
+/* These tests create many pipelines to show each member rule; the limit has tests of its
+ * own (test_service.c). */
 static void fx_open_in(struct fx *fx, const char *region)
 {
-    fx->clock = (struct test_clock){.now_ms = TEST_FIXED_NOW_MS, .rng_state = 0x9e3779b97f4a7c15u};
-    fx->region = region;
-    fx->date_offset_s = 0;
-    struct ref_service_config cfg;
-    ref_service_config_defaults(&cfg);
-    cfg.region = region;
-    /* These tests create many pipelines to show each member rule; the limit has tests of
-     * its own (test_service.c). */
-    cfg.max_pipelines = 1000;
-    cfg.env = (struct ref_env){
-        .now_ms = test_clock_now_ms, .random_bytes = test_clock_random_bytes, .ctx = &fx->clock};
-    fx->svc = ref_service_new(&cfg);
-    assert_non_null(fx->svc);
+    fx_open_with(fx, region, 1000);
 }
 
 static void fx_open(struct fx *fx)
@@ -58,112 +40,11 @@ static void fx_open(struct fx *fx)
     fx_open_in(fx, REF_TEST_REGION);
 }
 
-static void fx_close(struct fx *fx)
-{
-    ref_service_free(fx->svc);
-}
-
-/* JSON text from a body written with ' for ". Owned by the caller (free()). */
-static char *q(const char *text)
-{
-    char *s = strdup(text);
-    assert_non_null(s);
-    for (char *p = s; *p != '\0'; p++) {
-        *p = *p == '\'' ? '"' : *p;
-    }
-    return s;
-}
-
-struct answer {
-    int http_status;
-    const char *error_type; /* "" for a success */
-    json_t *body;
-};
-
-/* Sends one request as the main principal; body (JSON text) may be NULL. */
-static void
-call(struct fx *fx, const char *method, const char *target, const char *body, struct answer *a)
-{
-    char amz_date[17];
-    ref_sigv4_format_amz_date(fx->clock.now_ms / 1000 + fx->date_offset_s, amz_date);
-    struct ref_http_request req = {.method = ref_slice_from_cstr(method),
-                                   .target = ref_slice_from_cstr(target),
-                                   .version = REF_SLICE_LIT("HTTP/1.1")};
-    req.path = req.target;
-    req.path.len = ref_slice_find(req.target, '?');
-    if (req.path.len < req.target.len) {
-        req.has_query = true;
-        req.query = ref_slice_sub(req.target, req.path.len + 1, req.target.len);
-    }
-    size_t n = 0;
-    req.headers[n++] = (struct ref_header){REF_SLICE_LIT("Host"), REF_SLICE_LIT(HOST)};
-    req.headers[n++] =
-        (struct ref_header){REF_SLICE_LIT("X-Amz-Date"), ref_slice_make(amz_date, 16)};
-    if (body != NULL) {
-        req.headers[n++] =
-            (struct ref_header){REF_SLICE_LIT("Content-Type"), REF_SLICE_LIT("application/json")};
-        req.body = ref_slice_from_cstr(body);
-    }
-    struct ref_sigv4_request sreq = {.method = req.method,
-                                     .path = req.path,
-                                     .query = req.query,
-                                     .headers = req.headers,
-                                     .num_headers = n,
-                                     .body = req.body};
-    struct ref_sigv4_sign_params p = {
-        .access_key_id = ref_slice_from_cstr(REF_TEST_CRED_MAIN->access_key_id),
-        .secret_access_key = ref_slice_from_cstr(REF_TEST_CRED_MAIN->secret_access_key),
-        .region = ref_slice_from_cstr(fx->region),
-        .service = REF_SLICE_LIT("elastictranscoder"),
-        .amz_date = ref_slice_make(amz_date, 16)};
-    struct ref_buf auth;
-    ref_buf_init(&auth, 4096);
-    assert_int_equal(ref_sigv4_sign(&p, &sreq, &auth, NULL), REF_OK);
-    req.headers[n++] = (struct ref_header){REF_SLICE_LIT("Authorization"), ref_buf_slice(&auth)};
-    req.num_headers = n;
-
-    struct ref_response resp;
-    ref_response_init(&resp);
-    assert_int_equal(ref_service_handle_parsed(fx->svc, &req, &resp), REF_OK);
-    a->http_status = resp.http_status;
-    a->error_type = ref_status_error_type(resp.status);
-    json_error_t jerr;
-    a->body = json_loadb((const char *)resp.body.data, resp.body.len, 0, &jerr);
-    if (a->body == NULL) {
-        fail_msg("answer body is not JSON: %s", jerr.text);
-    }
-    ref_response_cleanup(&resp);
-    ref_buf_cleanup(&auth);
-}
-
-static void answer_cleanup(struct answer *a)
-{
-    json_decref(a->body);
-    a->body = NULL;
-}
-
-static const char *message_of(const struct answer *a)
-{
-    const char *m = json_string_value(json_object_get(a->body, "message"));
-    return m != NULL ? m : "";
-}
-
 /* CreatePipeline with body (written with ') must answer 400 ValidationException with this
  * exact message (NULL: any message). */
 static void expect_refused(struct fx *fx, const char *body, const char *message)
 {
-    char *text = q(body);
-    struct answer a;
-    call(fx, "POST", PIPELINES, text, &a);
-    if (a.http_status != 400 || strcmp(a.error_type, "ValidationException") != 0) {
-        fail_msg("%s: want 400 ValidationException, got %d %s %s", text, a.http_status,
-                 a.error_type, message_of(&a));
-    }
-    if (message != NULL && strcmp(message_of(&a), message) != 0) {
-        fail_msg("%s:\n want message %s\n got          %s", text, message, message_of(&a));
-    }
-    answer_cleanup(&a);
-    free(text);
+    expect_refused_at(fx, PIPELINES, body, message);
 }
 
 /* CreatePipeline with body (written with ') must answer 201; returns the answer's body. */
