@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Tests of `etch serve`: the server test and its agreement with `etch handle` (raw
 # sockets, standard library Python only) and the interoperability tests with real clients
-# (botocore, AWS CLI v2). Each script starts its own server on a free loopback port and
-# stops it; CMake passes the etch binary.
+# (botocore, AWS CLI v2, AWS SDK for JavaScript v3). Each script starts its own server on a
+# free loopback port and stops it; CMake passes the etch binary.
 if(NOT TARGET PkgConfig::MHD)
   message(STATUS "libmicrohttpd not found: `etch serve` and its tests are not built")
   return()
@@ -34,4 +34,12 @@ add_test(NAME interop.awscli
          COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/awscli_flow.py $<TARGET_FILE:etch>)
 set_tests_properties(interop.botocore interop.awscli PROPERTIES
                      LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 300
+                     ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
+# The AWS SDK for JavaScript v3, version pinned in interop/jssdk/: the script installs it
+# with `npm ci` into the build tree (skipped when node, npm or the network is missing).
+add_test(NAME interop.jssdk
+         COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/jssdk_flow.py $<TARGET_FILE:etch>
+                 ${CMAKE_CURRENT_BINARY_DIR}/interop-jssdk)
+set_tests_properties(interop.jssdk PROPERTIES
+                     LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 420
                      ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
