@@ -20,6 +20,8 @@
 #include "ref/limits.h"
 #include "ref/mem.h"
 
+#include "job_store_internal.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -286,10 +288,12 @@ static enum ref_status grow_array(void **arr, size_t *cap, size_t need, size_t s
 }
 
 /* An Id (always REF_ID_LEN bytes here) as three overlapping words, each mixed in by a
- * multiply and a shift that brings the high bits down to the ones the mask keeps. Word by
- * word rather than byte by byte: lookups are on every request's path, and a loop over the
- * bytes costs a compare per byte under the fuzz targets' coverage instrumentation. The Ids'
- * random part is their last six bytes, in the last two words. */
+ * multiply, then a finaliser that spreads every bit over the low ones the table's mask
+ * keeps. Word by word rather than byte by byte: lookups are on every request's path, and a
+ * loop over the bytes costs a compare per byte under the fuzz targets' coverage
+ * instrumentation. Without the finaliser the low bits never saw the last word's top bits,
+ * the last two characters of the Id, so Ids that differ only there (a counter, as in
+ * seeded or generated Ids) shared one probe chain. */
 static uint64_t id_hash_mix(uint64_t h, const uint8_t *p)
 {
     uint64_t w;
@@ -298,11 +302,14 @@ static uint64_t id_hash_mix(uint64_t h, const uint8_t *p)
     return h ^ (h >> 31);
 }
 
-static uint64_t id_hash(struct ref_slice id)
+uint64_t ref_job_store_id_hash(struct ref_slice id)
 {
     uint64_t h = id_hash_mix(UINT64_C(0x9E3779B97F4A7C15), id.ptr);
     h = id_hash_mix(h, id.ptr + 8);
-    return id_hash_mix(h, id.ptr + REF_ID_LEN - 8);
+    h = id_hash_mix(h, id.ptr + REF_ID_LEN - 8);
+    h = (h ^ (h >> 32)) * UINT64_C(0xD6E8FEB86659FD93);
+    h = (h ^ (h >> 32)) * UINT64_C(0xD6E8FEB86659FD93);
+    return h ^ (h >> 32);
 }
 
 static const char *pipeline_id_at(const struct ref_job_store *store, size_t i)
@@ -327,7 +334,7 @@ static size_t index_find(const struct ref_job_store *store,
         return SIZE_MAX;
     }
     size_t mask = ix->cap - 1;
-    for (size_t slot = (size_t)id_hash(id) & mask;; slot = (slot + 1) & mask) {
+    for (size_t slot = (size_t)ref_job_store_id_hash(id) & mask;; slot = (slot + 1) & mask) {
         size_t v = ix->slots[slot];
         if (v == 0) {
             return SIZE_MAX;
@@ -341,7 +348,7 @@ static size_t index_find(const struct ref_job_store *store,
 static void index_put(struct id_index *ix, struct ref_slice id, size_t at)
 {
     size_t mask = ix->cap - 1;
-    size_t slot = (size_t)id_hash(id) & mask;
+    size_t slot = (size_t)ref_job_store_id_hash(id) & mask;
     while (ix->slots[slot] != 0) {
         slot = (slot + 1) & mask;
     }
