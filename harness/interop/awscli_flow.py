@@ -15,7 +15,8 @@ import subprocess
 import sys
 import tempfile
 
-from serve_util import (ID_PATTERN, MAIN_KEY, MAIN_SECRET, PRESET_ID, REGION, ROLE_ARN, SKIP,
+from serve_util import (ID_PATTERN, JOB_INPUTS, MAIN_KEY, MAIN_SECRET, PRESET_ID, REGION, ROLE_ARN,
+                        SKIP, check_job_members, check_pipeline_members,
                         Server, check, etch_binary, isolated_env, run_main)
 
 CLI_TIMEOUT_S = 60
@@ -75,36 +76,6 @@ class Cli:
         # "An error occurred (ResourceInUseException) when calling the CancelJob operation"
         check("(%s)" % code in p.stderr, "%s: expected %s, the CLI printed: %s"
               % (what, code, p.stderr.strip()))
-
-
-def check_pipeline_members(pipeline, what):
-    """Contract 1b, as the CLI prints a pipeline created with --output-bucket: the four
-    notification topics ("" when not set) and both configs filled from the output bucket."""
-    topics = pipeline.get("Notifications", {})
-    check(all(topics.get(k) == "" for k in ("Progressing", "Completed", "Warning", "Error")),
-          "%s: Notifications %r" % (what, topics))
-    for config in ("ContentConfig", "ThumbnailConfig"):
-        c = pipeline.get(config, {})
-        check(c.get("Bucket") == "etch-out" and c.get("Permissions") == [],
-              "%s: %s %r" % (what, config, c))
-
-
-# The inputs of the CLI's create-job example.
-JOB_INPUTS = [{"Key": "in.mp4", "FrameRate": "auto", "Resolution": "auto", "AspectRatio": "auto",
-               "Interlaced": "auto", "Container": "mp4"}]
-
-
-def check_job_members(job, what):
-    """Contract 1b, as the CLI prints a job created with --inputs (its create-job example):
-    Input is the first input, Inputs all of them, Playlists [] and each output's Watermarks
-    [] when none were sent."""
-    check(job.get("Inputs") == JOB_INPUTS, "%s: Inputs %r" % (what, job.get("Inputs")))
-    check(job.get("Input") == JOB_INPUTS[0], "%s: Input %r" % (what, job.get("Input")))
-    check(job.get("Playlists") == [], "%s: Playlists %r" % (what, job.get("Playlists")))
-    outputs = job.get("Outputs", [])
-    check(len(outputs) == 1 and all(o.get("Watermarks") == [] for o in outputs)
-          and job.get("Output", {}).get("Watermarks") == [],
-          "%s: Outputs %r, Output %r" % (what, outputs, job.get("Output")))
 
 
 def flow(cli):

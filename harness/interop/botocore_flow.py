@@ -10,7 +10,8 @@
 import os
 import sys
 
-from serve_util import (ID_PATTERN, MAIN_KEY, MAIN_SECRET, PRESET_ID, REGION, ROLE_ARN, SKIP,
+from serve_util import (ID_PATTERN, JOB_INPUTS, MAIN_KEY, MAIN_SECRET, PRESET_ID, REGION, ROLE_ARN,
+                        SKIP, check_job_members, check_pipeline_members,
                         Server, TestFailure, check, etch_binary, isolated_env, run_main)
 
 
@@ -48,35 +49,6 @@ def expect_client_error(botocore, call, code, status, what):
                                                              got_code))
         return
     raise TestFailure("%s: expected %s, the call succeeded" % (what, code))
-
-
-def check_pipeline_members(pipeline, what):
-    """Contract 1b, as an SDK user reads a pipeline created with OutputBucket: the four
-    notification topics ("" when not set) and both configs filled from OutputBucket."""
-    topics = pipeline.get("Notifications", {})
-    check(all(topics.get(k) == "" for k in ("Progressing", "Completed", "Warning", "Error")),
-          "%s: Notifications %r" % (what, topics))
-    for config in ("ContentConfig", "ThumbnailConfig"):
-        c = pipeline.get(config, {})
-        check(c.get("Bucket") == "etch-out" and c.get("Permissions") == [],
-              "%s: %s %r" % (what, config, c))
-
-
-# The inputs of the AWS CLI's create-job example.
-JOB_INPUTS = [{"Key": "in.mp4", "FrameRate": "auto", "Resolution": "auto", "AspectRatio": "auto",
-               "Interlaced": "auto", "Container": "mp4"}]
-
-
-def check_job_members(job, what):
-    """Contract 1b, as an SDK user reads a job created with Inputs: Input is the first input,
-    Inputs all of them, Playlists [] and each output's Watermarks [] when none were sent."""
-    check(job.get("Inputs") == JOB_INPUTS, "%s: Inputs %r" % (what, job.get("Inputs")))
-    check(job.get("Input") == JOB_INPUTS[0], "%s: Input %r" % (what, job.get("Input")))
-    check(job.get("Playlists") == [], "%s: Playlists %r" % (what, job.get("Playlists")))
-    outputs = job.get("Outputs", [])
-    check(len(outputs) == 1 and all(o.get("Watermarks") == [] for o in outputs)
-          and job.get("Output", {}).get("Watermarks") == [],
-          "%s: Outputs %r, Output %r" % (what, outputs, job.get("Output")))
 
 
 def flow(botocore, url):

@@ -47,6 +47,36 @@ def check(condition, what):
         raise TestFailure(what)
 
 
+def check_pipeline_members(pipeline, what):
+    """Contract 1b, as a client reads a pipeline created with an output bucket "etch-out":
+    the four notification topics ("" when not set) and both configs filled from it."""
+    topics = pipeline.get("Notifications", {})
+    check(all(topics.get(k) == "" for k in ("Progressing", "Completed", "Warning", "Error")),
+          "%s: Notifications %r" % (what, topics))
+    for config in ("ContentConfig", "ThumbnailConfig"):
+        c = pipeline.get(config, {})
+        check(c.get("Bucket") == "etch-out" and c.get("Permissions") == [],
+              "%s: %s %r" % (what, config, c))
+
+
+# The inputs of the AWS CLI's create-job example.
+JOB_INPUTS = [{"Key": "in.mp4", "FrameRate": "auto", "Resolution": "auto", "AspectRatio": "auto",
+               "Interlaced": "auto", "Container": "mp4"}]
+
+
+def check_job_members(job, what):
+    """Contract 1b, as a client reads a job created with JOB_INPUTS and one output: Input is
+    the first input, Inputs all of them, Playlists [] and each output's Watermarks [] when
+    none were sent."""
+    check(job.get("Inputs") == JOB_INPUTS, "%s: Inputs %r" % (what, job.get("Inputs")))
+    check(job.get("Input") == JOB_INPUTS[0], "%s: Input %r" % (what, job.get("Input")))
+    check(job.get("Playlists") == [], "%s: Playlists %r" % (what, job.get("Playlists")))
+    outputs = job.get("Outputs", [])
+    check(len(outputs) == 1 and all(o.get("Watermarks") == [] for o in outputs)
+          and job.get("Output", {}).get("Watermarks") == [],
+          "%s: Outputs %r, Output %r" % (what, outputs, job.get("Output")))
+
+
 def etch_binary():
     """The etch executable CMake passes as the first argument."""
     if len(sys.argv) < 2 or not os.access(sys.argv[1], os.X_OK):
