@@ -95,8 +95,8 @@ static void check_step(const struct harness_step *st, size_t depth)
         check_expect(&st->expects[i]);
     }
     if (st->kind == HARNESS_STEP_CALL) {
-        FUZZ_CHECK(harness_op_info(st->request.op) != NULL);
-        FUZZ_CHECK(harness_op_name(st->request.op) != NULL);
+        FUZZ_CHECK(ref_op_info(st->request.op) != NULL);
+        FUZZ_CHECK(ref_op_name(st->request.op) != NULL);
     }
     if (st->kind == HARNESS_STEP_RAW && !st->request.is_verbatim) {
         FUZZ_CHECK(st->request.method != NULL && st->request.target != NULL);

@@ -2,8 +2,8 @@
  *
  * router.c - maps a method and a normalised path onto one of the ten operations.
  *
- * One table holds the operations of contract section 1 as a method plus the segments
- * after the version segment. The path is split on '/' without decoding, so an encoded
+ * The operations of contract section 1 are REF_OP_LIST (router.h): a method, a collection
+ * segment, an optional label and an optional literal last segment after the version. The path is split on '/' without decoding, so an encoded
  * "%2F" stays inside its segment and the label comes back exactly as it was signed.
  * Nothing is allocated; route.label borrows from the path.
  *
@@ -23,47 +23,25 @@
 /* The most segments any operation has after the version: pipelines/{Id}/status. */
 #define MAX_SEGMENTS 3
 
-struct op_info {
-    const char *name;
-    bool is_read;
-};
-
-static const struct op_info s_ops[REF_OP_COUNT] = {[REF_OP_NONE] = {"", false},
-#define REF_OP_ROW(op, text, read) [op] = {text, read},
-                                                   REF_OP_LIST(REF_OP_ROW)
+static const struct ref_op_info s_ops[REF_OP_COUNT] = {
+#define REF_OP_ROW(op, text, method, collection, label, suffix, read, query, body)                 \
+    [op] = {op, text, method, collection, label, suffix, read, query, body},
+    REF_OP_LIST(REF_OP_ROW)
 #undef REF_OP_ROW
 };
 
-/* A segment pattern: a literal, or the label (NULL). */
-#define LABEL NULL
-
-struct route_pattern {
-    enum ref_op op;
-    const char *method;
-    size_t num_segments;
-    const char *segments[MAX_SEGMENTS];
-};
-
-/* Contract section 1, in its order. */
-static const struct route_pattern s_routes[] = {
-    {REF_OP_CANCEL_JOB, "DELETE", 2, {"jobs", LABEL}},
-    {REF_OP_CREATE_JOB, "POST", 1, {"jobs"}},
-    {REF_OP_READ_JOB, "GET", 2, {"jobs", LABEL}},
-    {REF_OP_LIST_JOBS_BY_PIPELINE, "GET", 2, {"jobsByPipeline", LABEL}},
-    {REF_OP_LIST_JOBS_BY_STATUS, "GET", 2, {"jobsByStatus", LABEL}},
-    {REF_OP_CREATE_PIPELINE, "POST", 1, {"pipelines"}},
-    {REF_OP_READ_PIPELINE, "GET", 2, {"pipelines", LABEL}},
-    {REF_OP_LIST_PIPELINES, "GET", 1, {"pipelines"}},
-    {REF_OP_UPDATE_PIPELINE_STATUS, "POST", 3, {"pipelines", LABEL, "status"}},
-    {REF_OP_DELETE_PIPELINE, "DELETE", 2, {"pipelines", LABEL}},
-};
+const struct ref_op_info *ref_op_info(enum ref_op op)
+{
+    if (op <= REF_OP_NONE || op >= REF_OP_COUNT) {
+        return NULL;
+    }
+    return &s_ops[op];
+}
 
 const char *ref_op_name(enum ref_op op)
 {
-    if ((unsigned)op >= REF_OP_COUNT) {
-        return "";
-    }
-    return s_ops[op].name;
+    const struct ref_op_info *info = ref_op_info(op);
+    return info != NULL ? info->name : "";
 }
 
 enum ref_op ref_op_from_name(struct ref_slice name)
@@ -78,31 +56,26 @@ enum ref_op ref_op_from_name(struct ref_slice name)
 
 bool ref_op_is_read(enum ref_op op)
 {
-    if ((unsigned)op >= REF_OP_COUNT) {
-        return false;
-    }
-    return s_ops[op].is_read;
+    const struct ref_op_info *info = ref_op_info(op);
+    return info != NULL && info->is_read;
 }
 
-/* Does the part of the path after the version match this pattern? On a match *label
- * gets the label segment (empty for label-less operations). */
-static bool pattern_matches(const struct route_pattern *r,
-                            const struct ref_slice *segs,
-                            size_t num_segs,
-                            struct ref_slice *label)
+/* Does the part of the path after the version match this operation's collection,
+ * label and suffix? On a match *label gets the label segment (empty for label-less
+ * operations). */
+static bool op_matches(const struct ref_op_info *op,
+                       const struct ref_slice *segs,
+                       size_t num_segs,
+                       struct ref_slice *label)
 {
-    if (num_segs != r->num_segments) {
+    size_t want = 1 + (op->label_member != NULL ? 1u : 0u) + (op->suffix != NULL ? 1u : 0u);
+    if (num_segs != want || !ref_slice_eq_cstr(segs[0], op->collection)) {
         return false;
     }
-    struct ref_slice found = {NULL, 0};
-    for (size_t i = 0; i < num_segs; i++) {
-        if (r->segments[i] == LABEL) {
-            found = segs[i];
-        } else if (!ref_slice_eq_cstr(segs[i], r->segments[i])) {
-            return false;
-        }
+    if (op->suffix != NULL && !ref_slice_eq_cstr(segs[num_segs - 1], op->suffix)) {
+        return false;
     }
-    *label = found;
+    *label = op->label_member != NULL ? segs[1] : (struct ref_slice){NULL, 0};
     return true;
 }
 
@@ -134,10 +107,10 @@ ref_route_match(struct ref_slice method, struct ref_slice normalized_path, struc
         segs[num_segs++] = seg;
     }
 
-    for (size_t i = 0; i < sizeof(s_routes) / sizeof(s_routes[0]); i++) {
-        const struct route_pattern *r = &s_routes[i];
+    for (unsigned op = REF_OP_NONE + 1; op < REF_OP_COUNT; op++) {
+        const struct ref_op_info *r = &s_ops[op];
         struct ref_slice label;
-        if (!ref_slice_eq_cstr(method, r->method) || !pattern_matches(r, segs, num_segs, &label)) {
+        if (!ref_slice_eq_cstr(method, r->method) || !op_matches(r, segs, num_segs, &label)) {
             continue;
         }
         out->op = r->op;

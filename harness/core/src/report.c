@@ -256,7 +256,7 @@ void harness_report_step_details(FILE *out,
     const struct harness_step *step = s->step;
     const char *on = color ? verdict_color(s->verdict) : "";
     const char *off = color ? "\033[0m" : "";
-    const char *what = step->kind == HARNESS_STEP_CALL         ? harness_op_name(step->request.op)
+    const char *what = step->kind == HARNESS_STEP_CALL         ? ref_op_name(step->request.op)
                        : step->kind == HARNESS_STEP_WAIT       ? "wait"
                        : step->kind == HARNESS_STEP_CONCURRENT ? "concurrent"
                        : step->kind == HARNESS_STEP_RAW        ? "raw"

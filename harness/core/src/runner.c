@@ -539,23 +539,26 @@ static enum ref_status build_call(struct run *r,
                                   char *why,
                                   size_t why_cap)
 {
-    const struct harness_op_info *info = harness_op_info(spec->op);
+    const struct ref_op_info *info = ref_op_info(spec->op);
     struct ref_buf target;
     ref_buf_init(&target, REF_MAX_TARGET_BYTES * 4);
-    enum ref_status rc = ref_buf_append_cstr(&target, info->path_prefix);
+    enum ref_status rc = ref_buf_appendf(&target, "/%s/%s", REF_API_VERSION, info->collection);
     char *s = NULL;
     size_t n = 0;
-    if (rc == REF_OK && info->label != NULL) {
-        json_t *label = json_object_get(spec->params, info->label);
-        rc = expand(r, json_string_value(label), json_string_length(label), &s, &n, why, why_cap);
+    if (rc == REF_OK && info->label_member != NULL) {
+        json_t *label = json_object_get(spec->params, info->label_member);
+        rc = ref_buf_append_cstr(&target, "/");
+        if (rc == REF_OK) {
+            rc = expand(r, json_string_value(label), json_string_length(label), &s, &n, why, why_cap);
+        }
         if (rc == REF_OK) {
             rc = append_encoded(&target, s, n);
         }
         free(s);
         s = NULL;
     }
-    if (rc == REF_OK) {
-        rc = ref_buf_append_cstr(&target, info->path_suffix);
+    if (rc == REF_OK && info->suffix != NULL) {
+        rc = ref_buf_appendf(&target, "/%s", info->suffix);
     }
     if (rc == REF_OK && info->has_query && spec->params != NULL) {
         /* Ascending then PageToken, the order of the model's members. */
@@ -609,7 +612,7 @@ static enum ref_status build_call(struct run *r,
             const char *key;
             json_t *v;
             json_object_foreach (spec->params, key, v) {
-                if (info->label != NULL && strcmp(key, info->label) == 0) {
+                if (info->label_member != NULL && strcmp(key, info->label_member) == 0) {
                     continue;
                 }
                 json_t *c = expand_json(r, v, why, why_cap);
@@ -1610,7 +1613,7 @@ op_is_missing(struct run *r, enum ref_op op, bool *missing, char *detail, size_t
             *known = harness_is_unknown_operation(&o.obs) ? HARNESS_OP_SUPPORT_MISSING
                                                           : HARNESS_OP_SUPPORT_IMPLEMENTED;
             harness_textf(detail, detail_cap, "a well-formed %s request got %d %s",
-                          harness_op_name(op), o.http.status,
+                          ref_op_name(op), o.http.status,
                           x.error_code[0] != '\0' ? x.error_code : "(no error code)");
         }
         observation_cleanup(&o);
@@ -1621,7 +1624,7 @@ op_is_missing(struct run *r, enum ref_op op, bool *missing, char *detail, size_t
     } else if (*known == HARNESS_OP_SUPPORT_MISSING) {
         harness_textf(detail, detail_cap,
                       "a well-formed %s request got an unknown-operation answer",
-                      harness_op_name(op));
+                      ref_op_name(op));
     }
     *missing = *known == HARNESS_OP_SUPPORT_MISSING;
     return REF_OK;
@@ -1644,7 +1647,7 @@ static enum ref_status decide_not_implemented(struct run *r,
     if (missing) {
         char why[400];
         harness_textf(why, sizeof(why), "the endpoint does not know %s (%s)",
-                      harness_op_name(step->request.op), detail);
+                      ref_op_name(step->request.op), detail);
         set_reason(s, HARNESS_VERDICT_NOT_IMPLEMENTED, why);
     }
     return REF_OK;

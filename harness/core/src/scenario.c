@@ -30,40 +30,6 @@
 
 /* --- Names ------------------------------------------------------------------------- */
 
-static const struct harness_op_info s_ops[] = {
-    {REF_OP_CANCEL_JOB, "CancelJob", "DELETE", "/2012-09-25/jobs/", "Id", "", false, false},
-    {REF_OP_CREATE_JOB, "CreateJob", "POST", "/2012-09-25/jobs", NULL, "", false, true},
-    {REF_OP_READ_JOB, "ReadJob", "GET", "/2012-09-25/jobs/", "Id", "", false, false},
-    {REF_OP_LIST_JOBS_BY_PIPELINE, "ListJobsByPipeline", "GET", "/2012-09-25/jobsByPipeline/",
-     "PipelineId", "", true, false},
-    {REF_OP_LIST_JOBS_BY_STATUS, "ListJobsByStatus", "GET", "/2012-09-25/jobsByStatus/", "Status",
-     "", true, false},
-    {REF_OP_CREATE_PIPELINE, "CreatePipeline", "POST", "/2012-09-25/pipelines", NULL, "", false,
-     true},
-    {REF_OP_READ_PIPELINE, "ReadPipeline", "GET", "/2012-09-25/pipelines/", "Id", "", false, false},
-    {REF_OP_LIST_PIPELINES, "ListPipelines", "GET", "/2012-09-25/pipelines", NULL, "", true, false},
-    {REF_OP_UPDATE_PIPELINE_STATUS, "UpdatePipelineStatus", "POST", "/2012-09-25/pipelines/", "Id",
-     "/status", false, true},
-    {REF_OP_DELETE_PIPELINE, "DeletePipeline", "DELETE", "/2012-09-25/pipelines/", "Id", "", false,
-     false},
-};
-
-const struct harness_op_info *harness_op_info(enum ref_op op)
-{
-    for (size_t i = 0; i < sizeof(s_ops) / sizeof(s_ops[0]); i++) {
-        if (s_ops[i].op == op) {
-            return &s_ops[i];
-        }
-    }
-    return NULL;
-}
-
-const char *harness_op_name(enum ref_op op)
-{
-    const struct harness_op_info *info = harness_op_info(op);
-    return info != NULL ? info->name : "";
-}
-
 static const char *const s_level_names[] = {"", "must", "should", "info"};
 static const char *const s_source_names[HARNESS_SOURCE_COUNT] = {
     "", "model", "guide", "clients", "inference", "cli-examples", "moto"};
@@ -1080,12 +1046,7 @@ static enum ref_status parse_call(struct loader *ld,
                                   struct harness_request_spec *out)
 {
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    const struct harness_op_info *info = NULL;
-    for (size_t i = 0; i < sizeof(s_ops) / sizeof(s_ops[0]); i++) {
-        if (strcmp(s_ops[i].name, op_name) == 0) {
-            info = &s_ops[i];
-        }
-    }
+    const struct ref_op_info *info = ref_op_info(ref_op_from_name(ref_slice_from_cstr(op_name)));
     path_key(p, sizeof(p), path, "call");
     if (info == NULL) {
         return fail(ld, p,
@@ -1101,15 +1062,15 @@ static enum ref_status parse_call(struct loader *ld,
         return fail(ld, p, "expected an object, got %s", type_name(params));
     }
     out->params = params;
-    if (info->label != NULL) {
-        json_t *label = params != NULL ? json_object_get(params, info->label) : NULL;
+    if (info->label_member != NULL) {
+        json_t *label = params != NULL ? json_object_get(params, info->label_member) : NULL;
         if (label == NULL) {
             return fail(ld, params != NULL ? p : path, "%s needs the parameter '%s'", info->name,
-                        info->label);
+                        info->label_member);
         }
         if (!json_is_string(label)) {
             char pl[HARNESS_MAX_JSON_PATH_BYTES * 2];
-            path_key(pl, sizeof(pl), p, info->label);
+            path_key(pl, sizeof(pl), p, info->label_member);
             return fail(ld, pl, "expected a string, got %s", type_name(label));
         }
     }
@@ -1119,7 +1080,7 @@ static enum ref_status parse_call(struct loader *ld,
         json_object_foreach (params, key, val) {
             char pk[HARNESS_MAX_JSON_PATH_BYTES * 2];
             path_key(pk, sizeof(pk), p, key);
-            if (info->label != NULL && strcmp(key, info->label) == 0) {
+            if (info->label_member != NULL && strcmp(key, info->label_member) == 0) {
                 continue;
             }
             if (info->has_query && strcmp(key, "Ascending") == 0) {
@@ -1139,8 +1100,8 @@ static enum ref_status parse_call(struct loader *ld,
                 continue; /* body members: any JSON, as an SDK user could pass */
             }
             return fail(ld, pk, "unknown parameter '%s' for %s (takes %s%s%s)", key, info->name,
-                        info->label != NULL ? info->label : "",
-                        info->label != NULL && info->has_query ? ", " : "",
+                        info->label_member != NULL ? info->label_member : "",
+                        info->label_member != NULL && info->has_query ? ", " : "",
                         info->has_query ? "Ascending, PageToken" : "");
         }
     }

@@ -8,31 +8,62 @@
 #ifndef REF_ROUTER_H
 #define REF_ROUTER_H
 
+#include <stdbool.h>
+
 #include "ref/slice.h"
 #include "ref/status.h"
 
 #define REF_API_VERSION "2012-09-25"
 
+/* The ten operations of contract section 1, once: every other table of operations (the
+ * router's patterns, the service's handlers, the harness's request builder and scenario
+ * loader) is indexed by or built from this one.
+ *
+ * Columns: enum, wire name, method, the collection segment after the version, the member
+ * that fills the label segment after it (NULL: no label), a literal last segment (NULL:
+ * none), whether the restricted principal may call it (Read and List), whether it takes
+ * the query members Ascending and PageToken, and whether it has a JSON body. */
 #define REF_OP_LIST(X)                                                                             \
-    X(REF_OP_CANCEL_JOB, "CancelJob", false)                                                       \
-    X(REF_OP_CREATE_JOB, "CreateJob", false)                                                       \
-    X(REF_OP_READ_JOB, "ReadJob", true)                                                            \
-    X(REF_OP_LIST_JOBS_BY_PIPELINE, "ListJobsByPipeline", true)                                    \
-    X(REF_OP_LIST_JOBS_BY_STATUS, "ListJobsByStatus", true)                                        \
-    X(REF_OP_CREATE_PIPELINE, "CreatePipeline", false)                                             \
-    X(REF_OP_READ_PIPELINE, "ReadPipeline", true)                                                  \
-    X(REF_OP_LIST_PIPELINES, "ListPipelines", true)                                                \
-    X(REF_OP_UPDATE_PIPELINE_STATUS, "UpdatePipelineStatus", false)                                \
-    X(REF_OP_DELETE_PIPELINE, "DeletePipeline", false)
+    X(REF_OP_CANCEL_JOB, "CancelJob", "DELETE", "jobs", "Id", NULL, false, false, false)           \
+    X(REF_OP_CREATE_JOB, "CreateJob", "POST", "jobs", NULL, NULL, false, false, true)              \
+    X(REF_OP_READ_JOB, "ReadJob", "GET", "jobs", "Id", NULL, true, false, false)                   \
+    X(REF_OP_LIST_JOBS_BY_PIPELINE, "ListJobsByPipeline", "GET", "jobsByPipeline", "PipelineId",   \
+      NULL, true, true, false)                                                                     \
+    X(REF_OP_LIST_JOBS_BY_STATUS, "ListJobsByStatus", "GET", "jobsByStatus", "Status", NULL, true, \
+      true, false)                                                                                 \
+    X(REF_OP_CREATE_PIPELINE, "CreatePipeline", "POST", "pipelines", NULL, NULL, false, false,     \
+      true)                                                                                        \
+    X(REF_OP_READ_PIPELINE, "ReadPipeline", "GET", "pipelines", "Id", NULL, true, false, false)    \
+    X(REF_OP_LIST_PIPELINES, "ListPipelines", "GET", "pipelines", NULL, NULL, true, true, false)   \
+    X(REF_OP_UPDATE_PIPELINE_STATUS, "UpdatePipelineStatus", "POST", "pipelines", "Id", "status",  \
+      false, false, true)                                                                          \
+    X(REF_OP_DELETE_PIPELINE, "DeletePipeline", "DELETE", "pipelines", "Id", NULL, false, false,   \
+      false)
 
 enum ref_op {
     REF_OP_NONE = 0,
-#define REF_OP_ENUM(name, text, is_read) name,
+#define REF_OP_ENUM(name, ...) name,
     REF_OP_LIST(REF_OP_ENUM)
 #undef REF_OP_ENUM
         REF_OP_COUNT
 };
 
+/* One row of REF_OP_LIST. The request target is "/2012-09-25/<collection>", then
+ * "/<label value>" when label_member is set, then "/<suffix>" when suffix is set. */
+struct ref_op_info {
+    enum ref_op op;
+    const char *name;         /* "CancelJob" */
+    const char *method;       /* "DELETE" */
+    const char *collection;   /* "jobs" */
+    const char *label_member; /* "Id", "PipelineId", "Status" or NULL */
+    const char *suffix;       /* "status" or NULL */
+    bool is_read;             /* the restricted principal may call it */
+    bool has_query;           /* Ascending, PageToken */
+    bool has_body;
+};
+
+/* The row for op; NULL for REF_OP_NONE and out-of-range values. */
+const struct ref_op_info *ref_op_info(enum ref_op op);
 /* "CancelJob"; "" for REF_OP_NONE. */
 const char *ref_op_name(enum ref_op op);
 /* REF_OP_NONE when unknown. */

@@ -267,25 +267,11 @@ void harness_scenario_free(struct harness_scenario *sc);
 /* True when the scenario carries the tag (the area counts as a tag). */
 bool harness_scenario_has_tag(const struct harness_scenario *sc, const char *tag);
 
-/* Names for reports: "must", "model", "CancelJob", "wrong-secret". */
+/* Names for reports: "must", "model", "wrong-secret" (operations: ref_op_name). */
 const char *harness_level_name(enum harness_level level);
 const char *harness_source_name(enum harness_source source);
-const char *harness_op_name(enum ref_op op);
 const char *harness_fault_name(enum harness_fault fault);
 const char *harness_principal_name(enum harness_principal principal);
-
-/* The operation table used to serialise calls (contract section 1). */
-struct harness_op_info {
-    enum ref_op op;
-    const char *name;
-    const char *method;
-    const char *path_prefix; /* "/2012-09-25/jobs/" */
-    const char *label;       /* "Id", "PipelineId", "Status" or NULL */
-    const char *path_suffix; /* "/status" or "" */
-    bool has_query;          /* Ascending, PageToken */
-    bool has_body;
-};
-const struct harness_op_info *harness_op_info(enum ref_op op);
 
 /* A loaded suite: every scenario file under a directory, sorted by area then name. */
 struct harness_suite {
