@@ -101,9 +101,10 @@ compile_dir() {
     done
 }
 
-# Sources a target compiles in besides its own file, for code under test that belongs to
-# no library (the SOURCES of etch_add_fuzz_target in fuzz/CMakeLists.txt: keep the two in
-# step). As in CMake, each one's directory goes on that target's include path.
+# Sources a target compiles in besides its own file: the part of a harness library it tests
+# (CMake links serve_gate with the harness_serve library; of that library the target calls
+# the gate alone, and the rest needs libmicrohttpd, which this image lacks). Each one's
+# directory goes on that target's include path, since its header sits next to it.
 declare -A extra_sources=(
     [serve_gate]="harness/src/serve_gate.c"
 )

@@ -17,7 +17,7 @@
 
 #include "bench.h"
 
-#ifdef ETCH_HAVE_CURL
+#ifdef ETCH_HAVE_LIBCURL
 
 #include "ref/buf.h"
 #include "ref/mem.h"
@@ -417,7 +417,7 @@ out:
     return status;
 }
 
-#else /* !ETCH_HAVE_CURL */
+#else /* !ETCH_HAVE_LIBCURL */
 
 #include <stdio.h>
 
@@ -429,4 +429,4 @@ int bench_live(const struct bench_options *opt)
     return 2;
 }
 
-#endif /* ETCH_HAVE_CURL */
+#endif /* ETCH_HAVE_LIBCURL */
