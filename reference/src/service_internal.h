@@ -1,20 +1,27 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * service_internal.h - helpers shared by service.c, service_validate.c and service_out.c.
+ * service_internal.h - what the service's own .c files share: the service object and an
+ * operation's context, the operations and their common helpers, validation, request
+ * schemas, pipelines and jobs as stored, and the output forms.
  *
- * Only the service's own .c files and its tests include this. Nothing here takes a lock;
- * the store does its own locking.
+ * Only the service's own .c files and its tests include this. Nothing here takes a lock but
+ * the scheduler's functions (service_sched.c); the store does its own locking.
  */
 #ifndef REF_SERVICE_INTERNAL_H
 #define REF_SERVICE_INTERNAL_H
 
 #include "ref/buf.h"
+#include "ref/http.h"
 #include "ref/job_store.h"
+#include "ref/service.h"
+#include "ref/sigv4.h"
 #include "ref/slice.h"
 #include "ref/status.h"
 
 #include <jansson.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -225,5 +232,107 @@ void ref_out_http_date(int64_t unix_ms, char out[30]);
 
 /* A UUID v4 ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx") from 16 random bytes. */
 void ref_out_uuid_v4(const uint8_t random16[16], char out[37]);
+
+/* --- The service (service.c) ------------------------------------------------------- */
+
+struct ref_service {
+    struct ref_service_config cfg;
+    char *region; /* owned copies of the config's strings */
+    char *account_id;
+    struct ref_sigv4_verifier verifier;
+    struct ref_sigv4_key_cache *key_cache; /* NULL when the config turns it off */
+    struct ref_job_store *store;
+    /* The env's random source need not be thread-safe; every call goes through this lock.
+     * Lock order: store lock, then env_lock (the store draws Id bytes while locked). */
+    pthread_mutex_t env_lock;
+    /* The scheduler's quiet window: no start or finish is due before quiet_until_ms, so a
+     * request before then need not have the store scan its queued jobs (a scan costs time
+     * in proportion to them). INT64_MIN means "not known": scan. Only two things bring an
+     * event forward: a new job, which lowers the window to its own event, and a pipeline
+     * activated, which resets it. Both bump sched_generation under sched_lock, so a window
+     * computed before the change is never stored after it (ref_svc_advance). Ending a job only
+     * takes an event away: the window then ends early, which costs a scan, never a miss. */
+    _Atomic int64_t quiet_until_ms;
+    pthread_mutex_t sched_lock;
+    uint64_t sched_generation;
+};
+
+/* What an operation sees. Operations return REF_OK after writing a success answer into
+ * resp, or the status to answer with (and, optionally, its message in msg). */
+struct ref_op_ctx {
+    struct ref_service *svc;
+    const struct ref_http_request *req;
+    struct ref_response *resp;
+    int64_t now_ms;
+    struct ref_slice label; /* percent-decoded once */
+    struct ref_buf *msg;
+};
+
+/* The env's clock, or the real one (service.c). */
+int64_t ref_svc_now_ms(struct ref_service *svc);
+
+/* --- Scheduler (service_sched.c) ------------------------------------------------------ */
+
+/* Applies the starts and finishes due at now_ms, unless the quiet window says none is. */
+void ref_svc_advance(struct ref_service *svc, int64_t now_ms);
+/* After a pipeline was activated (or the store replaced): the next request scans again. */
+void ref_svc_schedule_changed(struct ref_service *svc);
+/* After a job was created: the window ends no later than the job's own next event. */
+void ref_svc_schedule_job_added(struct ref_service *svc, const struct ref_job_info *job);
+
+/* --- What the operations share (service_op.c) ------------------------------------------ */
+
+/* A success answer with this HTTP status; takes the reference to body (NULL: out of
+ * memory). REF_E_INTERNAL when the answer outgrows REF_MAX_RESPONSE_BYTES. */
+REF_MUST_CHECK enum ref_status ref_svc_answer(struct ref_op_ctx *c, int http_status, json_t *body);
+/* The 202 {"Success":"true"} of CancelJob and DeletePipeline. */
+REF_MUST_CHECK enum ref_status ref_svc_answer_success_true(struct ref_op_ctx *c);
+/* Sets the message for an error return and passes the status through. */
+enum ref_status ref_svc_fail(struct ref_op_ctx *c, enum ref_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Ends validation: REF_OK when nothing failed, else REF_E_VALIDATION with the message. */
+REF_MUST_CHECK enum ref_status ref_svc_verr_finish(struct ref_op_ctx *c, struct ref_verr *v);
+
+/* The label as an Id, recorded under member `member` when it is not one. */
+REF_MUST_CHECK enum ref_status
+ref_svc_check_id_label(struct ref_op_ctx *c, struct ref_verr *v, const char *member);
+/* The check of the operations whose only input is an Id label: REF_OK, or the validation
+ * answer's status. */
+REF_MUST_CHECK enum ref_status ref_svc_validate_id_label_only(struct ref_op_ctx *c);
+
+struct ref_list_params {
+    bool is_descending;
+    struct ref_buf token; /* decoded PageToken; empty when absent */
+};
+
+/* Ascending and PageToken from the query string; failures recorded in v. */
+REF_MUST_CHECK enum ref_status
+ref_svc_parse_list_query(struct ref_op_ctx *c, struct ref_verr *v, struct ref_list_params *p);
+/* Parses the body as one JSON object (new reference in *out). REF_E_VALIDATION (with the
+ * message) otherwise. */
+REF_MUST_CHECK enum ref_status ref_svc_parse_body(struct ref_op_ctx *c, json_t **out);
+/* A member that is present and not null; borrowed. */
+json_t *ref_svc_member(const json_t *obj, const char *key);
+
+/* The pipeline `id` was not found, in the service's words (contract section 4). */
+REF_MUST_CHECK enum ref_status ref_svc_pipeline_not_found(struct ref_op_ctx *c,
+                                                          struct ref_slice id);
+/* REF_E_NOT_FOUND with "The specified <what> was not found."; other statuses pass. */
+REF_MUST_CHECK enum ref_status
+ref_svc_store_failure(struct ref_op_ctx *c, enum ref_status rc, const char *what);
+
+/* --- The ten operations (service_job.c, service_pipeline.c) ---------------------------- */
+
+/* Each returns REF_OK with its answer in c->resp, or the status to answer with. */
+REF_MUST_CHECK enum ref_status ref_svc_cancel_job(struct ref_op_ctx *c);
+REF_MUST_CHECK enum ref_status ref_svc_create_job(struct ref_op_ctx *c);
+REF_MUST_CHECK enum ref_status ref_svc_read_job(struct ref_op_ctx *c);
+REF_MUST_CHECK enum ref_status ref_svc_list_jobs_by_pipeline(struct ref_op_ctx *c);
+REF_MUST_CHECK enum ref_status ref_svc_list_jobs_by_status(struct ref_op_ctx *c);
+REF_MUST_CHECK enum ref_status ref_svc_create_pipeline(struct ref_op_ctx *c);
+REF_MUST_CHECK enum ref_status ref_svc_read_pipeline(struct ref_op_ctx *c);
+REF_MUST_CHECK enum ref_status ref_svc_list_pipelines(struct ref_op_ctx *c);
+REF_MUST_CHECK enum ref_status ref_svc_update_pipeline_status(struct ref_op_ctx *c);
+REF_MUST_CHECK enum ref_status ref_svc_delete_pipeline(struct ref_op_ctx *c);
 
 #endif

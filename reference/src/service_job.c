@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * service_job.c - CreateJob's body rules and the job as stored (contract revision 2,
- * sections 1b and 2b).
+ * service_job.c - the five job operations, CreateJob's body rules and the job as stored
+ * (contract revision 2, sections 1, 1b and 2b).
  *
  * The modelled members of a CreateJob body (the model's CreateJobRequest, JobInput,
  * CreateJobOutput, CreateJobPlaylist and the structures under them) are one schema table,
@@ -9,6 +9,9 @@
  * job: a body is judged in the contract's order, and nothing it carries outside the model is
  * stored or echoed. Patterns are checked where the contract names them (section 2b); the
  * other modelled members are checked for their JSON types only.
+ *
+ * The operations (CancelJob, ReadJob, the two job lists, CreateJob) come last: each checks
+ * its parameters, asks the store and answers; CreateJob tells the scheduler of its job.
  */
 #include "service_internal.h"
 
@@ -461,4 +464,140 @@ json_t *ref_job_spec(const json_t *body)
         return NULL;
     }
     return spec;
+}
+
+/* --- Job operations ----------------------------------------------------------------- */
+
+enum ref_status ref_svc_cancel_job(struct ref_op_ctx *c)
+{
+    REF_TRY(ref_svc_validate_id_label_only(c));
+    struct ref_job_change change;
+    enum ref_status rc =
+        ref_job_store_apply(c->svc->store, c->label, REF_JOB_EV_CANCEL, c->now_ms, &change);
+    if (rc == REF_E_IN_USE) {
+        return ref_svc_fail(c, rc, "Only a job in Submitted status can be canceled.");
+    }
+    if (rc != REF_OK) {
+        return ref_svc_store_failure(c, rc, "job");
+    }
+    return ref_svc_answer_success_true(c);
+}
+
+enum ref_status ref_svc_read_job(struct ref_op_ctx *c)
+{
+    REF_TRY(ref_svc_validate_id_label_only(c));
+    struct ref_job_info info;
+    enum ref_status rc = ref_job_store_read_job(c->svc->store, c->label, &info);
+    if (rc != REF_OK) {
+        return ref_svc_store_failure(c, rc, "job");
+    }
+    json_t *job = ref_out_job(&info, c->svc->region, c->svc->account_id);
+    ref_job_info_cleanup(&info);
+    return ref_svc_answer(c, 200, job != NULL ? json_pack("{s:o}", "Job", job) : NULL);
+}
+
+static json_t *jobs_body(struct ref_op_ctx *c, const struct ref_job_page *page)
+{
+    json_t *jobs = json_array();
+    json_t *token = page->has_next ? json_stringn(page->next_token, REF_ID_LEN) : json_null();
+    int bad = (jobs == NULL || token == NULL);
+    for (size_t i = 0; i < page->count && !bad; i++) {
+        bad |= json_array_append_new(
+            jobs, ref_out_job(&page->items[i], c->svc->region, c->svc->account_id));
+    }
+    if (bad) {
+        json_decref(jobs);
+        json_decref(token);
+        return NULL;
+    }
+    return json_pack("{s:o, s:o}", "Jobs", jobs, "NextPageToken", token);
+}
+
+/* ListJobsByPipeline and ListJobsByStatus: the label is the filter. */
+static enum ref_status list_jobs(struct ref_op_ctx *c, bool is_by_pipeline)
+{
+    struct ref_verr v;
+    ref_verr_init(&v);
+    struct ref_list_params p = {0};
+    ref_buf_init(&p.token, REF_ID_LEN);
+    struct ref_job_query q = {0};
+    enum ref_status rc;
+    if (is_by_pipeline) {
+        rc = ref_svc_check_id_label(c, &v, "pipelineId");
+        q.pipeline_id = c->label;
+    } else {
+        q.status = ref_job_status_from_name(c->label);
+        rc = q.status != REF_JOB_STATUS_NONE
+                 ? REF_OK
+                 : ref_verr_pattern(&v, c->label, "status", REF_PATTERN_JOB_STATUS);
+    }
+    if (rc == REF_OK) {
+        rc = ref_svc_parse_list_query(c, &v, &p);
+    }
+    if (rc == REF_OK) {
+        rc = ref_svc_verr_finish(c, &v);
+    }
+    struct ref_job_page page = {0};
+    if (rc == REF_OK) {
+        q.is_descending = p.is_descending;
+        q.page_token = ref_buf_slice(&p.token);
+        rc = ref_job_store_list_jobs(c->svc->store, &q, &page);
+        if (rc == REF_E_VALIDATION) {
+            rc = ref_svc_fail(c, rc, "The page token was not issued by this service.");
+        } else if (rc == REF_E_NOT_FOUND) {
+            rc = ref_svc_pipeline_not_found(c, c->label);
+        } else if (rc != REF_OK) {
+            rc = ref_svc_store_failure(c, rc, "pipeline");
+        } else {
+            rc = ref_svc_answer(c, 200, jobs_body(c, &page));
+        }
+    }
+    ref_job_page_cleanup(&page);
+    ref_buf_cleanup(&p.token);
+    ref_verr_cleanup(&v);
+    return rc;
+}
+
+enum ref_status ref_svc_list_jobs_by_pipeline(struct ref_op_ctx *c)
+{
+    return list_jobs(c, true);
+}
+
+enum ref_status ref_svc_list_jobs_by_status(struct ref_op_ctx *c)
+{
+    return list_jobs(c, false);
+}
+
+enum ref_status ref_svc_create_job(struct ref_op_ctx *c)
+{
+    json_t *body = NULL;
+    REF_TRY(ref_svc_parse_body(c, &body));
+    ref_buf_reset(c->msg);
+    enum ref_status rc = ref_job_check(body, c->msg);
+    json_t *spec = NULL;
+    if (rc == REF_OK) {
+        spec = ref_job_spec(body);
+        rc = spec != NULL ? REF_OK : REF_E_NOMEM;
+    }
+    if (rc == REF_OK) {
+        const json_t *pid = ref_svc_member(body, "PipelineId");
+        struct ref_slice pipeline_id =
+            ref_slice_make(json_string_value(pid), json_string_length(pid));
+        struct ref_job_info info;
+        rc = ref_job_store_create_job(c->svc->store, c->now_ms, (struct ref_slice){NULL, 0},
+                                      pipeline_id, REF_JOB_SUBMITTED, spec, &info);
+        if (rc == REF_E_LIMIT_EXCEEDED) {
+            rc = ref_svc_fail(c, rc, "Too many queued jobs.");
+        } else if (rc == REF_E_NOT_FOUND) {
+            rc = ref_svc_pipeline_not_found(c, pipeline_id);
+        } else if (rc == REF_OK) {
+            ref_svc_schedule_job_added(c->svc, &info);
+            json_t *job = ref_out_job(&info, c->svc->region, c->svc->account_id);
+            ref_job_info_cleanup(&info);
+            rc = ref_svc_answer(c, 201, job != NULL ? json_pack("{s:o}", "Job", job) : NULL);
+        }
+    }
+    json_decref(spec);
+    json_decref(body);
+    return rc;
 }

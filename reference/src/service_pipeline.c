@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * service_pipeline.c - CreatePipeline's body rules, the pipeline as stored and answered,
- * and its Warnings (contract revision 2, sections 1b and 2b).
+ * service_pipeline.c - the five pipeline operations, CreatePipeline's body rules, the
+ * pipeline as stored and answered, and its Warnings (contract revision 2, sections 1, 1b
+ * and 2b).
  *
  * The modelled members of a CreatePipeline body are one schema table, s_create_pipeline,
  * walked by service_schema.c for JSON types, then for shapes, and to store the pipeline, so
  * that a body is judged in the contract's order (wrong types, then shapes, then the rules
  * between members) and nothing else a body carries is ever stored or echoed.
+ *
+ * The operations (CreatePipeline, ReadPipeline, ListPipelines, UpdatePipelineStatus,
+ * DeletePipeline) come last; UpdatePipelineStatus to Active tells the scheduler, since the
+ * pipeline's Submitted jobs may then start.
  */
 #include "service_internal.h"
 
 #include "ref/limits.h"
-
 
 static const struct ref_member s_access_control = {.kind = REF_MEMBER_STRING,
                                                    .checker = ref_shape_access_control,
@@ -331,4 +335,157 @@ json_t *ref_pipeline_warnings(const json_t *spec, const char *region)
         return NULL;
     }
     return list;
+}
+
+/* --- Pipeline operations ---------------------------------------------------------- */
+
+/* {"Pipeline": ...}, with the pipeline's Warnings for CreatePipeline and ReadPipeline. */
+static json_t *
+pipeline_body(struct ref_op_ctx *c, const struct ref_pipeline_info *info, bool with_warnings)
+{
+    json_t *p = ref_out_pipeline(info, c->svc->region, c->svc->account_id);
+    if (p == NULL) {
+        return NULL;
+    }
+    if (with_warnings) {
+        return json_pack("{s:o, s:o}", "Pipeline", p, "Warnings",
+                         ref_pipeline_warnings(info->spec, c->svc->region));
+    }
+    return json_pack("{s:o}", "Pipeline", p);
+}
+
+enum ref_status ref_svc_create_pipeline(struct ref_op_ctx *c)
+{
+    json_t *body = NULL;
+    REF_TRY(ref_svc_parse_body(c, &body));
+    ref_buf_reset(c->msg);
+    enum ref_status rc = ref_pipeline_check(body, c->msg);
+    json_t *spec = NULL;
+    if (rc == REF_OK) {
+        spec = ref_pipeline_spec(body);
+        rc = spec != NULL ? REF_OK : REF_E_NOMEM;
+    }
+    if (rc == REF_OK) {
+        struct ref_pipeline_info info;
+        rc = ref_job_store_create_pipeline(c->svc->store, c->now_ms, (struct ref_slice){NULL, 0},
+                                           REF_PIPELINE_ACTIVE, spec, &info);
+        if (rc == REF_E_LIMIT_EXCEEDED) {
+            rc = ref_svc_fail(c, rc, "Too many pipelines.");
+        } else if (rc == REF_OK) {
+            rc = ref_svc_answer(c, 201, pipeline_body(c, &info, true));
+            ref_pipeline_info_cleanup(&info);
+        }
+    }
+    json_decref(spec);
+    json_decref(body);
+    return rc;
+}
+
+enum ref_status ref_svc_read_pipeline(struct ref_op_ctx *c)
+{
+    REF_TRY(ref_svc_validate_id_label_only(c));
+    struct ref_pipeline_info info;
+    enum ref_status rc = ref_job_store_read_pipeline(c->svc->store, c->label, &info);
+    if (rc != REF_OK) {
+        return rc == REF_E_NOT_FOUND ? ref_svc_pipeline_not_found(c, c->label) : rc;
+    }
+    rc = ref_svc_answer(c, 200, pipeline_body(c, &info, true));
+    ref_pipeline_info_cleanup(&info);
+    return rc;
+}
+
+enum ref_status ref_svc_list_pipelines(struct ref_op_ctx *c)
+{
+    struct ref_verr v;
+    ref_verr_init(&v);
+    struct ref_list_params p = {0};
+    ref_buf_init(&p.token, REF_ID_LEN);
+    enum ref_status rc = ref_svc_parse_list_query(c, &v, &p);
+    if (rc == REF_OK) {
+        rc = ref_svc_verr_finish(c, &v);
+    }
+    struct ref_pipeline_page page = {0};
+    if (rc == REF_OK) {
+        rc = ref_job_store_list_pipelines(c->svc->store, p.is_descending, ref_buf_slice(&p.token),
+                                          &page);
+        if (rc == REF_E_VALIDATION) {
+            rc = ref_svc_fail(c, rc, "The page token was not issued by this service.");
+        }
+    }
+    if (rc == REF_OK) {
+        json_t *list = json_array();
+        json_t *token = page.has_next ? json_stringn(page.next_token, REF_ID_LEN) : json_null();
+        int bad = (list == NULL || token == NULL);
+        for (size_t i = 0; i < page.count && !bad; i++) {
+            bad |= json_array_append_new(
+                list, ref_out_pipeline(&page.items[i], c->svc->region, c->svc->account_id));
+        }
+        json_t *body = NULL;
+        if (!bad) {
+            body = json_pack("{s:o, s:o}", "Pipelines", list, "NextPageToken", token);
+        } else {
+            json_decref(list);
+            json_decref(token);
+        }
+        rc = ref_svc_answer(c, 200, body);
+    }
+    ref_pipeline_page_cleanup(&page);
+    ref_buf_cleanup(&p.token);
+    ref_verr_cleanup(&v);
+    return rc;
+}
+
+enum ref_status ref_svc_update_pipeline_status(struct ref_op_ctx *c)
+{
+    static const struct ref_string_rule s_status = {
+        .member_path = "status", .required = true, .pattern = REF_PATTERN_PIPELINE_STATUS};
+    json_t *body = NULL;
+    REF_TRY(ref_svc_parse_body(c, &body));
+    struct ref_verr v;
+    ref_verr_init(&v);
+    enum ref_status rc = ref_svc_check_id_label(c, &v, "id");
+    const json_t *st = ref_svc_member(body, "Status");
+    enum ref_pipeline_status status = REF_PIPELINE_STATUS_NONE;
+    if (json_is_string(st)) {
+        status = ref_pipeline_status_from_name(
+            ref_slice_make(json_string_value(st), json_string_length(st)));
+    }
+    if (rc == REF_OK && status == REF_PIPELINE_STATUS_NONE && json_is_string(st)) {
+        rc = ref_verr_pattern(&v, ref_slice_make(json_string_value(st), json_string_length(st)),
+                              "status", REF_PATTERN_PIPELINE_STATUS);
+    } else if (rc == REF_OK && status == REF_PIPELINE_STATUS_NONE) {
+        rc = ref_verr_check_string(&v, st, &s_status); /* missing or not a string */
+    }
+    if (rc == REF_OK) {
+        rc = ref_svc_verr_finish(c, &v);
+    }
+    ref_verr_cleanup(&v);
+    json_decref(body);
+    if (rc != REF_OK) {
+        return rc;
+    }
+    struct ref_pipeline_info info;
+    rc = ref_job_store_set_pipeline_status(c->svc->store, c->label, status, c->now_ms, &info);
+    if (rc != REF_OK) {
+        return rc == REF_E_NOT_FOUND ? ref_svc_pipeline_not_found(c, c->label) : rc;
+    }
+    if (status == REF_PIPELINE_ACTIVE) {
+        ref_svc_schedule_changed(c->svc);
+    }
+    rc = ref_svc_answer(c, 200, pipeline_body(c, &info, false));
+    ref_pipeline_info_cleanup(&info);
+    return rc;
+}
+
+enum ref_status ref_svc_delete_pipeline(struct ref_op_ctx *c)
+{
+    REF_TRY(ref_svc_validate_id_label_only(c));
+    enum ref_status rc = ref_job_store_delete_pipeline(c->svc->store, c->label);
+    if (rc == REF_E_IN_USE) {
+        return ref_svc_fail(c, rc, "The pipeline has jobs that are Submitted or Progressing.");
+    }
+    if (rc != REF_OK) {
+        return rc == REF_E_NOT_FOUND ? ref_svc_pipeline_not_found(c, c->label) : rc;
+    }
+    return ref_svc_answer_success_true(c);
 }
