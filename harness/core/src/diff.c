@@ -209,27 +209,6 @@ harness_diff_normalise(json_t *body, const struct harness_vars *vars, const char
 
 /* --- Bodies ------------------------------------------------------------------------ */
 
-static const char *type_word(json_t *v)
-{
-    switch (json_typeof(v)) {
-        case JSON_OBJECT:
-            return "an object";
-        case JSON_ARRAY:
-            return "an array";
-        case JSON_STRING:
-            return "a string";
-        case JSON_INTEGER:
-            return "an integer";
-        case JSON_REAL:
-            return "a real number";
-        case JSON_TRUE:
-        case JSON_FALSE:
-            return "a boolean";
-        default:
-            return "null";
-    }
-}
-
 static void child_path(char *out, size_t cap, const char *path, const char *key)
 {
     harness_textf(out, cap, "%s%s%s", path, path[0] != '\0' ? "." : "", key);
@@ -249,7 +228,8 @@ compare_values(json_t *a, json_t *b, const char *path, bool free_text, struct ha
     harness_textf(what, sizeof(what), "body %s", path[0] != '\0' ? path : "(root)");
     bool same_type = json_typeof(a) == json_typeof(b) || (json_is_boolean(a) && json_is_boolean(b));
     if (!same_type) {
-        add_item(d, what, type_word(a), type_word(b));
+        add_item(d, what, harness_json_type_name(a, HARNESS_JSON_TYPE_EXACT),
+                 harness_json_type_name(b, HARNESS_JSON_TYPE_EXACT));
         return;
     }
     char ta[HARNESS_DIFF_TEXT_BYTES];

@@ -257,32 +257,6 @@ json_t *harness_json_path(json_t *root, const char *path)
 
 /* --- Matchers ---------------------------------------------------------------------- */
 
-static const char *json_type_word(json_t *v)
-{
-    if (v == NULL) {
-        return "absent";
-    }
-    switch (json_typeof(v)) {
-        case JSON_OBJECT:
-            return "object";
-        case JSON_ARRAY:
-            return "array";
-        case JSON_STRING:
-            return "string";
-        case JSON_INTEGER:
-            return "integer";
-        case JSON_REAL:
-            return "number";
-        case JSON_TRUE:
-        case JSON_FALSE:
-            return "boolean";
-        case JSON_NULL:
-            return "null";
-        default:
-            return "value";
-    }
-}
-
 static bool is_matcher(json_t *v)
 {
     if (!json_is_object(v) || json_object_size(v) != 1) {
@@ -414,7 +388,7 @@ static bool run_matcher(const char *op,
     }
     if (strcmp(op, "$type") == 0) {
         const char *t = json_string_value(arg);
-        const char *have = json_type_word(actual);
+        const char *have = harness_json_type_name(actual, HARNESS_JSON_TYPE_WORD);
         bool held = strcmp(t, have) == 0 ||
                     (strcmp(t, "number") == 0 && (json_is_integer(actual) || json_is_real(actual)));
         if (held) {

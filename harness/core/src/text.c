@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * text.c - JSON to text in memory the caller frees with free(), and string rewriting
- * through a JSON value (see text.h).
+ * text.c - JSON to text in memory the caller frees with free(), the names of JSON types
+ * in messages, and string rewriting through a JSON value (see text.h).
+ *
+ * The type names live in one table so that the loader, the matchers and the diff, which
+ * each phrase them their own way, cannot drift apart on which types exist.
  */
 #include "harness/text.h"
 
@@ -24,6 +27,44 @@ char *harness_json_dump(const json_t *v, size_t flags)
     }
     text[len] = '\0';
     return text;
+}
+
+struct json_type_names {
+    const char *noun;
+    const char *word;
+    const char *exact;
+};
+
+static const struct json_type_names s_json_type_names[] = {
+    [JSON_OBJECT] = {"an object", "object", "an object"},
+    [JSON_ARRAY] = {"an array", "array", "an array"},
+    [JSON_STRING] = {"a string", "string", "a string"},
+    [JSON_INTEGER] = {"an integer", "integer", "an integer"},
+    [JSON_REAL] = {"a number", "number", "a real number"},
+    [JSON_TRUE] = {"a boolean", "boolean", "a boolean"},
+    [JSON_FALSE] = {"a boolean", "boolean", "a boolean"},
+    [JSON_NULL] = {"null", "null", "null"},
+};
+
+#define JSON_TYPE_NAME_COUNT (sizeof(s_json_type_names) / sizeof(s_json_type_names[0]))
+
+const char *harness_json_type_name(const json_t *v, enum harness_json_type_wording wording)
+{
+    if (v == NULL) {
+        return wording == HARNESS_JSON_TYPE_WORD ? "absent" : "nothing";
+    }
+    size_t t = (size_t)json_typeof(v);
+    if (t >= JSON_TYPE_NAME_COUNT || s_json_type_names[t].noun == NULL) {
+        return wording == HARNESS_JSON_TYPE_WORD ? "value" : "a value";
+    }
+    switch (wording) {
+        case HARNESS_JSON_TYPE_WORD:
+            return s_json_type_names[t].word;
+        case HARNESS_JSON_TYPE_EXACT:
+            return s_json_type_names[t].exact;
+        default:
+            return s_json_type_names[t].noun;
+    }
 }
 
 json_t *harness_json_map_strings(json_t *v, harness_json_string_fn *map_string, void *cls)
