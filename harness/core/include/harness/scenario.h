@@ -44,6 +44,7 @@ enum harness_level {
     HARNESS_LEVEL_MUST,
     HARNESS_LEVEL_SHOULD,
     HARNESS_LEVEL_INFO, /* reported, never part of a verdict */
+    HARNESS_LEVEL_COUNT
 };
 
 enum harness_source {
@@ -95,6 +96,7 @@ enum harness_fault {
     HARNESS_FAULT_SCOPE_TERMINATOR,
     HARNESS_FAULT_OMIT_HOST,
     HARNESS_FAULT_FLIP_SIGNATURE_DIGIT,
+    HARNESS_FAULT_COUNT
 };
 
 struct harness_sign {
