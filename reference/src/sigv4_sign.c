@@ -7,6 +7,11 @@
  * Authorization value is appended to the caller's buffer, all or nothing. The signing key
  * comes from the caller's key cache when the parameters name one, and is wiped before
  * returning; ordinary requests are signed without allocating.
+ *
+ * ref_sigv4_sign_request is the call for a request about to be sent: it returns what the
+ * signer adds (X-Amz-Date, the token, x-amz-content-sha256, then Authorization) as a signing
+ * result with storage of its own, signed over the request as it will be with them, so no
+ * caller writes those headers by hand.
  */
 #include "ref/sigv4.h"
 
@@ -252,4 +257,109 @@ out:
     ref_buf_cleanup(&sts);
     ref_buf_cleanup(&scope);
     return rc;
+}
+
+/* --- The signing result ------------------------------------------------------------ */
+
+static void result_add(struct ref_sigv4_signing_result *out, const char *name, const void *value,
+                       size_t len)
+{
+    out->headers[out->num_headers].name = ref_slice_from_cstr(name);
+    out->headers[out->num_headers].value = ref_slice_make(value, len);
+    out->num_headers++;
+}
+
+/* Copies a value into fixed storage of the result, through a fixed buffer so the bound is
+ * checked where the bytes go in. */
+static enum ref_status copy_into(uint8_t *storage, size_t cap, struct ref_slice value)
+{
+    struct ref_buf b;
+    ref_buf_init_fixed(&b, storage, cap);
+    return ref_buf_append_slice(&b, value);
+}
+
+enum ref_status ref_sigv4_sign_request(const struct ref_sigv4_sign_params *p,
+                                       const struct ref_sigv4_request *req,
+                                       struct ref_sigv4_signing_result *out,
+                                       struct ref_sigv4_trace *trace)
+{
+    assert(p != NULL && req != NULL && out != NULL);
+    out->num_headers = 0;
+    out->session_token_len = 0;
+    out->authorization_len = 0;
+    if (req->num_headers > REF_SIGV4_SIGN_MAX_HEADERS - REF_SIGV4_MAX_ADDED_HEADERS ||
+        (p->session_token.ptr != NULL && p->session_token.len > sizeof out->session_token)) {
+        return REF_E_TOO_LARGE;
+    }
+    int64_t t = 0;
+    REF_TRY(ref_sigv4_parse_amz_date(p->amz_date, &t, NULL));
+
+    /* The headers before Authorization, in the order a signer adds them. */
+    if (!p->is_date_in_request) {
+        REF_TRY(copy_into((uint8_t *)out->amz_date, sizeof out->amz_date, p->amz_date));
+        result_add(out, REF_SIGV4_DATE_HEADER, out->amz_date, sizeof out->amz_date);
+    }
+    if (p->session_token.ptr != NULL) {
+        REF_TRY(copy_into(out->session_token, sizeof out->session_token, p->session_token));
+        out->session_token_len = p->session_token.len;
+        result_add(out, REF_SIGV4_TOKEN_HEADER, out->session_token, out->session_token_len);
+    }
+    if (p->has_content_sha256) {
+        ref_sigv4_sha256_hex(req->body, out->content_sha256);
+        result_add(out, REF_SIGV4_CONTENT_SHA256_HEADER, out->content_sha256,
+                   sizeof out->content_sha256);
+    }
+
+    /* The request as it will be sent: its own headers, then the additions. */
+    struct ref_header all[REF_SIGV4_SIGN_MAX_HEADERS];
+    size_t n = 0;
+    for (size_t i = 0; i < req->num_headers; i++) {
+        all[n++] = req->headers[i];
+    }
+    for (size_t i = 0; i < out->num_headers; i++) {
+        all[n++] = out->headers[i];
+    }
+    struct ref_sigv4_request signed_req = *req;
+    signed_req.headers = all;
+    signed_req.num_headers = n;
+
+    struct ref_buf auth;
+    ref_buf_init_fixed(&auth, out->authorization, sizeof out->authorization);
+    enum ref_status rc = ref_sigv4_sign(p, &signed_req, &auth, trace);
+    if (rc != REF_OK) {
+        ref_sigv4_signing_result_cleanup(out);
+        return rc;
+    }
+    out->authorization_len = auth.len;
+    result_add(out, REF_SIGV4_AUTHORIZATION_HEADER, out->authorization, auth.len);
+    return REF_OK;
+}
+
+enum ref_status ref_sigv4_signing_result_apply(const struct ref_sigv4_signing_result *r,
+                                               struct ref_header *headers,
+                                               size_t *num,
+                                               size_t cap)
+{
+    assert(r != NULL && num != NULL && *num <= cap);
+    if (r->num_headers > cap - *num) {
+        return REF_E_TOO_LARGE;
+    }
+    for (size_t i = 0; i < r->num_headers; i++) {
+        headers[(*num)++] = r->headers[i];
+    }
+    return REF_OK;
+}
+
+struct ref_slice ref_sigv4_signing_result_authorization(const struct ref_sigv4_signing_result *r)
+{
+    return ref_slice_make(r->authorization, r->num_headers > 0 ? r->authorization_len : 0);
+}
+
+void ref_sigv4_signing_result_cleanup(struct ref_sigv4_signing_result *r)
+{
+    ref_mem_wipe(r->session_token, r->session_token_len);
+    ref_mem_wipe(r->authorization, r->authorization_len);
+    r->session_token_len = 0;
+    r->authorization_len = 0;
+    r->num_headers = 0;
 }

@@ -16,6 +16,7 @@
 #include "ref/slice.h"
 #include "ref/status.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define REF_SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
@@ -212,11 +213,20 @@ struct ref_sigv4_sign_params {
     size_t num_signed_headers;
     /* Optional, borrowed: where the signing key comes from when not NULL. */
     struct ref_sigv4_key_cache *key_cache;
+    /* ref_sigv4_sign_request only (ref_sigv4_sign ignores them): what the signing result
+     * adds besides X-Amz-Date and Authorization. */
+    struct ref_slice session_token; /* added as X-Amz-Security-Token; ptr NULL: none */
+    bool has_content_sha256;        /* add x-amz-content-sha256, the body's hex SHA-256 */
+    /* The request already carries its X-Amz-Date (with amz_date's value): the result adds
+     * none. For re-signing a request written with its own date (`etch sigv4 sign`). */
+    bool is_date_in_request;
 };
 
 /* Signs req and appends the Authorization value ("AWS4-HMAC-SHA256 Credential=...,
- * SignedHeaders=..., Signature=...") to authorization_out. The caller adds X-Amz-Date
- * (and X-Amz-Security-Token, x-amz-content-sha256 when wanted) to the request first.
+ * SignedHeaders=..., Signature=...") to authorization_out. The request must already carry
+ * X-Amz-Date (and X-Amz-Security-Token, x-amz-content-sha256 when wanted):
+ * ref_sigv4_sign_request below adds them, and is what callers use; this is its lower layer,
+ * for callers that sign a request as it stands (the benchmarks, fault injection).
  * REF_E_MALFORMED: amz_date is not YYYYMMDDTHHMMSSZ, or a query escape cannot be decoded.
  * REF_E_TOO_LARGE: more than REF_MAX_SIGNED_HEADERS names (or REF_MAX_HEADERS headers to
  * choose from), a limit of the canonical request, an Authorization value longer than
@@ -226,5 +236,69 @@ REF_MUST_CHECK enum ref_status ref_sigv4_sign(const struct ref_sigv4_sign_params
                                               const struct ref_sigv4_request *req,
                                               struct ref_buf *authorization_out,
                                               struct ref_sigv4_trace *trace);
+
+/* --- Signing a request: what the signer adds --------------------------------------- */
+
+/* The header lines ref_sigv4_sign_request adds, in the order it adds them. */
+#define REF_SIGV4_DATE_HEADER           "X-Amz-Date"
+#define REF_SIGV4_TOKEN_HEADER          "X-Amz-Security-Token"
+#define REF_SIGV4_CONTENT_SHA256_HEADER "x-amz-content-sha256"
+#define REF_SIGV4_AUTHORIZATION_HEADER  "Authorization"
+#define REF_SIGV4_MAX_ADDED_HEADERS     4
+
+#define REF_SIGV4_AMZ_DATE_LEN 16 /* YYYYMMDDTHHMMSSZ */
+/* A longer session token could not fit in a header section the reference's parser
+ * accepts, so the signer refuses it rather than copy it. */
+#define REF_SIGV4_MAX_SESSION_TOKEN_BYTES REF_MAX_HEADER_BYTES
+/* Headers of a request ref_sigv4_sign_request signs, its own additions included: twice
+ * what the parser accepts, so that a harness can sign a request over the parser's limit
+ * (to see it refused for that limit, not for its signature). */
+#define REF_SIGV4_SIGN_MAX_HEADERS (2 * REF_MAX_HEADERS)
+
+/* What signing adds to a request (aws-c-auth's signing result): the header lines, in the
+ * order to add them, after the request's own. The values borrow from the storage below,
+ * which the result owns; the names are string literals. Release with
+ * ref_sigv4_signing_result_cleanup, which wipes the token and the signature. A result
+ * needs no initialisation before ref_sigv4_sign_request fills it. */
+struct ref_sigv4_signing_result {
+    struct ref_header headers[REF_SIGV4_MAX_ADDED_HEADERS];
+    size_t num_headers; /* 0 after a failure: nothing to add */
+    char amz_date[REF_SIGV4_AMZ_DATE_LEN];
+    char content_sha256[REF_SHA256_HEX_LEN];
+    uint8_t session_token[REF_SIGV4_MAX_SESSION_TOKEN_BYTES];
+    size_t session_token_len;
+    uint8_t authorization[REF_MAX_AUTHORIZATION_BYTES];
+    size_t authorization_len;
+};
+
+/* Signs req as it will be once the result's headers follow its own, and returns those
+ * headers in out: X-Amz-Date with p->amz_date (unless p->is_date_in_request),
+ * X-Amz-Security-Token (when p->session_token.ptr is not NULL), x-amz-content-sha256 (when
+ * p->has_content_sha256), then Authorization. Without an explicit p->signed_headers the
+ * names are chosen as ref_sigv4_sign chooses them from the request with the additions, so
+ * the added headers are signed; an explicit list is taken as given. trace as in
+ * ref_sigv4_sign. Statuses are ref_sigv4_sign's, plus REF_E_MALFORMED when amz_date is not
+ * YYYYMMDDTHHMMSSZ and REF_E_TOO_LARGE for a token over REF_SIGV4_MAX_SESSION_TOKEN_BYTES
+ * or a request that would have more than REF_SIGV4_SIGN_MAX_HEADERS headers. On failure
+ * out holds nothing to add (num_headers 0). */
+REF_MUST_CHECK enum ref_status ref_sigv4_sign_request(const struct ref_sigv4_sign_params *p,
+                                                      const struct ref_sigv4_request *req,
+                                                      struct ref_sigv4_signing_result *out,
+                                                      struct ref_sigv4_trace *trace);
+
+/* Appends the result's headers to a caller's array holding *num of cap, in order. The
+ * appended values borrow from r. REF_E_TOO_LARGE when they do not all fit (nothing is
+ * appended). */
+REF_MUST_CHECK enum ref_status
+ref_sigv4_signing_result_apply(const struct ref_sigv4_signing_result *r,
+                               struct ref_header *headers,
+                               size_t *num,
+                               size_t cap);
+
+/* The Authorization value of a result, empty when signing failed. Borrowed from r. */
+struct ref_slice ref_sigv4_signing_result_authorization(const struct ref_sigv4_signing_result *r);
+
+/* Wipes the secret-derived values (the token and the signature) and empties the result. */
+void ref_sigv4_signing_result_cleanup(struct ref_sigv4_signing_result *r);
 
 #endif
