@@ -27,6 +27,8 @@
 
 #include "harness/live.h"
 
+#include "live_internal.h"
+
 #include "harness/text.h"
 
 #include "harness/http_response.h"
@@ -63,6 +65,7 @@ struct live {
     pthread_mutex_t lock;
     struct conn *idle[HARNESS_LIVE_MAX_IDLE_CONNECTIONS];
     size_t num_idle;
+    struct live_control control;
 };
 
 static pthread_once_t s_init_once = PTHREAD_ONCE_INIT;
@@ -538,6 +541,9 @@ live_send(struct harness_backend *b, struct ref_slice request, struct ref_buf *r
 static int64_t live_now_ms(struct harness_backend *b)
 {
     struct live *lv = b->impl;
+    if (lv->control.is_virtual) {
+        return lv->control.virtual_ms;
+    }
     return real_ms() + lv->opts.clock_offset_ms;
 }
 
@@ -571,6 +577,33 @@ static const struct harness_backend_ops s_live_ops = {
     .sleep_ms = live_sleep_ms,
     .destroy = live_destroy,
 };
+
+/* The same, with the hooks of an endpoint that has test control (live_control.c). */
+static const struct harness_backend_ops s_live_control_ops = {
+    .send = live_send,
+    .send_explained = live_send_explained,
+    .now_ms = live_now_ms,
+    .seed_pipeline = live_control_seed_pipeline,
+    .seed_job = live_control_seed_job,
+    .fail_job = live_control_fail_job,
+    .set_clock_ms = live_control_set_clock_ms,
+    .next_event_ms = live_control_next_event_ms,
+    .tick = live_control_tick,
+    .sleep_ms = live_sleep_ms,
+    .destroy = live_destroy,
+};
+
+struct live_control *live_control_of(struct harness_backend *b)
+{
+    struct live *lv = b->impl;
+    return &lv->control;
+}
+
+void live_enable_hooks(struct harness_backend *b)
+{
+    b->ops = &s_live_control_ops;
+    b->caps |= HARNESS_CAP_HOOKS | HARNESS_CAP_VIRTUAL_CLOCK;
+}
 
 struct harness_backend *
 harness_backend_live_new(const struct harness_live_options *opts, char *why, size_t why_cap)

@@ -86,6 +86,27 @@ REF_MUST_CHECK enum ref_status harness_live_clock_offset(struct harness_backend 
                                                          char *why,
                                                          size_t why_cap);
 
+/* --- Test control (contract section 9) ------------------------------------------------ */
+
+/* Asks the endpoint whether it offers test control: GET /_etch/control/v1, signed by the
+ * main principal. REF_OK: it does, *now_ms gets its clock, and b gains HARNESS_CAP_HOOKS |
+ * HARNESS_CAP_VIRTUAL_CLOCK with hooks that go through control (seeds, clock moves,
+ * failing a job), signing every request at the endpoint's clock from then on.
+ * REF_E_NOT_FOUND: any other answer, so no control (why says what came); another status
+ * for a transport failure. Either way the run can go on. */
+REF_MUST_CHECK enum ref_status harness_live_control_discover(struct harness_backend *b,
+                                                             int64_t *now_ms,
+                                                             char *why,
+                                                             size_t why_cap);
+/* Whether discovery on this backend succeeded. */
+bool harness_live_has_control(struct harness_backend *b);
+/* Returns the endpoint's clock to real time ({"Real":true}) when this backend's clock
+ * calls made it virtual; REF_OK at once otherwise. For the end of a scenario that moved
+ * the clock, so that other clients can reach the endpoint again. */
+REF_MUST_CHECK enum ref_status harness_live_control_release_clock(struct harness_backend *b,
+                                                                  char *why,
+                                                                  size_t why_cap);
+
 /* --- Settings of a live run: credentials and region ---------------------------------- */
 
 /* What the command line said; NULL for what it did not. */
