@@ -66,19 +66,14 @@ static enum ref_status control_call(struct harness_backend *b,
         return REF_E_NOT_FOUND;
     }
     size_t body_len = body != NULL ? strlen(body) : 0;
-    char amz_date[17];
+    char amz_date[REF_SIGV4_AMZ_DATE_LEN + 1];
     ref_sigv4_format_amz_date(b->ops->now_ms(b) / 1000, amz_date);
     char length[24];
     snprintf(length, sizeof(length), "%zu", body_len);
 
-    struct ref_header headers[5];
+    struct ref_header headers[3 + REF_SIGV4_MAX_ADDED_HEADERS];
     size_t n = 0;
     headers[n++] = (struct ref_header){REF_SLICE_LIT("Host"), ref_slice_from_cstr(b->host)};
-    headers[n++] = (struct ref_header){REF_SLICE_LIT("X-Amz-Date"), ref_slice_make(amz_date, 16)};
-    if (cred->session_token != NULL) {
-        headers[n++] = (struct ref_header){REF_SLICE_LIT("X-Amz-Security-Token"),
-                                           ref_slice_from_cstr(cred->session_token)};
-    }
     if (body != NULL) {
         headers[n++] = (struct ref_header){REF_SLICE_LIT("Content-Type"),
                                            REF_SLICE_LIT("application/json")};
@@ -98,15 +93,20 @@ static enum ref_status control_call(struct harness_backend *b,
         .secret_access_key = ref_slice_from_cstr(cred->secret_access_key),
         .region = ref_slice_from_cstr(b->region),
         .service = ref_slice_from_cstr(b->service),
-        .amz_date = ref_slice_make(amz_date, 16),
+        .amz_date = ref_slice_make(amz_date, REF_SIGV4_AMZ_DATE_LEN),
+        .session_token = cred->session_token != NULL ? ref_slice_from_cstr(cred->session_token)
+                                                     : (struct ref_slice){NULL, 0},
     };
-    struct ref_buf auth;
+    struct ref_sigv4_signing_result signing;
     struct ref_buf req;
     struct ref_buf resp;
-    ref_buf_init(&auth, REF_MAX_AUTHORIZATION_BYTES);
     ref_buf_init(&req, CONTROL_REQUEST_BYTES);
     ref_buf_init(&resp, CONTROL_RESPONSE_BYTES);
-    enum ref_status rc = ref_sigv4_sign(&params, &sreq, &auth, NULL);
+    enum ref_status rc = ref_sigv4_sign_request(&params, &sreq, &signing, NULL);
+    if (rc == REF_OK) {
+        rc = ref_sigv4_signing_result_apply(&signing, headers, &n,
+                                            sizeof(headers) / sizeof(headers[0]));
+    }
     if (rc == REF_OK) {
         rc = ref_buf_appendf(&req, "%s %s HTTP/1.1\r\n", method, path);
     }
@@ -116,8 +116,7 @@ static enum ref_status control_call(struct harness_backend *b,
                              (const char *)headers[i].value.ptr);
     }
     if (rc == REF_OK) {
-        rc = ref_buf_appendf(&req, "Authorization: %.*s\r\n\r\n", (int)auth.len,
-                             (const char *)auth.data);
+        rc = ref_buf_append_cstr(&req, "\r\n");
     }
     if (rc == REF_OK && body_len > 0) {
         rc = ref_buf_append(&req, body, body_len);
@@ -158,7 +157,7 @@ static enum ref_status control_call(struct harness_backend *b,
         }
         ref_buf_cleanup(&body_buf);
     }
-    ref_buf_cleanup(&auth);
+    ref_sigv4_signing_result_cleanup(&signing);
     ref_buf_cleanup(&req);
     ref_buf_cleanup(&resp);
     return rc;
