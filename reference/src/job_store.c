@@ -3,17 +3,18 @@
  * job_store.c - pipelines, jobs, the lifecycle table and the lazy scheduler.
  *
  * Pipelines and jobs live in arrays in creation order (the order lists use); an
- * open-addressing hash per kind finds them by Id. Deleted pipelines stay in their array as
- * tombstones so that Ids remain unique and page tokens keep their position. Jobs that can
- * still change (Submitted, Progressing) are also listed in `live`.
+ * open-addressing hash per kind (job_index.c) finds them by Id, and job_id.c makes the
+ * Ids the store generates. Deleted pipelines stay in their array as tombstones so that Ids
+ * remain unique and page tokens keep their position. Jobs that can still change
+ * (Submitted, Progressing) are also listed in `live`.
  *
- * The scheduler keeps every job's next START or FINISH in a min-heap (`schedule`), one
- * entry per job, in the order it applies them, so an advance costs O(log n) per event it
- * applies and the next event time is the heap's top. apply_locked re-schedules the job it
- * changes; a pipeline's pause or resume re-schedules its Submitted jobs, which each
- * pipeline keeps linked (the only jobs whose next event a pipeline's status moves). One
- * mutex guards everything; every status change goes through apply_locked and the table
- * s_next.
+ * The scheduler keeps every job's next START or FINISH in a min-heap (`schedule`,
+ * job_schedule.c), one entry per job, in the order it applies them, so an advance costs
+ * O(log n) per event it applies and the next event time is the heap's top. apply_locked
+ * re-schedules the job it changes; a pipeline's pause or resume re-schedules its Submitted
+ * jobs, which each pipeline keeps linked (the only jobs whose next event a pipeline's
+ * status moves). One mutex guards everything; every status change goes through
+ * apply_locked and the table s_next.
  */
 #include "ref/job_store.h"
 
@@ -60,94 +61,7 @@ static const char *const s_pipeline_status_names[REF_PIPELINE_STATUS_COUNT] = {
     [REF_PIPELINE_PAUSED] = "Paused",
 };
 
-/* Id characters the store generates (contract section 2): [a-z0-9]. */
-static const char s_id_alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-#define ID_ALPHABET_LEN 36u
-#define ID_RANDOM_CHARS 6u
-#define ID_TIME_DIGITS  13u
-/* Bytes at or above this are rejected so that `b % 36` is uniform (252 = 7 * 36). */
-#define ID_REJECT_ABOVE 252u
-#define ID_MAX_ATTEMPTS 64
-#define INDEX_MIN_SLOTS 64u
-
-struct pipeline {
-    char id[REF_ID_LEN + 1];
-    enum ref_pipeline_status status;
-    int64_t created_ms;
-    int64_t active_since_ms;
-    bool is_deleted;
-    bool is_token_issued;   /* handed out as a NextPageToken, so it may come back */
-    size_t first_submitted; /* its Submitted jobs, linked through the jobs; SIZE_MAX: none */
-    size_t num_live_jobs;   /* its Submitted and Progressing jobs: in use while not zero */
-    json_t *spec;
-};
-
-struct job {
-    char id[REF_ID_LEN + 1];
-    size_t pipeline;
-    enum ref_job_status status;
-    int64_t submit_ms;
-    bool has_start;
-    int64_t start_ms;
-    bool has_finish;
-    int64_t finish_ms;
-    bool is_token_issued;
-    size_t live_pos; /* index in store->live while Submitted or Progressing */
-    /* Neighbours in its pipeline's list of Submitted jobs while Submitted; SIZE_MAX ends it. */
-    size_t prev_submitted;
-    size_t next_submitted;
-    size_t schedule_pos; /* index in store->schedule while an event is scheduled, else SIZE_MAX */
-    json_t *spec;
-};
-
-/* Open addressing, linear probing; a slot holds array index + 1 (0 = empty). Entries
- * are never removed, so no tombstones are needed. */
-struct id_index {
-    size_t *slots;
-    size_t cap; /* a power of two, or 0 */
-    size_t count;
-};
-
-/* A job's next START or FINISH, as next_event_of gives it. */
-struct scheduled_event {
-    int64_t at_ms;
-    size_t job;
-    enum ref_job_event event;
-};
-
-struct ref_job_store {
-    pthread_mutex_t lock;
-    struct ref_job_store_config cfg;
-
-    struct pipeline *pipelines;
-    size_t num_pipelines; /* tombstones included */
-    size_t cap_pipelines;
-    size_t live_pipelines; /* not deleted */
-    struct id_index pipeline_index;
-
-    struct job *jobs;
-    size_t num_jobs;
-    size_t cap_jobs;
-    struct id_index job_index;
-
-    size_t *live; /* jobs that are Submitted or Progressing */
-    size_t num_live;
-    size_t cap_live;
-    /* Min-heap (due_cmp) of the next event of every job that has one. Only live jobs have
-     * one, so num_live entries always fit: capacity is reserved when a job is created and
-     * the scheduler never allocates. */
-    struct scheduled_event *schedule;
-    size_t schedule_len;
-    size_t cap_schedule;
-    /* Jobs whose FINISH an advance holds back until it ends (see advance_locked); at most
-     * one per live job, reserved like the schedule. */
-    size_t *held_finishes;
-    size_t cap_held_finishes;
-
-    size_t by_status[REF_JOB_STATUS_COUNT];
-};
-
-/* --- Names, table, shapes ---------------------------------------------------------- */
+/* --- Names and the table ----------------------------------------------------------- */
 
 /* The name a table indexed by an enum gives `value`, or "" when the value is out of range
  * or has no name (the zero "none" member). Shared by every status and event table so that
@@ -206,61 +120,7 @@ enum ref_job_status ref_job_next_status(enum ref_job_status from, enum ref_job_e
     return s_next[from][event];
 }
 
-static bool is_digit(uint8_t c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool is_word(uint8_t c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-bool ref_job_id_is_valid(struct ref_slice s)
-{
-    if (s.len != REF_ID_LEN || s.ptr == NULL) {
-        return false;
-    }
-    for (size_t i = 0; i < ID_TIME_DIGITS; i++) {
-        if (!is_digit(s.ptr[i])) {
-            return false;
-        }
-    }
-    if (s.ptr[ID_TIME_DIGITS] != '-') {
-        return false;
-    }
-    for (size_t i = ID_TIME_DIGITS + 1; i < REF_ID_LEN; i++) {
-        if (!is_word(s.ptr[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Copies a valid Id (exactly REF_ID_LEN bytes) into a NUL-terminated array. */
-static void id_store(char dst[REF_ID_LEN + 1], struct ref_slice id)
-{
-    memcpy(dst, id.ptr, REF_ID_LEN);
-    dst[REF_ID_LEN] = '\0';
-}
-
-static struct ref_slice id_slice(const char id[REF_ID_LEN + 1])
-{
-    return ref_slice_make(id, REF_ID_LEN);
-}
-
-static int64_t add_sat(int64_t a, int64_t b)
-{
-    if (b > 0 && a > INT64_MAX - b) {
-        return INT64_MAX;
-    }
-    if (b < 0 && a < INT64_MIN - b) {
-        return INT64_MIN;
-    }
-    return a + b;
-}
-
-/* --- Growth and the Id index --------------------------------------------------------- */
+/* --- Growth and lookups ----------------------------------------------------------- */
 
 /* Makes room for `need` elements of `size` bytes in *arr (capacity *cap). */
 static enum ref_status grow_array(void **arr, size_t *cap, size_t need, size_t size)
@@ -287,31 +147,6 @@ static enum ref_status grow_array(void **arr, size_t *cap, size_t need, size_t s
     return REF_OK;
 }
 
-/* An Id (always REF_ID_LEN bytes here) as three overlapping words, each mixed in by a
- * multiply, then a finaliser that spreads every bit over the low ones the table's mask
- * keeps. Word by word rather than byte by byte: lookups are on every request's path, and a
- * loop over the bytes costs a compare per byte under the fuzz targets' coverage
- * instrumentation. Without the finaliser the low bits never saw the last word's top bits,
- * the last two characters of the Id, so Ids that differ only there (a counter, as in
- * seeded or generated Ids) shared one probe chain. */
-static uint64_t id_hash_mix(uint64_t h, const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    h = (h ^ w) * UINT64_C(0xBF58476D1CE4E5B9);
-    return h ^ (h >> 31);
-}
-
-uint64_t ref_job_store_id_hash(struct ref_slice id)
-{
-    uint64_t h = id_hash_mix(UINT64_C(0x9E3779B97F4A7C15), id.ptr);
-    h = id_hash_mix(h, id.ptr + 8);
-    h = id_hash_mix(h, id.ptr + REF_ID_LEN - 8);
-    h = (h ^ (h >> 32)) * UINT64_C(0xD6E8FEB86659FD93);
-    h = (h ^ (h >> 32)) * UINT64_C(0xD6E8FEB86659FD93);
-    return h ^ (h >> 32);
-}
-
 static const char *pipeline_id_at(const struct ref_job_store *store, size_t i)
 {
     return store->pipelines[i].id;
@@ -322,111 +157,22 @@ static const char *job_id_at(const struct ref_job_store *store, size_t i)
     return store->jobs[i].id;
 }
 
-typedef const char *id_at_fn(const struct ref_job_store *store, size_t i);
-
-/* The array index holding id, or SIZE_MAX. */
-static size_t index_find(const struct ref_job_store *store,
-                         const struct id_index *ix,
-                         id_at_fn *id_at,
-                         struct ref_slice id)
-{
-    if (ix->cap == 0 || id.len != REF_ID_LEN) {
-        return SIZE_MAX;
-    }
-    size_t mask = ix->cap - 1;
-    for (size_t slot = (size_t)ref_job_store_id_hash(id) & mask;; slot = (slot + 1) & mask) {
-        size_t v = ix->slots[slot];
-        if (v == 0) {
-            return SIZE_MAX;
-        }
-        if (ref_slice_eq(id_slice(id_at(store, v - 1)), id)) {
-            return v - 1;
-        }
-    }
-}
-
-static void index_put(struct id_index *ix, struct ref_slice id, size_t at)
-{
-    size_t mask = ix->cap - 1;
-    size_t slot = (size_t)ref_job_store_id_hash(id) & mask;
-    while (ix->slots[slot] != 0) {
-        slot = (slot + 1) & mask;
-    }
-    ix->slots[slot] = at + 1;
-    ix->count++;
-}
-
-/* Makes sure one more entry fits at a load of at most one half, rehashing `n` entries. */
-static enum ref_status
-index_reserve(const struct ref_job_store *store, struct id_index *ix, id_at_fn *id_at, size_t n)
-{
-    if ((ix->count + 1) * 2 <= ix->cap) {
-        return REF_OK;
-    }
-    size_t new_cap = ix->cap == 0 ? INDEX_MIN_SLOTS : ix->cap * 2;
-    if (new_cap == 0 || new_cap > SIZE_MAX / sizeof(size_t)) {
-        return REF_E_NOMEM;
-    }
-    size_t *slots = ref_mem_calloc(new_cap, sizeof(size_t));
-    if (slots == NULL) {
-        return REF_E_NOMEM;
-    }
-    ref_mem_free(ix->slots);
-    *ix = (struct id_index){.slots = slots, .cap = new_cap, .count = 0};
-    for (size_t i = 0; i < n; i++) {
-        index_put(ix, id_slice(id_at(store, i)), i);
-    }
-    return REF_OK;
-}
-
 static size_t find_pipeline(const struct ref_job_store *store, struct ref_slice id)
 {
-    return index_find(store, &store->pipeline_index, pipeline_id_at, id);
+    return ref_id_index_find(store, &store->pipeline_index, pipeline_id_at, id);
 }
 
 static size_t find_job(const struct ref_job_store *store, struct ref_slice id)
 {
-    return index_find(store, &store->job_index, job_id_at, id);
+    return ref_id_index_find(store, &store->job_index, job_id_at, id);
 }
 
-/* Ids are unique across pipelines and jobs, deleted pipelines included. */
-static bool id_taken(const struct ref_job_store *store, struct ref_slice id)
+/* Ids are unique across pipelines and jobs, deleted pipelines included. ctx is the store
+ * (ref_id_taken_fn, for ref_job_id_generate). */
+static bool id_taken(const void *ctx, struct ref_slice id)
 {
+    const struct ref_job_store *store = ctx;
     return find_pipeline(store, id) != SIZE_MAX || find_job(store, id) != SIZE_MAX;
-}
-
-/* The 13-digit creation time, '-', 6 unbiased random [a-z0-9]; retried on collision. */
-static enum ref_status
-generate_id(struct ref_job_store *store, int64_t now_ms, char out[REF_ID_LEN + 1])
-{
-    int64_t t = now_ms < 0 ? 0 : now_ms;
-    if (t > INT64_C(9999999999999)) {
-        t = INT64_C(9999999999999);
-    }
-    for (size_t i = ID_TIME_DIGITS; i > 0; i--) {
-        out[i - 1] = (char)('0' + (int)(t % 10));
-        t /= 10;
-    }
-    out[ID_TIME_DIGITS] = '-';
-    out[REF_ID_LEN] = '\0';
-    for (int attempt = 0; attempt < ID_MAX_ATTEMPTS; attempt++) {
-        size_t filled = 0;
-        while (filled < ID_RANDOM_CHARS) {
-            uint8_t bytes[16];
-            REF_TRY(store->cfg.random(store->cfg.random_ctx, bytes, sizeof(bytes)));
-            for (size_t i = 0; i < sizeof(bytes) && filled < ID_RANDOM_CHARS; i++) {
-                if (bytes[i] < ID_REJECT_ABOVE) {
-                    out[ID_TIME_DIGITS + 1 + filled] = s_id_alphabet[bytes[i] % ID_ALPHABET_LEN];
-                    filled++;
-                }
-            }
-        }
-        if (!id_taken(store, id_slice(out))) {
-            return REF_OK;
-        }
-    }
-    /* 36^6 Ids per millisecond: only a broken random source gets here. */
-    return REF_E_INTERNAL;
 }
 
 /* --- Lifecycle ------------------------------------------------------------------------ */
@@ -450,8 +196,8 @@ static void live_remove(struct ref_job_store *store, size_t job)
 /* Puts a job at the front of its pipeline's list of Submitted jobs. */
 static void submitted_push(struct ref_job_store *store, size_t job_ix)
 {
-    struct job *job = &store->jobs[job_ix];
-    struct pipeline *p = &store->pipelines[job->pipeline];
+    struct ref_store_job *job = &store->jobs[job_ix];
+    struct ref_store_pipeline *p = &store->pipelines[job->pipeline];
     job->prev_submitted = SIZE_MAX;
     job->next_submitted = p->first_submitted;
     if (p->first_submitted != SIZE_MAX) {
@@ -462,7 +208,7 @@ static void submitted_push(struct ref_job_store *store, size_t job_ix)
 
 static void submitted_remove(struct ref_job_store *store, size_t job_ix)
 {
-    struct job *job = &store->jobs[job_ix];
+    struct ref_store_job *job = &store->jobs[job_ix];
     if (job->prev_submitted != SIZE_MAX) {
         store->jobs[job->prev_submitted].next_submitted = job->next_submitted;
     } else {
@@ -475,124 +221,6 @@ static void submitted_remove(struct ref_job_store *store, size_t job_ix)
     job->next_submitted = SIZE_MAX;
 }
 
-/* When the job's next scheduled event happens; false when none is scheduled. */
-static bool next_event_of(const struct ref_job_store *store,
-                          const struct job *job,
-                          int64_t *at_ms,
-                          enum ref_job_event *event)
-{
-    if (job->status == REF_JOB_SUBMITTED) {
-        const struct pipeline *p = &store->pipelines[job->pipeline];
-        if (p->is_deleted || p->status != REF_PIPELINE_ACTIVE) {
-            return false;
-        }
-        int64_t from_ms = job->submit_ms > p->active_since_ms ? job->submit_ms : p->active_since_ms;
-        *at_ms = add_sat(from_ms, store->cfg.start_delay_ms);
-        *event = REF_JOB_EV_START;
-        return true;
-    }
-    if (job->status == REF_JOB_PROGRESSING) {
-        *at_ms = add_sat(job->start_ms, store->cfg.run_time_ms);
-        *event = REF_JOB_EV_FINISH;
-        return true;
-    }
-    return false;
-}
-
-/* The order events are applied in: by time, then the older job first, then START before
- * FINISH (enum order). The schedule holds one event per job, so the last rule is kept by
- * construction there (a FINISH enters only once its START is applied); it stays here so
- * that the order is total. */
-static int due_cmp(const struct scheduled_event *x, const struct scheduled_event *y)
-{
-    if (x->at_ms != y->at_ms) {
-        return x->at_ms < y->at_ms ? -1 : 1;
-    }
-    if (x->job != y->job) {
-        return x->job < y->job ? -1 : 1;
-    }
-    return (x->event > y->event) - (x->event < y->event);
-}
-
-/* --- Schedule ------------------------------------------------------------------------- */
-
-/* A binary min-heap in due_cmp order. Each entry names its job and each job knows its
- * entry's position, so a job's event can be moved or dropped in place, without a search
- * and without stale entries piling up behind paused pipelines or canceled jobs. */
-
-static void schedule_place(struct ref_job_store *store, size_t pos, struct scheduled_event e)
-{
-    store->schedule[pos] = e;
-    store->jobs[e.job].schedule_pos = pos;
-}
-
-/* Restores the heap order around `pos`, whose entry may have moved either way. */
-static void schedule_fix(struct ref_job_store *store, size_t pos)
-{
-    struct scheduled_event e = store->schedule[pos];
-    while (pos > 0 && due_cmp(&e, &store->schedule[(pos - 1) / 2]) < 0) {
-        schedule_place(store, pos, store->schedule[(pos - 1) / 2]);
-        pos = (pos - 1) / 2;
-    }
-    for (;;) {
-        size_t child = 2 * pos + 1;
-        if (child >= store->schedule_len) {
-            break;
-        }
-        if (child + 1 < store->schedule_len &&
-            due_cmp(&store->schedule[child + 1], &store->schedule[child]) < 0) {
-            child++;
-        }
-        if (due_cmp(&store->schedule[child], &e) >= 0) {
-            break;
-        }
-        schedule_place(store, pos, store->schedule[child]);
-        pos = child;
-    }
-    schedule_place(store, pos, e);
-}
-
-static void schedule_remove(struct ref_job_store *store, size_t job_ix)
-{
-    size_t pos = store->jobs[job_ix].schedule_pos;
-    store->jobs[job_ix].schedule_pos = SIZE_MAX;
-    size_t last = --store->schedule_len;
-    if (pos != last) {
-        schedule_place(store, pos, store->schedule[last]);
-        schedule_fix(store, pos);
-    }
-}
-
-/* Makes the job's entry in the schedule agree with next_event_of: added, moved or removed.
- * Never allocates: a job has at most one entry and only live jobs have one. */
-static void reschedule(struct ref_job_store *store, size_t job_ix)
-{
-    struct job *job = &store->jobs[job_ix];
-    struct scheduled_event e = {.job = job_ix};
-    if (!next_event_of(store, job, &e.at_ms, &e.event)) {
-        if (job->schedule_pos != SIZE_MAX) {
-            schedule_remove(store, job_ix);
-        }
-        return;
-    }
-    size_t pos = job->schedule_pos;
-    if (pos == SIZE_MAX) {
-        pos = store->schedule_len++;
-    }
-    schedule_place(store, pos, e);
-    schedule_fix(store, pos);
-}
-
-/* After a pipeline's status or active-since time changed: only its Submitted jobs' starts
- * depend on either, so only they move. */
-static void reschedule_submitted_of(struct ref_job_store *store, size_t pipe)
-{
-    for (size_t j = store->pipelines[pipe].first_submitted; j != SIZE_MAX;
-         j = store->jobs[j].next_submitted) {
-        reschedule(store, j);
-    }
-}
-
 /* --- Transitions and the scheduler ------------------------------------------------------ */
 
 /* The one place a job's status changes. */
@@ -602,7 +230,7 @@ static enum ref_status apply_locked(struct ref_job_store *store,
                                     int64_t at_ms,
                                     struct ref_job_change *change_out)
 {
-    struct job *job = &store->jobs[job_ix];
+    struct ref_store_job *job = &store->jobs[job_ix];
     enum ref_job_status from = job->status;
     enum ref_job_status to = ref_job_next_status(from, event);
     if (to == REF_JOB_STATUS_NONE) {
@@ -626,7 +254,7 @@ static enum ref_status apply_locked(struct ref_job_store *store,
     }
     /* Every change moves the job's next event: a start schedules its finish, an end
      * leaves none. */
-    reschedule(store, job_ix);
+    ref_schedule_job(store, job_ix);
     if (change_out != NULL) {
         *change_out = (struct ref_job_change){.from = from, .to = to};
     }
@@ -635,30 +263,30 @@ static enum ref_status apply_locked(struct ref_job_store *store,
 
 /* Applies the schedule's top while it is due. What one advance applies is what was due
  * when it began, plus the FINISH of a job it starts when that is due too and comes after
- * the START in due_cmp order; all in due_cmp order. A FINISH that would come before its
- * own START (a negative run time) is held back to the next advance: taken in order it
+ * the START in ref_schedule_cmp order; all in ref_schedule_cmp order. A FINISH that would come
+ * before its own START (a negative run time) is held back to the next advance: taken in order it
  * would have been tried first, while the job was still Submitted. */
 static size_t advance_locked(struct ref_job_store *store, int64_t now_ms)
 {
     size_t applied = 0;
     size_t held = 0;
     while (store->schedule_len > 0 && store->schedule[0].at_ms <= now_ms) {
-        struct scheduled_event e = store->schedule[0];
+        struct ref_scheduled_event e = store->schedule[0];
         if (apply_locked(store, e.job, e.event, e.at_ms, NULL) != REF_OK) {
             /* Unreachable while every entry is its job's next event; dropping the entry
              * keeps a broken schedule from spinning here with the store locked. */
-            schedule_remove(store, e.job);
+            ref_schedule_remove(store, e.job);
             continue;
         }
         applied++;
         size_t pos = store->jobs[e.job].schedule_pos;
-        if (pos != SIZE_MAX && due_cmp(&store->schedule[pos], &e) < 0) {
-            schedule_remove(store, e.job);
+        if (pos != SIZE_MAX && ref_schedule_cmp(&store->schedule[pos], &e) < 0) {
+            ref_schedule_remove(store, e.job);
             store->held_finishes[held++] = e.job;
         }
     }
     for (size_t i = 0; i < held; i++) {
-        reschedule(store, store->held_finishes[i]);
+        ref_schedule_job(store, store->held_finishes[i]);
     }
     return applied;
 }
@@ -713,33 +341,6 @@ void ref_job_store_free(struct ref_job_store *store)
     ref_mem_free(store);
 }
 
-/* The slots dst's index needs to become a copy of src's: its own when the capacities
- * agree (*fresh stays NULL), else a new array, allocated here before anything changes. */
-static enum ref_status
-index_copy_prepare(const struct id_index *dst, const struct id_index *src, size_t **fresh)
-{
-    *fresh = NULL;
-    if (dst->cap == src->cap || src->cap == 0) {
-        return REF_OK;
-    }
-    *fresh = ref_mem_calloc(src->cap, sizeof(size_t));
-    return *fresh != NULL ? REF_OK : REF_E_NOMEM;
-}
-
-/* Slot for slot: a slot's place depends on the capacity, so the copy takes src's. */
-static void index_copy(struct id_index *dst, const struct id_index *src, size_t *fresh)
-{
-    if (dst->cap != src->cap) {
-        ref_mem_free(dst->slots);
-        dst->slots = fresh;
-        dst->cap = src->cap;
-    }
-    if (src->cap > 0) {
-        memcpy(dst->slots, src->slots, src->cap * sizeof(size_t));
-    }
-    dst->count = src->count;
-}
-
 /* memcpy of n elements, for arrays that are NULL while empty. */
 static void copy_elements(void *dst, const void *src, size_t n, size_t size)
 {
@@ -762,8 +363,8 @@ static enum ref_status copy_locked(struct ref_job_store *dst, const struct ref_j
                        sizeof(dst->held_finishes[0])));
     size_t *pipeline_slots = NULL;
     size_t *job_slots = NULL;
-    REF_TRY(index_copy_prepare(&dst->pipeline_index, &src->pipeline_index, &pipeline_slots));
-    enum ref_status rc = index_copy_prepare(&dst->job_index, &src->job_index, &job_slots);
+    REF_TRY(ref_id_index_copy_prepare(&dst->pipeline_index, &src->pipeline_index, &pipeline_slots));
+    enum ref_status rc = ref_id_index_copy_prepare(&dst->job_index, &src->job_index, &job_slots);
     if (rc != REF_OK) {
         ref_mem_free(pipeline_slots);
         return rc;
@@ -785,8 +386,8 @@ static enum ref_status copy_locked(struct ref_job_store *dst, const struct ref_j
     for (size_t i = 0; i < src->num_jobs; i++) {
         (void)json_incref(dst->jobs[i].spec);
     }
-    index_copy(&dst->pipeline_index, &src->pipeline_index, pipeline_slots);
-    index_copy(&dst->job_index, &src->job_index, job_slots);
+    ref_id_index_copy(&dst->pipeline_index, &src->pipeline_index, pipeline_slots);
+    ref_id_index_copy(&dst->job_index, &src->job_index, job_slots);
     dst->num_pipelines = src->num_pipelines;
     dst->live_pipelines = src->live_pipelines;
     dst->num_jobs = src->num_jobs;
@@ -859,17 +460,18 @@ void ref_job_page_cleanup(struct ref_job_page *page)
 /* Snapshots take a reference to the store's spec, which nobody changes once it is stored
  * (job_store.h): a copy per snapshot cost an allocation for every JSON value, on every
  * read and every listed item, for bytes that were never going to differ. */
-static void snapshot_pipeline(const struct pipeline *p, struct ref_pipeline_info *out)
+static void snapshot_pipeline(const struct ref_store_pipeline *p, struct ref_pipeline_info *out)
 {
     *out = (struct ref_pipeline_info){.status = p->status,
                                       .created_ms = p->created_ms,
                                       .active_since_ms = p->active_since_ms,
                                       .spec = json_incref(p->spec)};
-    id_store(out->id, id_slice(p->id));
+    ref_job_id_copy(out->id, ref_job_id_slice(p->id));
 }
 
-static void
-snapshot_job(const struct ref_job_store *store, const struct job *j, struct ref_job_info *out)
+static void snapshot_job(const struct ref_job_store *store,
+                         const struct ref_store_job *j,
+                         struct ref_job_info *out)
 {
     *out = (struct ref_job_info){.status = j->status,
                                  .submit_ms = j->submit_ms,
@@ -879,9 +481,9 @@ snapshot_job(const struct ref_job_store *store, const struct job *j, struct ref_
                                  .finish_ms = j->finish_ms,
                                  .spec = json_incref(j->spec)};
     enum ref_job_event event;
-    out->has_next_event = next_event_of(store, j, &out->next_event_ms, &event);
-    id_store(out->id, id_slice(j->id));
-    id_store(out->pipeline_id, id_slice(store->pipelines[j->pipeline].id));
+    out->has_next_event = ref_job_next_event(store, j, &out->next_event_ms, &event);
+    ref_job_id_copy(out->id, ref_job_id_slice(j->id));
+    ref_job_id_copy(out->pipeline_id, ref_job_id_slice(store->pipelines[j->pipeline].id));
 }
 
 /* The Id and spec a new pipeline or job starts with: the caller's Id (already checked to be
@@ -896,9 +498,10 @@ static enum ref_status take_id_and_spec(struct ref_job_store *store,
                                         json_t **spec_out)
 {
     if (id.len != 0) {
-        id_store(id_out, id);
+        ref_job_id_copy(id_out, id);
     } else {
-        REF_TRY(generate_id(store, now_ms, id_out));
+        REF_TRY(ref_job_id_generate(now_ms, store->cfg.random, store->cfg.random_ctx, id_taken,
+                                    store, id_out));
     }
     *spec_out = spec != NULL ? json_deep_copy(spec) : json_object();
     return *spec_out != NULL ? REF_OK : REF_E_NOMEM;
@@ -928,18 +531,19 @@ static enum ref_status create_pipeline_locked(struct ref_job_store *store,
     /* Everything that can fail happens before the store changes. */
     REF_TRY(grow_array((void **)&store->pipelines, &store->cap_pipelines, store->num_pipelines + 1,
                        sizeof(store->pipelines[0])));
-    REF_TRY(index_reserve(store, &store->pipeline_index, pipeline_id_at, store->num_pipelines));
-    struct pipeline p = {.status = status,
-                         .created_ms = now_ms,
-                         .active_since_ms = now_ms,
-                         .first_submitted = SIZE_MAX};
+    REF_TRY(
+        ref_id_index_reserve(store, &store->pipeline_index, pipeline_id_at, store->num_pipelines));
+    struct ref_store_pipeline p = {.status = status,
+                                   .created_ms = now_ms,
+                                   .active_since_ms = now_ms,
+                                   .first_submitted = SIZE_MAX};
     REF_TRY(take_id_and_spec(store, now_ms, id, spec, p.id, &p.spec));
     if (out != NULL) {
         snapshot_pipeline(&p, out);
     }
     size_t at = store->num_pipelines++;
     store->pipelines[at] = p;
-    index_put(&store->pipeline_index, id_slice(p.id), at);
+    ref_id_index_put(&store->pipeline_index, ref_job_id_slice(p.id), at);
     store->live_pipelines++;
     return REF_OK;
 }
@@ -995,7 +599,7 @@ enum ref_status ref_job_store_set_pipeline_status(struct ref_job_store *store,
     enum ref_status rc = REF_E_NOT_FOUND;
     size_t at = find_existing_pipeline(store, id);
     if (at != SIZE_MAX) {
-        struct pipeline *p = &store->pipelines[at];
+        struct ref_store_pipeline *p = &store->pipelines[at];
         /* Whatever was due before the switch happened under the old status: a pause must
          * not hold back a start that was due a moment earlier. */
         (void)advance_locked(store, now_ms);
@@ -1006,7 +610,7 @@ enum ref_status ref_job_store_set_pipeline_status(struct ref_job_store *store,
         p->status = status;
         if (is_switch) {
             /* A pause takes the starts away, a resume schedules them from now on. */
-            reschedule_submitted_of(store, at);
+            ref_schedule_submitted_of(store, at);
         }
         if (out != NULL) {
             snapshot_pipeline(p, out);
@@ -1079,13 +683,13 @@ enum ref_status ref_job_store_list_pipelines(struct ref_job_store *store,
         goto out;
     }
     for (; at != SIZE_MAX; at = list_step(at, store->num_pipelines, is_descending)) {
-        struct pipeline *p = &store->pipelines[at];
+        struct ref_store_pipeline *p = &store->pipelines[at];
         if (p->is_deleted) {
             continue;
         }
         if (out->count == store->cfg.page_size) {
             out->has_next = true;
-            id_store(out->next_token, id_slice(p->id));
+            ref_job_id_copy(out->next_token, ref_job_id_slice(p->id));
             p->is_token_issued = true;
             break;
         }
@@ -1144,12 +748,12 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
                        sizeof(store->schedule[0])));
     REF_TRY(grow_array((void **)&store->held_finishes, &store->cap_held_finishes,
                        store->num_live + 1, sizeof(store->held_finishes[0])));
-    REF_TRY(index_reserve(store, &store->job_index, job_id_at, store->num_jobs));
+    REF_TRY(ref_id_index_reserve(store, &store->job_index, job_id_at, store->num_jobs));
 
-    struct job j = {.pipeline = pipe,
-                    .status = REF_JOB_SUBMITTED,
-                    .submit_ms = now_ms,
-                    .schedule_pos = SIZE_MAX};
+    struct ref_store_job j = {.pipeline = pipe,
+                              .status = REF_JOB_SUBMITTED,
+                              .submit_ms = now_ms,
+                              .schedule_pos = SIZE_MAX};
     REF_TRY(take_id_and_spec(store, now_ms, id, spec, j.id, &j.spec));
     size_t at = store->num_jobs++;
     j.live_pos = store->num_live;
@@ -1157,9 +761,9 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
     store->live[store->num_live++] = at;
     store->pipelines[pipe].num_live_jobs++;
     store->by_status[REF_JOB_SUBMITTED]++;
-    index_put(&store->job_index, id_slice(j.id), at);
+    ref_id_index_put(&store->job_index, ref_job_id_slice(j.id), at);
     submitted_push(store, at);
-    reschedule(store, at);
+    ref_schedule_job(store, at);
     for (size_t i = 0; i < 2 && s_path[status][i] != REF_JOB_EV_NONE; i++) {
         enum ref_status rc = apply_locked(store, at, s_path[status][i], now_ms, NULL);
         if (rc != REF_OK) {
@@ -1230,7 +834,7 @@ enum ref_status ref_job_store_apply(struct ref_job_store *store,
     return rc;
 }
 
-static bool job_matches(const struct job *j, size_t pipe, enum ref_job_status status)
+static bool job_matches(const struct ref_store_job *j, size_t pipe, enum ref_job_status status)
 {
     return (pipe == SIZE_MAX || j->pipeline == pipe) &&
            (status == REF_JOB_STATUS_NONE || j->status == status);
@@ -1270,13 +874,13 @@ enum ref_status ref_job_store_list_jobs(struct ref_job_store *store,
         goto out;
     }
     for (; at != SIZE_MAX; at = list_step(at, store->num_jobs, q->is_descending)) {
-        struct job *j = &store->jobs[at];
+        struct ref_store_job *j = &store->jobs[at];
         if (!job_matches(j, pipe, q->status)) {
             continue;
         }
         if (out->count == store->cfg.page_size) {
             out->has_next = true;
-            id_store(out->next_token, id_slice(j->id));
+            ref_job_id_copy(out->next_token, ref_job_id_slice(j->id));
             j->is_token_issued = true;
             break;
         }
