@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,8 +31,18 @@ static bool is_step_name(const char *s)
     return true;
 }
 
-static const char *const s_kind_keys[] = {
-    "call", "raw", "wait", "concurrent", "seed_pipeline", "seed_job", "clock", "fail_job", NULL};
+/* What a kind's parser gets: the step object and the value of its kind member. */
+struct step_input {
+    json_t *obj;                /* the step object */
+    const char *path;           /* its JSON path: "steps[2]" */
+    json_t *value;              /* the kind member's value */
+    const char *value_path;     /* "steps[2].call" */
+    const struct defaults *def; /* what the step's expectations inherit */
+};
+
+/* Parses the kind member of a step into step (kind, name, level and source are set). */
+typedef enum ref_status
+step_parse_fn(struct loader *ld, const struct step_input *in, struct harness_step *step);
 
 static enum ref_status
 parse_clock(struct loader *ld, json_t *v, const char *path, struct harness_step *step)
@@ -119,49 +130,58 @@ static bool has_var(const char *s)
     return strstr(s, "${") != NULL;
 }
 
-static enum ref_status parse_hook(
-    struct loader *ld, json_t *obj, const char *kind, const char *path, struct harness_step *step)
+static enum ref_status
+parse_fail_job(struct loader *ld, const struct step_input *in, struct harness_step *step)
 {
-    char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(p, sizeof(p), path, kind);
-    json_t *v = json_object_get(obj, kind);
-    ld->sc->uses_hooks = true;
-    if (strcmp(kind, "fail_job") == 0) {
-        step->kind = HARNESS_STEP_FAIL_JOB;
-        if (!json_is_string(v) || json_string_length(v) == 0) {
-            return fail(ld, p, "expected the job Id as a string");
-        }
-        step->hook_id = json_string_value(v);
-        return REF_OK;
+    json_t *v = in->value;
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        return fail(ld, in->value_path, "expected the job Id as a string");
     }
-    if (strcmp(kind, "clock") == 0) {
-        step->kind = HARNESS_STEP_CLOCK;
-        return parse_clock(ld, v, p, step);
-    }
+    step->hook_id = json_string_value(v);
+    return REF_OK;
+}
+
+static enum ref_status
+parse_clock_step(struct loader *ld, const struct step_input *in, struct harness_step *step)
+{
+    return parse_clock(ld, in->value, in->value_path, step);
+}
+
+static enum ref_status
+parse_seed_pipeline(struct loader *ld, const struct step_input *in, struct harness_step *step)
+{
+    json_t *v = in->value;
+    const char *p = in->value_path;
     if (!json_is_object(v)) {
         return fail(ld, p, "expected an object, got %s", type_name(v));
     }
-    if (strcmp(kind, "seed_pipeline") == 0) {
-        static const char *const keys[] = {"id", "name", "status", NULL};
-        step->kind = HARNESS_STEP_SEED_PIPELINE;
-        REF_TRY(check_keys(ld, v, p, keys, "seed_pipeline"));
-        REF_TRY(get_string(ld, v, "id", p, true, &step->hook_id));
-        step->hook_name = "seeded";
-        REF_TRY(get_string(ld, v, "name", p, false, &step->hook_name));
-        step->hook_status = "Active";
-        REF_TRY(get_string(ld, v, "status", p, false, &step->hook_status));
-        if (!has_var(step->hook_status) && strcmp(step->hook_status, "Active") != 0 &&
-            strcmp(step->hook_status, "Paused") != 0) {
-            char ps[HARNESS_MAX_JSON_PATH_BYTES * 2];
-            path_key(ps, sizeof(ps), p, "status");
-            return fail(ld, ps, "a pipeline is Active or Paused, not '%s'", step->hook_status);
-        }
-        return REF_OK;
+    static const char *const keys[] = {"id", "name", "status", NULL};
+    REF_TRY(check_keys(ld, v, p, keys, "seed_pipeline"));
+    REF_TRY(get_string(ld, v, "id", p, true, &step->hook_id));
+    step->hook_name = "seeded";
+    REF_TRY(get_string(ld, v, "name", p, false, &step->hook_name));
+    step->hook_status = "Active";
+    REF_TRY(get_string(ld, v, "status", p, false, &step->hook_status));
+    if (!has_var(step->hook_status) && strcmp(step->hook_status, "Active") != 0 &&
+        strcmp(step->hook_status, "Paused") != 0) {
+        char ps[HARNESS_MAX_JSON_PATH_BYTES * 2];
+        path_key(ps, sizeof(ps), p, "status");
+        return fail(ld, ps, "a pipeline is Active or Paused, not '%s'", step->hook_status);
+    }
+    return REF_OK;
+}
+
+static enum ref_status
+parse_seed_job(struct loader *ld, const struct step_input *in, struct harness_step *step)
+{
+    json_t *v = in->value;
+    const char *p = in->value_path;
+    if (!json_is_object(v)) {
+        return fail(ld, p, "expected an object, got %s", type_name(v));
     }
     static const char *const keys[] = {"id", "pipeline", "status", NULL};
     static const char *const statuses[] = {"Submitted", "Progressing", "Complete",
                                            "Canceled",  "Error",       NULL};
-    step->kind = HARNESS_STEP_SEED_JOB;
     REF_TRY(check_keys(ld, v, p, keys, "seed_job"));
     REF_TRY(get_string(ld, v, "id", p, true, &step->hook_id));
     REF_TRY(get_string(ld, v, "pipeline", p, true, &step->hook_pipeline));
@@ -177,12 +197,12 @@ static enum ref_status parse_hook(
     return REF_OK;
 }
 
-static enum ref_status parse_concurrent(struct loader *ld,
-                                        json_t *obj,
-                                        const char *path,
-                                        const struct defaults *def,
-                                        struct harness_step *step)
+static enum ref_status
+parse_concurrent(struct loader *ld, const struct step_input *in, struct harness_step *step)
 {
+    json_t *obj = in->obj;
+    const char *path = in->path;
+    const struct defaults *def = in->def;
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
     path_key(p, sizeof(p), path, "concurrent");
     json_t *subs = json_object_get(obj, "concurrent");
@@ -262,15 +282,25 @@ static enum ref_status parse_concurrent(struct loader *ld,
             step->outcomes[i].has_expect[k] = true;
         }
     }
+    /* An outcome's "set" defines its variables for the steps after this one. */
+    for (size_t i = 0; i < step->num_outcomes; i++) {
+        if (step->outcomes[i].set != NULL) {
+            const char *vn;
+            json_t *unused;
+            json_object_foreach (step->outcomes[i].set, vn, unused) {
+                REF_TRY(define_var(ld, vn, path));
+            }
+        }
+    }
     return REF_OK;
 }
 
-static enum ref_status parse_wait(struct loader *ld,
-                                  json_t *obj,
-                                  const char *path,
-                                  const struct defaults *def,
-                                  struct harness_step *step)
+static enum ref_status
+parse_wait(struct loader *ld, const struct step_input *in, struct harness_step *step)
 {
+    json_t *obj = in->obj;
+    const char *path = in->path;
+    const struct defaults *def = in->def;
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
     path_key(p, sizeof(p), path, "wait");
     json_t *w = json_object_get(obj, "wait");
@@ -312,94 +342,233 @@ static enum ref_status parse_wait(struct loader *ld,
     step->timeout_ms = timeout_s * 1000;
     step->interval_ms = 1000;
     REF_TRY(get_int(ld, w, "interval_ms", p, 1, 600000, NULL, &step->interval_ms));
+    if (step->source == HARNESS_SOURCE_NONE) {
+        return fail(ld, path,
+                    "no provenance for the wait: give \"source\" on the step or the "
+                    "scenario");
+    }
     return REF_OK;
 }
 
-enum ref_status parse_step(struct loader *ld,
-                           json_t *v,
-                           const char *path,
-                           size_t index,
-                           enum step_context ctx,
-                           const struct defaults *parent,
-                           struct harness_step *step)
+static enum ref_status
+parse_call_step(struct loader *ld, const struct step_input *in, struct harness_step *step)
 {
-    memset(step, 0, sizeof(*step));
-    step->index = index;
-    harness_textf(step->json_path, sizeof(step->json_path), "%s", path);
-    if (!json_is_object(v)) {
-        return fail(ld, path, "expected a step object, got %s", type_name(v));
+    if (!json_is_string(in->value)) {
+        return fail(ld, in->value_path, "expected an operation name, got %s", type_name(in->value));
     }
-    const char *kind = NULL;
+    return parse_call(ld, in->obj, in->path, json_string_value(in->value), &step->request);
+}
+
+static enum ref_status
+parse_raw_step(struct loader *ld, const struct step_input *in, struct harness_step *step)
+{
+    return parse_raw(ld, in->value, in->value_path, &step->request);
+}
+
+/* --- The step kinds ---------------------------------------------------------------- */
+
+/* One kind of step. Everything the loader knows about a kind is in its row: the member
+ * that names it, the keys a step of that kind may carry (listed in this order in
+ * messages), whether it may stand inside a concurrent step, how its member is parsed, and
+ * whether only the in-process reference can run it. */
+struct step_kind_info {
+    enum harness_step_kind kind;
+    const char *key;             /* the member naming the kind: "call" */
+    const char *noun;            /* the kind in messages: "a call" */
+    const char *const *top_keys; /* allowed at the top of a scenario, NULL-terminated */
+    const char *const *sub_keys; /* allowed inside a concurrent step; NULL: not there */
+    step_parse_fn *parse;
+    bool needs_hooks; /* seeds the store or moves the clock: in-process only */
+};
+
+static const char *const s_call_top_keys[] = {
+    "name",     "note",  "call",        "sign",   "expect",  "capture",   "source",
+    "contract", "level", "inproc_only", "params", "headers", "all_pages", NULL};
+static const char *const s_call_sub_keys[] = {"name",   "note",    "call", "sign",
+                                              "params", "headers", NULL};
+static const char *const s_raw_top_keys[] = {"name",   "note",        "raw",    "sign",
+                                             "expect", "capture",     "source", "contract",
+                                             "level",  "inproc_only", NULL};
+static const char *const s_raw_sub_keys[] = {"name", "note", "raw", "sign", NULL};
+static const char *const s_wait_keys[] = {"name",   "note",     "wait",  "sign", "capture",
+                                          "source", "contract", "level", NULL};
+static const char *const s_concurrent_keys[] = {"name",   "note",     "concurrent", "outcomes",
+                                                "source", "contract", "level",      NULL};
+static const char *const s_seed_pipeline_keys[] = {"name", "note", "seed_pipeline", NULL};
+static const char *const s_seed_job_keys[] = {"name", "note", "seed_job", NULL};
+static const char *const s_clock_keys[] = {"name", "note", "clock", NULL};
+static const char *const s_fail_job_keys[] = {"name", "note", "fail_job", NULL};
+
+/* Indexed by kind; messages list the kinds in this order. */
+static const struct step_kind_info s_step_kinds[HARNESS_STEP_KIND_COUNT] = {
+    [HARNESS_STEP_CALL] =
+        {
+            .kind = HARNESS_STEP_CALL,
+            .key = "call",
+            .noun = "a call",
+            .top_keys = s_call_top_keys,
+            .sub_keys = s_call_sub_keys,
+            .parse = parse_call_step,
+            .needs_hooks = false,
+        },
+    [HARNESS_STEP_RAW] =
+        {
+            .kind = HARNESS_STEP_RAW,
+            .key = "raw",
+            .noun = "a raw request",
+            .top_keys = s_raw_top_keys,
+            .sub_keys = s_raw_sub_keys,
+            .parse = parse_raw_step,
+            .needs_hooks = false,
+        },
+    [HARNESS_STEP_WAIT] =
+        {
+            .kind = HARNESS_STEP_WAIT,
+            .key = "wait",
+            .noun = "a wait",
+            .top_keys = s_wait_keys,
+            .sub_keys = NULL,
+            .parse = parse_wait,
+            .needs_hooks = false,
+        },
+    [HARNESS_STEP_CONCURRENT] =
+        {
+            .kind = HARNESS_STEP_CONCURRENT,
+            .key = "concurrent",
+            .noun = "a concurrent step",
+            .top_keys = s_concurrent_keys,
+            .sub_keys = NULL,
+            .parse = parse_concurrent,
+            .needs_hooks = false,
+        },
+    [HARNESS_STEP_SEED_PIPELINE] =
+        {
+            .kind = HARNESS_STEP_SEED_PIPELINE,
+            .key = "seed_pipeline",
+            .noun = "a seed_pipeline step",
+            .top_keys = s_seed_pipeline_keys,
+            .sub_keys = NULL,
+            .parse = parse_seed_pipeline,
+            .needs_hooks = true,
+        },
+    [HARNESS_STEP_SEED_JOB] =
+        {
+            .kind = HARNESS_STEP_SEED_JOB,
+            .key = "seed_job",
+            .noun = "a seed_job step",
+            .top_keys = s_seed_job_keys,
+            .sub_keys = NULL,
+            .parse = parse_seed_job,
+            .needs_hooks = true,
+        },
+    [HARNESS_STEP_CLOCK] =
+        {
+            .kind = HARNESS_STEP_CLOCK,
+            .key = "clock",
+            .noun = "a clock step",
+            .top_keys = s_clock_keys,
+            .sub_keys = s_clock_keys,
+            .parse = parse_clock_step,
+            .needs_hooks = true,
+        },
+    [HARNESS_STEP_FAIL_JOB] =
+        {
+            .kind = HARNESS_STEP_FAIL_JOB,
+            .key = "fail_job",
+            .noun = "a fail_job step",
+            .top_keys = s_fail_job_keys,
+            .sub_keys = NULL,
+            .parse = parse_fail_job,
+            .needs_hooks = true,
+        },
+};
+
+/* Room for every key any kind allows, and the NULL. */
+#define STEP_ALL_KEYS_CAP 32
+
+const char *harness_step_kind_key(enum harness_step_kind kind)
+{
+    if (kind <= HARNESS_STEP_NONE || kind >= HARNESS_STEP_KIND_COUNT) {
+        return NULL;
+    }
+    return s_step_kinds[kind].key;
+}
+
+/* The union of the keys of every kind, in table order, NULL-terminated. */
+static void all_step_keys(const char **out, size_t cap)
+{
+    size_t n = 0;
+    for (int k = HARNESS_STEP_NONE + 1; k < HARNESS_STEP_KIND_COUNT; k++) {
+        for (const char *const *key = s_step_kinds[k].top_keys; *key != NULL; key++) {
+            out[n] = NULL;
+            if (!in_list(*key, out) && n + 1 < cap) {
+                out[n++] = *key;
+            }
+        }
+    }
+    out[n] = NULL;
+}
+
+/* "call, raw, wait, ..." (by key) or "a call, a raw request or a clock step" (by noun, the
+ * kinds a concurrent step may hold). */
+static void kind_list(char *out, size_t cap, bool nouns_in_concurrent)
+{
+    const char *items[HARNESS_STEP_KIND_COUNT];
+    size_t n = 0;
+    for (int k = HARNESS_STEP_NONE + 1; k < HARNESS_STEP_KIND_COUNT; k++) {
+        if (!nouns_in_concurrent) {
+            items[n++] = s_step_kinds[k].key;
+        } else if (s_step_kinds[k].sub_keys != NULL) {
+            items[n++] = s_step_kinds[k].noun;
+        }
+    }
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && used + 1 < cap; i++) {
+        const char *sep = i == 0 ? "" : (nouns_in_concurrent && i + 1 == n ? " or " : ", ");
+        int w = snprintf(out + used, cap - used, "%s%s", sep, items[i]);
+        if (w < 0) {
+            break;
+        }
+        used += (size_t)w;
+    }
+}
+
+/* The one kind member of step object v, or a message saying why there is none. */
+static enum ref_status
+find_kind(struct loader *ld, json_t *v, const char *path, const struct step_kind_info **out)
+{
+    const struct step_kind_info *found = NULL;
     size_t kinds = 0;
-    for (size_t i = 0; s_kind_keys[i] != NULL; i++) {
-        if (json_object_get(v, s_kind_keys[i]) != NULL) {
-            kind = s_kind_keys[i];
+    for (int k = HARNESS_STEP_NONE + 1; k < HARNESS_STEP_KIND_COUNT; k++) {
+        if (json_object_get(v, s_step_kinds[k].key) != NULL) {
+            found = &s_step_kinds[k];
             kinds++;
         }
     }
-    if (kinds != 1) {
-        /* A typo in the kind key is the likeliest cause: report unknown keys first. */
-        static const char *const all[] = {
-            "name",        "note",      "sign",          "expect",   "capture", "source",
-            "level",       "call",      "params",        "headers",  "raw",     "wait",
-            "concurrent",  "outcomes",  "seed_pipeline", "seed_job", "clock",   "fail_job",
-            "inproc_only", "all_pages", "contract",      NULL};
-        REF_TRY(check_keys(ld, v, path, all, "a step"));
-        return fail(ld, path,
-                    kinds == 0 ? "a step needs one of call, raw, wait, concurrent, "
-                                 "seed_pipeline, seed_job, clock, fail_job"
-                               : "a step has exactly one of call, raw, wait, concurrent, "
-                                 "seed_pipeline, seed_job, clock, fail_job");
+    if (kinds == 1) {
+        *out = found;
+        return REF_OK;
     }
-    bool is_request = strcmp(kind, "call") == 0 || strcmp(kind, "raw") == 0;
-    bool is_wait = strcmp(kind, "wait") == 0;
-    bool is_conc = strcmp(kind, "concurrent") == 0;
-    bool is_clock = strcmp(kind, "clock") == 0;
-    if (ctx == CTX_CONCURRENT && !is_request && !is_clock) {
-        char pk[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_key(pk, sizeof(pk), path, kind);
-        return fail(ld, pk, "a concurrent sub-step is a call, a raw request or a clock step");
-    }
-    /* Keys each kind allows. */
-    const char *allowed[16];
-    size_t na = 0;
-    allowed[na++] = "name";
-    allowed[na++] = "note";
-    allowed[na++] = kind;
-    if (is_request) {
-        allowed[na++] = "sign";
-        if (ctx == CTX_TOP) {
-            allowed[na++] = "expect";
-            allowed[na++] = "capture";
-            allowed[na++] = "source";
-            allowed[na++] = "contract";
-            allowed[na++] = "level";
-            allowed[na++] = "inproc_only";
-        }
-        if (strcmp(kind, "call") == 0) {
-            allowed[na++] = "params";
-            allowed[na++] = "headers";
-            if (ctx == CTX_TOP) {
-                allowed[na++] = "all_pages";
-            }
-        }
-    } else if (is_wait) {
-        allowed[na++] = "sign";
-        allowed[na++] = "capture";
-        allowed[na++] = "source";
-        allowed[na++] = "contract";
-        allowed[na++] = "level";
-    } else if (is_conc) {
-        allowed[na++] = "outcomes";
-        allowed[na++] = "source";
-        allowed[na++] = "contract";
-        allowed[na++] = "level";
-    }
-    allowed[na] = NULL;
-    char what[64];
-    harness_textf(what, sizeof(what), "a %s step", kind);
-    REF_TRY(check_keys(ld, v, path, allowed, what));
+    /* A typo in the kind key is the likeliest cause: report unknown keys first. */
+    const char *all[STEP_ALL_KEYS_CAP];
+    all_step_keys(all, STEP_ALL_KEYS_CAP);
+    REF_TRY(check_keys(ld, v, path, all, "a step"));
+    char list[256];
+    kind_list(list, sizeof(list), false);
+    return fail(ld, path, kinds == 0 ? "a step needs one of %s" : "a step has exactly one of %s",
+                list);
+}
 
+/* name, note, level, source and contract: what every kind shares. */
+static enum ref_status parse_common(struct loader *ld,
+                                    json_t *v,
+                                    const char *path,
+                                    size_t index,
+                                    enum step_context ctx,
+                                    struct defaults *def,
+                                    struct harness_step *step)
+{
     const char *name = NULL;
     REF_TRY(get_string(ld, v, "name", path, false, &name));
     if (name != NULL) {
@@ -418,44 +587,22 @@ enum ref_status parse_step(struct loader *ld,
     REF_TRY(get_bool(ld, v, "inproc_only", path, &step->inproc_only));
     REF_TRY(get_bool(ld, v, "all_pages", path, &step->all_pages));
 
-    struct defaults def = *parent;
-    REF_TRY(parse_level(ld, v, path, &def.level));
-    REF_TRY(parse_source(ld, v, path, &def.source));
+    REF_TRY(parse_level(ld, v, path, &def->level));
+    REF_TRY(parse_source(ld, v, path, &def->source));
     REF_TRY(parse_contract(ld, v, path));
-    step->level = def.level != HARNESS_LEVEL_NONE ? def.level : HARNESS_LEVEL_MUST;
-    step->source = def.source;
+    step->level = def->level != HARNESS_LEVEL_NONE ? def->level : HARNESS_LEVEL_MUST;
+    step->source = def->source;
+    return REF_OK;
+}
 
-    /* Variables used here must be defined before this step. */
-    REF_TRY(check_refs(ld, v, path));
-
-    char pk[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(pk, sizeof(pk), path, kind);
-    step->sign.principal = HARNESS_PRINCIPAL_MAIN;
-    if (strcmp(kind, "call") == 0) {
-        step->kind = HARNESS_STEP_CALL;
-        json_t *c = json_object_get(v, "call");
-        if (!json_is_string(c)) {
-            return fail(ld, pk, "expected an operation name, got %s", type_name(c));
-        }
-        REF_TRY(parse_call(ld, v, path, json_string_value(c), &step->request));
-    } else if (strcmp(kind, "raw") == 0) {
-        step->kind = HARNESS_STEP_RAW;
-        REF_TRY(parse_raw(ld, json_object_get(v, "raw"), pk, &step->request));
-    } else if (is_wait) {
-        step->kind = HARNESS_STEP_WAIT;
-        REF_TRY(parse_wait(ld, v, path, &def, step));
-        if (step->source == HARNESS_SOURCE_NONE) {
-            return fail(ld, path,
-                        "no provenance for the wait: give \"source\" on the step or the "
-                        "scenario");
-        }
-    } else if (is_conc) {
-        step->kind = HARNESS_STEP_CONCURRENT;
-        REF_TRY(parse_concurrent(ld, v, path, &def, step));
-    } else {
-        REF_TRY(parse_hook(ld, v, kind, path, step));
-    }
-
+/* sign, expect and capture, which follow the kind's own member. */
+static enum ref_status parse_after_kind(struct loader *ld,
+                                        json_t *v,
+                                        const char *path,
+                                        enum step_context ctx,
+                                        const struct defaults *def,
+                                        struct harness_step *step)
+{
     json_t *sign = json_object_get(v, "sign");
     if (step->request.is_verbatim) {
         step->sign.principal = HARNESS_PRINCIPAL_NONE;
@@ -474,7 +621,7 @@ enum ref_status parse_step(struct loader *ld,
     if (expect != NULL) {
         char pe[HARNESS_MAX_JSON_PATH_BYTES * 2];
         path_key(pe, sizeof(pe), path, "expect");
-        REF_TRY(parse_expects(ld, expect, pe, &def, step));
+        REF_TRY(parse_expects(ld, expect, pe, def, step));
     }
     json_t *capture = json_object_get(v, "capture");
     if (capture != NULL) {
@@ -495,18 +642,56 @@ enum ref_status parse_step(struct loader *ld,
             }
         }
     }
-    if (is_conc) {
-        for (size_t i = 0; i < step->num_outcomes; i++) {
-            if (step->outcomes[i].set != NULL) {
-                const char *vn;
-                json_t *unused;
-                json_object_foreach (step->outcomes[i].set, vn, unused) {
-                    REF_TRY(define_var(ld, vn, path));
-                }
-            }
-        }
-    }
     return REF_OK;
+}
+
+enum ref_status parse_step(struct loader *ld,
+                           json_t *v,
+                           const char *path,
+                           size_t index,
+                           enum step_context ctx,
+                           const struct defaults *parent,
+                           struct harness_step *step)
+{
+    memset(step, 0, sizeof(*step));
+    step->index = index;
+    harness_textf(step->json_path, sizeof(step->json_path), "%s", path);
+    if (!json_is_object(v)) {
+        return fail(ld, path, "expected a step object, got %s", type_name(v));
+    }
+    const struct step_kind_info *kind = NULL;
+    REF_TRY(find_kind(ld, v, path, &kind));
+    char pk[HARNESS_MAX_JSON_PATH_BYTES * 2];
+    path_key(pk, sizeof(pk), path, kind->key);
+    const char *const *allowed = ctx == CTX_TOP ? kind->top_keys : kind->sub_keys;
+    if (allowed == NULL) {
+        char kinds[256];
+        kind_list(kinds, sizeof(kinds), true);
+        return fail(ld, pk, "a concurrent sub-step is %s", kinds);
+    }
+    char what[64];
+    harness_textf(what, sizeof(what), "a %s step", kind->key);
+    REF_TRY(check_keys(ld, v, path, allowed, what));
+
+    struct defaults def = *parent;
+    REF_TRY(parse_common(ld, v, path, index, ctx, &def, step));
+    /* Variables used here must be defined before this step. */
+    REF_TRY(check_refs(ld, v, path));
+
+    step->sign.principal = HARNESS_PRINCIPAL_MAIN;
+    step->kind = kind->kind;
+    if (kind->needs_hooks) {
+        ld->sc->uses_hooks = true;
+    }
+    struct step_input in = {
+        .obj = v,
+        .path = path,
+        .value = json_object_get(v, kind->key),
+        .value_path = pk,
+        .def = &def,
+    };
+    REF_TRY(kind->parse(ld, &in, step));
+    return parse_after_kind(ld, v, path, ctx, &def, step);
 }
 
 void free_step(struct harness_step *step)

@@ -70,6 +70,7 @@ enum harness_step_kind {
     HARNESS_STEP_SEED_JOB,
     HARNESS_STEP_CLOCK,
     HARNESS_STEP_FAIL_JOB,
+    HARNESS_STEP_KIND_COUNT
 };
 
 enum harness_principal {
@@ -274,6 +275,9 @@ const char *harness_level_name(enum harness_level level);
 const char *harness_source_name(enum harness_source source);
 const char *harness_fault_name(enum harness_fault fault);
 const char *harness_principal_name(enum harness_principal principal);
+/* The member that names a step kind in a scenario file ("call", "seed_job"); NULL for
+ * HARNESS_STEP_NONE or a value that is no kind. */
+const char *harness_step_kind_key(enum harness_step_kind kind);
 
 /* A loaded suite: every scenario file under a directory, sorted by area then name. */
 struct harness_suite {
