@@ -19,7 +19,7 @@
 #include "harness/backend.h"
 #include "harness/expect.h"
 #include "harness/scenario.h"
-
+#include "harness/sign.h"
 #include "harness/vars.h"
 
 #include "ref/buf.h"
@@ -39,12 +39,6 @@ enum harness_verdict {
 const char *harness_verdict_name(enum harness_verdict v);
 /* The worse of two verdicts (ERROR > FAIL > NOT IMPLEMENTED > DEVIATION > PASS > SKIP). */
 enum harness_verdict harness_verdict_worse(enum harness_verdict a, enum harness_verdict b);
-
-/* One header of a built request (owned strings). */
-struct harness_header_copy {
-    char *name;
-    char *value;
-};
 
 /* A request as sent: the parts (for curl reproducers) and the raw bytes. */
 struct harness_exchange {
@@ -68,10 +62,15 @@ struct harness_exchange {
     char *observed_body;
 };
 
+/* A step's reason, and the messages the runner composes into one. */
+#define HARNESS_REASON_BYTES 512
+
 struct harness_step_result {
     const struct harness_step *step;
     enum harness_verdict verdict;
-    char reason[512]; /* why SKIP / ERROR / NOT IMPLEMENTED, or "" */
+    char reason[HARNESS_REASON_BYTES]; /* why SKIP / ERROR / NOT IMPLEMENTED, or "" */
+    /* The run was interrupted: the step did not run, or its wait ended early. */
+    bool is_interrupted;
     struct harness_check_list checks;
     struct harness_exchange *exchanges; /* the last request(s) of the step */
     size_t num_exchanges;
@@ -123,25 +122,5 @@ void harness_scenario_result_cleanup(struct harness_scenario_result *r);
 
 /* The Id used by NOT IMPLEMENTED probes and tests: well formed, never generated. */
 #define HARNESS_PROBE_ID "0000000000000-etch00"
-
-/* Signing, exposed for tests and `etch sigv4`: appends the headers that sign this
- * request (X-Amz-Date, X-Amz-Security-Token, x-amz-content-sha256 as the mode says) and
- * then Authorization, to a request built by the caller. */
-struct harness_sign_target {
-    const char *method;
-    const char *target;
-    struct harness_header_copy *headers; /* in/out: the caller's array */
-    size_t *num_headers;
-    size_t cap_headers;
-    const uint8_t *body;
-    size_t body_len;
-};
-
-/* REF_OK; REF_E_NOT_FOUND when the backend lacks the principal; REF_E_TOO_LARGE when
- * the header array is full; REF_E_NOMEM; anything the signer returns. */
-REF_MUST_CHECK enum ref_status harness_sign_request(const struct harness_backend *b,
-                                                    const struct harness_sign *sign,
-                                                    int64_t now_ms,
-                                                    struct harness_sign_target *t);
 
 #endif

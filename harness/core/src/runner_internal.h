@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * runner_internal.h - what the runner's files share, and nothing else includes.
+ *
+ * runner.c runs the step loop and decides verdicts; request_build.c builds, signs and
+ * serialises requests; sign.c signs them; runner_shared.c isolates a scenario on a shared
+ * target; concurrent.c runs concurrent groups. They share the state of one scenario run
+ * (struct run), a parsed answer (struct observation) and the helpers below. Functions
+ * here are named runner_* so they cannot meet another module's at link time.
+ */
+#ifndef HARNESS_RUNNER_INTERNAL_H
+#define HARNESS_RUNNER_INTERNAL_H
+
+#include "harness/backend.h"
+#include "harness/expect.h"
+#include "harness/http_response.h"
+#include "harness/runner.h"
+#include "harness/scenario.h"
+#include "harness/vars.h"
+
+#include "ref/buf.h"
+#include "ref/limits.h"
+#include "ref/slice.h"
+#include "ref/status.h"
+
+#include <jansson.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Headers one built request may carry: the scenario's (at most REF_MAX_HEADERS), the ones
+ * the runner adds (Host, Content-Type, Content-Length) and the signer's. */
+#define MAX_REQUEST_HEADERS (REF_MAX_HEADERS + 8)
+
+/* Message buffers: a step's reason (as big as the result's), and the reasons of the
+ * runner's own requests and of a transport failure, which a step's reason quotes. */
+#define RUNNER_WHY_BYTES    HARNESS_REASON_BYTES
+#define RUNNER_DETAIL_BYTES 384
+#define RUNNER_NOTE_BYTES   256 /* a parse error's detail, a hook's refusal */
+
+/* Ids a scenario created on a shared target, in creation order. */
+struct created_ids {
+    char (*ids)[HARNESS_MAX_ID_BYTES];
+    size_t count;
+};
+
+/* One scenario being run. */
+struct run {
+    const struct harness_scenario *sc;
+    struct harness_backend *b;
+    struct harness_vars vars;
+    bool is_shared;
+    char name_suffix[16]; /* "-k3j9x2ab" on a shared target, else "" */
+    struct created_ids pipelines;
+    struct created_ids jobs;
+    bool lacked_principal; /* a step was skipped: the target lacks its principal */
+    /* The target would not let the scenario have the pipelines it needs (contract section
+     * 2b: such a scenario is skipped, never failed); the reason is kept for later steps. */
+    bool lacked_pipelines;
+    char pipeline_reason[192];
+    size_t reserved;              /* taken from the backend's pipeline budget */
+    int64_t pipeline_deadline_ms; /* 0 until the first wait for another's cleanup */
+};
+
+/* An answer, parsed. */
+struct observation {
+    struct harness_http_response http;
+    struct ref_buf body_buf;
+    json_t *body;
+    struct harness_observed obs;
+};
+
+/* Outcome of preparing a request. */
+enum prep {
+    PREP_OK = 0,
+    PREP_SKIP,  /* the backend lacks the principal */
+    PREP_ERROR, /* why says what */
+};
+
+/* --- request_build.c: exchanges and requests ----------------------------------------- */
+
+/* A NUL-terminated copy of n bytes (malloc); NULL when out of memory. */
+char *runner_dup_n(const char *s, size_t n);
+enum ref_status runner_exchange_init(struct harness_exchange *x);
+void runner_exchange_cleanup(struct harness_exchange *x);
+enum ref_status runner_add_header(struct harness_header_copy *headers,
+                                  size_t *n,
+                                  size_t cap,
+                                  const char *name,
+                                  size_t name_len,
+                                  const char *value,
+                                  size_t value_len);
+enum ref_status runner_add_header_cstr(struct harness_header_copy *headers,
+                                       size_t *n,
+                                       size_t cap,
+                                       const char *name,
+                                       const char *value);
+/* Expands ${vars} in s into a new NUL-terminated string (malloc). REF_E_NOT_FOUND names
+ * the missing variable in why. */
+enum ref_status runner_expand(struct run *r,
+                              const char *s,
+                              size_t len,
+                              char **out,
+                              size_t *out_len,
+                              char *why,
+                              size_t why_cap);
+enum ref_status runner_append_encoded(struct ref_buf *out, const char *s, size_t n);
+/* Builds, signs and serialises the step's request into x (which the caller releases with
+ * runner_exchange_cleanup, whatever the outcome). */
+enum prep runner_prepare(struct run *r,
+                         const struct harness_step *step,
+                         struct harness_exchange *x,
+                         char *why,
+                         size_t why_cap);
+
+/* --- runner.c: sending, observing, step results, hooks ------------------------------- */
+
+void runner_observation_cleanup(struct observation *o);
+bool runner_observe(struct harness_exchange *x,
+                    struct observation *o,
+                    bool allow_closed,
+                    char *why,
+                    size_t why_cap);
+enum ref_status runner_backend_send(struct harness_backend *b,
+                                    struct ref_slice request,
+                                    struct ref_buf *response,
+                                    char *why,
+                                    size_t why_cap);
+enum ref_status
+runner_send_one(struct run *r, struct harness_exchange *x, char *why, size_t why_cap);
+bool runner_allows_closed(const struct harness_step *step);
+struct harness_exchange *runner_result_add_exchange(struct harness_step_result *s);
+void runner_set_reason(struct harness_step_result *s, enum harness_verdict v, const char *why);
+enum harness_verdict runner_verdict_from_checks(const struct harness_check_list *l, size_t from);
+enum ref_status runner_apply_clock(struct harness_backend *b, const struct harness_step *step);
+bool runner_hook_available(const struct harness_backend *b, const struct harness_step *step);
+
+/* --- runner_shared.c: shared targets ------------------------------------------------- */
+
+bool runner_creates_pipeline(const struct harness_step *step);
+bool runner_budget_reserve(struct run *r);
+void runner_budget_add_held(struct run *r, size_t created, size_t deleted, size_t released);
+bool runner_pipeline_refused(struct run *r);
+enum ref_status
+runner_note_created(struct run *r, const struct harness_exchange *x, const struct observation *o);
+enum ref_status runner_localise(struct run *r,
+                                const struct harness_step *step,
+                                struct harness_exchange *x,
+                                struct observation *o,
+                                char *why,
+                                size_t why_cap);
+enum ref_status runner_decide_not_implemented(struct run *r,
+                                              const struct harness_step *step,
+                                              const struct observation *o,
+                                              struct harness_step_result *s);
+enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c);
+void runner_make_name_suffix(char out[16]);
+
+/* --- concurrent.c -------------------------------------------------------------------- */
+
+enum ref_status runner_run_concurrent_step(struct run *r,
+                                           const struct harness_step *step,
+                                           struct harness_step_result *s);
+
+#endif
