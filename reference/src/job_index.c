@@ -73,16 +73,24 @@ void ref_id_index_put(struct ref_id_index *ix, struct ref_slice id, size_t at)
     ix->count++;
 }
 
-/* Makes sure one more entry fits at a load of at most one half, rehashing `n` entries. */
+/* Makes sure `more` entries fit at a load of at most one half, rehashing `n` entries. */
 enum ref_status ref_id_index_reserve(const struct ref_job_store *store,
                                      struct ref_id_index *ix,
                                      ref_id_at_fn *id_at,
-                                     size_t n)
+                                     size_t n,
+                                     size_t more)
 {
-    if ((ix->count + 1) * 2 <= ix->cap) {
+    if (more > SIZE_MAX / 4 - ix->count) {
+        return REF_E_NOMEM;
+    }
+    size_t need = (ix->count + more) * 2;
+    if (need <= ix->cap) {
         return REF_OK;
     }
     size_t new_cap = ix->cap == 0 ? INDEX_MIN_SLOTS : ix->cap * 2;
+    while (new_cap != 0 && new_cap < need) {
+        new_cap = new_cap > SIZE_MAX / 2 ? 0 : new_cap * 2;
+    }
     if (new_cap == 0 || new_cap > SIZE_MAX / sizeof(size_t)) {
         return REF_E_NOMEM;
     }

@@ -43,6 +43,15 @@ static const enum ref_job_status s_next[REF_JOB_STATUS_COUNT][REF_JOB_EVENT_COUN
         {[REF_JOB_EV_FINISH] = REF_JOB_COMPLETE, [REF_JOB_EV_FAIL] = REF_JOB_ERROR},
 };
 
+/* The events that lead from Submitted to each status through s_next: how a job made in
+ * another status (the seeding hooks, a seed) gets there. */
+static const enum ref_job_event s_path[REF_JOB_STATUS_COUNT][2] = {
+    [REF_JOB_PROGRESSING] = {REF_JOB_EV_START},
+    [REF_JOB_COMPLETE] = {REF_JOB_EV_START, REF_JOB_EV_FINISH},
+    [REF_JOB_CANCELED] = {REF_JOB_EV_CANCEL},
+    [REF_JOB_ERROR] = {REF_JOB_EV_START, REF_JOB_EV_FAIL},
+};
+
 static const char *const s_job_status_names[REF_JOB_STATUS_COUNT] = {
     [REF_JOB_SUBMITTED] = "Submitted", [REF_JOB_PROGRESSING] = "Progressing",
     [REF_JOB_COMPLETE] = "Complete",   [REF_JOB_CANCELED] = "Canceled",
@@ -507,6 +516,97 @@ static enum ref_status take_id_and_spec(struct ref_job_store *store,
     return *spec_out != NULL ? REF_OK : REF_E_NOMEM;
 }
 
+/* Room for `pipelines` more pipelines and `jobs` more jobs, each of them live: the arrays,
+ * the Id indexes, the live list and the schedule. Once it succeeded, inserting them cannot
+ * fail, so a seed of many entries puts all of them in place or none. */
+static enum ref_status reserve_locked(struct ref_job_store *store, size_t pipelines, size_t jobs)
+{
+    if (pipelines > SIZE_MAX / 2 - store->num_pipelines || jobs > SIZE_MAX / 2 - store->num_jobs) {
+        return REF_E_NOMEM;
+    }
+    REF_TRY(grow_array((void **)&store->pipelines, &store->cap_pipelines,
+                       store->num_pipelines + pipelines, sizeof(store->pipelines[0])));
+    REF_TRY(ref_id_index_reserve(store, &store->pipeline_index, pipeline_id_at,
+                                 store->num_pipelines, pipelines));
+    if (jobs == 0) {
+        return REF_OK;
+    }
+    REF_TRY(grow_array((void **)&store->jobs, &store->cap_jobs, store->num_jobs + jobs,
+                       sizeof(store->jobs[0])));
+    REF_TRY(grow_array((void **)&store->live, &store->cap_live, store->num_live + jobs,
+                       sizeof(store->live[0])));
+    REF_TRY(grow_array((void **)&store->schedule, &store->cap_schedule, store->num_live + jobs,
+                       sizeof(store->schedule[0])));
+    REF_TRY(grow_array((void **)&store->held_finishes, &store->cap_held_finishes,
+                       store->num_live + jobs, sizeof(store->held_finishes[0])));
+    return ref_id_index_reserve(store, &store->job_index, job_id_at, store->num_jobs, jobs);
+}
+
+/* Puts a pipeline in place: the Id valid and free, spec the store's own, room reserved. */
+static void insert_pipeline_locked(struct ref_job_store *store,
+                                   const char id[REF_ID_LEN + 1],
+                                   enum ref_pipeline_status status,
+                                   int64_t now_ms,
+                                   json_t *spec)
+{
+    struct ref_store_pipeline p = {.status = status,
+                                   .created_ms = now_ms,
+                                   .active_since_ms = now_ms,
+                                   .first_submitted = SIZE_MAX,
+                                   .spec = spec};
+    ref_job_id_copy(p.id, ref_job_id_slice(id));
+    size_t at = store->num_pipelines++;
+    store->pipelines[at] = p;
+    ref_id_index_put(&store->pipeline_index, ref_job_id_slice(p.id), at);
+    store->live_pipelines++;
+}
+
+/* When a new job's events happen: now for the API and the seeding hooks, the given Timing
+ * for a seed. */
+struct job_times {
+    int64_t submit_ms;
+    int64_t start_ms;
+    int64_t finish_ms;
+};
+
+/* Puts a job in place on pipeline `pipe`: Submitted at t->submit_ms, then through s_next to
+ * `status` (s_path), each event at its time. The Id valid and free, spec the store's own,
+ * room reserved. REF_E_INTERNAL only when s_next and s_path disagree (a programming
+ * error). */
+static enum ref_status insert_job_locked(struct ref_job_store *store,
+                                         const char id[REF_ID_LEN + 1],
+                                         size_t pipe,
+                                         enum ref_job_status status,
+                                         const struct job_times *t,
+                                         json_t *spec)
+{
+    struct ref_store_job j = {.pipeline = pipe,
+                              .status = REF_JOB_SUBMITTED,
+                              .submit_ms = t->submit_ms,
+                              .schedule_pos = SIZE_MAX,
+                              .spec = spec};
+    ref_job_id_copy(j.id, ref_job_id_slice(id));
+    size_t at = store->num_jobs++;
+    j.live_pos = store->num_live;
+    store->jobs[at] = j;
+    store->live[store->num_live++] = at;
+    store->pipelines[pipe].num_live_jobs++;
+    store->by_status[REF_JOB_SUBMITTED]++;
+    ref_id_index_put(&store->job_index, ref_job_id_slice(j.id), at);
+    submitted_push(store, at);
+    ref_schedule_job(store, at);
+    for (size_t i = 0; i < 2 && s_path[status][i] != REF_JOB_EV_NONE; i++) {
+        enum ref_job_event event = s_path[status][i];
+        int64_t at_ms = event == REF_JOB_EV_START    ? t->start_ms
+                        : event == REF_JOB_EV_CANCEL ? t->submit_ms
+                                                     : t->finish_ms;
+        if (apply_locked(store, at, event, at_ms, NULL) != REF_OK) {
+            return REF_E_INTERNAL;
+        }
+    }
+    return REF_OK;
+}
+
 /* --- Pipelines ------------------------------------------------------------------------- */
 
 static enum ref_status create_pipeline_locked(struct ref_job_store *store,
@@ -529,22 +629,14 @@ static enum ref_status create_pipeline_locked(struct ref_job_store *store,
         return REF_E_LIMIT_EXCEEDED;
     }
     /* Everything that can fail happens before the store changes. */
-    REF_TRY(grow_array((void **)&store->pipelines, &store->cap_pipelines, store->num_pipelines + 1,
-                       sizeof(store->pipelines[0])));
-    REF_TRY(
-        ref_id_index_reserve(store, &store->pipeline_index, pipeline_id_at, store->num_pipelines));
-    struct ref_store_pipeline p = {.status = status,
-                                   .created_ms = now_ms,
-                                   .active_since_ms = now_ms,
-                                   .first_submitted = SIZE_MAX};
-    REF_TRY(take_id_and_spec(store, now_ms, id, spec, p.id, &p.spec));
+    REF_TRY(reserve_locked(store, 1, 0));
+    char new_id[REF_ID_LEN + 1];
+    json_t *own_spec = NULL;
+    REF_TRY(take_id_and_spec(store, now_ms, id, spec, new_id, &own_spec));
+    insert_pipeline_locked(store, new_id, status, now_ms, own_spec);
     if (out != NULL) {
-        snapshot_pipeline(&p, out);
+        snapshot_pipeline(&store->pipelines[store->num_pipelines - 1], out);
     }
-    size_t at = store->num_pipelines++;
-    store->pipelines[at] = p;
-    ref_id_index_put(&store->pipeline_index, ref_job_id_slice(p.id), at);
-    store->live_pipelines++;
     return REF_OK;
 }
 
@@ -714,13 +806,6 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
                                          const json_t *spec,
                                          struct ref_job_info *out)
 {
-    /* The events that lead from Submitted to the requested status, through the table. */
-    static const enum ref_job_event s_path[REF_JOB_STATUS_COUNT][2] = {
-        [REF_JOB_PROGRESSING] = {REF_JOB_EV_START},
-        [REF_JOB_COMPLETE] = {REF_JOB_EV_START, REF_JOB_EV_FINISH},
-        [REF_JOB_CANCELED] = {REF_JOB_EV_CANCEL},
-        [REF_JOB_ERROR] = {REF_JOB_EV_START, REF_JOB_EV_FAIL},
-    };
     if ((unsigned)status >= REF_JOB_STATUS_COUNT || status == REF_JOB_STATUS_NONE) {
         return REF_E_VALIDATION;
     }
@@ -740,38 +825,14 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
         return REF_E_LIMIT_EXCEEDED;
     }
     /* Reserve everything first, so a failure leaves the store as it was. */
-    REF_TRY(grow_array((void **)&store->jobs, &store->cap_jobs, store->num_jobs + 1,
-                       sizeof(store->jobs[0])));
-    REF_TRY(grow_array((void **)&store->live, &store->cap_live, store->num_live + 1,
-                       sizeof(store->live[0])));
-    REF_TRY(grow_array((void **)&store->schedule, &store->cap_schedule, store->num_live + 1,
-                       sizeof(store->schedule[0])));
-    REF_TRY(grow_array((void **)&store->held_finishes, &store->cap_held_finishes,
-                       store->num_live + 1, sizeof(store->held_finishes[0])));
-    REF_TRY(ref_id_index_reserve(store, &store->job_index, job_id_at, store->num_jobs));
-
-    struct ref_store_job j = {.pipeline = pipe,
-                              .status = REF_JOB_SUBMITTED,
-                              .submit_ms = now_ms,
-                              .schedule_pos = SIZE_MAX};
-    REF_TRY(take_id_and_spec(store, now_ms, id, spec, j.id, &j.spec));
-    size_t at = store->num_jobs++;
-    j.live_pos = store->num_live;
-    store->jobs[at] = j;
-    store->live[store->num_live++] = at;
-    store->pipelines[pipe].num_live_jobs++;
-    store->by_status[REF_JOB_SUBMITTED]++;
-    ref_id_index_put(&store->job_index, ref_job_id_slice(j.id), at);
-    submitted_push(store, at);
-    ref_schedule_job(store, at);
-    for (size_t i = 0; i < 2 && s_path[status][i] != REF_JOB_EV_NONE; i++) {
-        enum ref_status rc = apply_locked(store, at, s_path[status][i], now_ms, NULL);
-        if (rc != REF_OK) {
-            return REF_E_INTERNAL; /* the table and s_path disagree: a programming error */
-        }
-    }
+    REF_TRY(reserve_locked(store, 0, 1));
+    char new_id[REF_ID_LEN + 1];
+    json_t *own_spec = NULL;
+    REF_TRY(take_id_and_spec(store, now_ms, id, spec, new_id, &own_spec));
+    struct job_times t = {.submit_ms = now_ms, .start_ms = now_ms, .finish_ms = now_ms};
+    REF_TRY(insert_job_locked(store, new_id, pipe, status, &t, own_spec));
     if (out != NULL) {
-        snapshot_job(store, &store->jobs[at], out);
+        snapshot_job(store, &store->jobs[store->num_jobs - 1], out);
     }
     return REF_OK;
 }
@@ -892,6 +953,129 @@ out:
     if (rc != REF_OK) {
         ref_job_page_cleanup(out);
     }
+    return rc;
+}
+
+/* --- Seeding -------------------------------------------------------------------------- */
+
+/* Whether one of the first num_pipelines pipelines or num_jobs jobs of a seed has this Id. */
+static bool seed_has_id(const struct ref_pipeline_seed *pipelines,
+                        size_t num_pipelines,
+                        const struct ref_job_seed *jobs,
+                        size_t num_jobs,
+                        struct ref_slice id)
+{
+    for (size_t i = 0; i < num_pipelines; i++) {
+        if (ref_slice_eq(pipelines[i].id, id)) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < num_jobs; i++) {
+        if (ref_slice_eq(jobs[i].id, id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Judges every entry against the store and the entries before it, changing nothing. A
+ * seed is a test's set-up, a few entries: comparing each Id with the earlier ones costs
+ * less than an index of its own. */
+static enum ref_status seed_check_locked(const struct ref_job_store *store,
+                                         const struct ref_pipeline_seed *pipelines,
+                                         size_t num_pipelines,
+                                         const struct ref_job_seed *jobs,
+                                         size_t num_jobs,
+                                         struct ref_seed_failure *failed)
+{
+    for (size_t i = 0; i < num_pipelines; i++) {
+        *failed = (struct ref_seed_failure){.is_job = false, .index = i};
+        const struct ref_pipeline_seed *p = &pipelines[i];
+        if (!ref_job_id_is_valid(p->id) ||
+            (p->status != REF_PIPELINE_ACTIVE && p->status != REF_PIPELINE_PAUSED)) {
+            return REF_E_VALIDATION;
+        }
+        if (id_taken(store, p->id) || seed_has_id(pipelines, i, NULL, 0, p->id)) {
+            return REF_E_IN_USE;
+        }
+    }
+    for (size_t i = 0; i < num_jobs; i++) {
+        *failed = (struct ref_seed_failure){.is_job = true, .index = i};
+        const struct ref_job_seed *j = &jobs[i];
+        if (!ref_job_id_is_valid(j->id) || (unsigned)j->status >= REF_JOB_STATUS_COUNT ||
+            j->status == REF_JOB_STATUS_NONE) {
+            return REF_E_VALIDATION;
+        }
+        if (id_taken(store, j->id) || seed_has_id(pipelines, num_pipelines, jobs, i, j->id)) {
+            return REF_E_IN_USE;
+        }
+        if (find_existing_pipeline(store, j->pipeline_id) == SIZE_MAX &&
+            !seed_has_id(pipelines, num_pipelines, NULL, 0, j->pipeline_id)) {
+            return REF_E_NOT_FOUND;
+        }
+    }
+    return REF_OK;
+}
+
+static enum ref_status seed_locked(struct ref_job_store *store,
+                                   int64_t now_ms,
+                                   const struct ref_pipeline_seed *pipelines,
+                                   size_t num_pipelines,
+                                   const struct ref_job_seed *jobs,
+                                   size_t num_jobs,
+                                   struct ref_seed_failure *failed)
+{
+    REF_TRY(seed_check_locked(store, pipelines, num_pipelines, jobs, num_jobs, failed));
+    *failed = (struct ref_seed_failure){0};
+    REF_TRY(reserve_locked(store, num_pipelines, num_jobs));
+    /* The store's own copies, all made before the first entry goes in. */
+    size_t n = num_pipelines + num_jobs;
+    json_t **specs = n > 0 ? ref_mem_calloc(n, sizeof(specs[0])) : NULL;
+    if (n > 0 && specs == NULL) {
+        return REF_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *spec = i < num_pipelines ? pipelines[i].spec : jobs[i - num_pipelines].spec;
+        specs[i] = spec != NULL ? json_deep_copy(spec) : json_object();
+        if (specs[i] == NULL) {
+            for (size_t k = 0; k < i; k++) {
+                json_decref(specs[k]);
+            }
+            ref_mem_free(specs);
+            return REF_E_NOMEM;
+        }
+    }
+    char id[REF_ID_LEN + 1];
+    for (size_t i = 0; i < num_pipelines; i++) {
+        ref_job_id_copy(id, pipelines[i].id);
+        insert_pipeline_locked(store, id, pipelines[i].status, now_ms, specs[i]);
+    }
+    enum ref_status rc = REF_OK;
+    for (size_t i = 0; i < num_jobs && rc == REF_OK; i++) {
+        const struct ref_job_seed *j = &jobs[i];
+        struct job_times t = {
+            .submit_ms = j->submit_ms, .start_ms = j->start_ms, .finish_ms = j->finish_ms};
+        ref_job_id_copy(id, j->id);
+        rc = insert_job_locked(store, id, find_existing_pipeline(store, j->pipeline_id), j->status,
+                               &t, specs[num_pipelines + i]);
+    }
+    ref_mem_free(specs);
+    return rc;
+}
+
+enum ref_status ref_job_store_seed(struct ref_job_store *store,
+                                   int64_t now_ms,
+                                   const struct ref_pipeline_seed *pipelines,
+                                   size_t num_pipelines,
+                                   const struct ref_job_seed *jobs,
+                                   size_t num_jobs,
+                                   struct ref_seed_failure *failed)
+{
+    struct ref_seed_failure ignored;
+    pthread_mutex_lock(&store->lock);
+    enum ref_status rc = seed_locked(store, now_ms, pipelines, num_pipelines, jobs, num_jobs,
+                                     failed != NULL ? failed : &ignored);
+    pthread_mutex_unlock(&store->lock);
     return rc;
 }
 

@@ -143,12 +143,14 @@ size_t ref_id_index_find(const struct ref_job_store *store,
                          struct ref_slice id);
 /* Records that id is at array index `at`; room must have been reserved. */
 void ref_id_index_put(struct ref_id_index *ix, struct ref_slice id, size_t at);
-/* Makes sure one more entry fits at a load of at most one half, rehashing the `n` entries
- * id_at gives. REF_OK or REF_E_NOMEM (the index unchanged). */
+/* Makes sure `more` entries fit at a load of at most one half (a seed reserves for all of
+ * its entries at once), rehashing the `n` entries id_at gives. REF_OK or REF_E_NOMEM (the
+ * index unchanged). */
 REF_MUST_CHECK enum ref_status ref_id_index_reserve(const struct ref_job_store *store,
                                                     struct ref_id_index *ix,
                                                     ref_id_at_fn *id_at,
-                                                    size_t n);
+                                                    size_t n,
+                                                    size_t more);
 /* The slots dst needs to become a copy of src, allocated before anything changes (*fresh
  * NULL when dst's own do). REF_OK or REF_E_NOMEM. */
 REF_MUST_CHECK enum ref_status ref_id_index_copy_prepare(const struct ref_id_index *dst,

@@ -79,6 +79,13 @@ void ref_service_config_defaults(struct ref_service_config *cfg)
 
 int64_t ref_svc_now_ms(struct ref_service *svc)
 {
+    /* Once test control has moved the clock, it stands in for the env's everywhere. */
+    int64_t virtual_ms = atomic_load_explicit(&svc->virtual_now_ms, memory_order_acquire);
+    return virtual_ms != REF_CLOCK_REAL ? virtual_ms : ref_svc_env_now_ms(svc);
+}
+
+int64_t ref_svc_env_now_ms(struct ref_service *svc)
+{
     if (svc->cfg.env.now_ms != NULL) {
         return svc->cfg.env.now_ms(svc->cfg.env.ctx);
     }
@@ -172,6 +179,7 @@ struct ref_service *ref_service_new(const struct ref_service_config *cfg)
         c->key_cache_entries > 0 ? c->key_cache_entries : REF_SIGV4_KEY_CACHE_DEFAULT_ENTRIES;
 
     atomic_init(&svc->quiet_until_ms, INT64_MIN);
+    atomic_init(&svc->virtual_now_ms, REF_CLOCK_REAL);
     svc->region = dup_cstr(c->region);
     svc->account_id = dup_cstr(c->account_id);
     if (svc->region == NULL || svc->account_id == NULL ||
@@ -240,6 +248,10 @@ enum ref_status ref_service_copy_state(struct ref_service *svc, struct ref_servi
     }
     REF_TRY(ref_job_store_copy(svc->store, from->store));
     ref_sigv4_key_cache_clear(svc->key_cache);
+    /* The clock is part of the state: a virtual one is copied, a real one stays real. */
+    atomic_store_explicit(&svc->virtual_now_ms,
+                          atomic_load_explicit(&from->virtual_now_ms, memory_order_acquire),
+                          memory_order_release);
     /* The quiet window was the old store's. Moving the generation also stops an advance
      * that scanned the old store from storing its window afterwards. */
     ref_svc_schedule_changed(svc);
@@ -363,6 +375,14 @@ static enum ref_status handle_steps(struct ref_service *svc,
     if (!ref_uri_path_is_normal(normal)) {
         REF_TRY(ref_uri_normalize_path(req->path, path));
         normal = ref_buf_slice(path);
+    }
+    /* Test control (contract section 9) has its own paths, routed by service_control.c; a
+     * service without it routes them like any other path, to an unknown operation. */
+    if (svc->cfg.has_test_control && ref_svc_is_control_path(normal)) {
+        struct ref_op_ctx control = {
+            .svc = svc, .req = req, .resp = resp, .now_ms = resp->date_ms, .msg = msg};
+        ref_buf_reset(msg);
+        return ref_svc_control(&control, normal, outcome.credential, label);
     }
     struct ref_route route = {0};
     rc = ref_route_match(req->method, normal, &route);

@@ -255,7 +255,14 @@ struct ref_service {
     _Atomic int64_t quiet_until_ms;
     pthread_mutex_t sched_lock;
     uint64_t sched_generation;
+    /* Test control's virtual clock (contract section 9): REF_CLOCK_REAL while the env's clock
+     * counts, else the time the clock stands at. An atomic rather than a lock: every request
+     * reads it (ref_svc_now_ms), and a move is one compare-and-swap (service_control.c). */
+    _Atomic int64_t virtual_now_ms;
 };
+
+/* virtual_now_ms when the clock is the env's. */
+#define REF_CLOCK_REAL INT64_MIN
 
 /* What an operation sees. Operations return REF_OK after writing a success answer into
  * resp, or the status to answer with (and, optionally, its message in msg). */
@@ -268,8 +275,11 @@ struct ref_op_ctx {
     struct ref_buf *msg;
 };
 
-/* The env's clock, or the real one (service.c). */
+/* The service's clock (service.c): test control's virtual clock once it has been moved, else
+ * the env's. Everything in the service that reads time reads this. */
 int64_t ref_svc_now_ms(struct ref_service *svc);
+/* The env's clock, or the real one when the env has none (service.c). */
+int64_t ref_svc_env_now_ms(struct ref_service *svc);
 
 /* --- Scheduler (service_sched.c) ------------------------------------------------------ */
 
@@ -320,6 +330,20 @@ REF_MUST_CHECK enum ref_status ref_svc_pipeline_not_found(struct ref_op_ctx *c,
 /* REF_E_NOT_FOUND with "The specified <what> was not found."; other statuses pass. */
 REF_MUST_CHECK enum ref_status
 ref_svc_store_failure(struct ref_op_ctx *c, enum ref_status rc, const char *what);
+
+/* --- Test control (service_control.c) -------------------------------------------------- */
+
+/* True when path (normalised) is /_etch/control/v1 or under it. */
+bool ref_svc_is_control_path(struct ref_slice path);
+/* Answers one authenticated control request of a service with has_test_control: path is the
+ * normalised path, caller the principal that signed it; label holds the Id segment once
+ * decoded. Returns like an operation (REF_OK with the answer in c->resp, or the status to
+ * answer with): REF_E_ACCESS_DENIED for any caller but the main principal,
+ * REF_E_UNKNOWN_OPERATION for a path or method control does not have. */
+REF_MUST_CHECK enum ref_status ref_svc_control(struct ref_op_ctx *c,
+                                               struct ref_slice path,
+                                               const struct ref_credential *caller,
+                                               struct ref_buf *label);
 
 /* --- The ten operations (service_job.c, service_pipeline.c) ---------------------------- */
 

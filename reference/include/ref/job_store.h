@@ -261,6 +261,54 @@ REF_MUST_CHECK enum ref_status ref_job_store_list_jobs(struct ref_job_store *sto
                                                        const struct ref_job_query *q,
                                                        struct ref_job_page *out);
 
+/* --- Seeding (test control, contract section 9) --------------------------------------- */
+
+/* One pipeline of a seed: put in place as given, with a given Id. */
+struct ref_pipeline_seed {
+    struct ref_slice id;
+    enum ref_pipeline_status status;
+    const json_t *spec; /* as ref_job_store_create_pipeline's; deep-copied */
+};
+
+/* One job of a seed, in any status, with its Timing: submit_ms always, start_ms when the
+ * status implies a start (Progressing, Complete, Error), finish_ms when it implies a finish
+ * (Complete, Error); the others are ignored. */
+struct ref_job_seed {
+    struct ref_slice id;
+    struct ref_slice pipeline_id; /* an existing pipeline, or one of the same seed */
+    enum ref_job_status status;
+    int64_t submit_ms;
+    int64_t start_ms;
+    int64_t finish_ms;
+    const json_t *spec; /* as ref_job_store_create_job's; deep-copied */
+};
+
+/* The entry a refused seed failed on. */
+struct ref_seed_failure {
+    bool is_job; /* else a pipeline */
+    size_t index;
+};
+
+/* Puts every pipeline, then every job, in place, or none of them: all-or-nothing, atomic
+ * under the store's lock. Pipelines are created at now_ms (their active-since time too).
+ * A job reaches its status from Submitted through the transition table, each event at the
+ * time its Timing gives, so the store holds exactly what a job that lived through those
+ * events would; a Submitted or Progressing job is scheduled from there as any other. The
+ * limits (max_pipelines, max_queued_jobs) do not apply to a seed; what it puts in place
+ * counts toward them afterwards like anything else.
+ * REF_OK. REF_E_VALIDATION: an Id without the Id shape or a status out of range.
+ * REF_E_IN_USE: an Id already in use, by the store or by an earlier entry of the seed.
+ * REF_E_NOT_FOUND: a job names a pipeline that neither exists nor is in the seed.
+ * REF_E_NOMEM. On any failure *failed names the entry (NOMEM: index 0 of pipelines) and the
+ * store is unchanged. */
+REF_MUST_CHECK enum ref_status ref_job_store_seed(struct ref_job_store *store,
+                                                  int64_t now_ms,
+                                                  const struct ref_pipeline_seed *pipelines,
+                                                  size_t num_pipelines,
+                                                  const struct ref_job_seed *jobs,
+                                                  size_t num_jobs,
+                                                  struct ref_seed_failure *failed);
+
 /* --- Scheduler ------------------------------------------------------------------- */
 
 /* Applies every START and FINISH due at or before now_ms, in time order (ties: older job

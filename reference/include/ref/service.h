@@ -53,6 +53,15 @@ struct ref_service_config {
      * (same answers, more work: for measuring). */
     size_t key_cache_entries;
     bool is_key_cache_disabled;
+    /* Test control (contract section 9), off by default: requests under /_etch/control/v1,
+     * signed like any other and allowed to the main principal only (a full-role key without
+     * a session token; others get 403 AccessDeniedException), read the endpoint's clock
+     * (GET /_etch/control/v1), move a virtual clock (POST .../clock), seed pipelines and
+     * jobs in any status (POST .../seed, all or nothing) and make a job Progressing,
+     * Complete or Error (POST .../jobs/{Id}/status). An unknown control path or method
+     * answers 404 UnknownOperationException. Off, those paths are unknown operations like
+     * any other. */
+    bool has_test_control;
 };
 
 /* Fills cfg with the defaults above. */
@@ -116,6 +125,12 @@ ref_service_handle_raw(struct ref_service *svc, struct ref_slice raw, struct ref
  * whenever a response was written. */
 REF_MUST_CHECK enum ref_status
 ref_service_handle(struct ref_service *svc, struct ref_slice raw, struct ref_buf *out);
+
+/* The service's clock in ms since the epoch: the env's, or, once a test-control clock call
+ * (other than Real) has moved it, the virtual clock, which stands still until moved again.
+ * The scheduler, Timing, generated Ids, the signature window and the Date header all read
+ * this one clock; a client signs its requests at this time. Thread-safe (an atomic). */
+int64_t ref_service_now_ms(struct ref_service *svc);
 
 /* --- Scheduler and in-process hooks (never reachable over HTTP) ------------------- */
 
