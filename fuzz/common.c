@@ -105,7 +105,7 @@ void fuzz_random_bytes(void *ctx, uint8_t *out, size_t n)
     }
 }
 
-static bool is_tchar(uint8_t c)
+bool fuzz_is_tchar(uint8_t c)
 {
     /* RFC 9110 section 5.6.2 token characters. */
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
@@ -190,7 +190,7 @@ static bool parse_header_line(struct ref_slice line, struct fuzz_response *out, 
 {
     size_t colon = 0;
     while (colon < line.len && line.ptr[colon] != ':') {
-        if (!is_tchar(line.ptr[colon])) {
+        if (!fuzz_is_tchar(line.ptr[colon])) {
             return fail(why, "header name holds a non-token byte");
         }
         colon++;

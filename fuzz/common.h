@@ -45,6 +45,11 @@ _Noreturn void fuzz_fail(const char *file, int line, const char *what);
  * regression input keeps the replay test red until the fix lands. */
 bool fuzz_skip_open_bug(const char *id);
 
+/* RFC 9110 section 5.6.2 token characters (method and field names), spelled out here
+ * rather than taken from the reference's table, so that the targets checking names hold
+ * the reference to an independent reading of the rule. The one copy the targets share. */
+bool fuzz_is_tchar(uint8_t c);
+
 /* True when s lies entirely inside [base, base + len) (an empty slice may sit at the end). */
 bool fuzz_slice_inside(struct ref_slice s, const void *base, size_t len);
 /* Byte equality, without linking the reference's slice.c. */

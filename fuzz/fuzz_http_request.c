@@ -44,21 +44,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_tchar(uint8_t c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-        return true;
-    }
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static bool is_token(struct ref_slice s)
 {
     if (s.len == 0) {
         return false;
     }
     for (size_t i = 0; i < s.len; i++) {
-        if (!is_tchar(s.ptr[i])) {
+        if (!fuzz_is_tchar(s.ptr[i])) {
             return false;
         }
     }

@@ -31,14 +31,6 @@
 
 #include <string.h>
 
-static bool is_tchar(uint8_t c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-        return true;
-    }
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static bool is_ows(uint8_t c)
 {
     return c == ' ' || c == '\t';
@@ -74,7 +66,7 @@ static void check_response(const struct harness_http_response *r,
         FUZZ_CHECK(fuzz_slice_inside(h->value, raw.ptr, consumed));
         FUZZ_CHECK(h->name.len > 0);
         for (size_t k = 0; k < h->name.len; k++) {
-            FUZZ_CHECK(is_tchar(h->name.ptr[k]));
+            FUZZ_CHECK(fuzz_is_tchar(h->name.ptr[k]));
         }
         for (size_t k = 0; k < h->value.len; k++) {
             uint8_t c = h->value.ptr[k];

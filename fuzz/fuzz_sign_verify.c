@@ -105,14 +105,6 @@ static struct ref_sigv4_request as_request(const struct model *m)
                                       .body = m->body};
 }
 
-static bool is_tchar(uint8_t c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-        return true;
-    }
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static uint8_t lower(uint8_t c)
 {
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
@@ -215,7 +207,7 @@ static void build_model(struct ref_slice text, struct model *m)
 
     const uint8_t *sp = line.len == 0 ? NULL : memchr(line.ptr, ' ', line.len);
     size_t mlen = sp == NULL ? 0 : (size_t)(sp - line.ptr);
-    m->method = filtered((struct ref_slice){line.ptr, mlen}, is_tchar);
+    m->method = filtered((struct ref_slice){line.ptr, mlen}, fuzz_is_tchar);
     if (m->method.len == 0 || m->method.len > REF_MAX_METHOD_BYTES) {
         m->method = cstr("GET");
     }
@@ -237,7 +229,7 @@ static void build_model(struct ref_slice text, struct model *m)
             continue;
         }
         size_t nlen = (size_t)(colon - line.ptr);
-        struct ref_slice name = filtered((struct ref_slice){line.ptr, nlen}, is_tchar);
+        struct ref_slice name = filtered((struct ref_slice){line.ptr, nlen}, fuzz_is_tchar);
         struct ref_slice value =
             trim_ows(filtered((struct ref_slice){colon + 1, line.len - nlen - 1}, keep_value));
         if (name.len == 0 || is_managed(name)) {

@@ -17,7 +17,8 @@
  * libmicrohttpd directly; for them, what libmicrohttpd passes on but the strict parser
  * would refuse (a repeated or missing Host, Content-Length together with
  * Transfer-Encoding, a space in the target, control bytes in a field value) is checked
- * here, before the reference is called, and answered in the contract's error form.
+ * here, with the reference's own token and field-value classes (ref/http_fields.h), before
+ * the reference is called, and answered in the contract's error form.
  * Limits: the target and header limits of ref/limits.h are checked here (JSON answers);
  * libmicrohttpd's own connection memory limit, set above them, catches anything larger.
  */
@@ -31,6 +32,7 @@
 
 #include "ref/buf.h"
 #include "ref/http.h"
+#include "ref/http_fields.h"
 #include "ref/limits.h"
 #include "ref/mem.h"
 #include "ref/slice.h"
@@ -342,42 +344,6 @@ static void on_completed(void *cls,
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
-/* token characters of RFC 9110 section 5.6.2: methods and field names. */
-static bool is_tchar(uint8_t c)
-{
-    static const char symbols[] = "!#$%&'*+-.^_`|~";
-    /* '-' first: header names are full of it, and it spares the search below. */
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') {
-        return true;
-    }
-    return c != '\0' && strchr(symbols, c) != NULL;
-}
-
-static bool is_token(struct ref_slice s)
-{
-    if (s.len == 0) {
-        return false;
-    }
-    for (size_t i = 0; i < s.len; i++) {
-        if (!is_tchar(s.ptr[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A field value holds visible bytes, obs-text, spaces and tabs; no other control byte. */
-static bool is_field_value(struct ref_slice s)
-{
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = s.ptr[i];
-        if ((c < 0x21 && c != ' ' && c != '\t') || c == 0x7f) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* What the headers say about framing and size, gathered in one pass. */
 struct header_scan {
     size_t count;
@@ -403,7 +369,7 @@ static enum MHD_Result scan_header(void *cls,
     struct ref_slice name = ref_slice_make(key, key_size);
     struct ref_slice val = ref_slice_trim_ows(ref_slice_make(value, value_size));
     scan->count++;
-    if (!is_token(name) || !is_field_value(val)) {
+    if (!ref_http_is_token(name) || !ref_http_is_field_value(val)) {
         scan->has_bad_field = true;
     }
     /* As the header section counts it: "name: value\r\n". */
@@ -441,7 +407,8 @@ static enum ref_status check_head(struct serve_request *r,
         return REF_E_TARGET_TOO_LONG;
     }
     size_t method_len = strnlen(method, REF_MAX_METHOD_BYTES + 1);
-    if (method_len > REF_MAX_METHOD_BYTES || !is_token(ref_slice_make(method, method_len))) {
+    if (method_len > REF_MAX_METHOD_BYTES ||
+        !ref_http_is_token(ref_slice_make(method, method_len))) {
         return REF_E_MALFORMED;
     }
     /* The strict parser's request-target: origin form, visible ASCII only. libmicrohttpd

@@ -23,6 +23,10 @@
  */
 #include "ref/http.h"
 
+#include "ref/http_fields.h"
+
+#include "http_fields_internal.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,98 +104,10 @@ struct line_limit {
     const char *reason;
 };
 
-/* RFC 9110 section 5.6.2 tchar (DIGIT, ALPHA and !#$%&'*+-.^_`|~) as a table of all 256
- * byte values, since field names are scanned byte by byte. The table is spelled out by
- * the macros below from two 64-bit masks of the ASCII codes, at compile time. */
-#define TCHAR_BIT(c)        (UINT64_C(1) << ((c)&63))
-#define TCHAR_RANGE(lo, hi) (((UINT64_C(1) << ((hi) - (lo) + 1)) - 1) << ((lo)&63))
-#define TCHAR_MASK_LOW                                                                             \
-    (TCHAR_BIT('!') | TCHAR_BIT('#') | TCHAR_BIT('$') | TCHAR_BIT('%') | TCHAR_BIT('&') |          \
-     TCHAR_BIT('\'') | TCHAR_BIT('*') | TCHAR_BIT('+') | TCHAR_BIT('-') | TCHAR_BIT('.') |         \
-     TCHAR_RANGE('0', '9'))
-#define TCHAR_MASK_HIGH                                                                            \
-    (TCHAR_RANGE('A', 'Z') | TCHAR_BIT('^') | TCHAR_BIT('_') | TCHAR_BIT('`') |                    \
-     TCHAR_RANGE('a', 'z') | TCHAR_BIT('|') | TCHAR_BIT('~'))
-#define TCHAR_ENTRY(c)                                                                             \
-    (uint8_t)((c) < 64    ? (TCHAR_MASK_LOW >> ((c)&63)) & 1                                       \
-              : (c) < 128 ? (TCHAR_MASK_HIGH >> (((c)-64) & 63)) & 1                               \
-                          : 0)
-#define TCHAR_ROW4(c)                                                                              \
-    TCHAR_ENTRY(c), TCHAR_ENTRY((c) + 1), TCHAR_ENTRY((c) + 2), TCHAR_ENTRY((c) + 3)
-#define TCHAR_ROW16(c) TCHAR_ROW4(c), TCHAR_ROW4((c) + 4), TCHAR_ROW4((c) + 8), TCHAR_ROW4((c) + 12)
-#define TCHAR_ROW64(c)                                                                             \
-    TCHAR_ROW16(c), TCHAR_ROW16((c) + 16), TCHAR_ROW16((c) + 32), TCHAR_ROW16((c) + 48)
-static const uint8_t s_is_tchar[256] = {TCHAR_ROW64(0), TCHAR_ROW64(64), TCHAR_ROW64(128),
-                                        TCHAR_ROW64(192)};
-
-static bool is_tchar(uint8_t c)
-{
-    return s_is_tchar[c] != 0;
-}
-
-/* The eight bytes at p as a word whose lowest byte is p[0], whatever the host's byte
- * order, so that the lowest flagged byte of a mask below is the first one in the input. */
-static uint64_t load_le64(const uint8_t *p)
-{
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
-           (uint64_t)p[7] << 56;
-}
-
-/* The offset in w (loaded by load_le64) of the lowest byte flagged in mask (0x80 bits). */
-static size_t first_flagged(uint64_t mask)
-{
-    return (size_t)__builtin_ctzll(mask) / 8;
-}
-
-#define ONES  UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/* The bytes of w that are control bytes (below 0x20, or DEL), flagged with their 0x80 bit:
- * the bytes a field value may not hold, and HTAB, which it may. The usual "has a byte less
- * than n" and "has a zero byte" word tests: a flag above a true one may be false, but the
- * lowest flag is always a true one, which is all the callers use. */
-static uint64_t control_bytes(uint64_t w)
-{
-    uint64_t del = w ^ (ONES * 0x7f);
-    return (((w - ONES * 0x20) & ~w) | ((del - ONES) & ~del)) & HIGHS;
-}
-
-/* The bytes of w outside visible ASCII (0x21 to 0x7e), flagged as above. */
-static uint64_t non_vchar_bytes(uint64_t w)
-{
-    return control_bytes(w) | ((w - ONES * 0x21) & ~w & HIGHS) | (w & HIGHS);
-}
-
-static bool is_ows(uint8_t c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* field-vchar (VCHAR and obs-text), SP and HTAB: everything a field value may hold. */
-static bool is_field_byte(uint8_t c)
-{
-    return is_ows(c) || (c >= 0x21 && c != 0x7f);
-}
-
 /* qdtext of RFC 9110 section 5.6.4. */
 static bool is_qdtext(uint8_t c)
 {
-    return is_ows(c) || c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c != 0x7f);
-}
-
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
+    return ref_http_is_ows(c) || c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c != 0x7f);
 }
 
 /* base + n without wrapping; offsets near SIZE_MAX cannot be real input anyway. */
@@ -284,7 +200,7 @@ static enum ref_status parse_request_line(struct parser *p)
         if (b[i] == ' ') {
             break;
         }
-        if (!is_tchar(b[i])) {
+        if (!ref_http_is_tchar(b[i])) {
             return bad_byte(p, i, W_METHOD, "method contains a byte that is not a token character");
         }
         if (i >= REF_MAX_METHOD_BYTES) {
@@ -309,19 +225,7 @@ static enum ref_status parse_request_line(struct parser *p)
      * over, so it only looks at the byte that ends the run. One comparison per byte
      * instead of six: a target can be 8 KiB. */
     size_t fast_end = len - ts < REF_MAX_TARGET_BYTES ? len : ts + REF_MAX_TARGET_BYTES;
-    i = ts;
-    /* Eight bytes at a time up to the first byte that is not visible ASCII. */
-    while (fast_end - i >= 8) {
-        uint64_t stop = non_vchar_bytes(load_le64(b + i));
-        if (stop != 0) {
-            i += first_flagged(stop);
-            break;
-        }
-        i += 8;
-    }
-    while (i < fast_end && (uint8_t)(b[i] - 0x21) <= 0x7e - 0x21) {
-        i++;
-    }
+    i = ref_http_scan_vchar(b, ts, fast_end);
     for (;; i++) {
         if (i >= len) {
             return incomplete(p, W_TARGET);
@@ -473,37 +377,23 @@ static enum ref_status parse_field_line(struct parser *p,
     size_t fast_end = p->raw.len < lim->pos ? p->raw.len : lim->pos;
     size_t i = ls;
     uint8_t c = 0;
-    /* Eight bytes at a time: their table entries gathered into one word, whose first zero
-     * entry is the first byte that is not a tchar. One test per eight bytes rather than
-     * two per byte, each of which the fuzz targets' comparison hooks make a call. */
-    while (i < fast_end && fast_end - i >= 8) {
-        const uint8_t *q = b + i;
-        uint64_t is_t = (uint64_t)s_is_tchar[q[0]] | (uint64_t)s_is_tchar[q[1]] << 8 |
-                        (uint64_t)s_is_tchar[q[2]] << 16 | (uint64_t)s_is_tchar[q[3]] << 24 |
-                        (uint64_t)s_is_tchar[q[4]] << 32 | (uint64_t)s_is_tchar[q[5]] << 40 |
-                        (uint64_t)s_is_tchar[q[6]] << 48 | (uint64_t)s_is_tchar[q[7]] << 56;
-        uint64_t stop = (~is_t & ONES) << 7;
-        if (stop != 0) {
-            /* The byte that ends the name is in the input and under the limit, so the
-             * checked loop below would stop at it at once: it is read here instead. */
-            i += first_flagged(stop);
-            c = b[i];
-            goto name_end;
-        }
-        i += 8;
-    }
-    while (i < fast_end && is_tchar(b[i])) {
-        i++;
+    /* Eight bytes at a time (http_fields_internal.h). A byte that ends the name and is in
+     * the input and under the limit is where the checked loop below would stop at once: it
+     * is read here instead. */
+    i = ref_http_scan_token(b, i, fast_end);
+    if (i < fast_end) {
+        c = b[i];
+        goto name_end;
     }
     for (;; i++) {
         REF_TRY(line_byte(p, i, lim, sec->where_name, &c));
-        if (!is_tchar(c)) {
+        if (!ref_http_is_tchar(c)) {
             break;
         }
     }
 name_end:
     if (c != ':') {
-        if (is_ows(c)) {
+        if (ref_http_is_ows(c)) {
             return fail(p, REF_E_MALFORMED, i, sec->where_name,
                         "whitespace between the field name and ':'");
         }
@@ -516,36 +406,19 @@ name_end:
     h->name = ref_slice_make(p->raw.ptr + ls, i - ls);
 
     size_t vs = i + 1;
-    /* A CR is not a field byte, so the run stops at the end of the line at the latest.
-     * Eight bytes at a time up to the first control byte, stepping over an HTAB (the one
-     * control byte a value may hold), then byte by byte for the last few. */
-    i = vs;
-    while (fast_end > i && fast_end - i >= 8) {
-        uint64_t stop = control_bytes(load_le64(b + i));
-        if (stop == 0) {
-            i += 8;
-            continue;
-        }
-        i += first_flagged(stop);
-        /* The CR that ends the line, in the input and under the limit, is where the
-         * checked loop below would stop at once. */
-        if (b[i] == '\r') {
-            goto value_end;
-        }
-        if (b[i] != '\t') {
-            break;
-        }
-        i++;
-    }
-    while (i < fast_end && is_field_byte(b[i])) {
-        i++;
+    /* A CR is not a field byte, so the run stops at the end of the line at the latest;
+     * that CR, in the input and under the limit, is where the checked loop below would
+     * stop at once. */
+    i = ref_http_scan_field_value(b, vs, fast_end);
+    if (i < fast_end && b[i] == '\r') {
+        goto value_end;
     }
     for (;; i++) {
         REF_TRY(line_byte(p, i, lim, sec->where_value, &c));
         if (c == '\r') {
             break;
         }
-        if (!is_field_byte(c)) {
+        if (!ref_http_is_field_byte(c)) {
             return bad_byte(p, i, sec->where_value, "field value contains a control byte");
         }
     }
@@ -580,13 +453,13 @@ parse_fields(struct parser *p, const struct section *sec, struct ref_header *sto
         uint8_t c = b[ls];
         /* A field line starts with a tchar, which is none of the bytes tested here: one
          * test for the usual line instead of four. */
-        if (!is_tchar(c)) {
+        if (!ref_http_is_tchar(c)) {
             if (c == '\r') {
                 break;
             }
             /* RFC 9112 section 5.2: a server must reject obs-fold or replace it; the
              * contract says reject (400). */
-            if (is_ows(c)) {
+            if (ref_http_is_ows(c)) {
                 return fail(p, REF_E_MALFORMED, ls, sec->where_line,
                             "a field line starts with whitespace (obsolete line folding)");
             }
@@ -618,7 +491,7 @@ skip_bws(struct parser *p, size_t *i, const struct line_limit *lim, uint8_t *c)
 {
     for (;;) {
         REF_TRY(line_byte(p, *i, lim, W_CHUNK_EXT, c));
-        if (!is_ows(*c)) {
+        if (!ref_http_is_ows(*c)) {
             return REF_OK;
         }
         (*i)++;
@@ -638,7 +511,7 @@ static enum ref_status skip_quoted(struct parser *p, size_t *i, const struct lin
         if (c == '\\') {
             (*i)++;
             REF_TRY(line_byte(p, *i, lim, W_CHUNK_EXT, &c));
-            if (!is_field_byte(c)) {
+            if (!ref_http_is_field_byte(c)) {
                 return bad_byte(p, *i, W_CHUNK_EXT, "quoted-pair escapes a control byte");
             }
             continue;
@@ -658,7 +531,7 @@ skip_token(struct parser *p, size_t *i, const struct line_limit *lim, const char
     uint8_t c = 0;
     for (;; (*i)++) {
         REF_TRY(line_byte(p, *i, lim, W_CHUNK_EXT, &c));
-        if (!is_tchar(c)) {
+        if (!ref_http_is_tchar(c)) {
             break;
         }
     }
@@ -687,7 +560,7 @@ static enum ref_status parse_chunk_line(struct parser *p, size_t decoded, uint64
     uint8_t c = 0;
     for (;; i++) {
         REF_TRY(line_byte(p, i, &lim, W_CHUNK, &c));
-        int v = hex_value(c);
+        int v = ref_http_hex_value(c);
         if (v < 0) {
             break;
         }

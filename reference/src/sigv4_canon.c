@@ -42,13 +42,13 @@ static enum ref_status append_reencoded(struct ref_slice raw,
     for (size_t i = 0; i < raw.len; i++) {
         uint8_t c = raw.ptr[i];
         if (c == '%') {
-            if (raw.len - i < 3 || ref_uri_hex_value(raw.ptr[i + 1]) < 0 ||
-                ref_uri_hex_value(raw.ptr[i + 2]) < 0) {
+            if (raw.len - i < 3 || ref_http_hex_value(raw.ptr[i + 1]) < 0 ||
+                ref_http_hex_value(raw.ptr[i + 2]) < 0) {
                 return ref_parse_fail(err, REF_E_MALFORMED, raw_off + i, "query.escape",
                                       "'%' needs two hex digits");
             }
-            c = (uint8_t)(ref_uri_hex_value(raw.ptr[i + 1]) * 16 +
-                          ref_uri_hex_value(raw.ptr[i + 2]));
+            c = (uint8_t)(ref_http_hex_value(raw.ptr[i + 1]) * 16 +
+                          ref_http_hex_value(raw.ptr[i + 2]));
             i += 2;
         }
         if (ref_uri_is_unreserved(c)) {

@@ -189,7 +189,7 @@ ref_uri_decode(struct ref_slice in, struct ref_buf *out, struct ref_parse_error 
     size_t escapes = 0;
     for (size_t i = next_escape(in, 0); i < in.len; i = next_escape(in, i + 3)) {
         if (in.len - i < 3 ||
-            (ref_uri_hex_digits[in.ptr[i + 1]] | ref_uri_hex_digits[in.ptr[i + 2]]) < 0) {
+            (ref_http_hex_digits[in.ptr[i + 1]] | ref_http_hex_digits[in.ptr[i + 2]]) < 0) {
             return ref_parse_fail(err, REF_E_MALFORMED, i, "uri.escape",
                                   "'%' needs two hex digits");
         }
@@ -206,8 +206,8 @@ ref_uri_decode(struct ref_slice in, struct ref_buf *out, struct ref_parse_error 
     for (size_t i = next_escape(in, 0); i < in.len; i = next_escape(in, from)) {
         memcpy(dst, in.ptr + from, i - from);
         dst += i - from;
-        *dst++ = (uint8_t)(ref_uri_hex_digits[in.ptr[i + 1]] * 16 +
-                           ref_uri_hex_digits[in.ptr[i + 2]]);
+        *dst++ = (uint8_t)(ref_http_hex_digits[in.ptr[i + 1]] * 16 +
+                           ref_http_hex_digits[in.ptr[i + 2]]);
         from = i + 3;
     }
     memcpy(dst, in.ptr + from, in.len - from);

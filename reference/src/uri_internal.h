@@ -14,6 +14,7 @@
 #ifndef REF_URI_INTERNAL_H
 #define REF_URI_INTERNAL_H
 
+#include "ref/http_fields.h"
 #include "ref/slice.h"
 
 #include <stdbool.h>
@@ -44,26 +45,8 @@ static inline bool ref_uri_is_unreserved(uint8_t c)
     return ref_uri_unreserved[c];
 }
 
-/* The value of each byte as a hex digit of a %XX escape (either case), or -1: a table,
- * for the same reason as the one above (up to six comparisons a digit otherwise). */
-#define REF_URI_HEX(c)                                                                             \
-    (int8_t)(((c) >= '0' && (c) <= '9')   ? (c) - '0'                                              \
-             : ((c) >= 'A' && (c) <= 'F') ? (c) - 'A' + 10                                         \
-             : ((c) >= 'a' && (c) <= 'f') ? (c) - 'a' + 10                                         \
-                                          : -1)
-#define REF_URI_HEX4(c) REF_URI_HEX(c), REF_URI_HEX((c) + 1), REF_URI_HEX((c) + 2), REF_URI_HEX((c) + 3)
-#define REF_URI_HEX16(c)                                                                           \
-    REF_URI_HEX4(c), REF_URI_HEX4((c) + 4), REF_URI_HEX4((c) + 8), REF_URI_HEX4((c) + 12)
-#define REF_URI_HEX64(c)                                                                           \
-    REF_URI_HEX16(c), REF_URI_HEX16((c) + 16), REF_URI_HEX16((c) + 32), REF_URI_HEX16((c) + 48)
-static const int8_t ref_uri_hex_digits[256] = {REF_URI_HEX64(0), REF_URI_HEX64(64),
-                                               REF_URI_HEX64(128), REF_URI_HEX64(192)};
-
-/* The value of one hex digit of a %XX escape (either case), or -1. */
-static inline int ref_uri_hex_value(uint8_t c)
-{
-    return ref_uri_hex_digits[c];
-}
+/* A %XX escape's hex digits are read with ref_http_hex_value (ref/http_fields.h), the one
+ * hex-digit table of the reference, which chunk sizes use too. */
 
 /* The scan behind the two checks below; only_unreserved is always a constant there, so
  * each inlined copy keeps only its own branch. */

@@ -10,15 +10,9 @@
  */
 #include "harness/http_response.h"
 
-#include <string.h>
+#include "ref/http_fields.h"
 
-static bool is_tchar(uint8_t c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-        return true;
-    }
-    return strchr("!#$%&'*+-.^_`|~", c) != NULL && c != 0;
-}
+#include <string.h>
 
 /* Finds the CRLF ending the line that starts at `from`, looking no further than `limit`.
  * REF_OK with *eol at the CR; REF_E_INCOMPLETE when the input ends first;
@@ -128,24 +122,22 @@ static enum ref_status parse_header_block(struct ref_slice raw,
             return ref_parse_fail(err, REF_E_MALFORMED, i, "header",
                                   "obsolete line folding is refused");
         }
-        size_t colon = i;
-        while (colon < eol && raw.ptr[colon] != ':') {
-            if (!is_tchar(raw.ptr[colon])) {
-                return ref_parse_fail(err, REF_E_MALFORMED, colon, "header.name",
-                                      "invalid byte in a header name");
-            }
-            colon++;
+        /* The line without its CRLF, judged by the reference's token and field-value
+         * classes (ref/http_fields.h), as the request parser judges a request's. */
+        struct ref_slice upto_eol = ref_slice_make(raw.ptr, eol);
+        size_t colon = ref_http_token_end(upto_eol, i);
+        if (colon < eol && raw.ptr[colon] != ':') {
+            return ref_parse_fail(err, REF_E_MALFORMED, colon, "header.name",
+                                  "invalid byte in a header name");
         }
         if (colon == eol || colon == i) {
             return ref_parse_fail(err, REF_E_MALFORMED, colon, "header",
                                   colon == i ? "empty header name" : "header line without ':'");
         }
-        for (size_t k = colon + 1; k < eol; k++) {
-            uint8_t c = raw.ptr[k];
-            if ((c < 0x20 && c != '\t') || c == 0x7f) {
-                return ref_parse_fail(err, REF_E_MALFORMED, k, "header.value",
-                                      "control byte in a header value");
-            }
+        size_t bad = ref_http_field_value_end(upto_eol, colon + 1);
+        if (bad < eol) {
+            return ref_parse_fail(err, REF_E_MALFORMED, bad, "header.value",
+                                  "control byte in a header value");
         }
         if (*count >= cap) {
             return ref_parse_fail(err, REF_E_HEADERS_TOO_LARGE, i, "header",
@@ -189,11 +181,7 @@ static enum ref_status parse_chunked(struct ref_slice raw,
         uint64_t size = 0;
         size_t k = i;
         while (k < eol) {
-            uint8_t c = raw.ptr[k];
-            int d = (c >= '0' && c <= '9')   ? c - '0'
-                    : (c >= 'a' && c <= 'f') ? c - 'a' + 10
-                    : (c >= 'A' && c <= 'F') ? c - 'A' + 10
-                                             : -1;
+            int d = ref_http_hex_value(raw.ptr[k]);
             if (d < 0) {
                 break;
             }
