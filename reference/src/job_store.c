@@ -4,8 +4,9 @@
  *
  * Pipelines and jobs live in arrays in creation order (the order lists use); an
  * open-addressing hash per kind (job_index.c) finds them by Id, and job_id.c makes the
- * Ids the store generates. Deleted pipelines stay in their array as tombstones so that Ids
- * remain unique and page tokens keep their position. Jobs that can still change
+ * Ids the store generates; job_list.c takes snapshots and pages through both arrays.
+ * Deleted pipelines stay in their array as tombstones so that Ids remain unique and page
+ * tokens keep their position. Jobs that can still change
  * (Submitted, Progressing) are also listed in `live`.
  *
  * The scheduler keeps every job's next START or FINISH in a min-heap (`schedule`,
@@ -166,12 +167,12 @@ static const char *job_id_at(const struct ref_job_store *store, size_t i)
     return store->jobs[i].id;
 }
 
-static size_t find_pipeline(const struct ref_job_store *store, struct ref_slice id)
+size_t ref_store_find_pipeline(const struct ref_job_store *store, struct ref_slice id)
 {
     return ref_id_index_find(store, &store->pipeline_index, pipeline_id_at, id);
 }
 
-static size_t find_job(const struct ref_job_store *store, struct ref_slice id)
+size_t ref_store_find_job(const struct ref_job_store *store, struct ref_slice id)
 {
     return ref_id_index_find(store, &store->job_index, job_id_at, id);
 }
@@ -181,7 +182,8 @@ static size_t find_job(const struct ref_job_store *store, struct ref_slice id)
 static bool id_taken(const void *ctx, struct ref_slice id)
 {
     const struct ref_job_store *store = ctx;
-    return find_pipeline(store, id) != SIZE_MAX || find_job(store, id) != SIZE_MAX;
+    return ref_store_find_pipeline(store, id) != SIZE_MAX ||
+           ref_store_find_job(store, id) != SIZE_MAX;
 }
 
 /* --- Lifecycle ------------------------------------------------------------------------ */
@@ -424,76 +426,7 @@ enum ref_status ref_job_store_copy(struct ref_job_store *dst, struct ref_job_sto
     return rc;
 }
 
-/* --- Snapshots ------------------------------------------------------------------------- */
-
-void ref_pipeline_info_cleanup(struct ref_pipeline_info *info)
-{
-    if (info != NULL) {
-        json_decref(info->spec);
-        info->spec = NULL;
-    }
-}
-
-void ref_job_info_cleanup(struct ref_job_info *info)
-{
-    if (info != NULL) {
-        json_decref(info->spec);
-        info->spec = NULL;
-    }
-}
-
-void ref_pipeline_page_cleanup(struct ref_pipeline_page *page)
-{
-    if (page == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < page->count; i++) {
-        ref_pipeline_info_cleanup(&page->items[i]);
-    }
-    ref_mem_free(page->items);
-    *page = (struct ref_pipeline_page){0};
-}
-
-void ref_job_page_cleanup(struct ref_job_page *page)
-{
-    if (page == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < page->count; i++) {
-        ref_job_info_cleanup(&page->items[i]);
-    }
-    ref_mem_free(page->items);
-    *page = (struct ref_job_page){0};
-}
-
-/* Snapshots take a reference to the store's spec, which nobody changes once it is stored
- * (job_store.h): a copy per snapshot cost an allocation for every JSON value, on every
- * read and every listed item, for bytes that were never going to differ. */
-static void snapshot_pipeline(const struct ref_store_pipeline *p, struct ref_pipeline_info *out)
-{
-    *out = (struct ref_pipeline_info){.status = p->status,
-                                      .created_ms = p->created_ms,
-                                      .active_since_ms = p->active_since_ms,
-                                      .spec = json_incref(p->spec)};
-    ref_job_id_copy(out->id, ref_job_id_slice(p->id));
-}
-
-static void snapshot_job(const struct ref_job_store *store,
-                         const struct ref_store_job *j,
-                         struct ref_job_info *out)
-{
-    *out = (struct ref_job_info){.status = j->status,
-                                 .submit_ms = j->submit_ms,
-                                 .has_start = j->has_start,
-                                 .start_ms = j->start_ms,
-                                 .has_finish = j->has_finish,
-                                 .finish_ms = j->finish_ms,
-                                 .spec = json_incref(j->spec)};
-    enum ref_job_event event;
-    out->has_next_event = ref_job_next_event(store, j, &out->next_event_ms, &event);
-    ref_job_id_copy(out->id, ref_job_id_slice(j->id));
-    ref_job_id_copy(out->pipeline_id, ref_job_id_slice(store->pipelines[j->pipeline].id));
-}
+/* --- Putting pipelines and jobs in place ----------------------------------------- */
 
 /* The Id and spec a new pipeline or job starts with: the caller's Id (already checked to be
  * valid and free) or a freshly generated one, and the store's own copy of spec ({} when
@@ -635,7 +568,7 @@ static enum ref_status create_pipeline_locked(struct ref_job_store *store,
     REF_TRY(take_id_and_spec(store, now_ms, id, spec, new_id, &own_spec));
     insert_pipeline_locked(store, new_id, status, now_ms, own_spec);
     if (out != NULL) {
-        snapshot_pipeline(&store->pipelines[store->num_pipelines - 1], out);
+        ref_store_snapshot_pipeline(&store->pipelines[store->num_pipelines - 1], out);
     }
     return REF_OK;
 }
@@ -654,9 +587,9 @@ enum ref_status ref_job_store_create_pipeline(struct ref_job_store *store,
 }
 
 /* The index of an existing (not deleted) pipeline, or SIZE_MAX. */
-static size_t find_existing_pipeline(const struct ref_job_store *store, struct ref_slice id)
+size_t ref_store_find_existing_pipeline(const struct ref_job_store *store, struct ref_slice id)
 {
-    size_t at = find_pipeline(store, id);
+    size_t at = ref_store_find_pipeline(store, id);
     if (at == SIZE_MAX || store->pipelines[at].is_deleted) {
         return SIZE_MAX;
     }
@@ -669,9 +602,9 @@ enum ref_status ref_job_store_read_pipeline(struct ref_job_store *store,
 {
     pthread_mutex_lock(&store->lock);
     enum ref_status rc = REF_E_NOT_FOUND;
-    size_t at = find_existing_pipeline(store, id);
+    size_t at = ref_store_find_existing_pipeline(store, id);
     if (at != SIZE_MAX) {
-        snapshot_pipeline(&store->pipelines[at], out);
+        ref_store_snapshot_pipeline(&store->pipelines[at], out);
         rc = REF_OK;
     }
     pthread_mutex_unlock(&store->lock);
@@ -689,7 +622,7 @@ enum ref_status ref_job_store_set_pipeline_status(struct ref_job_store *store,
     }
     pthread_mutex_lock(&store->lock);
     enum ref_status rc = REF_E_NOT_FOUND;
-    size_t at = find_existing_pipeline(store, id);
+    size_t at = ref_store_find_existing_pipeline(store, id);
     if (at != SIZE_MAX) {
         struct ref_store_pipeline *p = &store->pipelines[at];
         /* Whatever was due before the switch happened under the old status: a pause must
@@ -705,7 +638,7 @@ enum ref_status ref_job_store_set_pipeline_status(struct ref_job_store *store,
             ref_schedule_submitted_of(store, at);
         }
         if (out != NULL) {
-            snapshot_pipeline(p, out);
+            ref_store_snapshot_pipeline(p, out);
         }
         rc = REF_OK;
     }
@@ -717,7 +650,7 @@ enum ref_status ref_job_store_delete_pipeline(struct ref_job_store *store, struc
 {
     pthread_mutex_lock(&store->lock);
     enum ref_status rc = REF_E_NOT_FOUND;
-    size_t at = find_existing_pipeline(store, id);
+    size_t at = ref_store_find_existing_pipeline(store, id);
     if (at != SIZE_MAX) {
         /* A count kept as jobs come and go, rather than a look through every queued job. */
         rc = store->pipelines[at].num_live_jobs > 0 ? REF_E_IN_USE : REF_OK;
@@ -727,72 +660,6 @@ enum ref_status ref_job_store_delete_pipeline(struct ref_job_store *store, struc
         }
     }
     pthread_mutex_unlock(&store->lock);
-    return rc;
-}
-
-/* Where a listing starts: the item the token names (token_at, SIZE_MAX for none), else
- * the first item in the chosen order. SIZE_MAX means an empty listing. */
-static size_t list_start(size_t count, bool is_descending, size_t token_at)
-{
-    if (token_at != SIZE_MAX) {
-        return token_at;
-    }
-    if (count == 0) {
-        return SIZE_MAX;
-    }
-    return is_descending ? count - 1 : 0;
-}
-
-/* The next position in the chosen order, or SIZE_MAX past either end. */
-static size_t list_step(size_t at, size_t count, bool is_descending)
-{
-    if (is_descending) {
-        return at == 0 ? SIZE_MAX : at - 1;
-    }
-    return at + 1 >= count ? SIZE_MAX : at + 1;
-}
-
-enum ref_status ref_job_store_list_pipelines(struct ref_job_store *store,
-                                             bool is_descending,
-                                             struct ref_slice page_token,
-                                             struct ref_pipeline_page *out)
-{
-    *out = (struct ref_pipeline_page){0};
-    pthread_mutex_lock(&store->lock);
-    enum ref_status rc = REF_OK;
-    size_t token_at = SIZE_MAX;
-    if (page_token.len != 0) {
-        token_at = find_pipeline(store, page_token);
-        if (token_at == SIZE_MAX || !store->pipelines[token_at].is_token_issued) {
-            rc = REF_E_VALIDATION;
-            goto out;
-        }
-    }
-    size_t at = list_start(store->num_pipelines, is_descending, token_at);
-    out->items = ref_mem_calloc(store->cfg.page_size, sizeof(out->items[0]));
-    if (out->items == NULL) {
-        rc = REF_E_NOMEM;
-        goto out;
-    }
-    for (; at != SIZE_MAX; at = list_step(at, store->num_pipelines, is_descending)) {
-        struct ref_store_pipeline *p = &store->pipelines[at];
-        if (p->is_deleted) {
-            continue;
-        }
-        if (out->count == store->cfg.page_size) {
-            out->has_next = true;
-            ref_job_id_copy(out->next_token, ref_job_id_slice(p->id));
-            p->is_token_issued = true;
-            break;
-        }
-        snapshot_pipeline(p, &out->items[out->count]);
-        out->count++;
-    }
-out:
-    pthread_mutex_unlock(&store->lock);
-    if (rc != REF_OK) {
-        ref_pipeline_page_cleanup(out);
-    }
     return rc;
 }
 
@@ -812,7 +679,7 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
     if (id.len != 0 && !ref_job_id_is_valid(id)) {
         return REF_E_VALIDATION;
     }
-    size_t pipe = find_existing_pipeline(store, pipeline_id);
+    size_t pipe = ref_store_find_existing_pipeline(store, pipeline_id);
     if (pipe == SIZE_MAX) {
         return REF_E_NOT_FOUND;
     }
@@ -832,7 +699,7 @@ static enum ref_status create_job_locked(struct ref_job_store *store,
     struct job_times t = {.submit_ms = now_ms, .start_ms = now_ms, .finish_ms = now_ms};
     REF_TRY(insert_job_locked(store, new_id, pipe, status, &t, own_spec));
     if (out != NULL) {
-        snapshot_job(store, &store->jobs[store->num_jobs - 1], out);
+        ref_store_snapshot_job(store, &store->jobs[store->num_jobs - 1], out);
     }
     return REF_OK;
 }
@@ -856,9 +723,9 @@ ref_job_store_read_job(struct ref_job_store *store, struct ref_slice id, struct 
 {
     pthread_mutex_lock(&store->lock);
     enum ref_status rc = REF_E_NOT_FOUND;
-    size_t at = find_job(store, id);
+    size_t at = ref_store_find_job(store, id);
     if (at != SIZE_MAX) {
-        snapshot_job(store, &store->jobs[at], out);
+        ref_store_snapshot_job(store, &store->jobs[at], out);
         rc = REF_OK;
     }
     pthread_mutex_unlock(&store->lock);
@@ -870,7 +737,7 @@ ref_job_store_job_status(struct ref_job_store *store, struct ref_slice id, enum 
 {
     pthread_mutex_lock(&store->lock);
     enum ref_status rc = REF_E_NOT_FOUND;
-    size_t at = find_job(store, id);
+    size_t at = ref_store_find_job(store, id);
     if (at != SIZE_MAX) {
         *out = store->jobs[at].status;
         rc = REF_OK;
@@ -887,72 +754,11 @@ enum ref_status ref_job_store_apply(struct ref_job_store *store,
 {
     pthread_mutex_lock(&store->lock);
     enum ref_status rc = REF_E_NOT_FOUND;
-    size_t at = find_job(store, job_id);
+    size_t at = ref_store_find_job(store, job_id);
     if (at != SIZE_MAX) {
         rc = apply_locked(store, at, event, at_ms, change_out);
     }
     pthread_mutex_unlock(&store->lock);
-    return rc;
-}
-
-static bool job_matches(const struct ref_store_job *j, size_t pipe, enum ref_job_status status)
-{
-    return (pipe == SIZE_MAX || j->pipeline == pipe) &&
-           (status == REF_JOB_STATUS_NONE || j->status == status);
-}
-
-enum ref_status ref_job_store_list_jobs(struct ref_job_store *store,
-                                        const struct ref_job_query *q,
-                                        struct ref_job_page *out)
-{
-    *out = (struct ref_job_page){0};
-    pthread_mutex_lock(&store->lock);
-    enum ref_status rc = REF_OK;
-    size_t pipe = SIZE_MAX;
-    if (q->pipeline_id.len != 0) {
-        pipe = find_existing_pipeline(store, q->pipeline_id);
-        if (pipe == SIZE_MAX) {
-            rc = REF_E_NOT_FOUND;
-            goto out;
-        }
-    }
-    size_t token_at = SIZE_MAX;
-    if (q->page_token.len != 0) {
-        /* A token positions the listing; it need not match the status filter any more
-         * (its job may have moved on since), but it must be one this store handed out,
-         * for the same pipeline. */
-        token_at = find_job(store, q->page_token);
-        if (token_at == SIZE_MAX || !store->jobs[token_at].is_token_issued ||
-            (pipe != SIZE_MAX && store->jobs[token_at].pipeline != pipe)) {
-            rc = REF_E_VALIDATION;
-            goto out;
-        }
-    }
-    size_t at = list_start(store->num_jobs, q->is_descending, token_at);
-    out->items = ref_mem_calloc(store->cfg.page_size, sizeof(out->items[0]));
-    if (out->items == NULL) {
-        rc = REF_E_NOMEM;
-        goto out;
-    }
-    for (; at != SIZE_MAX; at = list_step(at, store->num_jobs, q->is_descending)) {
-        struct ref_store_job *j = &store->jobs[at];
-        if (!job_matches(j, pipe, q->status)) {
-            continue;
-        }
-        if (out->count == store->cfg.page_size) {
-            out->has_next = true;
-            ref_job_id_copy(out->next_token, ref_job_id_slice(j->id));
-            j->is_token_issued = true;
-            break;
-        }
-        snapshot_job(store, j, &out->items[out->count]);
-        out->count++;
-    }
-out:
-    pthread_mutex_unlock(&store->lock);
-    if (rc != REF_OK) {
-        ref_job_page_cleanup(out);
-    }
     return rc;
 }
 
@@ -1009,7 +815,7 @@ static enum ref_status seed_check_locked(const struct ref_job_store *store,
         if (id_taken(store, j->id) || seed_has_id(pipelines, num_pipelines, jobs, i, j->id)) {
             return REF_E_IN_USE;
         }
-        if (find_existing_pipeline(store, j->pipeline_id) == SIZE_MAX &&
+        if (ref_store_find_existing_pipeline(store, j->pipeline_id) == SIZE_MAX &&
             !seed_has_id(pipelines, num_pipelines, NULL, 0, j->pipeline_id)) {
             return REF_E_NOT_FOUND;
         }
@@ -1056,8 +862,8 @@ static enum ref_status seed_locked(struct ref_job_store *store,
         struct job_times t = {
             .submit_ms = j->submit_ms, .start_ms = j->start_ms, .finish_ms = j->finish_ms};
         ref_job_id_copy(id, j->id);
-        rc = insert_job_locked(store, id, find_existing_pipeline(store, j->pipeline_id), j->status,
-                               &t, specs[num_pipelines + i]);
+        rc = insert_job_locked(store, id, ref_store_find_existing_pipeline(store, j->pipeline_id),
+                               j->status, &t, specs[num_pipelines + i]);
     }
     ref_mem_free(specs);
     return rc;

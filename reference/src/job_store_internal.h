@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * job_store_internal.h - the job store's data and the parts of it that live in their own
- * files: Ids (job_id.c), the Id index (job_index.c) and the schedule (job_schedule.c).
+ * files: Ids (job_id.c), the Id index (job_index.c), the schedule (job_schedule.c), and
+ * snapshots and paged listings (job_list.c).
  *
  * Only the store's own .c files and its tests include this. Nothing here locks: every
  * function that takes a store expects the caller (job_store.c) to hold store->lock.
@@ -176,5 +177,19 @@ void ref_schedule_job(struct ref_job_store *store, size_t job_ix);
 /* Re-schedules the Submitted jobs of pipeline `pipe`, after its status or active-since
  * time changed. */
 void ref_schedule_submitted_of(struct ref_job_store *store, size_t pipe);
+
+/* --- Lookups and snapshots (job_store.c, job_list.c) ----------------------------------- */
+
+/* The array index of the pipeline (deleted ones included) or job with this Id, or SIZE_MAX. */
+size_t ref_store_find_pipeline(const struct ref_job_store *store, struct ref_slice id);
+size_t ref_store_find_job(const struct ref_job_store *store, struct ref_slice id);
+/* The index of an existing (not deleted) pipeline, or SIZE_MAX. */
+size_t ref_store_find_existing_pipeline(const struct ref_job_store *store, struct ref_slice id);
+
+/* A pipeline's or job's public form, sharing the stored spec (job_store.h). */
+void ref_store_snapshot_pipeline(const struct ref_store_pipeline *p, struct ref_pipeline_info *out);
+void ref_store_snapshot_job(const struct ref_job_store *store,
+                            const struct ref_store_job *j,
+                            struct ref_job_info *out);
 
 #endif
