@@ -32,22 +32,31 @@ struct fx {
     int64_t date_offset_s; /* X-Amz-Date is this far from the service's clock */
 };
 
-/* A service in region; max_pipelines 0 keeps the default limit. */
-static void fx_open_with(struct fx *fx, const char *region, size_t max_pipelines)
+/* A service with the settings of cfg (its region, or the default one), on the pinned clock
+ * and the deterministic random source. */
+static inline void fx_open_config(struct fx *fx, const struct ref_service_config *cfg)
 {
     fx->clock = (struct test_clock){.now_ms = TEST_FIXED_NOW_MS, .rng_state = 0x9e3779b97f4a7c15u};
-    fx->region = region;
+    fx->region = cfg->region != NULL ? cfg->region : REF_TEST_REGION;
     fx->date_offset_s = 0;
+    struct ref_service_config c = *cfg;
+    c.region = fx->region;
+    c.env = (struct ref_env){
+        .now_ms = test_clock_now_ms, .random_bytes = test_clock_random_bytes, .ctx = &fx->clock};
+    fx->svc = ref_service_new(&c);
+    assert_non_null(fx->svc);
+}
+
+/* A service in region; max_pipelines 0 keeps the default limit. */
+static inline void fx_open_with(struct fx *fx, const char *region, size_t max_pipelines)
+{
     struct ref_service_config cfg;
     ref_service_config_defaults(&cfg);
     cfg.region = region;
     if (max_pipelines > 0) {
         cfg.max_pipelines = max_pipelines;
     }
-    cfg.env = (struct ref_env){
-        .now_ms = test_clock_now_ms, .random_bytes = test_clock_random_bytes, .ctx = &fx->clock};
-    fx->svc = ref_service_new(&cfg);
-    assert_non_null(fx->svc);
+    fx_open_config(fx, &cfg);
 }
 
 static void fx_close(struct fx *fx)
@@ -72,12 +81,19 @@ struct answer {
     json_t *body;
 };
 
-/* Sends one request as the main principal; body (JSON text) may be NULL. */
-static void
-call(struct fx *fx, const char *method, const char *target, const char *body, struct answer *a)
+/* Sends one request signed by cred (NULL: unsigned, with no Authorization header) with
+ * X-Amz-Date at sign_s (seconds since the epoch), and X-Amz-Security-Token when cred has
+ * a session token; body (JSON text) may be NULL. */
+static inline void call_as(struct fx *fx,
+                           const struct ref_credential *cred,
+                           int64_t sign_s,
+                           const char *method,
+                           const char *target,
+                           const char *body,
+                           struct answer *a)
 {
     char amz_date[17];
-    ref_sigv4_format_amz_date(fx->clock.now_ms / 1000 + fx->date_offset_s, amz_date);
+    ref_sigv4_format_amz_date(sign_s, amz_date);
     struct ref_http_request req = {.method = ref_slice_from_cstr(method),
                                    .target = ref_slice_from_cstr(target),
                                    .version = REF_SLICE_LIT("HTTP/1.1")};
@@ -96,22 +112,29 @@ call(struct fx *fx, const char *method, const char *target, const char *body, st
             (struct ref_header){REF_SLICE_LIT("Content-Type"), REF_SLICE_LIT("application/json")};
         req.body = ref_slice_from_cstr(body);
     }
+    if (cred != NULL && cred->session_token != NULL) {
+        req.headers[n++] = (struct ref_header){REF_SLICE_LIT("X-Amz-Security-Token"),
+                                               ref_slice_from_cstr(cred->session_token)};
+    }
     struct ref_sigv4_request sreq = {.method = req.method,
                                      .path = req.path,
                                      .query = req.query,
                                      .headers = req.headers,
                                      .num_headers = n,
                                      .body = req.body};
-    struct ref_sigv4_sign_params p = {
-        .access_key_id = ref_slice_from_cstr(REF_TEST_CRED_MAIN->access_key_id),
-        .secret_access_key = ref_slice_from_cstr(REF_TEST_CRED_MAIN->secret_access_key),
-        .region = ref_slice_from_cstr(fx->region),
-        .service = REF_SLICE_LIT("elastictranscoder"),
-        .amz_date = ref_slice_make(amz_date, 16)};
     struct ref_buf auth;
     ref_buf_init(&auth, 4096);
-    assert_int_equal(ref_sigv4_sign(&p, &sreq, &auth, NULL), REF_OK);
-    req.headers[n++] = (struct ref_header){REF_SLICE_LIT("Authorization"), ref_buf_slice(&auth)};
+    if (cred != NULL) {
+        struct ref_sigv4_sign_params p = {
+            .access_key_id = ref_slice_from_cstr(cred->access_key_id),
+            .secret_access_key = ref_slice_from_cstr(cred->secret_access_key),
+            .region = ref_slice_from_cstr(fx->region),
+            .service = REF_SLICE_LIT("elastictranscoder"),
+            .amz_date = ref_slice_make(amz_date, 16)};
+        assert_int_equal(ref_sigv4_sign(&p, &sreq, &auth, NULL), REF_OK);
+        req.headers[n++] =
+            (struct ref_header){REF_SLICE_LIT("Authorization"), ref_buf_slice(&auth)};
+    }
     req.num_headers = n;
 
     struct ref_response resp;
@@ -128,6 +151,15 @@ call(struct fx *fx, const char *method, const char *target, const char *body, st
     ref_buf_cleanup(&auth);
 }
 
+/* Sends one request as the main principal, dated by the pinned clock (date_offset_s off);
+ * body (JSON text) may be NULL. */
+static void
+call(struct fx *fx, const char *method, const char *target, const char *body, struct answer *a)
+{
+    call_as(fx, REF_TEST_CRED_MAIN, fx->clock.now_ms / 1000 + fx->date_offset_s, method, target,
+            body, a);
+}
+
 static void answer_cleanup(struct answer *a)
 {
     json_decref(a->body);
@@ -142,7 +174,7 @@ static const char *message_of(const struct answer *a)
 
 /* A request with body (written with ') to target must answer 400 ValidationException with
  * this exact message (NULL: any message). */
-static void
+static inline void
 expect_refused_at(struct fx *fx, const char *target, const char *body, const char *message)
 {
     char *text = q(body);
