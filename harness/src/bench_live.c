@@ -128,24 +128,25 @@ static bool refresh_signature(struct worker *w)
     gmtime_r(&now, &tm);
     char amz_date[17];
     strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tm);
-    struct ref_header headers[2] = {
-        {REF_SLICE_LIT("host"), ref_slice_from_cstr(l->host)},
-        {REF_SLICE_LIT("x-amz-date"), ref_slice_from_cstr(amz_date)},
-    };
+    struct ref_header headers[1] = {{REF_SLICE_LIT("host"), ref_slice_from_cstr(l->host)}};
     struct ref_sigv4_request req = {.method = ref_slice_from_cstr(l->method),
                                     .path = ref_slice_from_cstr(l->path),
                                     .headers = headers,
-                                    .num_headers = 2};
+                                    .num_headers = 1};
     struct ref_sigv4_sign_params p = l->sign;
     p.amz_date = ref_slice_from_cstr(amz_date);
-    char authz[HEADER_MAX_BYTES];
-    struct ref_buf b;
-    ref_buf_init_fixed(&b, (uint8_t *)authz, sizeof authz);
-    if (ref_sigv4_sign(&p, &req, &b, NULL) != REF_OK || ref_buf_nul_terminate(&b) != REF_OK) {
+    /* What the signer adds: X-Amz-Date, then Authorization. */
+    struct ref_sigv4_signing_result signing;
+    if (ref_sigv4_sign_request(&p, &req, &signing, NULL) != REF_OK) {
         return false;
     }
-    snprintf(w->date_line, sizeof w->date_line, "X-Amz-Date: %s", amz_date);
-    snprintf(w->authz_line, sizeof w->authz_line, "Authorization: %s", authz);
+    const struct ref_header *date = &signing.headers[0];
+    const struct ref_header *authz = &signing.headers[1];
+    snprintf(w->date_line, sizeof w->date_line, REF_SLICE_FMT ": " REF_SLICE_FMT,
+             REF_SLICE_ARG(date->name), REF_SLICE_ARG(date->value));
+    snprintf(w->authz_line, sizeof w->authz_line, REF_SLICE_FMT ": " REF_SLICE_FMT,
+             REF_SLICE_ARG(authz->name), REF_SLICE_ARG(authz->value));
+    ref_sigv4_signing_result_cleanup(&signing);
     curl_slist_free_all(w->headers);
     w->headers = NULL;
     struct curl_slist *list = curl_slist_append(NULL, w->host_line);

@@ -71,10 +71,12 @@ struct options {
 /* A request being signed: the parsed headers plus the ones the signer adds. */
 struct signing_request {
     struct ref_http_request http;
-    struct ref_header headers[REF_MAX_HEADERS + 4];
+    struct ref_header headers[REF_MAX_HEADERS + REF_SIGV4_MAX_ADDED_HEADERS];
     size_t num_headers;
-    char amz_date[17];
-    char payload_hash[REF_SHA256_HEX_LEN];
+    /* What the signer is asked to add (the date, the token, the payload header); the
+     * credential and scope are set when signing. */
+    struct ref_sigv4_sign_params sign;
+    char amz_date[REF_SIGV4_AMZ_DATE_LEN + 1];
     /* What SigV4 signs: the body as the service reads it, decoded when it is chunked (the
      * wire form, http.body, is what gets printed back). */
     struct ref_slice signed_body;
@@ -170,32 +172,27 @@ static int parse_args(int argc, char **argv, struct options *o)
     return -1;
 }
 
-static void add_header(struct signing_request *r, const char *name, struct ref_slice value)
-{
-    r->headers[r->num_headers++] =
-        (struct ref_header){.name = ref_slice_from_cstr(name), .value = value};
-}
-
-/* Adds what the signer adds: X-Amz-Date when missing, the token, the payload header. */
+/* Says what the signer adds: X-Amz-Date when the request has none (one it has is kept and
+ * signed with), the token when given and the request has none, the payload header. */
 static void prepare_for_signing(struct signing_request *r, const struct options *o)
 {
     for (size_t i = 0; i < r->http.num_headers; i++) {
         r->headers[r->num_headers++] = r->http.headers[i];
     }
+    r->sign = (struct ref_sigv4_sign_params){.has_content_sha256 = o->payload_header};
     const struct ref_header *date =
         ref_http_find_header(r->headers, r->num_headers, REF_SLICE_LIT("x-amz-date"));
     if (date == NULL) {
         ref_sigv4_format_amz_date(o->now_ms / 1000, r->amz_date);
-        add_header(r, "X-Amz-Date", ref_slice_make(r->amz_date, 16));
+        r->sign.amz_date = ref_slice_make(r->amz_date, REF_SIGV4_AMZ_DATE_LEN);
+    } else {
+        r->sign.amz_date = date->value;
+        r->sign.is_date_in_request = true;
     }
     if (o->session_token != NULL &&
         ref_http_find_header(r->headers, r->num_headers, REF_SLICE_LIT("x-amz-security-token")) ==
             NULL) {
-        add_header(r, "X-Amz-Security-Token", ref_slice_from_cstr(o->session_token));
-    }
-    if (o->payload_header) {
-        ref_sigv4_sha256_hex(r->signed_body, r->payload_hash);
-        add_header(r, "x-amz-content-sha256", ref_slice_make(r->payload_hash, REF_SHA256_HEX_LEN));
+        r->sign.session_token = ref_slice_from_cstr(o->session_token);
     }
 }
 
@@ -331,22 +328,24 @@ static int verifier_stage(const struct options *o,
 /* No signature yet: compute the stages the signer computes. */
 static int signer_stage(const struct options *o, struct signing_request *r)
 {
-    const struct ref_header *date =
-        ref_http_find_header(r->headers, r->num_headers, REF_SLICE_LIT("x-amz-date"));
-    struct ref_sigv4_sign_params p = {
-        .access_key_id = ref_slice_from_cstr(o->access_key),
-        .secret_access_key = ref_slice_from_cstr(o->secret_key),
-        .region = ref_slice_from_cstr(o->region),
-        .service = ref_slice_from_cstr(o->service),
-        .amz_date = date->value,
-    };
-    struct ref_buf authorization, canonical, sts;
-    ref_buf_init(&authorization, REF_MAX_AUTHORIZATION_BYTES * 4);
+    struct ref_sigv4_sign_params p = r->sign;
+    p.access_key_id = ref_slice_from_cstr(o->access_key);
+    p.secret_access_key = ref_slice_from_cstr(o->secret_key);
+    p.region = ref_slice_from_cstr(o->region);
+    p.service = ref_slice_from_cstr(o->service);
+    struct ref_buf canonical, sts;
     ref_buf_init(&canonical, REF_MAX_CANONICAL_BYTES);
     ref_buf_init(&sts, REF_MAX_CANONICAL_BYTES);
     struct ref_sigv4_trace trace = {.canonical_request = &canonical, .string_to_sign = &sts};
     struct ref_sigv4_request req = sigv4_view(r);
-    enum ref_status rc = ref_sigv4_sign(&p, &req, &authorization, &trace);
+    struct ref_sigv4_signing_result signing;
+    enum ref_status rc = ref_sigv4_sign_request(&p, &req, &signing, &trace);
+    if (rc == REF_OK) {
+        /* The request as printed: its own headers, then what the signer added. */
+        rc = ref_sigv4_signing_result_apply(&signing, r->headers, &r->num_headers,
+                                            sizeof(r->headers) / sizeof(r->headers[0]));
+    }
+    struct ref_slice authorization = ref_sigv4_signing_result_authorization(&signing);
     int exit_code = 0;
     if (rc != REF_OK) {
         if (rc == REF_E_TOO_LARGE) {
@@ -360,13 +359,14 @@ static int signer_stage(const struct options *o, struct signing_request *r)
         }
         exit_code = 2;
     } else if (o->mode == MODE_SIGN && o->print_request) {
-        print_signed_request(r, ref_buf_slice(&authorization));
+        print_signed_request(r, authorization);
     } else if (o->mode == MODE_SIGN) {
-        print_buf(&authorization);
+        fwrite(authorization.ptr, 1, authorization.len, stdout);
+        fputc('\n', stdout);
     } else {
         print_buf(o->mode == MODE_CANONICAL ? &canonical : &sts);
     }
-    ref_buf_cleanup(&authorization);
+    ref_sigv4_signing_result_cleanup(&signing);
     ref_buf_cleanup(&canonical);
     ref_buf_cleanup(&sts);
     return exit_code;
