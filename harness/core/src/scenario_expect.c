@@ -6,11 +6,14 @@
  *
  * Each expectation inherits its level and provenance from the step and the scenario
  * (struct defaults); a must with no provenance is refused, since a verdict must say what
- * it rests on. Matchers are checked here, at load time, by harness_matcher_validate.
+ * it rests on. Matchers are checked here, at load time, and their regular expressions
+ * compiled once into the expectation (harness_expect.regexes).
  */
 #include "scenario_internal.h"
 
 #include "harness/expect.h"
+
+#include "matcher.h"
 
 #include <jansson.h>
 
@@ -43,16 +46,22 @@ parse_status_alt(struct loader *ld, json_t *v, const char *path, struct harness_
                 "expected an integer, a class such as \"4xx\", \"closed\", or a list of them");
 }
 
-static enum ref_status validate_matcher(struct loader *ld, json_t *v, const char *path)
+/* Checks the matcher tree v and keeps its $match patterns, compiled, in *regexes. */
+static enum ref_status validate_matcher(struct loader *ld,
+                                        json_t *v,
+                                        const char *path,
+                                        struct harness_compiled_regex **regexes)
 {
     char where[128] = "";
     char why[256] = "";
-    if (!harness_matcher_validate(v, where, sizeof(where), why, sizeof(why))) {
+    enum ref_status rc =
+        harness_matcher_compile(v, regexes, where, sizeof(where), why, sizeof(why));
+    if (rc == REF_E_MALFORMED) {
         char p[HARNESS_MAX_JSON_PATH_BYTES * 3];
         harness_textf(p, sizeof(p), "%s%s", path, where);
         return fail(ld, p, "%s", why);
     }
-    return REF_OK;
+    return rc;
 }
 
 enum ref_status parse_expect(struct loader *ld,
@@ -139,7 +148,7 @@ enum ref_status parse_expect(struct loader *ld,
                             type_name(hv));
             }
             if (json_is_object(hv)) {
-                REF_TRY(validate_matcher(ld, hv, ph));
+                REF_TRY(validate_matcher(ld, hv, ph, &out->regexes));
             }
         }
         out->headers = h;
@@ -147,7 +156,7 @@ enum ref_status parse_expect(struct loader *ld,
     json_t *body = json_object_get(v, "body");
     if (body != NULL) {
         path_key(p, sizeof(p), path, "body");
-        REF_TRY(validate_matcher(ld, body, p));
+        REF_TRY(validate_matcher(ld, body, p, &out->regexes));
         out->body = body;
     }
     json_t *paths = json_object_get(v, "paths");
@@ -164,7 +173,7 @@ enum ref_status parse_expect(struct loader *ld,
             if (!harness_json_path_is_valid(jp)) {
                 return fail(ld, pp, "'%s' is not a path (Member.Member[0].Member)", jp);
             }
-            REF_TRY(validate_matcher(ld, m, pp));
+            REF_TRY(validate_matcher(ld, m, pp, &out->regexes));
         }
         out->paths = paths;
     }
@@ -225,4 +234,10 @@ enum ref_status parse_capture(struct loader *ld, json_t *v, const char *path)
         }
     }
     return REF_OK;
+}
+
+void free_expect(struct harness_expect *e)
+{
+    harness_compiled_regex_free(e->regexes);
+    e->regexes = NULL;
 }

@@ -161,6 +161,8 @@ enum ref_status parse_expects(struct loader *ld,
                               struct harness_step *step);
 /* "capture": variable name -> path, "@header:<name>" or "@status". */
 enum ref_status parse_capture(struct loader *ld, json_t *v, const char *path);
+/* Releases what an expectation owns (its compiled patterns), not the expectation. */
+void free_expect(struct harness_expect *e);
 
 /* --- scenario_steps.c ------------------------------------------------------------------ */
 

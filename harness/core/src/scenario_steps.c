@@ -700,6 +700,17 @@ void free_step(struct harness_step *step)
         free_step(&step->subs[i]);
     }
     free(step->subs);
+    /* Every outcome slot, not only those with has_expect: a load that failed halfway may
+     * have compiled patterns into one before marking it. */
+    for (size_t i = 0; step->outcomes != NULL && i < step->num_outcomes; i++) {
+        for (size_t k = 0; k < HARNESS_MAX_CONCURRENT; k++) {
+            free_expect(&step->outcomes[i].expect[k]);
+        }
+    }
     free(step->outcomes);
+    for (size_t i = 0; step->expects != NULL && i < step->num_expects; i++) {
+        free_expect(&step->expects[i]);
+    }
     free(step->expects);
+    free_expect(&step->until);
 }

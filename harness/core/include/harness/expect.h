@@ -71,7 +71,7 @@ bool harness_match(
     json_t *expected, json_t *actual, const struct harness_vars *vars, char *why, size_t why_cap);
 
 /* Resolves a simple path ("Job.Outputs[0].Key") in root; NULL when absent or when the
- * path is not well formed. */
+ * path is not well formed. The result is borrowed from root. */
 json_t *harness_json_path(json_t *root, const char *path);
 /* True when path is well formed. */
 bool harness_json_path_is_valid(const char *path);
@@ -81,6 +81,21 @@ bool harness_json_path_is_valid(const char *path);
  * e.g. ".$match") and why. */
 bool harness_matcher_validate(
     json_t *expected, char *where, size_t where_cap, char *why, size_t why_cap);
+
+/* One $matcher of the matcher language, as help texts show it. */
+struct harness_matcher_doc {
+    const char *name;    /* "$match" */
+    const char *operand; /* what it takes: "RE" */
+    const char *help;    /* what it holds for, one line */
+    const char *example; /* a well-formed operand, as JSON text */
+};
+
+/* The i-th matcher (0-based); NULL past the last. */
+const struct harness_matcher_doc *harness_matcher_doc(size_t i);
+
+/* The matcher language, one line per matcher ("  {\"$len\": N}  is an array, ..."), into
+ * out, truncated to cap and always terminated. */
+void harness_matcher_help(char *out, size_t cap);
 
 /* Compact JSON text of v, truncated to cap ("(absent)" for NULL). */
 void harness_json_text(json_t *v, char *out, size_t cap);

@@ -120,6 +120,9 @@ struct harness_status_alt {
     bool is_closed;
 };
 
+/* The $match patterns of an expectation, compiled (matcher.c). */
+struct harness_compiled_regex;
+
 /* One expectation group: checks that share a level and a provenance. */
 struct harness_expect {
     enum harness_level level;
@@ -135,6 +138,10 @@ struct harness_expect {
     json_t *headers; /* borrowed: name -> string | true | false | matcher */
     json_t *body;    /* borrowed: subset */
     json_t *paths;   /* borrowed: path -> matcher */
+    /* Owned: the $match patterns in headers, body and paths, compiled once at load; freed
+     * with the scenario. NULL when there are none (or the expectation was not loaded: its
+     * patterns are then compiled when evaluated). */
+    struct harness_compiled_regex *regexes;
 };
 
 /* A request as written in the file (unsigned; ${vars} not yet substituted). */
