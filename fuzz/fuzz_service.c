@@ -6,7 +6,10 @@
  * verifier, the router, validation, the ten operations, the job store and the response
  * writer); ref_sigv4_sign_request to re-sign requests.
  *
- * Input: one raw HTTP request (the 30 captures in fixtures/captures seed the corpus).
+ * Input: one raw HTTP request (the 30 captures in fixtures/captures seed the corpus). The
+ * top bit of its first byte, which no request line has set, is the control bit: set, the
+ * request (that bit cleared) goes to services with test control on (contract section 9),
+ * so the control paths are fuzzed too; clear, to services without it, as before.
  *
  * Each input runs against a service in the same starting state: the clock pinned at
  * 2026-11-28T12:45:00Z, a random source reseeded to a fixed seed, an empty signing-key
@@ -36,9 +39,12 @@
  *   becomes Canceled, and only with a 202 answer; one request changes at most one job
  *   (each answer's statuses are compared with the ones before it: the template's for an
  *   input's first answer on either service, so a copy that kept an earlier input's change
- *   fails here too);
- * - a request re-signed by etch's own signer is never refused by authentication or HTTP
- *   parsing (no MissingAuthenticationToken, IncompleteSignature, InvalidSignature,
+ *   fails here too). With test control, a 200 answer (a clock move or a set-status; no
+ *   operation that answers 200 changes a job) may also move any number of jobs forward
+ *   along the lifecycle (Submitted to Progressing, Complete or Error; Progressing to
+ *   Complete or Error), and nothing else;
+ * - a request re-signed by etch's own signer, dated by the service's clock (virtual once
+ *   a control request moved it), is never refused by authentication or HTTP parsing (no MissingAuthenticationToken, IncompleteSignature, InvalidSignature,
  *   UnrecognizedClient, BadRequest or size-limit answer).
  */
 #include "common.h"
@@ -80,6 +86,7 @@ static const struct seeded_job s_jobs[] = {
 struct world {
     struct fuzz_rng rng;
     struct ref_service *svc;
+    bool has_test_control;
 };
 
 static void world_new(struct world *w)
@@ -87,6 +94,7 @@ static void world_new(struct world *w)
     fuzz_rng_seed(&w->rng, FUZZ_RNG_SEED);
     struct ref_service_config cfg;
     ref_service_config_defaults(&cfg);
+    cfg.has_test_control = w->has_test_control;
     cfg.env.now_ms = fuzz_fixed_now_ms;
     cfg.env.random_bytes = fuzz_random_bytes;
     cfg.env.ctx = &w->rng;
@@ -140,12 +148,33 @@ static void snapshot(struct world *w, const char *statuses[NUM_JOBS])
     }
 }
 
+/* A move test control may make: forward along the lifecycle, never to Submitted or
+ * Canceled, never from an end (contract sections 3 and 9). */
+static bool is_control_move(const char *from, const char *to)
+{
+    if (strcmp(from, "Submitted") == 0) {
+        return strcmp(to, "Progressing") == 0 || strcmp(to, "Complete") == 0 ||
+               strcmp(to, "Error") == 0;
+    }
+    if (strcmp(from, "Progressing") == 0) {
+        return strcmp(to, "Complete") == 0 || strcmp(to, "Error") == 0;
+    }
+    return false;
+}
+
 /* The store's state machine, checked across one request. */
-static void check_transitions(const char *before[NUM_JOBS], const char *after[NUM_JOBS], int http)
+static void check_transitions(const char *before[NUM_JOBS],
+                              const char *after[NUM_JOBS],
+                              int http,
+                              bool has_test_control)
 {
     size_t changed = 0;
     for (size_t i = 0; i < NUM_JOBS; i++) {
         if (strcmp(before[i], after[i]) == 0) {
+            continue;
+        }
+        if (has_test_control && http == 200) {
+            FUZZ_CHECK(is_control_move(before[i], after[i]));
             continue;
         }
         changed++;
@@ -257,7 +286,7 @@ static void handle(struct world *w,
         FUZZ_CHECK(fuzz_slice_eq(ref_buf_slice(out), ref_buf_slice(same_as)));
     }
     snapshot(w, after);
-    check_transitions(before, after, a->http);
+    check_transitions(before, after, a->http, w->has_test_control);
 }
 
 static bool is_auth_or_parse_failure(struct ref_slice type)
@@ -293,10 +322,13 @@ static bool is_dropped_when_resigning(struct ref_slice name)
     return false;
 }
 
-/* Rebuilds req as a request signed by the main principal at the pinned clock, with the
- * decoded body and an exact Content-Length. False when the signer refuses it. */
-static bool resign(const struct ref_http_request *req, struct ref_buf *out)
+/* Rebuilds req as a request signed by the main principal at the service's clock (the
+ * pinned one, unless a control request moved it), with the decoded body and an exact
+ * Content-Length. False when the signer refuses it. */
+static bool resign(struct ref_service *svc, const struct ref_http_request *req, struct ref_buf *out)
 {
+    char amz_date[17];
+    ref_sigv4_format_amz_date(ref_service_now_ms(svc) / 1000, amz_date);
     static struct ref_header headers[REF_MAX_HEADERS + 3];
     size_t n = 0;
     for (size_t i = 0; i < req->num_headers; i++) {
@@ -320,7 +352,7 @@ static bool resign(const struct ref_http_request *req, struct ref_buf *out)
         .secret_access_key = ref_slice_from_cstr(REF_TEST_CRED_MAIN->secret_access_key),
         .region = REF_SLICE_LIT(REF_TEST_REGION),
         .service = REF_SLICE_LIT("elastictranscoder"),
-        .amz_date = REF_SLICE_LIT(FUZZ_AMZ_DATE),
+        .amz_date = ref_slice_make(amz_date, 16),
         .signed_headers = NULL,
         .num_signed_headers = 0,
     };
@@ -383,18 +415,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     struct ref_slice raw = {data, size};
+    /* The control bit: test control on, for the request with that bit cleared. */
+    static uint8_t s_request[REF_MAX_REQUEST_BYTES];
+    bool has_test_control = size > 0 && (data[0] & 0x80) != 0;
+    if (has_test_control) {
+        memcpy(s_request, data, size);
+        s_request[0] = (uint8_t)(data[0] & 0x7f);
+        raw = (struct ref_slice){s_request, size};
+    }
 
     /* Two services, both put into the starting state: the twin answers the input once, for
-     * the determinism check; w answers it and then its re-signed form. */
-    static struct world w;
-    static struct world twin;
-    world_start(&w);
-    world_start(&twin);
+     * the determinism check; w answers it and then its re-signed form. One pair has test
+     * control, the other not. */
+    static struct world s_worlds[2][2] = {
+        [true] = {{.has_test_control = true}, {.has_test_control = true}}};
+    struct world *w = &s_worlds[has_test_control][0];
+    struct world *twin = &s_worlds[has_test_control][1];
+    world_start(w);
+    world_start(twin);
     struct answer first;
     const char *after_first[NUM_JOBS];
     const char *after_twin[NUM_JOBS];
-    handle(&w, raw, &s_out, &first, NULL, s_start_statuses, after_first);
-    handle(&twin, raw, &s_out_twin, &first, &s_out, s_start_statuses, after_twin);
+    handle(w, raw, &s_out, &first, NULL, s_start_statuses, after_first);
+    handle(twin, raw, &s_out_twin, &first, &s_out, s_start_statuses, after_twin);
 
     /* Re-signed, on the same service (so state carries over). */
     static struct ref_http_request req;
@@ -404,12 +447,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     ref_buf_reset(&s_signed);
-    if (!resign(&req, &s_signed)) {
+    if (!resign(w->svc, &req, &s_signed)) {
         return 0;
     }
     struct answer resigned;
     const char *after_resigned[NUM_JOBS];
-    handle(&w, ref_buf_slice(&s_signed), &s_out, &resigned, NULL, after_first, after_resigned);
+    handle(w, ref_buf_slice(&s_signed), &s_out, &resigned, NULL, after_first, after_resigned);
     FUZZ_CHECK(strcmp(resigned.request_id, first.request_id) != 0);
     /* Refused for its signature or its framing: a failure unless the re-signed request does
      * not parse either (the signer is only promised requests a strict parser produces), which
