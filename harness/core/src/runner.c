@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * runner.c - runs one scenario on one backend: builds, signs and sends each request,
- * evaluates expectations, captures variables, polls waits, releases concurrent groups,
- * and turns check results into step and scenario verdicts.
+ * runner.c - runs one scenario on one backend: the step loop, sending each request and
+ * observing its answer, evaluating expectations, capturing variables, polling waits,
+ * hooks, and turning check results into step and scenario verdicts.
+ *
+ * Requests are built in request_build.c and signed in sign.c; concurrent groups run in
+ * concurrent.c; what a shared target needs (isolation, probes, cleanup) is in
+ * runner_shared.c. runner_internal.h is what they share.
  *
  * Requests are signed only when they are sent, with the backend's clock at that moment,
  * so a wait that moves the virtual clock re-signs every poll. A step that ends in FAIL,
@@ -30,6 +34,8 @@
 
 /* The reason given to the steps after one that stopped the scenario. */
 #define STOP_REASON_BYTES 256
+/* What a wait that gave up adds to its last check: why, and how long it polled. */
+#define WAIT_NOTE_BYTES 200
 
 /* --- Verdicts ---------------------------------------------------------------------- */
 
@@ -437,7 +443,7 @@ run_wait_step(struct run *r, const struct harness_step *step, struct harness_ste
                 }
                 *c = scratch.items[i];
                 if (stop != NULL && !scratch.items[i].held) {
-                    char extra[200];
+                    char extra[WAIT_NOTE_BYTES];
                     harness_textf(extra, sizeof(extra),
                                   " (%s; %u polls, %.1f s on the target's "
                                   "clock)",

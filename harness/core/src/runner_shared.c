@@ -25,6 +25,9 @@
 #include <string.h>
 #include <time.h>
 
+/* A NOT IMPLEMENTED reason: the operation and what its probe got. */
+#define NOT_IMPLEMENTED_WHY_BYTES 400
+
 /* --- Shared targets: the pipeline budget ------------------------------------------- */
 
 enum ref_status harness_pipeline_budget_init(struct harness_pipeline_budget *pb, size_t max)
@@ -657,7 +660,7 @@ enum ref_status runner_decide_not_implemented(struct run *r,
     char detail[RUNNER_NOTE_BYTES];
     REF_TRY(op_is_missing(r, step->request.op, &missing, detail, sizeof(detail)));
     if (missing) {
-        char why[400];
+        char why[NOT_IMPLEMENTED_WHY_BYTES];
         harness_textf(why, sizeof(why), "the endpoint does not know %s (%s)",
                       ref_op_name(step->request.op), detail);
         runner_set_reason(s, HARNESS_VERDICT_NOT_IMPLEMENTED, why);

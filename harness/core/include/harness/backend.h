@@ -107,8 +107,12 @@ struct harness_backend {
     const char *service;
     /* The principals the run has, indexed by enum harness_principal; NULL when lacking. */
     const struct ref_credential *principals[HARNESS_PRINCIPAL_COUNT];
-    /* Filled by the runner, per operation: whether the target knows it. A backend is
-     * used by one runner at a time, so this needs no lock. */
+    /* The runner's memo, per operation: whether the target knows it (NOT IMPLEMENTED
+     * probes). It lives here rather than in the runner because the backend is what lasts
+     * as long as the target does: a live worker runs scenario after scenario on its one
+     * backend, so an operation is probed once per worker and endpoint, while the runner's
+     * own state lasts one scenario. A backend is used by one runner at a time, so this
+     * needs no lock. */
     enum harness_op_support op_support[REF_OP_COUNT];
     /* Shared targets: how long cleanup waits for a pipeline whose jobs are still running
      * (0: HARNESS_CLEANUP_TIMEOUT_MS of runner.h). */
