@@ -208,6 +208,77 @@ static void status_text(const struct harness_expect *e, char *out, size_t cap)
     }
 }
 
+/* One check per header of e->headers; *all turns false when one fails. */
+static enum ref_status eval_headers(const struct harness_expect *e,
+                                    const struct harness_observed *obs,
+                                    const struct harness_vars *vars,
+                                    struct harness_check_list *out,
+                                    bool *all)
+{
+    const struct harness_http_response *http = obs->http;
+    struct harness_check_result *r;
+    const char *name;
+    json_t *want;
+    json_object_foreach (e->headers, name, want) {
+        char what[HARNESS_MAX_JSON_PATH_BYTES];
+        harness_textf(what, sizeof(what), "headers.%s", name);
+        if ((r = add_check(out, e, what)) == NULL) {
+            return REF_E_NOMEM;
+        }
+        const struct ref_header *h = harness_http_response_header(http, name);
+        char have[HARNESS_CHECK_TEXT_BYTES] = "(absent)";
+        if (h != NULL) {
+            slice_text(h->value, have, sizeof(have));
+        }
+        if (json_is_boolean(want)) {
+            r->held = (h != NULL) == json_is_true(want);
+            harness_textf(r->expected, sizeof(r->expected), "%s",
+                          json_is_true(want) ? "present" : "absent");
+            harness_textf(r->actual, sizeof(r->actual), "%s", have);
+        } else {
+            json_t *actual =
+                h != NULL ? json_stringn((const char *)h->value.ptr, h->value.len) : NULL;
+            char why[HARNESS_CHECK_TEXT_BYTES];
+            r->held = harness_match_compiled(want, actual, vars, e->regexes, why, sizeof(why));
+            harness_json_text(want, r->expected, sizeof(r->expected));
+            harness_textf(r->actual, sizeof(r->actual), "%s", r->held ? have : why);
+            json_decref(actual);
+        }
+        *all = *all && r->held;
+    }
+    return REF_OK;
+}
+
+/* One check per path of e->paths; *all turns false when one fails. */
+static enum ref_status eval_paths(const struct harness_expect *e,
+                                  const struct harness_observed *obs,
+                                  const struct harness_vars *vars,
+                                  struct harness_check_list *out,
+                                  bool *all)
+{
+    struct harness_check_result *r;
+    const char *path;
+    json_t *want;
+    json_object_foreach (e->paths, path, want) {
+        char what[HARNESS_MAX_JSON_PATH_BYTES];
+        harness_textf(what, sizeof(what), "paths.%s", path);
+        if ((r = add_check(out, e, what)) == NULL) {
+            return REF_E_NOMEM;
+        }
+        json_t *actual = obs->body != NULL ? harness_json_path(obs->body, path) : NULL;
+        char why[HARNESS_CHECK_TEXT_BYTES] = "";
+        r->held = harness_match_compiled(want, actual, vars, e->regexes, why, sizeof(why));
+        harness_json_text(want, r->expected, sizeof(r->expected));
+        if (r->held) {
+            harness_json_text(actual, r->actual, sizeof(r->actual));
+        } else {
+            harness_textf(r->actual, sizeof(r->actual), "%s", why);
+        }
+        *all = *all && r->held;
+    }
+    return REF_OK;
+}
+
 enum ref_status harness_expect_eval(const struct harness_expect *e,
                                     const struct harness_observed *obs,
                                     const struct harness_vars *vars,
@@ -285,35 +356,7 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
         all = all && r->held;
     }
     if (e->headers != NULL) {
-        const char *name;
-        json_t *want;
-        json_object_foreach (e->headers, name, want) {
-            char what[HARNESS_MAX_JSON_PATH_BYTES];
-            harness_textf(what, sizeof(what), "headers.%s", name);
-            if ((r = add_check(out, e, what)) == NULL) {
-                return REF_E_NOMEM;
-            }
-            const struct ref_header *h = harness_http_response_header(http, name);
-            char have[HARNESS_CHECK_TEXT_BYTES] = "(absent)";
-            if (h != NULL) {
-                slice_text(h->value, have, sizeof(have));
-            }
-            if (json_is_boolean(want)) {
-                r->held = (h != NULL) == json_is_true(want);
-                harness_textf(r->expected, sizeof(r->expected), "%s",
-                              json_is_true(want) ? "present" : "absent");
-                harness_textf(r->actual, sizeof(r->actual), "%s", have);
-            } else {
-                json_t *actual =
-                    h != NULL ? json_stringn((const char *)h->value.ptr, h->value.len) : NULL;
-                char why[HARNESS_CHECK_TEXT_BYTES];
-                r->held = harness_match_compiled(want, actual, vars, e->regexes, why, sizeof(why));
-                harness_json_text(want, r->expected, sizeof(r->expected));
-                harness_textf(r->actual, sizeof(r->actual), "%s", r->held ? have : why);
-                json_decref(actual);
-            }
-            all = all && r->held;
-        }
+        REF_TRY(eval_headers(e, obs, vars, out, &all));
     }
     if (e->body != NULL) {
         if ((r = add_check(out, e, "body")) == NULL) {
@@ -330,25 +373,7 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
         all = all && r->held;
     }
     if (e->paths != NULL) {
-        const char *path;
-        json_t *want;
-        json_object_foreach (e->paths, path, want) {
-            char what[HARNESS_MAX_JSON_PATH_BYTES];
-            harness_textf(what, sizeof(what), "paths.%s", path);
-            if ((r = add_check(out, e, what)) == NULL) {
-                return REF_E_NOMEM;
-            }
-            json_t *actual = obs->body != NULL ? harness_json_path(obs->body, path) : NULL;
-            char why[HARNESS_CHECK_TEXT_BYTES] = "";
-            r->held = harness_match_compiled(want, actual, vars, e->regexes, why, sizeof(why));
-            harness_json_text(want, r->expected, sizeof(r->expected));
-            if (r->held) {
-                harness_json_text(actual, r->actual, sizeof(r->actual));
-            } else {
-                harness_textf(r->actual, sizeof(r->actual), "%s", why);
-            }
-            all = all && r->held;
-        }
+        REF_TRY(eval_paths(e, obs, vars, out, &all));
     }
     *all_held = all;
     return REF_OK;
