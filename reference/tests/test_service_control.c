@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 
 #include "service_request_support.h"
+#include "test_alloc_hooks.h"
 
 #include "ref/job_store.h"
 
@@ -841,6 +842,101 @@ static void test_service_control_unknown_paths(void **state)
     fx_close(&fx);
 }
 
+/* --- Allocation failures ------------------------------------------------------------------- */
+
+/* Whether the store holds pipeline PIPE_B and both jobs of the seed below. */
+static size_t seeded_entries(struct fx *fx)
+{
+    static const char *const targets[] = {"/2012-09-25/pipelines/" PIPE_B,
+                                          "/2012-09-25/jobs/3000000000000-allocb",
+                                          "/2012-09-25/jobs/3000000000000-alloca"};
+    size_t found = 0;
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        struct answer a;
+        ctl(fx, "GET", targets[i], NULL, &a);
+        found += a.http_status == 200 ? 1 : 0;
+        answer_cleanup(&a);
+    }
+    return found;
+}
+
+/* A seed whose every allocation fails in turn: the answer is the seed's or a 500, and the
+ * store holds all of the seed or none of it, and nothing leaks. */
+static void test_service_control_seed_allocation_failures(void **state)
+{
+    (void)state;
+    char *body = q("{'Pipelines':[" SEED_PIPELINE(PIPE_B, "Active") "],'Jobs':[" SEED_JOB(
+        "3000000000000-allocb", PIPE_B, "Complete", "") "," SEED_JOB("3000000000000-alloca", PIPE_A,
+                                                                      "Progressing", "") "]}");
+    for (int fail_at = 0;; fail_at++) {
+        struct fx fx;
+        open_control(&fx, true, 0);
+        seed_ok(&fx, "{'Pipelines':[" SEED_PIPELINE(PIPE_A, "Active") "]}");
+        /* The request, signed, built before allocations start failing. */
+        char amz_date[17];
+        ref_sigv4_format_amz_date(T0 / 1000, amz_date);
+        char length[24];
+        snprintf(length, sizeof(length), "%zu", strlen(body));
+        struct ref_header h[5] = {
+            {REF_SLICE_LIT("Host"), REF_SLICE_LIT(HOST)},
+            {REF_SLICE_LIT("X-Amz-Date"), ref_slice_make(amz_date, 16)},
+            {REF_SLICE_LIT("Content-Type"), REF_SLICE_LIT("application/json")},
+            {REF_SLICE_LIT("Content-Length"), ref_slice_from_cstr(length)},
+        };
+        struct ref_sigv4_request sreq = {.method = REF_SLICE_LIT("POST"),
+                                         .path = REF_SLICE_LIT("/_etch/control/v1/seed"),
+                                         .headers = h,
+                                         .num_headers = 4,
+                                         .body = ref_slice_from_cstr(body)};
+        struct ref_sigv4_sign_params p = {
+            .access_key_id = ref_slice_from_cstr(REF_TEST_CRED_MAIN->access_key_id),
+            .secret_access_key = ref_slice_from_cstr(REF_TEST_CRED_MAIN->secret_access_key),
+            .region = REF_SLICE_LIT(REF_TEST_REGION),
+            .service = REF_SLICE_LIT("elastictranscoder"),
+            .amz_date = ref_slice_make(amz_date, 16)};
+        struct ref_buf auth;
+        ref_buf_init(&auth, 4096);
+        assert_int_equal(ref_sigv4_sign(&p, &sreq, &auth, NULL), REF_OK);
+        struct ref_buf raw;
+        ref_buf_init(&raw, 65536);
+        assert_int_equal(ref_buf_append_cstr(&raw, "POST /_etch/control/v1/seed HTTP/1.1\r\n"),
+                         REF_OK);
+        for (size_t i = 0; i < 4; i++) {
+            assert_int_equal(ref_buf_appendf(&raw, REF_SLICE_FMT ": " REF_SLICE_FMT "\r\n",
+                                             REF_SLICE_ARG(h[i].name), REF_SLICE_ARG(h[i].value)),
+                             REF_OK);
+        }
+        assert_int_equal(ref_buf_appendf(&raw, "Authorization: " REF_SLICE_FMT "\r\n\r\n%s",
+                                         REF_SLICE_ARG(ref_buf_slice(&auth)), body),
+                         REF_OK);
+        struct ref_response resp;
+        ref_response_init(&resp);
+
+        failing_hooks_install();
+        s_fail_after = fail_at;
+        enum ref_status rc = ref_service_handle_raw(fx.svc, ref_buf_slice(&raw), &resp);
+        s_fail_after = -1;
+        (void)setup_hooks(NULL);
+
+        int status = rc == REF_OK ? resp.http_status : 0;
+        assert_true(rc == REF_OK || rc == REF_E_NOMEM);
+        assert_true(status == 0 || status == 200 || status == 500);
+        ref_response_cleanup(&resp);
+        ref_buf_cleanup(&raw);
+        ref_buf_cleanup(&auth);
+        size_t found = seeded_entries(&fx);
+        assert_true(found == 0 || found == 3);
+        assert_true(status != 200 || found == 3);
+        fx_close(&fx);
+        if (status == 200) {
+            assert_true(fail_at > 3); /* the loop did go through failures */
+            break;
+        }
+        assert_true(fail_at < 2000);
+    }
+    free(body);
+}
+
 /* --- The in-process hooks and copies -------------------------------------------------------- */
 
 static void test_service_control_hooks_and_copies(void **state)
@@ -885,6 +981,8 @@ int main(void)
         cmocka_unit_test(test_service_control_main_principal_only),
         cmocka_unit_test(test_service_control_unknown_paths),
         cmocka_unit_test(test_service_control_hooks_and_copies),
+        cmocka_unit_test(test_service_control_seed_allocation_failures),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Every allocation goes through cmocka, which reports leaks and overruns per test. */
+    return cmocka_run_group_tests(tests, setup_hooks, teardown_hooks);
 }
