@@ -524,6 +524,8 @@ static bool time_suite(double *seconds, int *exit_status)
 
 /* --- Report ---------------------------------------------------------------------------- */
 
+/* Prints the figures (a table, or one JSON object with --json). Returns the exit status:
+ * ETCH_EXIT_PASS, or ETCH_EXIT_FAIL when the JSON object cannot be made or written. */
 static int report(struct inproc *b, double suite_s, int suite_status, unsigned suite_runs)
 {
     const struct bench_options *opt = b->opt;
@@ -557,11 +559,11 @@ static int report(struct inproc *b, double suite_s, int suite_status, unsigned s
         if (doc == NULL || json_dumpf(doc, stdout, JSON_INDENT(2)) != 0) {
             json_decref(doc);
             fprintf(stderr, "etch bench: out of memory\n");
-            return 1;
+            return ETCH_EXIT_FAIL;
         }
         fputc('\n', stdout);
         json_decref(doc);
-        return 0;
+        return ETCH_EXIT_PASS;
     }
     printf("etch bench: in process, %s; medians of %u rounds of %u ops\n\n", request, opt->runs,
            opt->ops);
@@ -574,7 +576,7 @@ static int report(struct inproc *b, double suite_s, int suite_status, unsigned s
         printf("\n  whole in-process suite (etch run): %.3f s (median of %u; exit status %d)\n",
                suite_s, suite_runs, suite_status);
     }
-    return 0;
+    return ETCH_EXIT_PASS;
 }
 
 /* --- Driver -------------------------------------------------------------------------- */
@@ -600,12 +602,12 @@ int bench_inproc(const struct bench_options *opt)
     struct inproc *b = ref_mem_calloc(1, sizeof(*b));
     if (b == NULL) {
         fprintf(stderr, "etch bench: out of memory\n");
-        return 1;
+        return ETCH_EXIT_FAIL;
     }
     b->opt = opt;
     ref_buf_init(&b->parse_body, REF_MAX_BODY_BYTES);
     ref_buf_init(&b->response, RESPONSE_MAX_BYTES);
-    int status = 1;
+    int status = ETCH_EXIT_FAIL;
     if (!load_capture(b) || !prepare_crypto(b)) {
         goto out;
     }

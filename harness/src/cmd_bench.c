@@ -11,6 +11,7 @@
 #include "harness/commands.h"
 
 #include "bench.h"
+#include "cli_util.h"
 
 #include "ref/slice.h"
 
@@ -86,8 +87,10 @@ static bool parse_seconds(const char *text, double *out)
     return true;
 }
 
-/* Returns -1 to go on, else the exit status (0 after --help). */
-static int parse_options(int argc, char **argv, struct bench_options *opt)
+/* Reads the options of `etch bench` into *opt. Returns true to go on; false when the
+ * command ends here, with *exit_status ETCH_EXIT_PASS after --help, or ETCH_EXIT_USAGE for
+ * a usage error (message printed). */
+static bool parse_options(int argc, char **argv, struct bench_options *opt, int *exit_status)
 {
     *opt = (struct bench_options){.has_suite = true,
                                   .runs = DEFAULT_RUNS,
@@ -101,7 +104,8 @@ static int parse_options(int argc, char **argv, struct bench_options *opt)
         bool ok = true;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             fputs(s_usage, stdout);
-            return 0;
+            *exit_status = ETCH_EXIT_PASS;
+            return false;
         } else if (strcmp(arg, "--json") == 0) {
             opt->is_json = true;
             continue;
@@ -110,7 +114,8 @@ static int parse_options(int argc, char **argv, struct bench_options *opt)
             continue;
         } else if (value == NULL) {
             fprintf(stderr, "etch bench: unknown or incomplete option '%s'\n\n%s", arg, s_usage);
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         } else if (strcmp(arg, "--runs") == 0) {
             ok = parse_uint(arg, value, 1, BENCH_MAX_RUNS, &opt->runs);
         } else if (strcmp(arg, "--ops") == 0) {
@@ -140,26 +145,29 @@ static int parse_options(int argc, char **argv, struct bench_options *opt)
             opt->region = value;
         } else {
             fprintf(stderr, "etch bench: unknown option '%s'\n\n%s", arg, s_usage);
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         }
         if (!ok) {
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         }
         i++;
     }
     if ((opt->access_key_id == NULL) != (opt->secret_access_key == NULL)) {
         fprintf(stderr, "etch bench: --access-key and --secret-key go together\n");
-        return 2;
+        *exit_status = ETCH_EXIT_USAGE;
+        return false;
     }
-    return -1;
+    return true;
 }
 
 int etch_cmd_bench(int argc, char **argv)
 {
     struct bench_options opt;
-    int rc = parse_options(argc, argv, &opt);
-    if (rc >= 0) {
-        return rc;
+    int exit_status = ETCH_EXIT_USAGE;
+    if (!parse_options(argc, argv, &opt, &exit_status)) {
+        return exit_status;
     }
     return opt.endpoint != NULL ? bench_live(&opt) : bench_inproc(&opt);
 }

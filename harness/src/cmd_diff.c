@@ -66,23 +66,29 @@ static void diff_usage(FILE *out)
             etch_live_usage);
 }
 
-static int parse_options(int argc, char **argv, struct diff_options *o)
+/* Reads the options of `etch diff` into *o. Returns true to go on; false when the command
+ * ends here, with *exit_status ETCH_EXIT_PASS after --help, or ETCH_EXIT_USAGE for a usage
+ * error (message printed). */
+static bool parse_options(int argc, char **argv, struct diff_options *o, int *exit_status)
 {
     memset(o, 0, sizeof(*o));
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             diff_usage(stdout);
-            return 0;
+            *exit_status = ETCH_EXIT_PASS;
+            return false;
         }
-        int taken = etch_selection_option(argc, argv, &i, "diff", true, &o->sel);
-        if (taken == 0) {
+        enum etch_option_result taken =
+            etch_selection_option(argc, argv, &i, "diff", true, &o->sel);
+        if (taken == ETCH_OPTION_NOT_MINE) {
             taken = etch_live_option(argc, argv, &i, "diff", ETCH_MAX_ENDPOINTS, &o->live);
         }
-        if (taken < 0) {
-            return 2;
+        if (taken == ETCH_OPTION_BAD) {
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         }
-        if (taken > 0) {
+        if (taken == ETCH_OPTION_TAKEN) {
             continue;
         }
         if (strcmp(a, "--no-color") == 0) {
@@ -91,15 +97,17 @@ static int parse_options(int argc, char **argv, struct diff_options *o)
             o->verbose = true;
         } else {
             fprintf(stderr, "etch diff: unknown option '%s' (see etch diff --help)\n", a);
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         }
     }
     if (o->live.num_endpoints == 0) {
         fprintf(stderr, "etch diff: --endpoint URL is required (see etch diff --help)\n");
-        return 2;
+        *exit_status = ETCH_EXIT_USAGE;
+        return false;
     }
     etch_selection_finish(&o->sel);
-    return -1;
+    return true;
 }
 
 struct diff_job {
@@ -158,83 +166,33 @@ static void diff_one(void *ctx, size_t worker, size_t item)
     job->statuses[item] = rc;
 }
 
-int etch_cmd_diff(int argc, char **argv)
+/* Prints the differences of every scenario that ran and the summary. Returns the exit
+ * status: ETCH_EXIT_FAIL for a difference, a scenario the runner could not run or
+ * compare, or scenarios an interruption kept from running; else ETCH_EXIT_PASS. */
+static int report_diffs(const struct diff_options *o,
+                        const struct etch_plan *plan,
+                        const struct harness_scenario_diff *diffs)
 {
-    struct diff_options o;
-    int status = parse_options(argc, argv, &o);
-    if (status >= 0) {
-        return status;
-    }
-    struct etch_plan plan;
-    status = etch_plan_open("diff", &o.sel, &plan);
-    if (status >= 0) {
-        return status;
-    }
-    const struct harness_suite *suite = &plan.suite;
-    size_t *order = plan.order;
-    enum ref_status *statuses = plan.statuses;
-    bool *ran = plan.ran;
-    size_t count = plan.count;
-    struct harness_scenario_diff *diffs = calloc(suite->count, sizeof(*diffs));
-    struct etch_live_run *live = NULL;
-    size_t n = 0; /* scenarios handed to the workers: none until the clocks are checked */
-    if (diffs == NULL) {
-        fprintf(stderr, "etch diff: out of memory\n");
-        status = 2;
-        goto out;
-    }
-    if ((live = etch_live_open("diff", &o.live, &status)) == NULL) {
-        goto out;
-    }
-    bool has_b_endpoint = o.live.num_endpoints > 1;
-    struct harness_backend *a = etch_live_backend(live, 0, 0);
-    const char *b_text = has_b_endpoint ? etch_live_backend(live, 1, 0)->description
-                                        : "embedded reference (in process, real time, no hooks)";
-    printf("etch %s diff: A %s | B %s\n", ETCH_VERSION, a->description, b_text);
-    etch_live_print_principals(stdout, live);
-    printf("scenarios: %s (%zu of %zu selected), %zu worker%s\n", o.sel.scenarios_dir, count,
-           suite->count, etch_live_workers(live), etch_live_workers(live) == 1 ? "" : "s");
-    fflush(stdout);
-    for (size_t e = 0; e < o.live.num_endpoints; e++) {
-        printf("%s ", e == 0 ? "A" : "B");
-        status = etch_live_check_clock(stdout, "diff", &o.live, etch_live_backend(live, e, 0));
-        if (status >= 0) {
-            goto out;
-        }
-    }
-    printf("\n");
-    fflush(stdout);
-    n = count;
-    struct diff_job job = {
-        .suite = suite,
-        .order = order,
-        .diffs = diffs,
-        .statuses = statuses,
-        .ran = ran,
-        .live = live,
-        .has_b_endpoint = has_b_endpoint,
-    };
-    etch_live_watch_signals(live);
-    etch_run_workers(n, etch_live_workers(live), diff_one, &job);
-    bool color = !o.no_color && getenv("NO_COLOR") == NULL && isatty(fileno(stdout));
+    bool color = !o->no_color && getenv("NO_COLOR") == NULL && isatty(fileno(stdout));
+    size_t n = plan->count;
     size_t same = 0;
     size_t different = 0;
     size_t not_compared = 0;
     size_t differences = 0;
     size_t not_run = 0;
-    status = 0;
+    int exit_status = ETCH_EXIT_PASS;
     for (size_t k = 0; k < n; k++) {
-        if (!ran[k]) {
+        if (!plan->ran[k]) {
             not_run++;
             continue;
         }
-        if (statuses[k] != REF_OK) {
-            fprintf(stderr, "etch diff: %s: %s\n", suite->items[order[k]]->display_path,
-                    ref_status_name(statuses[k]));
-            status = 1;
+        if (plan->statuses[k] != REF_OK) {
+            fprintf(stderr, "etch diff: %s: %s\n", plan->suite.items[plan->order[k]]->display_path,
+                    ref_status_name(plan->statuses[k]));
+            exit_status = ETCH_EXIT_FAIL;
             continue;
         }
-        harness_diff_report_text(stdout, &diffs[k], o.verbose, color);
+        harness_diff_report_text(stdout, &diffs[k], o->verbose, color);
         differences += diffs[k].differences;
         if (diffs[k].differences > 0) {
             different++;
@@ -248,13 +206,70 @@ int etch_cmd_diff(int argc, char **argv)
            "compared (nothing ran on both targets)\n",
            n - not_run, same, different, differences, differences == 1 ? "" : "s", not_compared);
     if (different > 0) {
-        status = 1;
+        exit_status = ETCH_EXIT_FAIL;
     }
     if (not_run > 0) {
         fprintf(stderr, "etch diff: interrupted: %zu of %zu scenarios were not compared\n", not_run,
                 n);
-        status = 1;
+        exit_status = ETCH_EXIT_FAIL;
     }
+    return exit_status;
+}
+
+int etch_cmd_diff(int argc, char **argv)
+{
+    struct diff_options o;
+    int exit_status = ETCH_EXIT_USAGE;
+    if (!parse_options(argc, argv, &o, &exit_status)) {
+        return exit_status;
+    }
+    struct etch_plan plan;
+    if (!etch_plan_open("diff", &o.sel, &plan)) {
+        return ETCH_EXIT_USAGE;
+    }
+    const struct harness_suite *suite = &plan.suite;
+    struct harness_scenario_diff *diffs = calloc(suite->count, sizeof(*diffs));
+    struct etch_live_run *live = NULL;
+    size_t n = 0; /* scenarios handed to the workers: none until the clocks are checked */
+    if (diffs == NULL) {
+        fprintf(stderr, "etch diff: out of memory\n");
+        exit_status = ETCH_EXIT_USAGE;
+        goto out;
+    }
+    if ((live = etch_live_open("diff", &o.live, &exit_status)) == NULL) {
+        goto out;
+    }
+    bool has_b_endpoint = o.live.num_endpoints > 1;
+    struct harness_backend *a = etch_live_backend(live, 0, 0);
+    const char *b_text = has_b_endpoint ? etch_live_backend(live, 1, 0)->description
+                                        : "embedded reference (in process, real time, no hooks)";
+    printf("etch %s diff: A %s | B %s\n", ETCH_VERSION, a->description, b_text);
+    etch_live_print_principals(stdout, live);
+    printf("scenarios: %s (%zu of %zu selected), %zu worker%s\n", o.sel.scenarios_dir, plan.count,
+           suite->count, etch_live_workers(live), etch_live_workers(live) == 1 ? "" : "s");
+    fflush(stdout);
+    for (size_t e = 0; e < o.live.num_endpoints; e++) {
+        printf("%s ", e == 0 ? "A" : "B");
+        if (!etch_live_check_clock(stdout, "diff", &o.live, etch_live_backend(live, e, 0))) {
+            exit_status = ETCH_EXIT_FAIL;
+            goto out;
+        }
+    }
+    printf("\n");
+    fflush(stdout);
+    n = plan.count;
+    struct diff_job job = {
+        .suite = suite,
+        .order = plan.order,
+        .diffs = diffs,
+        .statuses = plan.statuses,
+        .ran = plan.ran,
+        .live = live,
+        .has_b_endpoint = has_b_endpoint,
+    };
+    etch_live_watch_signals(live);
+    etch_run_workers(n, etch_live_workers(live), diff_one, &job);
+    exit_status = report_diffs(&o, &plan, diffs);
 out:
     for (size_t k = 0; k < n; k++) {
         harness_scenario_diff_cleanup(&diffs[k]);
@@ -262,5 +277,5 @@ out:
     etch_live_close(live);
     free(diffs);
     etch_plan_cleanup(&plan);
-    return status;
+    return exit_status;
 }

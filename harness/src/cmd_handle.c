@@ -171,30 +171,40 @@ static bool seed(struct ref_service *svc, bool is_job, char *spec)
     return true;
 }
 
-int etch_cmd_handle(int argc, char **argv)
-{
-    const char *path = NULL;
-    struct fixed_clock clock = {.now_ms = etch_real_now_ms()};
-    /* Seeds are applied after the service exists, in command-line order. */
-    char *seeds[64];
-    bool seed_is_job[64];
-    size_t num_seeds = 0;
-    /* 0: the reference's defaults, the same as etch serve's. */
-    uint64_t max_pipelines = 0;
-    uint64_t max_queued_jobs = 0;
+/* Seeds one `etch handle` takes at most. */
+#define MAX_SEEDS 64
 
+struct handle_options {
+    const char *path; /* NULL: stdin */
+    int64_t now_ms;
+    /* Seeds are applied after the service exists, in command-line order. */
+    char *seeds[MAX_SEEDS];
+    bool seed_is_job[MAX_SEEDS];
+    size_t num_seeds;
+    /* 0: the reference's defaults, the same as etch serve's. */
+    uint64_t max_pipelines;
+    uint64_t max_queued_jobs;
+};
+
+/* Reads the options and the request file of `etch handle` into *o. Returns true to go on;
+ * false when the command ends here, with *exit_status ETCH_EXIT_PASS after --help, or
+ * ETCH_EXIT_USAGE for a usage error (message printed). */
+static bool parse_options(int argc, char **argv, struct handle_options *o, int *exit_status)
+{
+    *o = (struct handle_options){.now_ms = etch_real_now_ms()};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         bool has_value = i + 1 < argc;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             fputs(s_usage, stdout);
-            return 0;
+            *exit_status = ETCH_EXIT_PASS;
+            return false;
         } else if (strcmp(arg, "--now") == 0 && has_value) {
-            if (!etch_parse_now(argv[++i], &clock.now_ms, "etch handle")) {
-                return 2;
+            if (!etch_parse_now(argv[++i], &o->now_ms, "etch handle")) {
+                *exit_status = ETCH_EXIT_USAGE;
+                return false;
             }
-        } else if ((strcmp(arg, "--max-pipelines") == 0 ||
-                    strcmp(arg, "--max-queued-jobs") == 0) &&
+        } else if ((strcmp(arg, "--max-pipelines") == 0 || strcmp(arg, "--max-queued-jobs") == 0) &&
                    has_value) {
             bool is_pipes = strcmp(arg, "--max-pipelines") == 0;
             uint64_t v = 0;
@@ -202,58 +212,73 @@ int etch_cmd_handle(int argc, char **argv)
             if (ref_slice_to_u64(ref_slice_from_cstr(text), UINT32_MAX, &v) != REF_OK || v == 0) {
                 fprintf(stderr, "etch handle: %s needs a whole number from 1 to %u, not '%s'\n",
                         arg, (unsigned)UINT32_MAX, text);
-                return 2;
+                *exit_status = ETCH_EXIT_USAGE;
+                return false;
             }
-            *(is_pipes ? &max_pipelines : &max_queued_jobs) = v;
+            *(is_pipes ? &o->max_pipelines : &o->max_queued_jobs) = v;
         } else if ((strcmp(arg, "--seed-pipeline") == 0 || strcmp(arg, "--seed-job") == 0) &&
                    has_value) {
-            if (num_seeds == sizeof(seeds) / sizeof(seeds[0])) {
-                fprintf(stderr, "etch handle: at most 64 seeds\n");
-                return 2;
+            if (o->num_seeds == MAX_SEEDS) {
+                fprintf(stderr, "etch handle: at most %d seeds\n", MAX_SEEDS);
+                *exit_status = ETCH_EXIT_USAGE;
+                return false;
             }
-            seed_is_job[num_seeds] = strcmp(arg, "--seed-job") == 0;
-            seeds[num_seeds++] = argv[++i];
+            o->seed_is_job[o->num_seeds] = strcmp(arg, "--seed-job") == 0;
+            o->seeds[o->num_seeds++] = argv[++i];
         } else if (arg[0] == '-' && arg[1] != '\0') {
             fprintf(stderr, "etch handle: unknown or incomplete option '%s'\n\n%s", arg, s_usage);
-            return 2;
-        } else if (path == NULL) {
-            path = arg;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
+        } else if (o->path == NULL) {
+            o->path = arg;
         } else {
             fprintf(stderr, "etch handle: only one request file\n\n%s", s_usage);
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         }
     }
+    return true;
+}
+
+int etch_cmd_handle(int argc, char **argv)
+{
+    struct handle_options o;
+    int exit_status = ETCH_EXIT_USAGE;
+    if (!parse_options(argc, argv, &o, &exit_status)) {
+        return exit_status;
+    }
+    struct fixed_clock clock = {.now_ms = o.now_ms};
 
     struct ref_buf raw;
     /* No cap of its own: read_request stops where the parser decides. */
     ref_buf_init(&raw, SIZE_MAX);
-    if (!read_request(path, &raw)) {
+    if (!read_request(o.path, &raw)) {
         ref_buf_cleanup(&raw);
-        return 2;
+        return ETCH_EXIT_USAGE;
     }
 
     struct ref_service_config cfg;
     ref_service_config_defaults(&cfg);
     cfg.env.now_ms = fixed_now_ms;
     cfg.env.ctx = &clock;
-    if (max_pipelines > 0) {
-        cfg.max_pipelines = (size_t)max_pipelines;
+    if (o.max_pipelines > 0) {
+        cfg.max_pipelines = (size_t)o.max_pipelines;
     }
-    if (max_queued_jobs > 0) {
-        cfg.max_queued_jobs = (size_t)max_queued_jobs;
+    if (o.max_queued_jobs > 0) {
+        cfg.max_queued_jobs = (size_t)o.max_queued_jobs;
     }
     struct ref_service *svc = ref_service_new(&cfg);
     if (svc == NULL) {
         fprintf(stderr, "etch handle: out of memory\n");
         ref_buf_cleanup(&raw);
-        return 2;
+        return ETCH_EXIT_USAGE;
     }
 
-    int exit_code = 2;
+    exit_status = ETCH_EXIT_USAGE;
     struct ref_buf response;
     ref_buf_init(&response, REF_MAX_RESPONSE_BYTES);
-    for (size_t i = 0; i < num_seeds; i++) {
-        if (!seed(svc, seed_is_job[i], seeds[i])) {
+    for (size_t i = 0; i < o.num_seeds; i++) {
+        if (!seed(svc, o.seed_is_job[i], o.seeds[i])) {
             goto out;
         }
     }
@@ -263,11 +288,11 @@ int etch_cmd_handle(int argc, char **argv)
     }
     fwrite(response.data, 1, response.len, stdout);
     /* The status code sits at a fixed place in "HTTP/1.1 NNN ". */
-    exit_code = (response.len > 9 && response.data[9] == '2') ? 0 : 1;
+    exit_status = (response.len > 9 && response.data[9] == '2') ? ETCH_EXIT_PASS : ETCH_EXIT_FAIL;
 
 out:
     ref_buf_cleanup(&response);
     ref_service_free(svc);
     ref_buf_cleanup(&raw);
-    return exit_code;
+    return exit_status;
 }

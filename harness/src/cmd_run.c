@@ -97,8 +97,11 @@ static bool has_live_settings(const struct etch_live_args *a)
            a->has_clock_offset || a->workers != 0;
 }
 
-/* Returns -1 to go on, else the exit status. */
-static int parse_options(int argc, char **argv, const char *cmd, bool is_run, struct run_options *o)
+/* Reads the options of `etch run` (is_run) or `etch list` into *o. Returns true to go on;
+ * false when the command ends here, with *exit_status ETCH_EXIT_PASS after --help, or
+ * ETCH_EXIT_USAGE for a usage error (message printed). */
+static bool parse_options(
+    int argc, char **argv, const char *cmd, bool is_run, struct run_options *o, int *exit_status)
 {
     memset(o, 0, sizeof(*o));
     for (int i = 1; i < argc; i++) {
@@ -109,22 +112,25 @@ static int parse_options(int argc, char **argv, const char *cmd, bool is_run, st
             } else {
                 list_usage(stdout);
             }
-            return 0;
+            *exit_status = ETCH_EXIT_PASS;
+            return false;
         }
-        int taken = etch_selection_option(argc, argv, &i, cmd, is_run, &o->sel);
-        if (taken == 0 && is_run) {
+        enum etch_option_result taken = etch_selection_option(argc, argv, &i, cmd, is_run, &o->sel);
+        if (taken == ETCH_OPTION_NOT_MINE && is_run) {
             taken = etch_live_option(argc, argv, &i, cmd, 1, &o->live);
         }
-        if (taken < 0) {
-            return 2;
+        if (taken == ETCH_OPTION_BAD) {
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         }
-        if (taken > 0) {
+        if (taken == ETCH_OPTION_TAKEN) {
             continue;
         }
         if (is_run &&
             (strcmp(a, "--junit") == 0 || strcmp(a, "--tap") == 0 || strcmp(a, "--jsonl") == 0)) {
             if (etch_missing_value(argc, argv, i, cmd)) {
-                return 2;
+                *exit_status = ETCH_EXIT_USAGE;
+                return false;
             }
             const char **slot = a[2] == 'j' && a[3] == 'u' ? &o->junit
                                 : a[2] == 't'              ? &o->tap
@@ -138,22 +144,26 @@ static int parse_options(int argc, char **argv, const char *cmd, bool is_run, st
             o->no_color = true;
         } else {
             fprintf(stderr, "etch %s: unknown option '%s' (see etch %s --help)\n", cmd, a, cmd);
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         }
     }
     if (o->live.num_endpoints == 0 && has_live_settings(&o->live)) {
         fprintf(stderr, "etch %s: live endpoint options need --endpoint URL\n", cmd);
-        return 2;
+        *exit_status = ETCH_EXIT_USAGE;
+        return false;
     }
     etch_selection_finish(&o->sel);
-    return -1;
+    return true;
 }
 
-typedef int (*writer_fn)(FILE *out,
-                         const struct harness_scenario_result *results,
-                         size_t n,
-                         const struct harness_report_meta *meta);
+typedef enum ref_status (*writer_fn)(FILE *out,
+                                     const struct harness_scenario_result *results,
+                                     size_t n,
+                                     const struct harness_report_meta *meta);
 
+/* Writes one machine report to path (nothing when path is NULL). Returns true when it is
+ * written (or not asked for); false with a message printed when it cannot be. */
 static bool write_report(const char *path,
                          writer_fn fn,
                          const char *what,
@@ -169,8 +179,8 @@ static bool write_report(const char *path,
         fprintf(stderr, "etch run: cannot write the %s report to %s\n", what, path);
         return false;
     }
-    int rc = fn(f, results, n, meta);
-    if (fclose(f) != 0 || rc != 0) {
+    enum ref_status rc = fn(f, results, n, meta);
+    if (fclose(f) != 0 || rc != REF_OK) {
         fprintf(stderr, "etch run: writing the %s report to %s failed\n", what, path);
         return false;
     }
@@ -222,152 +232,204 @@ static void run_one(void *ctx, size_t worker, size_t item)
     }
 }
 
-int etch_cmd_run(int argc, char **argv)
-{
-    struct run_options o;
-    int status = parse_options(argc, argv, "run", true, &o);
-    if (status >= 0) {
-        return status;
-    }
+/* One `etch run`, from its plan to its reports. */
+struct run {
+    const struct run_options *o;
     struct etch_plan plan;
-    status = etch_plan_open("run", &o.sel, &plan);
-    if (status >= 0) {
-        return status;
-    }
-    const struct harness_suite *suite = &plan.suite;
-    size_t *order = plan.order;
-    enum ref_status *statuses = plan.statuses;
-    bool *ran = plan.ran;
-    size_t count = plan.count;
-    struct harness_scenario_result *results = calloc(suite->count, sizeof(*results));
-    struct etch_live_run *live = NULL;
-    size_t n = 0; /* scenarios handed to the workers: none until the clock is checked */
-    if (results == NULL) {
+    struct harness_scenario_result *results; /* room for every scenario of the suite */
+    size_t num_results;                      /* the results kept: the scenarios that ran */
+    struct etch_live_run *live;              /* NULL: in process */
+    struct harness_backend *first;           /* the live backend the reports name */
+    char tool[ETCH_LABEL_BYTES];
+    struct harness_report_meta meta;
+};
+
+/* Makes room for the results and, with --endpoint, the live backends, and describes the
+ * target for the reports. Returns true to go on; false with a message printed and
+ * *exit_status set (ETCH_EXIT_USAGE when out of memory, else etch_live_open's). */
+static bool open_run(struct run *r, int *exit_status)
+{
+    r->results = calloc(r->plan.suite.count, sizeof(*r->results));
+    if (r->results == NULL) {
         fprintf(stderr, "etch run: out of memory\n");
-        status = 2;
-        goto out;
+        *exit_status = ETCH_EXIT_USAGE;
+        return false;
     }
-    bool is_live = o.live.num_endpoints > 0;
-    if (is_live && (live = etch_live_open("run", &o.live, &status)) == NULL) {
-        goto out;
+    bool is_live = r->o->live.num_endpoints > 0;
+    if (is_live && (r->live = etch_live_open("run", &r->o->live, exit_status)) == NULL) {
+        return false;
     }
-    bool color = !o.no_color && getenv("NO_COLOR") == NULL && isatty(fileno(stdout));
-    char tool[64];
-    snprintf(tool, sizeof(tool), "etch %s", ETCH_VERSION);
-    struct harness_backend *first = is_live ? etch_live_backend(live, 0, 0) : NULL;
-    struct harness_report_meta meta = {
-        .tool = tool,
-        .target = is_live ? first->description : "embedded reference (in process)",
-        .endpoint = is_live ? first->endpoint : "$ETCH_ENDPOINT",
-        .region = is_live ? etch_live_region(live) : "us-east-1",
+    snprintf(r->tool, sizeof(r->tool), "etch %s", ETCH_VERSION);
+    r->first = is_live ? etch_live_backend(r->live, 0, 0) : NULL;
+    r->meta = (struct harness_report_meta){
+        .tool = r->tool,
+        .target = is_live ? r->first->description : "embedded reference (in process)",
+        .endpoint = is_live ? r->first->endpoint : "$ETCH_ENDPOINT",
+        .region = is_live ? etch_live_region(r->live) : "us-east-1",
         .service = "elastictranscoder",
-        .strict = o.strict,
-        .allow_unimplemented = o.allow_unimplemented,
+        .strict = r->o->strict,
+        .allow_unimplemented = r->o->allow_unimplemented,
     };
+    return true;
+}
+
+/* The lines before the first scenario: the target, the principals of a live run, the
+ * selection and the workers. */
+static void print_header(const struct run *r)
+{
     /* The first line names the target, whatever follows. */
-    printf("%s: target %s\n", tool, meta.target);
-    if (is_live) {
-        etch_live_print_principals(stdout, live);
+    printf("%s: target %s\n", r->tool, r->meta.target);
+    if (r->live != NULL) {
+        etch_live_print_principals(stdout, r->live);
     }
-    printf("scenarios: %s (%zu of %zu selected)", o.sel.scenarios_dir, count, suite->count);
-    if (is_live) {
-        printf(", %zu worker%s", etch_live_workers(live), etch_live_workers(live) == 1 ? "" : "s");
-    }
-    printf("\n");
-    fflush(stdout);
-    if (is_live) {
-        /* Before anything else, and so before the clock-skew scenarios. */
-        status = etch_live_check_clock(stdout, "run", &o.live, first);
-        if (status >= 0) {
-            goto out;
-        }
+    printf("scenarios: %s (%zu of %zu selected)", r->o->sel.scenarios_dir, r->plan.count,
+           r->plan.suite.count);
+    if (r->live != NULL) {
+        printf(", %zu worker%s", etch_live_workers(r->live),
+               etch_live_workers(r->live) == 1 ? "" : "s");
     }
     printf("\n");
     fflush(stdout);
-    n = count;
+}
+
+/* Runs the selected scenarios on the workers and keeps the results of those that ran
+ * (an interruption can keep some from starting: *not_run counts them). Returns true when
+ * the runner could run every scenario that started; false, with a message printed for
+ * each one it could not, when the command ends with ETCH_EXIT_FAIL. */
+static bool run_scenarios(struct run *r, size_t *not_run)
+{
+    size_t n = r->plan.count;
+    bool *ran = r->plan.ran;
+    enum ref_status *statuses = r->plan.statuses;
     struct run_job job = {
-        .suite = suite,
-        .order = order,
-        .results = results,
+        .suite = &r->plan.suite,
+        .order = r->plan.order,
+        .results = r->results,
         .statuses = statuses,
         .ran = ran,
-        .live = live,
+        .live = r->live,
         .total = n,
-        .show_progress = is_live && isatty(fileno(stderr)),
+        .show_progress = r->live != NULL && isatty(fileno(stderr)),
     };
-    if (is_live) {
-        etch_live_watch_signals(live);
+    if (r->live != NULL) {
+        etch_live_watch_signals(r->live);
     }
     pthread_mutex_init(&job.lock, NULL);
-    etch_run_workers(n, is_live ? etch_live_workers(live) : 1, run_one, &job);
+    etch_run_workers(n, r->live != NULL ? etch_live_workers(r->live) : 1, run_one, &job);
     pthread_mutex_destroy(&job.lock);
     /* Scenarios an interruption kept from starting are left out of every report. */
+    bool is_complete = true;
     size_t kept = 0;
     for (size_t k = 0; k < n; k++) {
         if (!ran[k]) {
             continue;
         }
         if (statuses[k] != REF_OK) {
-            fprintf(stderr, "etch run: %s: %s\n", suite->items[order[k]]->display_path,
+            fprintf(stderr, "etch run: %s: %s\n",
+                    r->plan.suite.items[r->plan.order[k]]->display_path,
                     ref_status_name(statuses[k]));
-            status = 1;
+            is_complete = false;
         }
-        results[kept] = results[k];
+        r->results[kept] = r->results[k];
         statuses[kept] = statuses[k];
         kept++;
     }
-    size_t not_run = n - kept;
-    n = kept;
-    if (status == 1) {
-        goto out;
-    }
-    harness_report_text(stdout, results, n, &meta, color);
-    bool written = write_report(o.junit, harness_report_junit, "JUnit", results, n, &meta) &&
-                   write_report(o.tap, harness_report_tap, "TAP", results, n, &meta) &&
-                   write_report(o.jsonl, harness_report_jsonl, "JSON Lines", results, n, &meta);
+    *not_run = n - kept;
+    r->num_results = kept;
+    return is_complete;
+}
+
+/* Prints the table and writes the machine reports asked for. Returns the exit status:
+ * ETCH_EXIT_FAIL for a failing verdict (as --strict and --allow-unimplemented count
+ * them), a report that could not be written, or scenarios an interruption kept from
+ * running; else ETCH_EXIT_PASS. */
+static int report_run(const struct run *r, size_t not_run)
+{
+    const struct run_options *o = r->o;
+    const struct harness_scenario_result *results = r->results;
+    size_t n = r->num_results;
+    bool color = !o->no_color && getenv("NO_COLOR") == NULL && isatty(fileno(stdout));
+    harness_report_text(stdout, results, n, &r->meta, color);
+    bool written = write_report(o->junit, harness_report_junit, "JUnit", results, n, &r->meta) &&
+                   write_report(o->tap, harness_report_tap, "TAP", results, n, &r->meta) &&
+                   write_report(o->jsonl, harness_report_jsonl, "JSON Lines", results, n, &r->meta);
     struct harness_summary sum;
     harness_summary_compute(results, n, &sum);
-    bool failed = sum.by_verdict[HARNESS_VERDICT_FAIL] > 0 ||
-                  sum.by_verdict[HARNESS_VERDICT_ERROR] > 0 ||
-                  (!o.allow_unimplemented && sum.by_verdict[HARNESS_VERDICT_NOT_IMPLEMENTED] > 0) ||
-                  (o.strict && sum.by_verdict[HARNESS_VERDICT_DEVIATION] > 0);
-    status = failed || !written || not_run > 0 ? 1 : 0;
+    bool failed =
+        sum.by_verdict[HARNESS_VERDICT_FAIL] > 0 || sum.by_verdict[HARNESS_VERDICT_ERROR] > 0 ||
+        (!o->allow_unimplemented && sum.by_verdict[HARNESS_VERDICT_NOT_IMPLEMENTED] > 0) ||
+        (o->strict && sum.by_verdict[HARNESS_VERDICT_DEVIATION] > 0);
     if (not_run > 0) {
         fprintf(stderr, "etch run: interrupted: %zu of %zu scenarios were not run\n", not_run,
                 not_run + n);
     }
-out:
-    for (size_t i = 0; i < n && results != NULL; i++) {
-        if (statuses[i] == REF_OK) {
-            harness_scenario_result_cleanup(&results[i]);
+    return failed || !written || not_run > 0 ? ETCH_EXIT_FAIL : ETCH_EXIT_PASS;
+}
+
+/* Releases what open_run and run_scenarios made, and the plan. */
+static void close_run(struct run *r)
+{
+    for (size_t i = 0; i < r->num_results; i++) {
+        if (r->plan.statuses[i] == REF_OK) {
+            harness_scenario_result_cleanup(&r->results[i]);
         }
     }
-    etch_live_close(live);
-    free(results);
-    etch_plan_cleanup(&plan);
-    return status;
+    etch_live_close(r->live);
+    free(r->results);
+    etch_plan_cleanup(&r->plan);
+}
+
+int etch_cmd_run(int argc, char **argv)
+{
+    struct run_options o;
+    int exit_status = ETCH_EXIT_USAGE;
+    if (!parse_options(argc, argv, "run", true, &o, &exit_status)) {
+        return exit_status;
+    }
+    struct run r = {.o = &o};
+    if (!etch_plan_open("run", &o.sel, &r.plan)) {
+        return ETCH_EXIT_USAGE;
+    }
+    size_t not_run = 0;
+    if (!open_run(&r, &exit_status)) {
+        goto out;
+    }
+    print_header(&r);
+    /* Before anything else, and so before the clock-skew scenarios. */
+    if (r.live != NULL && !etch_live_check_clock(stdout, "run", &o.live, r.first)) {
+        exit_status = ETCH_EXIT_FAIL;
+        goto out;
+    }
+    printf("\n");
+    fflush(stdout);
+    if (!run_scenarios(&r, &not_run)) {
+        exit_status = ETCH_EXIT_FAIL;
+        goto out;
+    }
+    exit_status = report_run(&r, not_run);
+out:
+    close_run(&r);
+    return exit_status;
 }
 
 int etch_cmd_list(int argc, char **argv)
 {
     struct run_options o;
-    int status = parse_options(argc, argv, "list", false, &o);
-    if (status >= 0) {
-        return status;
+    int exit_status = ETCH_EXIT_USAGE;
+    if (!parse_options(argc, argv, "list", false, &o, &exit_status)) {
+        return exit_status;
     }
     struct harness_suite suite;
-    status = etch_load_suite("list", &o.sel, &suite);
-    if (status >= 0) {
-        return status;
+    if (!etch_load_suite("list", &o.sel, &suite)) {
+        return ETCH_EXIT_USAGE;
     }
     bool *selected = calloc(suite.count, sizeof(*selected));
     size_t count = 0;
     if (selected == NULL) {
         harness_suite_cleanup(&suite);
-        return 2;
+        return ETCH_EXIT_USAGE;
     }
-    status = etch_select("list", &o.sel, &suite, selected, &count);
-    if (status < 0) {
+    if (etch_select("list", &o.sel, &suite, selected, &count)) {
         size_t width = 0;
         for (size_t i = 0; i < suite.count; i++) {
             size_t w = strlen(suite.items[i]->area) + 1 + strlen(suite.items[i]->name);
@@ -378,7 +440,7 @@ int etch_cmd_list(int argc, char **argv)
             if (!selected[i]) {
                 continue;
             }
-            char full[256];
+            char full[ETCH_NAME_BYTES];
             snprintf(full, sizeof(full), "%s/%s", sc->area, sc->name);
             printf("%-*s  [", (int)width, full);
             for (size_t t = 1; t < sc->num_tags; t++) {
@@ -387,9 +449,9 @@ int etch_cmd_list(int argc, char **argv)
             printf("]%s  %s\n", sc->inproc_only ? " (in-process only)" : "", sc->description);
         }
         printf("%zu scenarios\n", count);
-        status = 0;
+        exit_status = ETCH_EXIT_PASS;
     }
     free(selected);
     harness_suite_cleanup(&suite);
-    return status;
+    return exit_status;
 }

@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include "cli_util.h"
 #include "harness/commands.h"
 #include "serve_credentials.h"
 #include "serve_http.h"
@@ -150,8 +151,10 @@ static bool is_region(const char *text)
     return true;
 }
 
-/* Returns 0 to go on, or the exit code (help printed: 0 is signalled as -1). */
-static int parse_options(int argc, char **argv, struct serve_options *opt)
+/* Reads the options of `etch serve` into *opt. Returns true to go on; false when the
+ * command ends here, with *exit_status ETCH_EXIT_PASS after --help, or ETCH_EXIT_USAGE for
+ * a usage error (message printed). */
+static bool parse_options(int argc, char **argv, struct serve_options *opt, int *exit_status)
 {
     snprintf(opt->host, sizeof(opt->host), "127.0.0.1");
     opt->max_body_bytes = REF_MAX_BODY_BYTES;
@@ -167,13 +170,15 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
         bool ok = true;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             fputs(s_usage, stdout);
-            return -1;
+            *exit_status = ETCH_EXIT_PASS;
+            return false;
         } else if (strcmp(arg, "--quiet") == 0) {
             opt->is_quiet = true;
             continue;
         } else if (value == NULL) {
             fprintf(stderr, "etch serve: unknown or incomplete option '%s'\n\n%s", arg, s_usage);
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         } else if (strcmp(arg, "--listen") == 0) {
             ok = parse_listen(value, opt);
         } else if (strcmp(arg, "--region") == 0) {
@@ -206,14 +211,16 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
             ok = parse_number(arg, value, 1, ETCH_SERVE_MAX_THREADS, &opt->threads);
         } else {
             fprintf(stderr, "etch serve: unknown option '%s'\n\n%s", arg, s_usage);
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         }
         if (!ok) {
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         }
         i++;
     }
-    return 0;
+    return true;
 }
 
 /* Waits for requests in flight to finish, at most DRAIN_TIMEOUT_MS; a second stop
@@ -242,15 +249,15 @@ static void drain(struct etch_server *srv, const sigset_t *stop_signals, bool is
 int etch_cmd_serve(int argc, char **argv)
 {
     struct serve_options opt = {0};
-    int rc = parse_options(argc, argv, &opt);
-    if (rc != 0) {
-        return rc < 0 ? 0 : rc;
+    int exit_status = ETCH_EXIT_USAGE;
+    if (!parse_options(argc, argv, &opt, &exit_status)) {
+        return exit_status;
     }
 
     struct etch_credential_set creds = {0};
     if (opt.credentials_file != NULL &&
         !etch_credentials_load(opt.credentials_file, &creds, "etch serve")) {
-        return 2;
+        return ETCH_EXIT_USAGE;
     }
 
     struct ref_service_config cfg;
@@ -286,7 +293,7 @@ int etch_cmd_serve(int argc, char **argv)
     if (svc == NULL) {
         fprintf(stderr, "etch serve: out of memory\n");
         etch_credentials_free(&creds);
-        return 1;
+        return ETCH_EXIT_FAIL;
     }
 
     /* Block the stop signals before libmicrohttpd starts its threads, so that they
@@ -311,7 +318,7 @@ int etch_cmd_serve(int argc, char **argv)
     if (srv == NULL) {
         ref_service_free(svc);
         etch_credentials_free(&creds);
-        return 1;
+        return ETCH_EXIT_FAIL;
     }
     bool is_ipv6 = strchr(opt.host, ':') != NULL;
     printf("etch serve: listening on http://%s%s%s:%u\n", is_ipv6 ? "[" : "", opt.host,
@@ -342,5 +349,5 @@ int etch_cmd_serve(int argc, char **argv)
     if (!opt.is_quiet) {
         fprintf(stderr, "etch serve: stopped\n");
     }
-    return 0;
+    return ETCH_EXIT_PASS;
 }

@@ -97,8 +97,10 @@ static enum mode parse_mode(const char *s)
     return MODE_NONE;
 }
 
-/* Returns -1 to continue, or an exit code. */
-static int parse_args(int argc, char **argv, struct options *o)
+/* Reads the action, the request file and the options into *o. Returns true to go on;
+ * false when the command ends here, with *exit_status ETCH_EXIT_PASS after --help, or
+ * ETCH_EXIT_USAGE for a usage error (message printed). */
+static bool parse_args(int argc, char **argv, struct options *o, int *exit_status)
 {
     *o = (struct options){
         .access_key = REF_TEST_CRED_MAIN->access_key_id,
@@ -113,7 +115,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         bool has_value = i + 1 < argc;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             fputs(s_usage, stdout);
-            return 0;
+            *exit_status = ETCH_EXIT_PASS;
+            return false;
         } else if (strcmp(arg, "--access-key") == 0 && has_value) {
             o->access_key = argv[++i];
         } else if (strcmp(arg, "--secret-key") == 0 && has_value) {
@@ -128,48 +131,56 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->service = argv[++i];
         } else if (strcmp(arg, "--now") == 0 && has_value) {
             if (!etch_parse_now(argv[++i], &o->now_ms, "etch sigv4")) {
-                return 2;
+                *exit_status = ETCH_EXIT_USAGE;
+                return false;
             }
         } else if (strcmp(arg, "--skew-seconds") == 0 && has_value) {
             char *end = NULL;
             o->skew_s = strtol(argv[++i], &end, 10);
             if (end == argv[i] || *end != '\0' || o->skew_s < 0 || o->skew_s > 86400 * 7) {
                 fprintf(stderr, "etch sigv4: --skew-seconds takes 0..604800\n");
-                return 2;
+                *exit_status = ETCH_EXIT_USAGE;
+                return false;
             }
         } else if (strcmp(arg, "--payload-header") == 0) {
             o->payload_header = true;
         } else if (strcmp(arg, "--print") == 0 && has_value) {
             if (strcmp(argv[++i], "request") != 0) {
                 fprintf(stderr, "etch sigv4: --print takes 'request'\n");
-                return 2;
+                *exit_status = ETCH_EXIT_USAGE;
+                return false;
             }
             o->print_request = true;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             fprintf(stderr, "etch sigv4: unknown or incomplete option '%s'\n\n%s", arg, s_usage);
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         } else if (o->mode == MODE_NONE) {
             o->mode = parse_mode(arg);
             if (o->mode == MODE_NONE) {
                 fprintf(stderr, "etch sigv4: unknown action '%s'\n\n%s", arg, s_usage);
-                return 2;
+                *exit_status = ETCH_EXIT_USAGE;
+                return false;
             }
         } else if (o->path == NULL) {
             o->path = arg;
         } else {
             fprintf(stderr, "etch sigv4: only one request file\n\n%s", s_usage);
-            return 2;
+            *exit_status = ETCH_EXIT_USAGE;
+            return false;
         }
     }
     if (o->mode == MODE_NONE || o->path == NULL) {
         fputs(s_usage, stderr);
-        return 2;
+        *exit_status = ETCH_EXIT_USAGE;
+        return false;
     }
     if (o->print_request && o->mode != MODE_SIGN) {
         fprintf(stderr, "etch sigv4: --print request goes with 'sign'\n");
-        return 2;
+        *exit_status = ETCH_EXIT_USAGE;
+        return false;
     }
-    return -1;
+    return true;
 }
 
 /* Says what the signer adds: X-Amz-Date when the request has none (one it has is kept and
@@ -404,9 +415,9 @@ static void credential_from_request(const struct signing_request *r,
 int etch_cmd_sigv4(int argc, char **argv)
 {
     struct options o;
-    int early = parse_args(argc, argv, &o);
-    if (early >= 0) {
-        return early;
+    int exit_status = ETCH_EXIT_USAGE;
+    if (!parse_args(argc, argv, &o, &exit_status)) {
+        return exit_status;
     }
 
     int exit_code = 2;

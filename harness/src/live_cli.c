@@ -61,26 +61,33 @@ const char etch_live_usage[] =
     "                            (default 4, a faithful endpoint's limit); a scenario waits\n"
     "                            for room, and one needing more than N is skipped\n";
 
-static int take_string(int argc, char **argv, int *i, const char *cmd, const char **slot)
+/* Takes the value of the option at argv[*i] into *slot: ETCH_OPTION_TAKEN, or
+ * ETCH_OPTION_BAD when it has none (message printed). */
+static enum etch_option_result
+take_string(int argc, char **argv, int *i, const char *cmd, const char **slot)
 {
     if (etch_missing_value(argc, argv, *i, cmd)) {
-        return -1;
+        return ETCH_OPTION_BAD;
     }
     *slot = argv[++*i];
-    return 1;
+    return ETCH_OPTION_TAKEN;
 }
 
-static int take_number(
+/* Takes the whole number from min to max after the option at argv[*i] into *slot:
+ * ETCH_OPTION_TAKEN, or ETCH_OPTION_BAD when it is missing or out of range (message
+ * printed). */
+static enum etch_option_result take_number(
     int argc, char **argv, int *i, const char *cmd, long long min, long long max, long long *slot)
 {
     if (etch_missing_value(argc, argv, *i, cmd)) {
-        return -1;
+        return ETCH_OPTION_BAD;
     }
     const char *opt = argv[*i];
-    return etch_parse_count(cmd, opt, argv[++*i], min, max, slot) ? 1 : -1;
+    return etch_parse_count(cmd, opt, argv[++*i], min, max, slot) ? ETCH_OPTION_TAKEN
+                                                                  : ETCH_OPTION_BAD;
 }
 
-int etch_live_option(
+enum etch_option_result etch_live_option(
     int argc, char **argv, int *i, const char *cmd, size_t max_endpoints, struct etch_live_args *a)
 {
     const char *o = argv[*i];
@@ -111,13 +118,13 @@ int etch_live_option(
         if (a->num_endpoints == max_endpoints) {
             fprintf(stderr, "etch %s: at most %zu --endpoint option%s\n", cmd, max_endpoints,
                     max_endpoints == 1 ? "" : "s");
-            return -1;
+            return ETCH_OPTION_BAD;
         }
         return take_string(argc, argv, i, cmd, &a->endpoints[a->num_endpoints++]);
     }
     if (strcmp(o, "--insecure") == 0) {
         a->is_insecure = true;
-        return 1;
+        return ETCH_OPTION_TAKEN;
     }
     if (strcmp(o, "--connect-timeout-ms") == 0) {
         return take_number(argc, argv, i, cmd, 1, MAX_OPTION_MS, &a->connect_timeout_ms);
@@ -139,7 +146,7 @@ int etch_live_option(
     if (strcmp(o, "--max-pipelines") == 0) {
         return take_number(argc, argv, i, cmd, 1, MAX_PIPELINE_BUDGET, &a->max_pipelines);
     }
-    return 0;
+    return ETCH_OPTION_NOT_MINE;
 }
 
 static atomic_bool s_interrupted;
@@ -191,19 +198,20 @@ static const char *process_getenv(void *ctx, const char *name)
     return getenv(name);
 }
 
-struct etch_live_run *etch_live_open(const char *cmd, const struct etch_live_args *a, int *status)
+struct etch_live_run *
+etch_live_open(const char *cmd, const struct etch_live_args *a, int *exit_status)
 {
-    *status = 2;
+    *exit_status = ETCH_EXIT_USAGE;
     /* A peer that resets a connection while a request is being written must be an error
      * for that step, never a signal that ends the whole run. */
     signal(SIGPIPE, SIG_IGN);
     struct etch_live_run *run = calloc(1, sizeof(*run));
     if (run == NULL) {
         fprintf(stderr, "etch %s: out of memory\n", cmd);
-        *status = 1;
+        *exit_status = ETCH_EXIT_FAIL;
         return NULL;
     }
-    char why[512] = "";
+    char why[ETCH_MESSAGE_BYTES] = "";
     struct harness_live_cred_args args = {
         .access_key = a->access_key,
         .secret_key = a->secret_key,
@@ -244,7 +252,7 @@ struct etch_live_run *etch_live_open(const char *cmd, const struct etch_live_arg
             a->max_pipelines > 0 ? (size_t)a->max_pipelines : ETCH_DEFAULT_MAX_PIPELINES;
         if (harness_pipeline_budget_init(&run->budgets[e], max_pipelines) != REF_OK) {
             fprintf(stderr, "etch %s: cannot make the pipeline budget's lock\n", cmd);
-            *status = 1;
+            *exit_status = ETCH_EXIT_FAIL;
             etch_live_close(run);
             return NULL;
         }
@@ -266,14 +274,13 @@ struct etch_live_run *etch_live_open(const char *cmd, const struct etch_live_arg
             run->backends[e][w] = harness_backend_live_new(&opts, why, sizeof(why));
             if (run->backends[e][w] == NULL) {
                 fprintf(stderr, "etch %s: %s\n", cmd, why);
-                *status = 1;
+                *exit_status = ETCH_EXIT_FAIL;
                 etch_live_close(run);
                 return NULL;
             }
             run->backends[e][w]->pipeline_budget = &run->budgets[e];
         }
     }
-    *status = -1;
     return run;
 }
 
@@ -348,7 +355,7 @@ void etch_live_print_principals(FILE *out, const struct etch_live_run *run)
     fprintf(out, "principals:");
     for (size_t p = HARNESS_PRINCIPAL_MAIN; p < HARNESS_PRINCIPAL_COUNT; p++) {
         if (s->has[p]) {
-            char key[64];
+            char key[ETCH_LABEL_BYTES];
             shown_key(s, p, key, sizeof(key));
             fprintf(out, " %s %s (%s%s)%s", names[p], key,
                     harness_setting_source_name(s->source[p]),
@@ -362,14 +369,14 @@ void etch_live_print_principals(FILE *out, const struct etch_live_run *run)
     fprintf(out, "\n");
 }
 
-int etch_live_check_clock(FILE *out,
-                          const char *cmd,
-                          const struct etch_live_args *a,
-                          struct harness_backend *b)
+bool etch_live_check_clock(FILE *out,
+                           const char *cmd,
+                           const struct etch_live_args *a,
+                           struct harness_backend *b)
 {
     int64_t offset_ms = 0;
-    char date[128] = "";
-    char why[512] = "";
+    char date[ETCH_DATE_BYTES] = "";
+    char why[ETCH_MESSAGE_BYTES] = "";
     enum ref_status rc =
         harness_live_clock_offset(b, &offset_ms, date, sizeof(date), why, sizeof(why));
     if (rc != REF_OK && rc != REF_E_NOT_FOUND) {
@@ -377,7 +384,7 @@ int etch_live_check_clock(FILE *out,
         fflush(out);
         fprintf(stderr, "etch %s: %s does not answer: %s; nothing was run\n", cmd, b->endpoint,
                 why);
-        return 1;
+        return false;
     }
     /* The offset measured is against this machine's own clock, not the backend's. */
     long long applied_s = a->has_clock_offset ? a->clock_offset_s : 0;
@@ -386,7 +393,7 @@ int etch_live_check_clock(FILE *out,
                 "clock: cannot read the endpoint's clock (%s); signing uses this machine's "
                 "clock%s\n",
                 why, a->has_clock_offset ? " with --clock-offset" : "");
-        return -1;
+        return true;
     }
     long long measured_s = (long long)((offset_ms >= 0 ? offset_ms + 500 : offset_ms - 500) / 1000);
     long long left_s = measured_s - applied_s;
@@ -403,7 +410,7 @@ int etch_live_check_clock(FILE *out,
                 "--clock-offset %lld to compensate\n",
                 left_s, measured_s);
     }
-    return -1;
+    return true;
 }
 
 #else /* ETCH_HAVE_LIBCURL */
@@ -412,11 +419,12 @@ struct etch_live_run {
     int unused;
 };
 
-struct etch_live_run *etch_live_open(const char *cmd, const struct etch_live_args *a, int *status)
+struct etch_live_run *
+etch_live_open(const char *cmd, const struct etch_live_args *a, int *exit_status)
 {
     (void)a;
     fprintf(stderr, "etch %s: this etch was built without libcurl: no live endpoints\n", cmd);
-    *status = 2;
+    *exit_status = ETCH_EXIT_USAGE;
     return NULL;
 }
 
@@ -457,16 +465,16 @@ void etch_live_print_principals(FILE *out, const struct etch_live_run *run)
     (void)run;
 }
 
-int etch_live_check_clock(FILE *out,
-                          const char *cmd,
-                          const struct etch_live_args *a,
-                          struct harness_backend *b)
+bool etch_live_check_clock(FILE *out,
+                           const char *cmd,
+                           const struct etch_live_args *a,
+                           struct harness_backend *b)
 {
     (void)out;
     (void)cmd;
     (void)a;
     (void)b;
-    return 1;
+    return false;
 }
 
 #endif /* ETCH_HAVE_LIBCURL */

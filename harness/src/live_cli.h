@@ -43,16 +43,21 @@ struct etch_live_args {
 extern const char etch_live_usage[];
 
 /* Takes one live option at argv[*i], moving *i past its value. max_endpoints is how many
- * --endpoint options the command takes. 1 taken, 0 not a live option, -1 bad usage. */
-int etch_live_option(
+ * --endpoint options the command takes. Returns ETCH_OPTION_TAKEN, ETCH_OPTION_NOT_MINE for
+ * any other option, or ETCH_OPTION_BAD (message printed) for a missing or bad value or one
+ * --endpoint too many. */
+enum etch_option_result etch_live_option(
     int argc, char **argv, int *i, const char *cmd, size_t max_endpoints, struct etch_live_args *a);
 
 /* The live side of a run: settings, and one backend per worker and endpoint. */
 struct etch_live_run;
 
-/* Resolves the settings and makes the backends. NULL with the exit status in *status
- * (2 for bad usage, 1 when a backend cannot be made), a message printed. */
-struct etch_live_run *etch_live_open(const char *cmd, const struct etch_live_args *a, int *status);
+/* Resolves the settings and makes the backends. Returns the run (etch_live_close releases
+ * it), or NULL with a message printed and *exit_status set: ETCH_EXIT_USAGE for bad
+ * settings (or an etch built without libcurl), ETCH_EXIT_FAIL when a backend cannot be
+ * made. */
+struct etch_live_run *
+etch_live_open(const char *cmd, const struct etch_live_args *a, int *exit_status);
 void etch_live_close(struct etch_live_run *run);
 
 size_t etch_live_workers(const struct etch_live_run *run);
@@ -74,10 +79,12 @@ const atomic_bool *etch_live_interrupt_flag(void);
 void etch_live_print_principals(FILE *out, const struct etch_live_run *run);
 
 /* Reads the endpoint's clock and prints it against this machine's and the offset in use.
- * -1 to go on; 1 when the endpoint cannot be reached at all (nothing is run then). */
-int etch_live_check_clock(FILE *out,
-                          const char *cmd,
-                          const struct etch_live_args *a,
-                          struct harness_backend *b);
+ * Returns true to go on (also when the endpoint answers without a usable Date); false,
+ * with a message printed, when the endpoint cannot be reached at all: nothing is run
+ * then, and the command ends with ETCH_EXIT_FAIL. */
+bool etch_live_check_clock(FILE *out,
+                           const char *cmd,
+                           const struct etch_live_args *a,
+                           struct harness_backend *b);
 
 #endif

@@ -2,6 +2,7 @@
  *
  * main.c - the etch command: dispatches to the subcommands of commands.h.
  */
+#include "cli_util.h"
 #include "harness/commands.h"
 
 #include <stdio.h>
@@ -44,16 +45,16 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
-        return 2;
+        return ETCH_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return 0;
+        return ETCH_EXIT_PASS;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("etch %s\n", ETCH_VERSION);
-        return 0;
+        return ETCH_EXIT_PASS;
     }
     for (size_t i = 0; i < sizeof(s_commands) / sizeof(s_commands[0]); i++) {
         if (strcmp(argv[1], s_commands[i].name) == 0) {
@@ -62,5 +63,5 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "etch: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
-    return 2;
+    return ETCH_EXIT_USAGE;
 }

@@ -27,32 +27,35 @@ bool etch_missing_value(int argc, char **argv, int i, const char *cmd)
     return false;
 }
 
-static int push(const char **list, size_t *n, const char *value, const char *cmd, const char *opt)
+/* Adds a selector to a list: ETCH_OPTION_TAKEN, or ETCH_OPTION_BAD (message printed)
+ * when the list is full. */
+static enum etch_option_result
+push(const char **list, size_t *n, const char *value, const char *cmd, const char *opt)
 {
     if (*n == ETCH_MAX_SELECTORS) {
         fprintf(stderr, "etch %s: more than %d %s options\n", cmd, ETCH_MAX_SELECTORS, opt);
-        return -1;
+        return ETCH_OPTION_BAD;
     }
     list[(*n)++] = value;
-    return 1;
+    return ETCH_OPTION_TAKEN;
 }
 
-int etch_selection_option(
+enum etch_option_result etch_selection_option(
     int argc, char **argv, int *i, const char *cmd, bool allow_names, struct etch_selection *sel)
 {
     const char *a = argv[*i];
     bool is_known = strcmp(a, "--scenarios") == 0 || strcmp(a, "--tag") == 0 ||
                     (allow_names && (strcmp(a, "--scenario") == 0 || strcmp(a, "--exclude") == 0));
     if (!is_known) {
-        return 0;
+        return ETCH_OPTION_NOT_MINE;
     }
     if (etch_missing_value(argc, argv, *i, cmd)) {
-        return -1;
+        return ETCH_OPTION_BAD;
     }
     const char *v = argv[++*i];
     if (strcmp(a, "--scenarios") == 0) {
         sel->scenarios_dir = v;
-        return 1;
+        return ETCH_OPTION_TAKEN;
     }
     if (strcmp(a, "--tag") == 0) {
         return push(sel->tags, &sel->num_tags, v, cmd, "--tag");
@@ -79,22 +82,22 @@ void etch_selection_finish(struct etch_selection *sel)
     }
 }
 
-int etch_load_suite(const char *cmd, const struct etch_selection *sel, struct harness_suite *suite)
+bool etch_load_suite(const char *cmd, const struct etch_selection *sel, struct harness_suite *suite)
 {
     struct harness_load_error err;
     enum ref_status rc = harness_suite_load_dir(sel->scenarios_dir, suite, &err);
     if (rc != REF_OK) {
-        char text[1400];
+        char text[ETCH_LOAD_MESSAGE_BYTES];
         harness_load_error_format(&err, text, sizeof(text));
         fprintf(stderr, "etch %s: %s\n", cmd, text);
-        return 2;
+        return false;
     }
     if (suite->count == 0) {
         fprintf(stderr, "etch %s: no scenario files under %s\n", cmd, sel->scenarios_dir);
         harness_suite_cleanup(suite);
-        return 2;
+        return false;
     }
-    return -1;
+    return true;
 }
 
 static bool name_matches(const struct harness_scenario *sc, const char *want)
@@ -107,11 +110,11 @@ static bool name_matches(const struct harness_scenario *sc, const char *want)
            strcmp(want + al + 1, sc->name) == 0;
 }
 
-int etch_select(const char *cmd,
-                const struct etch_selection *sel,
-                const struct harness_suite *suite,
-                bool *selected,
-                size_t *count)
+bool etch_select(const char *cmd,
+                 const struct etch_selection *sel,
+                 const struct harness_suite *suite,
+                 bool *selected,
+                 size_t *count)
 {
     *count = 0;
     bool all = sel->num_names == 0 && sel->num_tags == 0;
@@ -129,7 +132,7 @@ int etch_select(const char *cmd,
         if (!found) {
             fprintf(stderr, "etch %s: no scenario is named '%s' (see etch list)\n", cmd,
                     sel->names[k]);
-            return 2;
+            return false;
         }
     }
     for (size_t k = 0; k < sel->num_tags; k++) {
@@ -143,7 +146,7 @@ int etch_select(const char *cmd,
         if (!found) {
             fprintf(stderr, "etch %s: no scenario has the tag '%s' (see etch list)\n", cmd,
                     sel->tags[k]);
-            return 2;
+            return false;
         }
     }
     for (size_t k = 0; k < sel->num_excludes; k++) {
@@ -159,34 +162,33 @@ int etch_select(const char *cmd,
         if (!found) {
             fprintf(stderr, "etch %s: --exclude '%s' names no scenario, area or tag\n", cmd,
                     sel->excludes[k]);
-            return 2;
+            return false;
         }
     }
     for (size_t i = 0; i < suite->count; i++) {
         *count += selected[i] ? 1 : 0;
     }
-    return -1;
+    return true;
 }
 
-int etch_plan_open(const char *cmd, const struct etch_selection *sel, struct etch_plan *plan)
+bool etch_plan_open(const char *cmd, const struct etch_selection *sel, struct etch_plan *plan)
 {
     memset(plan, 0, sizeof(*plan));
-    int status = etch_load_suite(cmd, sel, &plan->suite);
-    if (status >= 0) {
-        return status;
+    if (!etch_load_suite(cmd, sel, &plan->suite)) {
+        return false;
     }
     size_t n = plan->suite.count;
     bool *selected = calloc(n, sizeof(*selected));
     plan->order = calloc(n, sizeof(*plan->order));
     plan->ran = calloc(n, sizeof(*plan->ran));
     plan->statuses = calloc(n, sizeof(*plan->statuses));
+    bool ok = false;
     if (selected == NULL || plan->order == NULL || plan->ran == NULL || plan->statuses == NULL) {
         fprintf(stderr, "etch %s: out of memory\n", cmd);
-        status = 2;
     } else {
-        status = etch_select(cmd, sel, &plan->suite, selected, &plan->count);
+        ok = etch_select(cmd, sel, &plan->suite, selected, &plan->count);
     }
-    if (status < 0) {
+    if (ok) {
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
             if (selected[i]) {
@@ -195,10 +197,10 @@ int etch_plan_open(const char *cmd, const struct etch_selection *sel, struct etc
         }
     }
     free(selected);
-    if (status >= 0) {
+    if (!ok) {
         etch_plan_cleanup(plan);
     }
-    return status;
+    return ok;
 }
 
 void etch_plan_cleanup(struct etch_plan *plan)

@@ -6,6 +6,8 @@
 #ifndef ETCH_SUITE_CLI_H
 #define ETCH_SUITE_CLI_H
 
+#include "cli_util.h"
+
 #include "harness/scenario.h"
 
 #include <stdbool.h>
@@ -28,26 +30,32 @@ struct etch_selection {
 bool etch_missing_value(int argc, char **argv, int i, const char *cmd);
 
 /* Takes one selection option at argv[*i] (--scenarios, --tag, and with allow_names
- * --scenario and --exclude), moving *i past its value. 1 taken, 0 not a selection
- * option, -1 bad usage (printed). */
-int etch_selection_option(
+ * --scenario and --exclude), moving *i past its value. Returns ETCH_OPTION_TAKEN,
+ * ETCH_OPTION_NOT_MINE for any other option, or ETCH_OPTION_BAD (message printed) for a
+ * missing value or too many of one selector. */
+enum etch_option_result etch_selection_option(
     int argc, char **argv, int *i, const char *cmd, bool allow_names, struct etch_selection *sel);
 
 /* Fills in the default folder: $ETCH_SCENARIOS, else the source tree's, else the
  * installed copy. */
 void etch_selection_finish(struct etch_selection *sel);
 
-/* Loads the suite; -1 on success, else the exit status (2) with a message printed. */
-int etch_load_suite(const char *cmd, const struct etch_selection *sel, struct harness_suite *suite);
+/* Loads the suite. Returns true on success (harness_suite_cleanup releases it); false
+ * when a file is broken or the folder has none, with a message printed: the command then
+ * ends with ETCH_EXIT_USAGE. */
+bool etch_load_suite(const char *cmd,
+                     const struct etch_selection *sel,
+                     struct harness_suite *suite);
 
 /* Marks the selected scenarios (all when there is no selector; --exclude removes by name,
- * area/name or tag). Every --scenario and --tag must select something. -1 on success,
- * else 2 with a message. */
-int etch_select(const char *cmd,
-                const struct etch_selection *sel,
-                const struct harness_suite *suite,
-                bool *selected,
-                size_t *count);
+ * area/name or tag) and counts them in *count. Every --scenario, --tag and --exclude must
+ * match something. Returns true on success; false with a message printed when one matches
+ * nothing: the command then ends with ETCH_EXIT_USAGE. */
+bool etch_select(const char *cmd,
+                 const struct etch_selection *sel,
+                 const struct harness_suite *suite,
+                 bool *selected,
+                 size_t *count);
 
 /* The scenarios one `etch run` or `etch diff` works through: the loaded suite and, for
  * each of the count selected scenarios in suite order, its suite index, whether a worker
@@ -60,10 +68,11 @@ struct etch_plan {
     enum ref_status *statuses;
 };
 
-/* Loads the suite and applies the selection (etch_load_suite, etch_select). -1 on
- * success, else the exit status with a message printed; etch_plan_cleanup is needed only
- * on success. */
-int etch_plan_open(const char *cmd, const struct etch_selection *sel, struct etch_plan *plan);
+/* Loads the suite and applies the selection (etch_load_suite, etch_select). Returns true
+ * on success, when etch_plan_cleanup releases the plan; false with a message printed (a
+ * broken suite, a selector that matches nothing, or no memory), when there is nothing to
+ * release and the command ends with ETCH_EXIT_USAGE. */
+bool etch_plan_open(const char *cmd, const struct etch_selection *sel, struct etch_plan *plan);
 
 void etch_plan_cleanup(struct etch_plan *plan);
 

@@ -148,17 +148,17 @@ static const struct harness_report_meta s_meta = {
     .service = "elastictranscoder",
 };
 
-typedef int (*writer_fn)(FILE *out,
-                         const struct harness_scenario_result *results,
-                         size_t n,
-                         const struct harness_report_meta *meta);
+typedef enum ref_status (*writer_fn)(FILE *out,
+                                     const struct harness_scenario_result *results,
+                                     size_t n,
+                                     const struct harness_report_meta *meta);
 
 static char *write_to_string(writer_fn fn, const struct fixture *f, size_t *len)
 {
     char *text = NULL;
     FILE *mem = open_memstream(&text, len);
     assert_non_null(mem);
-    assert_int_equal(fn(mem, f->results, NUM_RESULTS, &s_meta), 0);
+    assert_int_equal(fn(mem, f->results, NUM_RESULTS, &s_meta), REF_OK);
     fclose(mem);
     return text;
 }
@@ -280,7 +280,7 @@ static void test_report_flags_follow_the_exit_status(void **state)
     size_t len = 0;
     FILE *mem = open_memstream(&xml, &len);
     assert_non_null(mem);
-    assert_int_equal(harness_report_junit(mem, f->results, NUM_RESULTS, &meta), 0);
+    assert_int_equal(harness_report_junit(mem, f->results, NUM_RESULTS, &meta), REF_OK);
     fclose(mem);
     assert_well_formed_xml(xml, len);
     assert_non_null(strstr(xml, "tests=\"6\" failures=\"2\" errors=\"1\" skipped=\"2\""));
@@ -290,7 +290,7 @@ static void test_report_flags_follow_the_exit_status(void **state)
     char *tap = NULL;
     mem = open_memstream(&tap, &len);
     assert_non_null(mem);
-    assert_int_equal(harness_report_tap(mem, f->results, NUM_RESULTS, &meta), 0);
+    assert_int_equal(harness_report_tap(mem, f->results, NUM_RESULTS, &meta), REF_OK);
     fclose(mem);
     assert_non_null(strstr(tap, "not ok 3 - area/deviates"));
     assert_non_null(strstr(tap, "ok 6 - area/unimplemented # SKIP not implemented: "));
@@ -371,6 +371,21 @@ static void test_report_jsonl_parses(void **state)
     }
     assert_int_equal(lines, NUM_RESULTS);
     free(text);
+}
+
+/* A stream that takes no writes: every machine report says it was not written. */
+static void test_report_writers_fail_on_a_stream_error(void **state)
+{
+    struct fixture *f = *state;
+    static const writer_fn writers[] = {harness_report_junit, harness_report_tap,
+                                        harness_report_jsonl};
+    for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++) {
+        char input[] = "read only";
+        FILE *read_only = fmemopen(input, sizeof(input) - 1, "r");
+        assert_non_null(read_only);
+        assert_int_equal(writers[i](read_only, f->results, NUM_RESULTS, &s_meta), REF_E_INTERNAL);
+        fclose(read_only);
+    }
 }
 
 static void test_report_text_and_summary(void **state)
@@ -476,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_report_flags_follow_the_exit_status),
         cmocka_unit_test(test_report_tap_is_well_formed),
         cmocka_unit_test(test_report_jsonl_parses),
+        cmocka_unit_test(test_report_writers_fail_on_a_stream_error),
         cmocka_unit_test(test_report_text_and_summary),
         cmocka_unit_test(test_report_curl_quotes_for_the_shell),
         cmocka_unit_test(test_report_raw_printable),

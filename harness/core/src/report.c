@@ -3,9 +3,10 @@
  * report.c - run reports: the text table and failure details (with curl and raw HTTP
  * reproducers), the summary, JUnit XML, TAP version 13 and JSON Lines.
  *
- * Writers take finished results and never fail half-way silently: they return -1 when
- * the stream reports an error. XML and TAP text is escaped so any byte a target sends
- * back still yields a well-formed document. Session tokens are redacted everywhere.
+ * Writers take finished results and never fail half-way silently: they return a status
+ * other than REF_OK when the stream reports an error. XML and TAP text is escaped so any
+ * byte a target sends back still yields a well-formed document. Session tokens are
+ * redacted everywhere.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -509,10 +510,10 @@ static char *details_text(const struct harness_scenario_result *r,
     return text;
 }
 
-int harness_report_junit(FILE *out,
-                         const struct harness_scenario_result *results,
-                         size_t n,
-                         const struct harness_report_meta *meta)
+enum ref_status harness_report_junit(FILE *out,
+                                     const struct harness_scenario_result *results,
+                                     size_t n,
+                                     const struct harness_report_meta *meta)
 {
     struct harness_summary sum;
     harness_summary_compute(results, n, &sum);
@@ -601,7 +602,7 @@ int harness_report_junit(FILE *out,
         fprintf(out, "    </testcase>\n");
     }
     fprintf(out, "  </testsuite>\n</testsuites>\n");
-    return ferror(out) ? -1 : 0;
+    return ferror(out) ? REF_E_INTERNAL : REF_OK;
 }
 
 /* TAP descriptions and YAML scalars: one line, no '#' (which starts a directive). */
@@ -636,10 +637,10 @@ static void yaml_quoted(FILE *out, const char *s)
     fputc('"', out);
 }
 
-int harness_report_tap(FILE *out,
-                       const struct harness_scenario_result *results,
-                       size_t n,
-                       const struct harness_report_meta *meta)
+enum ref_status harness_report_tap(FILE *out,
+                                   const struct harness_scenario_result *results,
+                                   size_t n,
+                                   const struct harness_report_meta *meta)
 {
     fprintf(out, "TAP version 13\n1..%zu\n", n);
     if (meta != NULL && meta->target != NULL) {
@@ -674,7 +675,7 @@ int harness_report_tap(FILE *out,
                     r->must_total, r->should_held, r->should_total);
         }
     }
-    return ferror(out) ? -1 : 0;
+    return ferror(out) ? REF_E_INTERNAL : REF_OK;
 }
 
 /* A JSON string of text that may hold bytes a target sent: when it is not valid UTF-8,
@@ -712,10 +713,10 @@ static json_t *check_json(const struct harness_check_result *c)
     return v;
 }
 
-int harness_report_jsonl(FILE *out,
-                         const struct harness_scenario_result *results,
-                         size_t n,
-                         const struct harness_report_meta *meta)
+enum ref_status harness_report_jsonl(FILE *out,
+                                     const struct harness_scenario_result *results,
+                                     size_t n,
+                                     const struct harness_report_meta *meta)
 {
     for (size_t i = 0; i < n; i++) {
         const struct harness_scenario_result *r = &results[i];
@@ -726,7 +727,7 @@ int harness_report_jsonl(FILE *out,
             json_decref(tags);
             json_decref(steps);
             json_decref(line);
-            return -1;
+            return REF_E_NOMEM;
         }
         for (size_t t = 0; t < r->scenario->num_tags; t++) {
             json_array_append_new(tags, json_string(r->scenario->tags[t]));
@@ -785,10 +786,10 @@ int harness_report_jsonl(FILE *out,
         char *text = harness_json_dump(line, JSON_COMPACT | JSON_ENSURE_ASCII);
         json_decref(line);
         if (text == NULL) {
-            return -1;
+            return REF_E_NOMEM;
         }
         fprintf(out, "%s\n", text);
         free(text);
     }
-    return ferror(out) ? -1 : 0;
+    return ferror(out) ? REF_E_INTERNAL : REF_OK;
 }

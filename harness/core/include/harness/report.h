@@ -53,19 +53,22 @@ void harness_report_step_details(FILE *out,
 /* "summary: 4 scenarios, 3 passed, ..." and "conformance: must 52/53 (98.1%), ..." */
 void harness_report_summary(FILE *out, const struct harness_summary *sum);
 
-/* One test case per scenario. Return 0, or -1 when writing failed. */
-int harness_report_junit(FILE *out,
-                         const struct harness_scenario_result *results,
-                         size_t n,
-                         const struct harness_report_meta *meta);
-int harness_report_tap(FILE *out,
-                       const struct harness_scenario_result *results,
-                       size_t n,
-                       const struct harness_report_meta *meta);
-int harness_report_jsonl(FILE *out,
-                         const struct harness_scenario_result *results,
-                         size_t n,
-                         const struct harness_report_meta *meta);
+/* The machine reports, one test case (JUnit), test point (TAP) or line (JSON Lines) per
+ * scenario. Each returns REF_OK; REF_E_INTERNAL when the stream reports a write error;
+ * harness_report_jsonl also REF_E_NOMEM when a line cannot be built (the lines before it
+ * are written). */
+REF_MUST_CHECK enum ref_status harness_report_junit(FILE *out,
+                                                    const struct harness_scenario_result *results,
+                                                    size_t n,
+                                                    const struct harness_report_meta *meta);
+REF_MUST_CHECK enum ref_status harness_report_tap(FILE *out,
+                                                  const struct harness_scenario_result *results,
+                                                  size_t n,
+                                                  const struct harness_report_meta *meta);
+REF_MUST_CHECK enum ref_status harness_report_jsonl(FILE *out,
+                                                    const struct harness_scenario_result *results,
+                                                    size_t n,
+                                                    const struct harness_report_meta *meta);
 
 /* Appends a runnable curl command for the exchange (secrets from the environment). */
 REF_MUST_CHECK enum ref_status harness_curl_reproducer(const struct harness_exchange *x,
