@@ -37,7 +37,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CONTROL_PREFIX "/_etch/control/v1"
+#define CONTROL_PREFIX  "/_etch/control/v1"
 #define CONTROL_VERSION 1
 /* The latest time the clock may show: Ids carry it as 13 digits (contract sections 2, 9). */
 #define CLOCK_MAX_MS INT64_C(9999999999999)
@@ -69,8 +69,8 @@ clock_move(struct ref_service *svc, enum clock_move move, int64_t arg, int64_t *
     /* The next event is read before the swap: the store has its own lock, and an event
      * added meanwhile is the scheduler's to apply when its time comes. */
     int64_t next_event_ms = 0;
-    bool has_event = move == CLOCK_MOVE_NEXT_EVENT &&
-                     ref_job_store_next_event_ms(svc->store, &next_event_ms);
+    bool has_event =
+        move == CLOCK_MOVE_NEXT_EVENT && ref_job_store_next_event_ms(svc->store, &next_event_ms);
     int64_t old = atomic_load_explicit(&svc->virtual_now_ms, memory_order_acquire);
     int64_t next;
     do {
@@ -204,8 +204,8 @@ static enum ref_status control_clock(struct ref_op_ctx *c)
     if (rc == REF_OK && (move == CLOCK_MOVE_ADVANCE || move == CLOCK_MOVE_SET)) {
         rc = check_millis(&v, value, key, &arg);
     } else if (rc == REF_OK && move != CLOCK_MOVE_NONE && !json_is_true(value)) {
-        rc = ref_verr_add(&v, ref_slice_from_cstr(json_is_false(value) ? "false" : "not true"),
-                          key, "Member must be true");
+        rc = ref_verr_add(&v, ref_slice_from_cstr(json_is_false(value) ? "false" : "not true"), key,
+                          "Member must be true");
     }
     if (rc == REF_OK) {
         rc = ref_svc_verr_finish(c, &v);
@@ -261,7 +261,8 @@ static enum ref_status control_set_status(struct ref_op_ctx *c)
         } else if (rc == REF_OK && !json_is_string(status)) {
             rc = ref_verr_type(&v, status, "status", "string");
         } else if (rc == REF_OK) {
-            struct ref_slice s = ref_slice_make(json_string_value(status), json_string_length(status));
+            struct ref_slice s =
+                ref_slice_make(json_string_value(status), json_string_length(status));
             to = ref_job_status_from_name(s);
             if (to == REF_JOB_STATUS_NONE) {
                 rc = ref_verr_pattern(&v, s, "status", REF_PATTERN_JOB_STATUS);
@@ -276,7 +277,8 @@ static enum ref_status control_set_status(struct ref_op_ctx *c)
         rc = ref_job_store_apply(c->svc->store, c->label, s_set_status_event[to], c->now_ms,
                                  &change);
         enum ref_job_status from = REF_JOB_STATUS_NONE;
-        if (rc == REF_E_IN_USE && ref_job_store_job_status(c->svc->store, c->label, &from) == REF_OK) {
+        if (rc == REF_E_IN_USE &&
+            ref_job_store_job_status(c->svc->store, c->label, &from) == REF_OK) {
             rc = ref_svc_fail(c, rc, "A job in %s status cannot be made %s.",
                               ref_job_status_name(from), ref_job_status_name(to));
         } else if (rc != REF_OK) {
@@ -366,10 +368,8 @@ entry_verr_finish(struct ref_op_ctx *c, struct ref_verr *v, const char *list, si
     return REF_E_VALIDATION;
 }
 
-static enum ref_status read_pipeline(struct ref_op_ctx *c,
-                                     const json_t *item,
-                                     size_t index,
-                                     struct seed *s)
+static enum ref_status
+read_pipeline(struct ref_op_ctx *c, const json_t *item, size_t index, struct seed *s)
 {
     struct ref_pipeline_seed *out = &s->pipelines[index];
     struct ref_verr v;
@@ -452,7 +452,8 @@ read_timing(struct ref_verr *v, json_t *timing, int64_t now_ms, struct ref_job_s
     return REF_OK;
 }
 
-static enum ref_status read_job(struct ref_op_ctx *c, const json_t *item, size_t index, struct seed *s)
+static enum ref_status
+read_job(struct ref_op_ctx *c, const json_t *item, size_t index, struct seed *s)
 {
     struct ref_job_seed *out = &s->jobs[index];
     struct ref_verr v;
@@ -501,7 +502,8 @@ static enum ref_status read_job(struct ref_op_ctx *c, const json_t *item, size_t
 }
 
 /* A list member of the seed body: an array, or absent (no entries). */
-static enum ref_status seed_list(struct ref_verr *v, const json_t *body, const char *key, const char *path, const json_t **out)
+static enum ref_status seed_list(
+    struct ref_verr *v, const json_t *body, const char *key, const char *path, const json_t **out)
 {
     *out = ref_svc_member(body, key);
     if (*out != NULL && !json_is_array(*out)) {
@@ -557,8 +559,8 @@ static enum ref_status seed_refused(struct ref_op_ctx *c, const struct seed *s, 
     struct ref_slice id = s->failed.is_job ? s->jobs[i].id : s->pipelines[i].id;
     switch (rc) {
         case REF_E_IN_USE:
-            return ref_svc_fail(c, rc, "%s[%zu]: the Id " REF_SLICE_FMT " is already in use.",
-                                list, i, REF_SLICE_ARG(id));
+            return ref_svc_fail(c, rc, "%s[%zu]: the Id " REF_SLICE_FMT " is already in use.", list,
+                                i, REF_SLICE_ARG(id));
         case REF_E_NOT_FOUND:
             return ref_svc_pipeline_not_found(c, s->jobs[i].pipeline_id);
         default:
@@ -572,8 +574,8 @@ static enum ref_status seed_answer(struct ref_op_ctx *c, const struct seed *s)
     json_t *jobs = json_array();
     int bad = pipelines == NULL || jobs == NULL;
     for (size_t i = 0; !bad && i < s->num_pipelines; i++) {
-        bad = json_array_append_new(pipelines, json_stringn((const char *)s->pipelines[i].id.ptr,
-                                                            s->pipelines[i].id.len));
+        bad = json_array_append_new(
+            pipelines, json_stringn((const char *)s->pipelines[i].id.ptr, s->pipelines[i].id.len));
     }
     for (size_t i = 0; !bad && i < s->num_jobs; i++) {
         bad = json_array_append_new(

@@ -40,9 +40,12 @@ static void open_control(struct fx *fx, bool has_test_control, size_t max_pipeli
 }
 
 /* Sends a request as cred, signed at the service's clock; body written with ' for ". */
-static void
-send_as(struct fx *fx, const struct ref_credential *cred, const char *method, const char *target,
-        const char *body, struct answer *a)
+static void send_as(struct fx *fx,
+                    const struct ref_credential *cred,
+                    const char *method,
+                    const char *target,
+                    const char *body,
+                    struct answer *a)
 {
     char *text = body != NULL ? q(body) : NULL;
     call_as(fx, cred, ref_service_now_ms(fx->svc) / 1000, method, target, text, a);
@@ -125,8 +128,12 @@ static int64_t timing_of(const json_t *job, const char *member)
     return v != NULL ? (int64_t)json_integer_value(v) : -1;
 }
 
-static void expect_job(struct fx *fx, const char *id, const char *status, int64_t submit_ms,
-                       int64_t start_ms, int64_t finish_ms)
+static void expect_job(struct fx *fx,
+                       const char *id,
+                       const char *status,
+                       int64_t submit_ms,
+                       int64_t start_ms,
+                       int64_t finish_ms)
 {
     json_t *job = read_job(fx, id);
     if (strcmp(status_of(job), status) != 0) {
@@ -382,8 +389,9 @@ static void test_service_control_answers_are_dated_by_the_clock(void **state)
     char amz_date[17];
     ref_sigv4_format_amz_date(1000000000, amz_date);
     /* Unsigned: the error answer is dated all the same. */
-    assert_int_equal(ref_buf_appendf(&raw, "GET /_etch/control/v1 HTTP/1.1\r\nHost: " HOST
-                                           "\r\nX-Amz-Date: %s\r\n\r\n",
+    assert_int_equal(ref_buf_appendf(&raw,
+                                     "GET /_etch/control/v1 HTTP/1.1\r\nHost: " HOST
+                                     "\r\nX-Amz-Date: %s\r\n\r\n",
                                      amz_date),
                      REF_OK);
     struct ref_response resp;
@@ -409,6 +417,8 @@ static void test_service_control_seed_every_status(void **state)
     struct fx fx;
     open_control(&fx, true, 0);
     struct answer a;
+    /* One entry a line. */
+    /* clang-format off */
     ctl(&fx, "POST", "/_etch/control/v1/seed",
         "{'Pipelines':[" SEED_PIPELINE(PIPE_A, "Paused") "," SEED_PIPELINE(PIPE_B, "Active") "],"
         "'Jobs':["
@@ -428,12 +438,12 @@ static void test_service_control_seed_every_status(void **state)
         SEED_JOB("3000000000000-dfprog", PIPE_A, "Progressing",
                  ",'Timing':{'SubmitTimeMillis':1795869800000}") "]}",
         &a);
+    /* clang-format on */
     expect_answer(&a, 200, "");
-    json_t *want = json_pack(
-        "{s:[ss], s:[ssssssss]}", "Pipelines", PIPE_A, PIPE_B, "Jobs", "3000000000000-submit",
-        "3000000000000-progrs", "3000000000000-complt", "3000000000000-cancld",
-        "3000000000000-errorj", "3000000000000-dfcmpl", "3000000000000-dfcncl",
-        "3000000000000-dfprog");
+    json_t *want = json_pack("{s:[ss], s:[ssssssss]}", "Pipelines", PIPE_A, PIPE_B, "Jobs",
+                             "3000000000000-submit", "3000000000000-progrs", "3000000000000-complt",
+                             "3000000000000-cancld", "3000000000000-errorj", "3000000000000-dfcmpl",
+                             "3000000000000-dfcncl", "3000000000000-dfprog");
     assert_true(json_equal(a.body, want));
     json_decref(want);
     answer_cleanup(&a);
@@ -453,9 +463,8 @@ static void test_service_control_seed_every_status(void **state)
     expect_answer(&a, 200, "");
     json_t *p = json_object_get(a.body, "Pipeline");
     assert_string_equal(json_string_value(json_object_get(p, "Status")), "Paused");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(p, "ContentConfig"),
-                                                          "Bucket")),
-                        "out");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(p, "ContentConfig"), "Bucket")), "out");
     answer_cleanup(&a);
     /* A job in the form CreateJob stores: Inputs and Outputs filled in. */
     json_t *job = read_job(&fx, "3000000000000-submit");
@@ -482,8 +491,8 @@ static void test_service_control_seed_ignores_limits(void **state)
     (void)state;
     struct fx fx;
     open_control(&fx, true, 1);
-    seed_ok(&fx, "{'Pipelines':[" SEED_PIPELINE(PIPE_A, "Active") "," SEED_PIPELINE(
-                     PIPE_B, "Active") "]}");
+    seed_ok(&fx, "{'Pipelines':[" SEED_PIPELINE(PIPE_A, "Active") "," SEED_PIPELINE(PIPE_B,
+                                                                                    "Active") "]}");
     /* What was seeded counts afterwards. */
     expect_call(&fx, "POST", "/2012-09-25/pipelines",
                 "{'Name':'n','InputBucket':'in','OutputBucket':'out','Role':'" ROLE "'}", 429,
@@ -526,14 +535,12 @@ static void test_service_control_seed_is_all_or_nothing(void **state)
                                                                            "Submitted", "") "]}",
          409, "ResourceInUseException"},
         {"{'Pipelines':[" SEED_PIPELINE(PIPE_B, "Active") "],'Jobs':[" SEED_JOB(
-             "3000000000000-first1", PIPE_B, "Submitted", "") "," SEED_JOB("3000000000000-nopipe",
-                                                                           "1111111111111-absent",
-                                                                           "Submitted", "") "]}",
+             "3000000000000-first1", PIPE_B, "Submitted",
+             "") "," SEED_JOB("3000000000000-nopipe", "1111111111111-absent", "Submitted", "") "]}",
          404, "ResourceNotFoundException"},
         {"{'Pipelines':[" SEED_PIPELINE(PIPE_B, "Active") "],'Jobs':[" SEED_JOB(
-             "3000000000000-first1", PIPE_B, "Submitted", "") "," SEED_JOB("3000000000000-badsts",
-                                                                           PIPE_B, "Finished",
-                                                                           "") "]}",
+             "3000000000000-first1", PIPE_B, "Submitted",
+             "") "," SEED_JOB("3000000000000-badsts", PIPE_B, "Finished", "") "]}",
          400, "ValidationException"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -637,8 +644,7 @@ static void test_service_control_seed_refusals(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct answer a;
         ctl(&fx, "POST", "/_etch/control/v1/seed", cases[i].body, &a);
-        if (a.http_status != cases[i].status ||
-            strcmp(a.error_type, types[cases[i].status]) != 0) {
+        if (a.http_status != cases[i].status || strcmp(a.error_type, types[cases[i].status]) != 0) {
             fail_msg("case %zu: want %d %s, got %d %s: %s", i, cases[i].status,
                      types[cases[i].status], a.http_status, a.error_type, message_of(&a));
         }
@@ -648,8 +654,8 @@ static void test_service_control_seed_refusals(void **state)
     /* The messages name the entry, and the 404 is the pipeline's own (contract section 4). */
     struct answer a;
     ctl(&fx, "POST", "/_etch/control/v1/seed",
-        "{'Jobs':[" SEED_JOB("3000000000000-okjob1", PIPE_A, "Submitted", "") "," SEED_JOB(
-            "3000000000000-exists", PIPE_A, "Submitted", "") "]}",
+        "{'Jobs':[" SEED_JOB("3000000000000-okjob1", PIPE_A, "Submitted",
+                             "") "," SEED_JOB("3000000000000-exists", PIPE_A, "Submitted", "") "]}",
         &a);
     assert_string_equal(message_of(&a), "Jobs[1]: the Id 3000000000000-exists is already in use.");
     answer_cleanup(&a);
@@ -685,14 +691,14 @@ static void set_status(struct fx *fx, const char *id, const char *status, struct
     ctl(fx, "POST", target, body, a);
 }
 
-static void expect_set_status(struct fx *fx, const char *id, const char *status, int want,
-                              const char *error_type)
+static void expect_set_status(
+    struct fx *fx, const char *id, const char *status, int want, const char *error_type)
 {
     struct answer a;
     set_status(fx, id, status, &a);
     if (a.http_status != want || strcmp(a.error_type, error_type) != 0) {
-        fail_msg("%s to %s: want %d %s, got %d %s: %s", id, status, want, error_type,
-                 a.http_status, a.error_type, message_of(&a));
+        fail_msg("%s to %s: want %d %s, got %d %s: %s", id, status, want, error_type, a.http_status,
+                 a.error_type, message_of(&a));
     }
     if (want == 200) {
         /* The job as ReadJob answers it, in its new status. */
@@ -710,10 +716,12 @@ static void test_service_control_set_status(void **state)
     (void)state;
     struct fx fx;
     open_control(&fx, true, 0);
+    /* clang-format off */
     seed_ok(&fx, "{'Pipelines':[" SEED_PIPELINE(PIPE_A, "Paused") "],'Jobs':["
             SEED_JOB("3000000000000-jobaaa", PIPE_A, "Submitted", "") ","
             SEED_JOB("3000000000000-jobbbb", PIPE_A, "Submitted", "") ","
             SEED_JOB("3000000000000-cancld", PIPE_A, "Canceled", "") "]}");
+    /* clang-format on */
     (void)clock_call(&fx, "{'AdvanceMillis':100}");
     /* The allowed transitions, each at the clock's time. */
     expect_set_status(&fx, "3000000000000-jobaaa", "Progressing", 200, "");
@@ -740,8 +748,7 @@ static void test_service_control_set_status(void **state)
     /* Not a status, not a job, not an Id. */
     expect_set_status(&fx, "3000000000000-jobccc", "Done", 400, "ValidationException");
     expect_set_status(&fx, "3000000000000-jobccc", "error", 400, "ValidationException");
-    expect_set_status(&fx, "3000000000000-nojobb", "Progressing", 404,
-                      "ResourceNotFoundException");
+    expect_set_status(&fx, "3000000000000-nojobb", "Progressing", 404, "ResourceNotFoundException");
     expect_set_status(&fx, "not-an-id", "Progressing", 400, "ValidationException");
     const char *const bodies[] = {"{}", "{'Status':1}", "{'Status':'Error','More':1}", "[]", "x"};
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
@@ -779,12 +786,10 @@ static void test_service_control_main_principal_only(void **state)
     };
     for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
         struct answer a;
-        send_as(&fx, REF_TEST_CRED_RESTRICTED, calls[i].method, calls[i].target, calls[i].body,
-                &a);
+        send_as(&fx, REF_TEST_CRED_RESTRICTED, calls[i].method, calls[i].target, calls[i].body, &a);
         expect_answer(&a, 403, "AccessDeniedException");
         answer_cleanup(&a);
-        send_as(&fx, REF_TEST_CRED_TEMPORARY, calls[i].method, calls[i].target, calls[i].body,
-                &a);
+        send_as(&fx, REF_TEST_CRED_TEMPORARY, calls[i].method, calls[i].target, calls[i].body, &a);
         expect_answer(&a, 403, "AccessDeniedException");
         answer_cleanup(&a);
         send_as(&fx, NULL, calls[i].method, calls[i].target, calls[i].body, &a);
@@ -867,7 +872,7 @@ static void test_service_control_seed_allocation_failures(void **state)
     (void)state;
     char *body = q("{'Pipelines':[" SEED_PIPELINE(PIPE_B, "Active") "],'Jobs':[" SEED_JOB(
         "3000000000000-allocb", PIPE_B, "Complete", "") "," SEED_JOB("3000000000000-alloca", PIPE_A,
-                                                                      "Progressing", "") "]}");
+                                                                     "Progressing", "") "]}");
     for (int fail_at = 0;; fail_at++) {
         struct fx fx;
         open_control(&fx, true, 0);
