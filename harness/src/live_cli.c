@@ -201,7 +201,6 @@ static const char *process_getenv(void *ctx, const char *name)
 struct etch_live_run *
 etch_live_open(const char *cmd, const struct etch_live_args *a, int *exit_status)
 {
-    *exit_status = ETCH_EXIT_USAGE;
     /* A peer that resets a connection while a request is being written must be an error
      * for that step, never a signal that ends the whole run. */
     signal(SIGPIPE, SIG_IGN);
@@ -229,11 +228,13 @@ etch_live_open(const char *cmd, const struct etch_live_args *a, int *exit_status
     if (harness_live_settings_resolve(&args, process_getenv, NULL, &run->settings, why,
                                       sizeof(why)) != REF_OK) {
         fprintf(stderr, "etch %s: %s\n", cmd, why);
+        *exit_status = ETCH_EXIT_USAGE;
         etch_live_close(run);
         return NULL;
     }
     if (a->cacert != NULL && a->is_insecure) {
         fprintf(stderr, "etch %s: --cacert and --insecure contradict each other\n", cmd);
+        *exit_status = ETCH_EXIT_USAGE;
         etch_live_close(run);
         return NULL;
     }
@@ -242,6 +243,7 @@ etch_live_open(const char *cmd, const struct etch_live_args *a, int *exit_status
         if (harness_live_endpoint_parse(a->endpoints[e], &run->endpoints[e], why, sizeof(why)) !=
             REF_OK) {
             fprintf(stderr, "etch %s: --endpoint %s\n", cmd, why);
+            *exit_status = ETCH_EXIT_USAGE;
             etch_live_close(run);
             return NULL;
         }

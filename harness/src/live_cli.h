@@ -53,9 +53,9 @@ enum etch_option_result etch_live_option(
 struct etch_live_run;
 
 /* Resolves the settings and makes the backends. Returns the run (etch_live_close releases
- * it), or NULL with a message printed and *exit_status set: ETCH_EXIT_USAGE for bad
- * settings (or an etch built without libcurl), ETCH_EXIT_FAIL when a backend cannot be
- * made. */
+ * it), or NULL with a message printed and *exit_status set (it is set only then):
+ * ETCH_EXIT_USAGE for bad settings (or an etch built without libcurl), ETCH_EXIT_FAIL when
+ * memory, a lock or a backend cannot be had. */
 struct etch_live_run *
 etch_live_open(const char *cmd, const struct etch_live_args *a, int *exit_status);
 void etch_live_close(struct etch_live_run *run);
