@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-# Tests of `etch serve`: the server test and its agreement with `etch handle` (raw
-# sockets, standard library Python only) and the interoperability tests with real clients
-# (botocore, AWS CLI v2, AWS SDK for JavaScript v3). Each script starts its own server on a
-# free loopback port and stops it; CMake passes the etch binary.
+# Tests of `etch serve`: the server test, its test control and its agreement with
+# `etch handle` (raw sockets, standard library Python only) and the interoperability tests
+# with real clients (botocore, AWS CLI v2, AWS SDK for JavaScript v3). Each script starts its
+# own server on a free loopback port and stops it; CMake passes the etch binary.
 if(NOT TARGET PkgConfig::MHD)
   message(STATUS "libmicrohttpd not found: `etch serve` and its tests are not built")
   return()
@@ -23,8 +23,12 @@ add_test(NAME serve.http
 # `etch handle` gives the answer `etch serve` gives to requests far over the limits.
 add_test(NAME serve.handle_agrees
          COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/serve_handle_test.py $<TARGET_FILE:etch>)
+# `etch serve --test-control`: discovery off without the flag and on with it, a clock move,
+# a seed and a set-status over HTTP (contract section 9).
+add_test(NAME serve.test_control
+         COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/serve_control_test.py $<TARGET_FILE:etch>)
 # The scripts import a helper next to them: no bytecode cache in the source tree.
-set_tests_properties(serve.http serve.handle_agrees PROPERTIES
+set_tests_properties(serve.http serve.handle_agrees serve.test_control PROPERTIES
                      LABELS serve TIMEOUT 120 ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 
 # Exit code 77 means "client not installed": reported as skipped, not passed.

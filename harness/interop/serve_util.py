@@ -116,6 +116,7 @@ class Server:
         self.proc = None
         self.port = None
         self.log = None
+        self.has_test_control = False  # the first line says "(test control on)"
 
     def __enter__(self):
         self.log = tempfile.TemporaryFile(mode="w+b")
@@ -124,9 +125,11 @@ class Server:
                                      stdin=subprocess.DEVNULL)
         try:
             line = self._first_line()
-            m = re.match(r"^etch serve: listening on http://127\.0\.0\.1:(\d+)$", line)
+            m = re.match(r"^etch serve: listening on http://127\.0\.0\.1:(\d+)"
+                         r"( \(test control on\))?$", line)
             check(m is not None, "unexpected first line from etch serve: %r" % line)
             self.port = int(m.group(1))
+            self.has_test_control = m.group(2) is not None
             check(self.port > 0, "etch serve printed port 0")
         except BaseException:
             self.kill()
@@ -340,15 +343,17 @@ class Connection:
 
 
 def build_request(port, method, target, body=b"", content_type=None, signed=True,
-                  access_key=MAIN_KEY, secret=MAIN_SECRET, region=REGION, extra_headers=()):
+                  access_key=MAIN_KEY, secret=MAIN_SECRET, region=REGION, extra_headers=(),
+                  when=None):
     """The bytes of one request in the form botocore sends (Content-Length always, signed
-    host and x-amz-date, plus content-type on POST)."""
+    host and x-amz-date, plus content-type on POST), signed at `when` (a UTC datetime;
+    default now)."""
     headers = [("Host", "127.0.0.1:%d" % port)]
     if content_type:
         headers.append(("Content-Type", content_type))
     headers.extend(extra_headers)
     if signed:
-        sign(method, target, headers, body, access_key, secret, region)
+        sign(method, target, headers, body, access_key, secret, region, when)
     headers.append(("Content-Length", str(len(body))))
     head = "%s %s HTTP/1.1\r\n" % (method, target)
     head += "".join("%s: %s\r\n" % h for h in headers) + "\r\n"

@@ -2,10 +2,11 @@
  *
  * cmd_serve.c - `etch serve`: the reference over HTTP, for real clients and live runs.
  *
- * Reads the options into a ref_service_config (real clock), starts the libmicrohttpd
- * front of serve_http.c, prints the address it listens on as the first line of stdout
- * (tests read the port from it), and waits for SIGINT or SIGTERM. On either it stops
- * accepting, lets the requests in flight finish (bounded), and exits 0.
+ * Reads the options into a ref_service_config (the real clock, which test control can make
+ * virtual when --test-control offers it), starts the libmicrohttpd front of serve_http.c,
+ * prints the address it listens on as the first line of stdout (tests read the port from
+ * it), and waits for SIGINT or SIGTERM. On either it stops accepting, lets the requests in
+ * flight finish (bounded), and exits 0.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -42,13 +43,14 @@ static const char s_usage[] =
     "usage: etch serve [--listen HOST:PORT] [--region R] [--credentials-file F]\n"
     "                  [--skew-seconds N] [--start-delay-ms N] [--run-time-ms N] [--page-size N]\n"
     "                  [--max-pipelines N] [--max-queued-jobs N] [--max-request-bytes N]\n"
-    "                  [--threads N] [--quiet]\n"
+    "                  [--threads N] [--test-control] [--quiet]\n"
     "\n"
     "Serves the reference implementation over HTTP/1.1 (keep-alive, many connections at\n"
     "once) for real clients and live runs, until SIGINT or SIGTERM: then it stops\n"
     "accepting, lets the requests in flight finish and exits 0. The first line on stdout\n"
-    "is 'etch serve: listening on http://HOST:PORT'; one line per request goes to stderr\n"
-    "(method, target, status, error type, time in ms).\n"
+    "is 'etch serve: listening on http://HOST:PORT' (followed by ' (test control on)' with\n"
+    "--test-control); one line per request goes to stderr (method, target, status, error\n"
+    "type, time in ms).\n"
     "\n"
     "  --listen HOST:PORT     numeric address and port (default 127.0.0.1:0; port 0 picks\n"
     "                         a free one; IPv6 as [::1]:PORT)\n"
@@ -69,6 +71,12 @@ static const char s_usage[] =
     "                         maximum 262144)\n"
     "  --threads N            worker threads, each with its own epoll loop (default: one\n"
     "                         per CPU)\n"
+    "  --test-control         offer test control (contract section 9): signed requests of\n"
+    "                         the main principal under /_etch/control/v1 move a virtual\n"
+    "                         clock, seed pipelines and jobs in any status and set a job's\n"
+    "                         status. For test endpoints only: anyone holding the main key\n"
+    "                         can then change time and state for every client (default off:\n"
+    "                         those paths are unknown operations)\n"
     "  --quiet                no per-request log lines\n"
     "\n"
     "Exit status: 0 after a signal, 1 when the server cannot start, 2 for bad usage.\n";
@@ -88,6 +96,7 @@ struct serve_options {
     uint64_t threads;
     bool has_skew, has_start_delay, has_run_time, has_page_size;
     bool is_quiet;
+    bool has_test_control;
 };
 
 static bool
@@ -174,6 +183,9 @@ static bool parse_options(int argc, char **argv, struct serve_options *opt, int 
             return false;
         } else if (strcmp(arg, "--quiet") == 0) {
             opt->is_quiet = true;
+            continue;
+        } else if (strcmp(arg, "--test-control") == 0) {
+            opt->has_test_control = true;
             continue;
         } else if (value == NULL) {
             fprintf(stderr, "etch serve: unknown or incomplete option '%s'\n\n%s", arg, s_usage);
@@ -289,6 +301,7 @@ int etch_cmd_serve(int argc, char **argv)
     if (opt.max_queued_jobs > 0) {
         cfg.max_queued_jobs = (size_t)opt.max_queued_jobs;
     }
+    cfg.has_test_control = opt.has_test_control;
     struct ref_service *svc = ref_service_new(&cfg);
     if (svc == NULL) {
         fprintf(stderr, "etch serve: out of memory\n");
@@ -313,6 +326,7 @@ int etch_cmd_serve(int argc, char **argv)
         .max_body_bytes = (size_t)opt.max_body_bytes,
         .threads = (unsigned)opt.threads,
         .is_quiet = opt.is_quiet,
+        .has_test_control = opt.has_test_control,
     };
     struct etch_server *srv = etch_server_start(&server_cfg);
     if (srv == NULL) {
@@ -321,16 +335,20 @@ int etch_cmd_serve(int argc, char **argv)
         return ETCH_EXIT_FAIL;
     }
     bool is_ipv6 = strchr(opt.host, ':') != NULL;
-    printf("etch serve: listening on http://%s%s%s:%u\n", is_ipv6 ? "[" : "", opt.host,
-           is_ipv6 ? "]" : "", (unsigned)etch_server_port(srv));
+    /* Test control lets any holder of the main key move time and state for every client:
+     * the line a user sees first says so. */
+    printf("etch serve: listening on http://%s%s%s:%u%s\n", is_ipv6 ? "[" : "", opt.host,
+           is_ipv6 ? "]" : "", (unsigned)etch_server_port(srv),
+           opt.has_test_control ? " (test control on)" : "");
     fflush(stdout);
     if (!opt.is_quiet) {
         fprintf(stderr,
                 "etch serve: region %s, %zu principal(s), skew %lld s, start delay %lld ms, "
-                "run time %lld ms, page size %zu, body limit %zu bytes, %u thread(s)\n",
+                "run time %lld ms, page size %zu, body limit %zu bytes, %u thread(s), "
+                "test control %s\n",
                 cfg.region, cfg.num_credentials, (long long)cfg.skew_s,
                 (long long)cfg.start_delay_ms, (long long)cfg.run_time_ms, cfg.page_size,
-                server_cfg.max_body_bytes, server_cfg.threads);
+                server_cfg.max_body_bytes, server_cfg.threads, opt.has_test_control ? "on" : "off");
     }
 
     int sig = 0;

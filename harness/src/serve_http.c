@@ -68,6 +68,7 @@ struct etch_server {
     struct ref_service *svc;
     size_t max_body_bytes;
     bool is_quiet;
+    bool is_dated_by_service; /* etch_server_config.has_test_control */
     uint16_t port;
     atomic_size_t in_flight;
     atomic_bool is_quiesced;
@@ -187,6 +188,17 @@ static void make_request_id(char out[37])
              b[14], b[15]);
 }
 
+/* No Date of our own: libmicrohttpd adds one from the real clock. */
+#define DATE_FROM_DAEMON INT64_MIN
+
+/* Date's IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") of a time in ms since the epoch. */
+static bool format_http_date(int64_t ms, char out[32])
+{
+    time_t s = (time_t)(ms >= 0 ? ms / 1000 : -((-(ms + 1)) / 1000) - 1);
+    struct tm tm;
+    return gmtime_r(&s, &tm) != NULL && strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0;
+}
+
 /* Releases a body handed to libmicrohttpd by queue_answer. */
 static void free_body(void *body)
 {
@@ -195,7 +207,8 @@ static void free_body(void *body)
 
 /* Queues one answer. With owned_body, body (from ref_mem) becomes libmicrohttpd's, which
  * frees it with the response, whether or not queueing succeeds: no copy is made. Without
- * it, libmicrohttpd copies body. */
+ * it, libmicrohttpd copies body. date_ms dates it (a Date header of our own, which
+ * libmicrohttpd then leaves alone), or is DATE_FROM_DAEMON. */
 static enum MHD_Result queue_answer(struct serve_request *r,
                                     struct MHD_Connection *conn,
                                     int http_status,
@@ -203,7 +216,8 @@ static enum MHD_Result queue_answer(struct serve_request *r,
                                     const char *request_id,
                                     void *body,
                                     size_t body_len,
-                                    bool is_owned_body)
+                                    bool is_owned_body,
+                                    int64_t date_ms)
 {
     struct MHD_Response *resp =
         is_owned_body
@@ -220,6 +234,10 @@ static enum MHD_Result queue_answer(struct serve_request *r,
               MHD_add_response_header(resp, "x-amzn-RequestId", request_id) == MHD_YES;
     if (ok && error_type[0] != '\0') {
         ok = MHD_add_response_header(resp, "x-amzn-ErrorType", error_type) == MHD_YES;
+    }
+    char date[32];
+    if (ok && date_ms != DATE_FROM_DAEMON && format_http_date(date_ms, date)) {
+        ok = MHD_add_response_header(resp, "Date", date) == MHD_YES;
     }
     /* While shutting down, ask clients not to reuse the connection. */
     if (ok && atomic_load(&r->srv->is_quiesced)) {
@@ -255,7 +273,8 @@ queue_error(struct serve_request *r, struct MHD_Connection *conn, enum ref_statu
             text[i] = fallback[i];
         }
     }
-    return queue_answer(r, conn, ref_status_http(status), status, request_id, text, len, false);
+    return queue_answer(r, conn, ref_status_http(status), status, request_id, text, len, false,
+                        DATE_FROM_DAEMON);
 }
 
 /* Identity: the reference decodes labels itself, exactly once (contract section 1). */
@@ -514,8 +533,11 @@ static enum MHD_Result answer_from_reference(struct serve_request *r,
         bool is_owned = resp.body.data != NULL;
         resp.body.data = NULL;
         resp.body.cap = 0;
+        /* With test control the service's clock may be virtual, and the answer's Date
+         * follows it (contract section 9); otherwise libmicrohttpd's costs nothing here. */
         q = queue_answer(r, conn, resp.http_status, resp.status, resp.request_id, body,
-                         resp.body.len, is_owned);
+                         resp.body.len, is_owned,
+                         r->srv->is_dated_by_service ? resp.date_ms : DATE_FROM_DAEMON);
     } else {
         q = queue_error(r, conn, rc == REF_E_NOMEM ? REF_E_NOMEM : REF_E_INTERNAL);
     }
@@ -735,6 +757,7 @@ struct etch_server *etch_server_start(const struct etch_server_config *cfg)
     srv->svc = cfg->svc;
     srv->max_body_bytes = cfg->max_body_bytes;
     srv->is_quiet = cfg->is_quiet;
+    srv->is_dated_by_service = cfg->has_test_control;
     atomic_init(&srv->in_flight, 0);
     atomic_init(&srv->is_quiesced, false);
 

@@ -38,6 +38,10 @@ struct etch_server_config {
     size_t max_body_bytes;   /* larger bodies get 413 */
     unsigned threads;        /* 1..ETCH_SERVE_MAX_THREADS */
     bool is_quiet;           /* no per-request log line */
+    /* The service offers test control, whose clock may be virtual: answers from the
+     * reference carry the Date of the service's clock (ref_response.date_ms) instead of
+     * libmicrohttpd's, which reads the real one. */
+    bool has_test_control;
 };
 
 struct etch_server;
