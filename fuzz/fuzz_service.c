@@ -44,8 +44,9 @@
  *   along the lifecycle (Submitted to Progressing, Complete or Error; Progressing to
  *   Complete or Error), and nothing else;
  * - a request re-signed by etch's own signer, dated by the service's clock (virtual once
- *   a control request moved it), is never refused by authentication or HTTP parsing (no MissingAuthenticationToken, IncompleteSignature, InvalidSignature,
- *   UnrecognizedClient, BadRequest or size-limit answer).
+ *   a control request moved it), is never refused by authentication or HTTP parsing (no
+ *   MissingAuthenticationToken, IncompleteSignature, InvalidSignature, UnrecognizedClient,
+ *   BadRequest or size-limit answer).
  */
 #include "common.h"
 
