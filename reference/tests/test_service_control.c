@@ -15,6 +15,8 @@
 
 #include "ref/job_store.h"
 
+#include <pthread.h>
+
 #define DELAY_MS  2000
 #define RUN_MS    5000
 #define T0        TEST_FIXED_NOW_MS
@@ -847,6 +849,94 @@ static void test_service_control_unknown_paths(void **state)
     fx_close(&fx);
 }
 
+/* --- Moves from many threads ---------------------------------------------------------------- */
+
+#define MOVERS          4
+#define MOVES_PER_MOVER 250
+
+struct mover {
+    struct ref_service *svc;
+    struct ref_slice request; /* one signed AdvanceMillis of 1 ms */
+    int failures;
+};
+
+static void *mover_run(void *arg)
+{
+    struct mover *m = arg;
+    for (int i = 0; i < MOVES_PER_MOVER; i++) {
+        struct ref_response resp;
+        ref_response_init(&resp);
+        if (ref_service_handle_raw(m->svc, m->request, &resp) != REF_OK ||
+            resp.http_status != 200) {
+            m->failures++;
+        }
+        ref_response_cleanup(&resp);
+    }
+    return NULL;
+}
+
+/* Moves at once from several threads compose: each AdvanceMillis adds to the time the one
+ * before it left (the clock is one compare-and-swap), none is lost. */
+static void test_service_control_concurrent_moves_compose(void **state)
+{
+    (void)state;
+    /* cmocka's allocator is not for threads: the C library's for this test. */
+    (void)teardown_hooks(NULL);
+    struct fx fx;
+    open_control(&fx, true, 0);
+    (void)clock_call(&fx, "{'AdvanceMillis':0}");
+    char *body = q("{'AdvanceMillis':1}");
+    char amz_date[17];
+    ref_sigv4_format_amz_date(T0 / 1000, amz_date);
+    char length[24];
+    snprintf(length, sizeof(length), "%zu", strlen(body));
+    struct ref_header h[4] = {
+        {REF_SLICE_LIT("Host"), REF_SLICE_LIT(HOST)},
+        {REF_SLICE_LIT("X-Amz-Date"), ref_slice_make(amz_date, 16)},
+        {REF_SLICE_LIT("Content-Type"), REF_SLICE_LIT("application/json")},
+        {REF_SLICE_LIT("Content-Length"), ref_slice_from_cstr(length)},
+    };
+    struct ref_sigv4_request sreq = {.method = REF_SLICE_LIT("POST"),
+                                     .path = REF_SLICE_LIT("/_etch/control/v1/clock"),
+                                     .headers = h,
+                                     .num_headers = 4,
+                                     .body = ref_slice_from_cstr(body)};
+    struct ref_sigv4_sign_params p = {
+        .access_key_id = ref_slice_from_cstr(REF_TEST_CRED_MAIN->access_key_id),
+        .secret_access_key = ref_slice_from_cstr(REF_TEST_CRED_MAIN->secret_access_key),
+        .region = REF_SLICE_LIT(REF_TEST_REGION),
+        .service = REF_SLICE_LIT("elastictranscoder"),
+        .amz_date = ref_slice_make(amz_date, 16)};
+    struct ref_buf auth;
+    ref_buf_init(&auth, 4096);
+    assert_int_equal(ref_sigv4_sign(&p, &sreq, &auth, NULL), REF_OK);
+    struct ref_buf raw;
+    ref_buf_init(&raw, 4096);
+    assert_int_equal(ref_buf_appendf(&raw,
+                                     "POST /_etch/control/v1/clock HTTP/1.1\r\nHost: " HOST
+                                     "\r\nX-Amz-Date: %s\r\nContent-Type: application/json\r\n"
+                                     "Content-Length: %s\r\nAuthorization: " REF_SLICE_FMT
+                                     "\r\n\r\n%s",
+                                     amz_date, length, REF_SLICE_ARG(ref_buf_slice(&auth)), body),
+                     REF_OK);
+    struct mover movers[MOVERS];
+    pthread_t threads[MOVERS];
+    for (int i = 0; i < MOVERS; i++) {
+        movers[i] = (struct mover){.svc = fx.svc, .request = ref_buf_slice(&raw)};
+        assert_int_equal(pthread_create(&threads[i], NULL, mover_run, &movers[i]), 0);
+    }
+    for (int i = 0; i < MOVERS; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        assert_int_equal(movers[i].failures, 0);
+    }
+    assert_int_equal(ref_service_now_ms(fx.svc), T0 + MOVERS * MOVES_PER_MOVER);
+    ref_buf_cleanup(&raw);
+    ref_buf_cleanup(&auth);
+    free(body);
+    fx_close(&fx);
+    (void)setup_hooks(NULL);
+}
+
 /* --- Allocation failures ------------------------------------------------------------------- */
 
 /* Whether the store holds pipeline PIPE_B and both jobs of the seed below. */
@@ -987,6 +1077,7 @@ int main(void)
         cmocka_unit_test(test_service_control_unknown_paths),
         cmocka_unit_test(test_service_control_hooks_and_copies),
         cmocka_unit_test(test_service_control_seed_allocation_failures),
+        cmocka_unit_test(test_service_control_concurrent_moves_compose),
     };
     /* Every allocation goes through cmocka, which reports leaks and overruns per test. */
     return cmocka_run_group_tests(tests, setup_hooks, teardown_hooks);
