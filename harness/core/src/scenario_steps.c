@@ -498,15 +498,15 @@ const char *harness_step_kind_key(enum harness_step_kind kind)
 static void all_step_keys(const char **out, size_t cap)
 {
     size_t n = 0;
+    out[0] = NULL;
     for (int k = HARNESS_STEP_NONE + 1; k < HARNESS_STEP_KIND_COUNT; k++) {
         for (const char *const *key = s_step_kinds[k].top_keys; *key != NULL; key++) {
-            out[n] = NULL;
-            if (!in_list(*key, out) && n + 1 < cap) {
+            if (n + 1 < cap && !in_list(*key, out)) {
                 out[n++] = *key;
+                out[n] = NULL;
             }
         }
     }
-    out[n] = NULL;
 }
 
 /* "call, raw, wait, ..." (by key) or "a call, a raw request or a clock step" (by noun, the
