@@ -95,7 +95,8 @@ clock_move(struct ref_service *svc, enum clock_move move, int64_t arg, int64_t *
         }
     } while (!atomic_compare_exchange_weak_explicit(&svc->virtual_now_ms, &old, next,
                                                     memory_order_acq_rel, memory_order_acquire));
-    *now_out = ref_svc_now_ms(svc);
+    /* The time this move set, even if another has moved the clock since. */
+    *now_out = next != REF_CLOCK_REAL ? next : ref_svc_env_now_ms(svc);
     return REF_OK;
 }
 
