@@ -350,6 +350,64 @@ static void report_cleanup(FILE *out, const struct harness_scenario_result *resu
     }
 }
 
+/* The reason a scenario was skipped: its first skipped step's. */
+static const char *skip_reason(const struct harness_scenario_result *r)
+{
+    for (size_t k = 0; k < r->num_steps; k++) {
+        if (r->steps[k].verdict == HARNESS_VERDICT_SKIP && r->steps[k].reason[0] != '\0') {
+            return r->steps[k].reason;
+        }
+    }
+    return "no reason given";
+}
+
+/* How many skipped scenarios a reason line names before "and N more". */
+#define SKIP_NAMES_SHOWN 3
+
+/* Skipped scenarios grouped by reason, one line per reason: a live run may skip dozens
+ * for the same cause (no test control, a missing principal), and one line says it. */
+static void report_skips(FILE *out, const struct harness_scenario_result *results, size_t n)
+{
+    bool header = false;
+    for (size_t i = 0; i < n; i++) {
+        if (results[i].verdict != HARNESS_VERDICT_SKIP) {
+            continue;
+        }
+        const char *reason = skip_reason(&results[i]);
+        bool is_first = true;
+        for (size_t j = 0; j < i && is_first; j++) {
+            is_first = results[j].verdict != HARNESS_VERDICT_SKIP ||
+                       strcmp(skip_reason(&results[j]), reason) != 0;
+        }
+        if (!is_first) {
+            continue; /* its line was printed with the first scenario of that reason */
+        }
+        size_t count = 0;
+        for (size_t j = i; j < n; j++) {
+            count += results[j].verdict == HARNESS_VERDICT_SKIP &&
+                     strcmp(skip_reason(&results[j]), reason) == 0;
+        }
+        if (!header) {
+            fprintf(out, "\nskipped, by reason:\n");
+            header = true;
+        }
+        fprintf(out, "  %s: %zu scenario%s (", reason, count, count == 1 ? "" : "s");
+        size_t shown = 0;
+        for (size_t j = i; j < n && shown < SKIP_NAMES_SHOWN; j++) {
+            if (results[j].verdict == HARNESS_VERDICT_SKIP &&
+                strcmp(skip_reason(&results[j]), reason) == 0) {
+                fprintf(out, "%s%s/%s", shown > 0 ? ", " : "", results[j].scenario->area,
+                        results[j].scenario->name);
+                shown++;
+            }
+        }
+        if (count > shown) {
+            fprintf(out, " and %zu more", count - shown);
+        }
+        fprintf(out, ")\n");
+    }
+}
+
 void harness_report_text(FILE *out,
                          const struct harness_scenario_result *results,
                          size_t n,
@@ -416,6 +474,7 @@ void harness_report_text(FILE *out,
                     shown->note != NULL ? shown->note : "");
         }
     }
+    report_skips(out, results, n);
     report_cleanup(out, results, n);
     struct harness_summary sum;
     harness_summary_compute(results, n, &sum);
