@@ -291,8 +291,10 @@ enum ref_status ref_sigv4_sign_request(const struct ref_sigv4_sign_params *p,
         (p->session_token.ptr != NULL && p->session_token.len > sizeof out->session_token)) {
         return REF_E_TOO_LARGE;
     }
-    int64_t t = 0;
-    REF_TRY(ref_sigv4_parse_amz_date(p->amz_date, &t, NULL));
+    /* ref_sigv4_sign parses the date; only its length matters before it is copied. */
+    if (!p->is_date_in_request && p->amz_date.len != REF_SIGV4_AMZ_DATE_LEN) {
+        return REF_E_MALFORMED;
+    }
 
     /* The headers before Authorization, in the order a signer adds them. */
     if (!p->is_date_in_request) {
