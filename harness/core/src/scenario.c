@@ -57,13 +57,13 @@ const char *harness_principal_name(enum harness_principal principal)
 
 /* --- Errors ----------------------------------------------------------------------- */
 
-void set_file(struct harness_load_error *err, const char *file)
+void loader_set_file(struct harness_load_error *err, const char *file)
 {
     harness_textf(err->file, sizeof(err->file), "%s", file != NULL ? file : "(scenario)");
 }
 
 __attribute__((format(printf, 3, 4))) enum ref_status
-fail(struct loader *ld, const char *path, const char *fmt, ...)
+loader_fail(struct loader *ld, const char *path, const char *fmt, ...)
 {
     struct harness_load_error *err = ld->err;
     char msg[512];
@@ -122,7 +122,7 @@ static void path_put(char *out, size_t cap, size_t *at, const char *s)
     out[*at] = '\0';
 }
 
-void path_key(char *out, size_t cap, const char *base, const char *key)
+void loader_path_key(char *out, size_t cap, const char *base, const char *key)
 {
     size_t at = 0;
     out[0] = '\0';
@@ -137,7 +137,7 @@ void path_key(char *out, size_t cap, const char *base, const char *key)
     }
 }
 
-void path_index(char *out, size_t cap, const char *base, size_t i)
+void loader_path_index(char *out, size_t cap, const char *base, size_t i)
 {
     char digits[24];
     size_t n = sizeof(digits);
@@ -156,7 +156,7 @@ void path_index(char *out, size_t cap, const char *base, size_t i)
 
 /* --- Generic checks ---------------------------------------------------------------- */
 
-bool in_list(const char *key, const char *const *allowed)
+bool loader_in_list(const char *key, const char *const *allowed)
 {
     for (size_t i = 0; allowed[i] != NULL; i++) {
         if (strcmp(key, allowed[i]) == 0) {
@@ -166,15 +166,15 @@ bool in_list(const char *key, const char *const *allowed)
     return false;
 }
 
-enum ref_status check_keys(
+enum ref_status loader_check_keys(
     struct loader *ld, json_t *obj, const char *path, const char *const *allowed, const char *what)
 {
     const char *key;
     json_t *v;
     json_object_foreach (obj, key, v) {
-        if (!in_list(key, allowed)) {
+        if (!loader_in_list(key, allowed)) {
             char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-            path_key(p, sizeof(p), path, key);
+            loader_path_key(p, sizeof(p), path, key);
             char hint[256] = "";
             size_t used = 0;
             for (size_t i = 0; allowed[i] != NULL && used + 1 < sizeof(hint); i++) {
@@ -185,13 +185,13 @@ enum ref_status check_keys(
                 }
                 used += (size_t)w;
             }
-            return fail(ld, p, "unknown key '%s' in %s (allowed: %s)", key, what, hint);
+            return loader_fail(ld, p, "unknown key '%s' in %s (allowed: %s)", key, what, hint);
         }
     }
     return REF_OK;
 }
 
-enum ref_status get_string(struct loader *ld,
+enum ref_status loader_get_string(struct loader *ld,
                            json_t *obj,
                            const char *key,
                            const char *path,
@@ -201,21 +201,21 @@ enum ref_status get_string(struct loader *ld,
     json_t *v = json_object_get(obj, key);
     if (v == NULL) {
         if (required) {
-            return fail(ld, path[0] != '\0' ? path : "", "missing required key '%s'", key);
+            return loader_fail(ld, path[0] != '\0' ? path : "", "missing required key '%s'", key);
         }
         return REF_OK;
     }
     if (!json_is_string(v)) {
         char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_key(p, sizeof(p), path, key);
-        return fail(ld, p, "expected a string, got %s", type_name(v));
+        loader_path_key(p, sizeof(p), path, key);
+        return loader_fail(ld, p, "expected a string, got %s", type_name(v));
     }
     *out = json_string_value(v);
     return REF_OK;
 }
 
 enum ref_status
-get_bool(struct loader *ld, json_t *obj, const char *key, const char *path, bool *out)
+loader_get_bool(struct loader *ld, json_t *obj, const char *key, const char *path, bool *out)
 {
     json_t *v = json_object_get(obj, key);
     if (v == NULL) {
@@ -223,14 +223,14 @@ get_bool(struct loader *ld, json_t *obj, const char *key, const char *path, bool
     }
     if (!json_is_boolean(v)) {
         char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_key(p, sizeof(p), path, key);
-        return fail(ld, p, "expected a boolean, got %s", type_name(v));
+        loader_path_key(p, sizeof(p), path, key);
+        return loader_fail(ld, p, "expected a boolean, got %s", type_name(v));
     }
     *out = json_is_true(v);
     return REF_OK;
 }
 
-enum ref_status get_int(struct loader *ld,
+enum ref_status loader_get_int(struct loader *ld,
                         json_t *obj,
                         const char *key,
                         const char *path,
@@ -246,13 +246,13 @@ enum ref_status get_int(struct loader *ld,
     /* The path only for an error: most values pass. */
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
     if (!json_is_integer(v)) {
-        path_key(p, sizeof(p), path, key);
-        return fail(ld, p, "expected an integer, got %s", type_name(v));
+        loader_path_key(p, sizeof(p), path, key);
+        return loader_fail(ld, p, "expected an integer, got %s", type_name(v));
     }
     json_int_t i = json_integer_value(v);
     if (i < min || i > max) {
-        path_key(p, sizeof(p), path, key);
-        return fail(ld, p, "%lld is out of range (%lld..%lld)", (long long)i, (long long)min,
+        loader_path_key(p, sizeof(p), path, key);
+        return loader_fail(ld, p, "%lld is out of range (%lld..%lld)", (long long)i, (long long)min,
                     (long long)max);
     }
     *out = (int64_t)i;
@@ -286,7 +286,7 @@ static int json_depth(json_t *v)
     return 0;
 }
 
-bool is_var_name(const char *s, size_t len)
+bool loader_is_var_name(const char *s, size_t len)
 {
     if (len == 0 || len >= HARNESS_MAX_VAR_NAME_BYTES) {
         return false;
@@ -304,7 +304,7 @@ bool is_var_name(const char *s, size_t len)
 
 /* --- Variables: definitions and references ----------------------------------------- */
 
-enum ref_status define_var(struct loader *ld, const char *name, const char *path)
+enum ref_status loader_define_var(struct loader *ld, const char *name, const char *path)
 {
     for (size_t i = 0; i < ld->num_defined; i++) {
         if (strcmp(ld->defined[i], name) == 0) {
@@ -312,7 +312,7 @@ enum ref_status define_var(struct loader *ld, const char *name, const char *path
         }
     }
     if (ld->num_defined >= HARNESS_MAX_VARS) {
-        return fail(ld, path, "more than %d variables", HARNESS_MAX_VARS);
+        return loader_fail(ld, path, "more than %d variables", HARNESS_MAX_VARS);
     }
     harness_textf(ld->defined[ld->num_defined++], HARNESS_MAX_VAR_NAME_BYTES, "%s", name);
     return REF_OK;
@@ -333,7 +333,7 @@ static bool ref_is_defined(void *ctx, const char *name, size_t name_len)
     return false;
 }
 
-enum ref_status check_refs(struct loader *ld, json_t *v, const char *path)
+enum ref_status loader_check_refs(struct loader *ld, json_t *v, const char *path)
 {
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
     if (json_is_string(v)) {
@@ -341,12 +341,12 @@ enum ref_status check_refs(struct loader *ld, json_t *v, const char *path)
         if (!harness_vars_each_ref(json_string_value(v), json_string_length(v), ref_is_defined,
                                    ld)) {
             if (ld->bad_var != NULL) {
-                return fail(ld, path,
+                return loader_fail(ld, path,
                             "${%s} is not defined by vars, a capture or an outcome's set before "
                             "this step",
                             ld->bad_var);
             }
-            return fail(ld, path, "'${' without a closing '}' (write $${ for a literal ${)");
+            return loader_fail(ld, path, "'${' without a closing '}' (write $${ for a literal ${)");
         }
         return REF_OK;
     }
@@ -357,8 +357,8 @@ enum ref_status check_refs(struct loader *ld, json_t *v, const char *path)
             if (strcmp(key, "capture") == 0 || strcmp(key, "$match") == 0) {
                 continue; /* capture paths and regular expressions hold no variables */
             }
-            path_key(p, sizeof(p), path, key);
-            enum ref_status rc = check_refs(ld, child, p);
+            loader_path_key(p, sizeof(p), path, key);
+            enum ref_status rc = loader_check_refs(ld, child, p);
             if (rc != REF_OK) {
                 return rc;
             }
@@ -369,8 +369,8 @@ enum ref_status check_refs(struct loader *ld, json_t *v, const char *path)
         size_t i;
         json_t *child;
         json_array_foreach (v, i, child) {
-            path_index(p, sizeof(p), path, i);
-            enum ref_status rc = check_refs(ld, child, p);
+            loader_path_index(p, sizeof(p), path, i);
+            enum ref_status rc = loader_check_refs(ld, child, p);
             if (rc != REF_OK) {
                 return rc;
             }
@@ -406,7 +406,7 @@ static enum ref_status parse_named(struct loader *ld,
                                    int *out)
 {
     const char *s = NULL;
-    REF_TRY(get_string(ld, obj, key, path, false, &s));
+    REF_TRY(loader_get_string(ld, obj, key, path, false, &s));
     if (s == NULL) {
         return REF_OK;
     }
@@ -416,12 +416,12 @@ static enum ref_status parse_named(struct loader *ld,
         return REF_OK;
     }
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(p, sizeof(p), path, key);
-    return fail(ld, p, "unknown %s '%s' (%s)", key, s, choices);
+    loader_path_key(p, sizeof(p), path, key);
+    return loader_fail(ld, p, "unknown %s '%s' (%s)", key, s, choices);
 }
 
 enum ref_status
-parse_level(struct loader *ld, json_t *obj, const char *path, enum harness_level *out)
+loader_parse_level(struct loader *ld, json_t *obj, const char *path, enum harness_level *out)
 {
     int i = (int)*out;
     REF_TRY(parse_named(ld, obj, path, "level", s_level_names, 1, HARNESS_LEVEL_COUNT,
@@ -431,7 +431,7 @@ parse_level(struct loader *ld, json_t *obj, const char *path, enum harness_level
 }
 
 enum ref_status
-parse_source(struct loader *ld, json_t *obj, const char *path, enum harness_source *out)
+loader_parse_source(struct loader *ld, json_t *obj, const char *path, enum harness_source *out)
 {
     int i = (int)*out;
     REF_TRY(parse_named(ld, obj, path, "source", s_source_names, 1, HARNESS_SOURCE_COUNT,
@@ -441,7 +441,7 @@ parse_source(struct loader *ld, json_t *obj, const char *path, enum harness_sour
 }
 
 enum ref_status
-parse_principal(struct loader *ld, json_t *obj, const char *path, enum harness_principal *out)
+loader_parse_principal(struct loader *ld, json_t *obj, const char *path, enum harness_principal *out)
 {
     int i = (int)*out;
     REF_TRY(parse_named(ld, obj, path, "principal", s_principal_names, 0, HARNESS_PRINCIPAL_COUNT,
@@ -453,10 +453,10 @@ parse_principal(struct loader *ld, json_t *obj, const char *path, enum harness_p
 /* "contract": the contract sections an expectation rests on, as "3" or "1b, 8" (sections
  * 1, 1b, 2, 2b, 3 to 9, joined by ", "). The loader checks the form only; the suite's own
  * test (check_contract_sections.py) holds every must to having one. */
-enum ref_status parse_contract(struct loader *ld, json_t *obj, const char *path)
+enum ref_status loader_parse_contract(struct loader *ld, json_t *obj, const char *path)
 {
     const char *c = NULL;
-    REF_TRY(get_string(ld, obj, "contract", path, false, &c));
+    REF_TRY(loader_get_string(ld, obj, "contract", path, false, &c));
     if (c == NULL) {
         return REF_OK;
     }
@@ -475,11 +475,11 @@ enum ref_status parse_contract(struct loader *ld, json_t *obj, const char *path)
         p += 2;
     }
     char pc[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(pc, sizeof(pc), path, "contract");
-    return fail(ld, pc, "'%s' is not a list of contract sections (such as \"3\" or \"1b, 8\")", c);
+    loader_path_key(pc, sizeof(pc), path, "contract");
+    return loader_fail(ld, pc, "'%s' is not a list of contract sections (such as \"3\" or \"1b, 8\")", c);
 }
 
-bool fault_from_name(const char *s, enum harness_fault *out)
+bool loader_fault_from_name(const char *s, enum harness_fault *out)
 {
     int i = name_index(s, s_fault_names, 0, HARNESS_FAULT_COUNT);
     if (i < 0) {
@@ -492,7 +492,7 @@ bool fault_from_name(const char *s, enum harness_fault *out)
 /* --- Files ------------------------------------------------------------------------ */
 
 enum ref_status
-read_file(const char *path, size_t max, uint8_t **data, size_t *len, bool *too_large)
+loader_read_file(const char *path, size_t max, uint8_t **data, size_t *len, bool *too_large)
 {
     *too_large = false;
     FILE *f = fopen(path, "rb");
@@ -566,7 +566,7 @@ void harness_scenario_free(struct harness_scenario *sc)
         return;
     }
     for (size_t i = 0; i < sc->num_steps; i++) {
-        free_step(&sc->steps[i]);
+        loader_free_step(&sc->steps[i]);
     }
     free(sc->steps);
     for (size_t i = 0; i < sc->num_verbatim; i++) {
@@ -596,7 +596,7 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
     struct harness_scenario *sc = ld->sc;
     json_t *root = sc->root;
     if (!json_is_object(root)) {
-        return fail(ld, "", "a scenario file holds one JSON object, not %s", type_name(root));
+        return loader_fail(ld, "", "a scenario file holds one JSON object, not %s", type_name(root));
     }
     /* The name first, so every later error can say which scenario it is in. */
     const char *name = NULL;
@@ -608,80 +608,80 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
     static const char *const keys[] = {"name",        "description", "tags",  "source",
                                        "inproc_only", "vars",        "steps", "contract",
                                        "pipelines",   NULL};
-    REF_TRY(check_keys(ld, root, "", keys, "a scenario"));
-    REF_TRY(get_string(ld, root, "name", "", true, &name));
+    REF_TRY(loader_check_keys(ld, root, "", keys, "a scenario"));
+    REF_TRY(loader_get_string(ld, root, "name", "", true, &name));
     if (!is_scenario_name(name)) {
-        return fail(ld, "name", "'%s' is not a scenario name ([a-z0-9][a-z0-9-]*, at most 80)",
+        return loader_fail(ld, "name", "'%s' is not a scenario name ([a-z0-9][a-z0-9-]*, at most 80)",
                     name);
     }
     if (stem != NULL && strcmp(stem, name) != 0) {
-        return fail(ld, "name", "the name '%s' differs from the file name '%s.json'", name, stem);
+        return loader_fail(ld, "name", "the name '%s' differs from the file name '%s.json'", name, stem);
     }
-    REF_TRY(get_string(ld, root, "description", "", true, &sc->description));
+    REF_TRY(loader_get_string(ld, root, "description", "", true, &sc->description));
     if (sc->description[0] == '\0') {
-        return fail(ld, "description", "the description is empty");
+        return loader_fail(ld, "description", "the description is empty");
     }
     sc->tags[sc->num_tags++] = sc->area;
     json_t *tags = json_object_get(root, "tags");
     if (tags != NULL) {
         if (!json_is_array(tags)) {
-            return fail(ld, "tags", "expected an array of strings, got %s", type_name(tags));
+            return loader_fail(ld, "tags", "expected an array of strings, got %s", type_name(tags));
         }
         if (json_array_size(tags) > HARNESS_MAX_TAGS) {
-            return fail(ld, "tags", "more than %d tags", HARNESS_MAX_TAGS);
+            return loader_fail(ld, "tags", "more than %d tags", HARNESS_MAX_TAGS);
         }
         size_t i;
         json_t *t;
         json_array_foreach (tags, i, t) {
             char p[32];
-            path_index(p, sizeof(p), "tags", i);
+            loader_path_index(p, sizeof(p), "tags", i);
             if (!json_is_string(t) || json_string_length(t) == 0) {
-                return fail(ld, p, "expected a non-empty string");
+                return loader_fail(ld, p, "expected a non-empty string");
             }
             sc->tags[sc->num_tags++] = json_string_value(t);
         }
     }
     struct defaults def = {HARNESS_LEVEL_MUST, HARNESS_SOURCE_NONE};
-    REF_TRY(parse_source(ld, root, "", &def.source));
-    REF_TRY(parse_contract(ld, root, ""));
-    REF_TRY(get_bool(ld, root, "inproc_only", "", &sc->inproc_only));
+    REF_TRY(loader_parse_source(ld, root, "", &def.source));
+    REF_TRY(loader_parse_contract(ld, root, ""));
+    REF_TRY(loader_get_bool(ld, root, "inproc_only", "", &sc->inproc_only));
     int64_t pipelines = 0;
     REF_TRY(
-        get_int(ld, root, "pipelines", "", 1, HARNESS_MAX_SCENARIO_PIPELINES, NULL, &pipelines));
+        loader_get_int(ld, root, "pipelines", "", 1, HARNESS_MAX_SCENARIO_PIPELINES, NULL, &pipelines));
     sc->pipelines = (size_t)pipelines;
     json_t *vars = json_object_get(root, "vars");
     if (vars != NULL) {
         if (!json_is_object(vars)) {
-            return fail(ld, "vars", "expected an object of name to string, got %s",
+            return loader_fail(ld, "vars", "expected an object of name to string, got %s",
                         type_name(vars));
         }
         const char *vn;
         json_t *vv;
         json_object_foreach (vars, vn, vv) {
             char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-            path_key(p, sizeof(p), "vars", vn);
-            if (!is_var_name(vn, strlen(vn))) {
-                return fail(ld, p, "'%s' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", vn);
+            loader_path_key(p, sizeof(p), "vars", vn);
+            if (!loader_is_var_name(vn, strlen(vn))) {
+                return loader_fail(ld, p, "'%s' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", vn);
             }
             if (!json_is_string(vv)) {
-                return fail(ld, p, "expected a string, got %s", type_name(vv));
+                return loader_fail(ld, p, "expected a string, got %s", type_name(vv));
             }
             if (json_string_length(vv) > HARNESS_MAX_VAR_BYTES) {
-                return fail(ld, p, "longer than %d bytes", HARNESS_MAX_VAR_BYTES);
+                return loader_fail(ld, p, "longer than %d bytes", HARNESS_MAX_VAR_BYTES);
             }
-            REF_TRY(define_var(ld, vn, p));
+            REF_TRY(loader_define_var(ld, vn, p));
         }
         sc->vars = vars;
     }
     json_t *steps = json_object_get(root, "steps");
     if (steps == NULL) {
-        return fail(ld, "", "missing required key 'steps'");
+        return loader_fail(ld, "", "missing required key 'steps'");
     }
     if (!json_is_array(steps) || json_array_size(steps) == 0) {
-        return fail(ld, "steps", "expected a non-empty array of steps");
+        return loader_fail(ld, "steps", "expected a non-empty array of steps");
     }
     if (json_array_size(steps) > HARNESS_MAX_STEPS) {
-        return fail(ld, "steps", "%zu steps: at most %d", json_array_size(steps),
+        return loader_fail(ld, "steps", "%zu steps: at most %d", json_array_size(steps),
                     HARNESS_MAX_STEPS);
     }
     sc->num_steps = json_array_size(steps);
@@ -692,11 +692,11 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
     }
     for (size_t i = 0; i < sc->num_steps; i++) {
         char p[32];
-        path_index(p, sizeof(p), "steps", i);
-        REF_TRY(parse_step(ld, json_array_get(steps, i), p, i, CTX_TOP, &def, &sc->steps[i]));
+        loader_path_index(p, sizeof(p), "steps", i);
+        REF_TRY(loader_parse_step(ld, json_array_get(steps, i), p, i, CTX_TOP, &def, &sc->steps[i]));
         for (size_t k = 0; k < i; k++) {
             if (strcmp(sc->steps[k].name, sc->steps[i].name) == 0) {
-                return fail(ld, p, "step name '%s' used twice", sc->steps[i].name);
+                return loader_fail(ld, p, "step name '%s' used twice", sc->steps[i].name);
             }
         }
     }
@@ -716,7 +716,7 @@ enum ref_status harness_scenario_load_buffer(const uint8_t *data,
         err = &scratch;
     }
     memset(err, 0, sizeof(*err));
-    set_file(err, display_path);
+    loader_set_file(err, display_path);
     *out = NULL;
     if (len > HARNESS_MAX_SCENARIO_FILE_BYTES) {
         harness_textf(err->message, sizeof(err->message),
@@ -820,7 +820,7 @@ enum ref_status harness_scenario_load_file(const char *path,
         err = &scratch;
     }
     memset(err, 0, sizeof(*err));
-    set_file(err, path);
+    loader_set_file(err, path);
     *out = NULL;
     /* The folder holding the file: raw.file is relative to it, and it is the area. */
     char dir[1024];
@@ -841,7 +841,7 @@ enum ref_status harness_scenario_load_file(const char *path,
     uint8_t *data = NULL;
     size_t len = 0;
     bool too_large = false;
-    enum ref_status rc = read_file(path, HARNESS_MAX_SCENARIO_FILE_BYTES, &data, &len, &too_large);
+    enum ref_status rc = loader_read_file(path, HARNESS_MAX_SCENARIO_FILE_BYTES, &data, &len, &too_large);
     if (rc != REF_OK) {
         if (too_large) {
             harness_textf(err->message, sizeof(err->message),

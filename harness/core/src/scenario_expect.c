@@ -26,7 +26,7 @@ parse_status_alt(struct loader *ld, json_t *v, const char *path, struct harness_
     if (json_is_integer(v)) {
         json_int_t code = json_integer_value(v);
         if (code < 100 || code > 599) {
-            return fail(ld, path, "status %lld is not between 100 and 599", (long long)code);
+            return loader_fail(ld, path, "status %lld is not between 100 and 599", (long long)code);
         }
         out->code = (int)code;
         return REF_OK;
@@ -42,7 +42,7 @@ parse_status_alt(struct loader *ld, json_t *v, const char *path, struct harness_
             return REF_OK;
         }
     }
-    return fail(ld, path,
+    return loader_fail(ld, path,
                 "expected an integer, a class such as \"4xx\", \"closed\", or a list of them");
 }
 
@@ -59,12 +59,12 @@ static enum ref_status validate_matcher(struct loader *ld,
     if (rc == REF_E_MALFORMED) {
         char p[HARNESS_MAX_JSON_PATH_BYTES * 3];
         harness_textf(p, sizeof(p), "%s%s", path, where);
-        return fail(ld, p, "%s", why);
+        return loader_fail(ld, p, "%s", why);
     }
     return rc;
 }
 
-enum ref_status parse_expect(struct loader *ld,
+enum ref_status loader_parse_expect(struct loader *ld,
                              json_t *v,
                              const char *path,
                              const struct defaults *def,
@@ -74,42 +74,42 @@ enum ref_status parse_expect(struct loader *ld,
     memset(out, 0, sizeof(*out));
     harness_textf(out->json_path, sizeof(out->json_path), "%s", path);
     if (!json_is_object(v)) {
-        return fail(ld, path, "expected an expectation object, got %s", type_name(v));
+        return loader_fail(ld, path, "expected an expectation object, got %s", type_name(v));
     }
     static const char *const keys[] = {"level", "source",     "note",     "status",
                                        "error", "error_form", "headers",  "body",
                                        "paths", "json",       "contract", NULL};
     static const char *const pred_keys[] = {"note", "status", "error", "error_form", "headers",
                                             "body", "paths",  "json",  NULL};
-    REF_TRY(check_keys(ld, v, path, is_predicate ? pred_keys : keys,
+    REF_TRY(loader_check_keys(ld, v, path, is_predicate ? pred_keys : keys,
                        is_predicate ? "a wait predicate" : "an expectation"));
     out->level = def->level;
     out->source = def->source;
-    REF_TRY(parse_level(ld, v, path, &out->level));
-    REF_TRY(parse_source(ld, v, path, &out->source));
-    REF_TRY(parse_contract(ld, v, path));
-    REF_TRY(get_string(ld, v, "note", path, false, &out->note));
+    REF_TRY(loader_parse_level(ld, v, path, &out->level));
+    REF_TRY(loader_parse_source(ld, v, path, &out->source));
+    REF_TRY(loader_parse_contract(ld, v, path));
+    REF_TRY(loader_get_string(ld, v, "note", path, false, &out->note));
     if (out->level == HARNESS_LEVEL_NONE) {
         out->level = HARNESS_LEVEL_MUST;
     }
     if (out->source == HARNESS_SOURCE_NONE && !is_predicate) {
-        return fail(ld, path,
+        return loader_fail(ld, path,
                     "no provenance: give \"source\" (" SOURCE_CHOICES ") here, on the step or "
                     "on the scenario");
     }
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
     json_t *st = json_object_get(v, "status");
     if (st != NULL) {
-        path_key(p, sizeof(p), path, "status");
+        loader_path_key(p, sizeof(p), path, "status");
         if (json_is_array(st)) {
             if (json_array_size(st) == 0 || json_array_size(st) > HARNESS_MAX_STATUS_ALTERNATIVES) {
-                return fail(ld, p, "expected 1 to %d statuses", HARNESS_MAX_STATUS_ALTERNATIVES);
+                return loader_fail(ld, p, "expected 1 to %d statuses", HARNESS_MAX_STATUS_ALTERNATIVES);
             }
             size_t i;
             json_t *e;
             json_array_foreach (st, i, e) {
                 char pi[HARNESS_MAX_JSON_PATH_BYTES * 2];
-                path_index(pi, sizeof(pi), p, i);
+                loader_path_index(pi, sizeof(pi), p, i);
                 REF_TRY(parse_status_alt(ld, e, pi, &out->status[i]));
             }
             out->num_status = json_array_size(st);
@@ -120,31 +120,31 @@ enum ref_status parse_expect(struct loader *ld,
     }
     json_t *er = json_object_get(v, "error");
     if (er != NULL) {
-        path_key(p, sizeof(p), path, "error");
+        loader_path_key(p, sizeof(p), path, "error");
         if (json_is_null(er)) {
             out->has_error = true;
         } else if (json_is_string(er) && json_string_length(er) > 0) {
             out->has_error = true;
             out->error = json_string_value(er);
         } else {
-            return fail(ld, p, "expected an error code string or null, got %s", type_name(er));
+            return loader_fail(ld, p, "expected an error code string or null, got %s", type_name(er));
         }
     }
-    REF_TRY(get_bool(ld, v, "error_form", path, &out->error_form));
-    REF_TRY(get_bool(ld, v, "json", path, &out->json));
+    REF_TRY(loader_get_bool(ld, v, "error_form", path, &out->error_form));
+    REF_TRY(loader_get_bool(ld, v, "json", path, &out->json));
     json_t *h = json_object_get(v, "headers");
     if (h != NULL) {
-        path_key(p, sizeof(p), path, "headers");
+        loader_path_key(p, sizeof(p), path, "headers");
         if (!json_is_object(h)) {
-            return fail(ld, p, "expected an object of header name to value, got %s", type_name(h));
+            return loader_fail(ld, p, "expected an object of header name to value, got %s", type_name(h));
         }
         const char *name;
         json_t *hv;
         json_object_foreach (h, name, hv) {
             char ph[HARNESS_MAX_JSON_PATH_BYTES * 2];
-            path_key(ph, sizeof(ph), p, name);
+            loader_path_key(ph, sizeof(ph), p, name);
             if (!json_is_string(hv) && !json_is_boolean(hv) && !json_is_object(hv)) {
-                return fail(ld, ph, "expected a string, true, false or a matcher, got %s",
+                return loader_fail(ld, ph, "expected a string, true, false or a matcher, got %s",
                             type_name(hv));
             }
             if (json_is_object(hv)) {
@@ -155,23 +155,23 @@ enum ref_status parse_expect(struct loader *ld,
     }
     json_t *body = json_object_get(v, "body");
     if (body != NULL) {
-        path_key(p, sizeof(p), path, "body");
+        loader_path_key(p, sizeof(p), path, "body");
         REF_TRY(validate_matcher(ld, body, p, &out->regexes));
         out->body = body;
     }
     json_t *paths = json_object_get(v, "paths");
     if (paths != NULL) {
-        path_key(p, sizeof(p), path, "paths");
+        loader_path_key(p, sizeof(p), path, "paths");
         if (!json_is_object(paths)) {
-            return fail(ld, p, "expected an object of path to matcher, got %s", type_name(paths));
+            return loader_fail(ld, p, "expected an object of path to matcher, got %s", type_name(paths));
         }
         const char *jp;
         json_t *m;
         json_object_foreach (paths, jp, m) {
             char pp[HARNESS_MAX_JSON_PATH_BYTES * 2];
-            path_key(pp, sizeof(pp), p, jp);
+            loader_path_key(pp, sizeof(pp), p, jp);
             if (!harness_json_path_is_valid(jp)) {
-                return fail(ld, pp, "'%s' is not a path (Member.Member[0].Member)", jp);
+                return loader_fail(ld, pp, "'%s' is not a path (Member.Member[0].Member)", jp);
             }
             REF_TRY(validate_matcher(ld, m, pp, &out->regexes));
         }
@@ -180,7 +180,7 @@ enum ref_status parse_expect(struct loader *ld,
     return REF_OK;
 }
 
-enum ref_status parse_expects(struct loader *ld,
+enum ref_status loader_parse_expects(struct loader *ld,
                               json_t *v,
                               const char *path,
                               const struct defaults *def,
@@ -188,10 +188,10 @@ enum ref_status parse_expects(struct loader *ld,
 {
     size_t n = json_is_array(v) ? json_array_size(v) : 1;
     if (json_is_array(v) && n == 0) {
-        return fail(ld, path, "an empty list of expectations");
+        return loader_fail(ld, path, "an empty list of expectations");
     }
     if (n > HARNESS_MAX_EXPECT_GROUPS) {
-        return fail(ld, path, "more than %d expectation groups", HARNESS_MAX_EXPECT_GROUPS);
+        return loader_fail(ld, path, "more than %d expectation groups", HARNESS_MAX_EXPECT_GROUPS);
     }
     step->expects = calloc(n, sizeof(*step->expects));
     if (step->expects == NULL) {
@@ -199,44 +199,44 @@ enum ref_status parse_expects(struct loader *ld,
     }
     step->num_expects = n;
     if (!json_is_array(v)) {
-        return parse_expect(ld, v, path, def, false, &step->expects[0]);
+        return loader_parse_expect(ld, v, path, def, false, &step->expects[0]);
     }
     for (size_t i = 0; i < n; i++) {
         char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_index(p, sizeof(p), path, i);
-        REF_TRY(parse_expect(ld, json_array_get(v, i), p, def, false, &step->expects[i]));
+        loader_path_index(p, sizeof(p), path, i);
+        REF_TRY(loader_parse_expect(ld, json_array_get(v, i), p, def, false, &step->expects[i]));
     }
     return REF_OK;
 }
 
-enum ref_status parse_capture(struct loader *ld, json_t *v, const char *path)
+enum ref_status loader_parse_capture(struct loader *ld, json_t *v, const char *path)
 {
     if (!json_is_object(v)) {
-        return fail(ld, path, "expected an object of variable name to path, got %s", type_name(v));
+        return loader_fail(ld, path, "expected an object of variable name to path, got %s", type_name(v));
     }
     const char *name;
     json_t *src;
     json_object_foreach (v, name, src) {
         char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_key(p, sizeof(p), path, name);
-        if (!is_var_name(name, strlen(name))) {
-            return fail(ld, p, "'%s' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", name);
+        loader_path_key(p, sizeof(p), path, name);
+        if (!loader_is_var_name(name, strlen(name))) {
+            return loader_fail(ld, p, "'%s' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", name);
         }
         if (!json_is_string(src)) {
-            return fail(ld, p, "expected a path, \"@header:<name>\" or \"@status\", got %s",
+            return loader_fail(ld, p, "expected a path, \"@header:<name>\" or \"@status\", got %s",
                         type_name(src));
         }
         const char *s = json_string_value(src);
         bool ok = strcmp(s, "@status") == 0 || (strncmp(s, "@header:", 8) == 0 && s[8] != '\0') ||
                   (s[0] != '@' && harness_json_path_is_valid(s));
         if (!ok) {
-            return fail(ld, p, "'%s' is not a path, \"@header:<name>\" or \"@status\"", s);
+            return loader_fail(ld, p, "'%s' is not a path, \"@header:<name>\" or \"@status\"", s);
         }
     }
     return REF_OK;
 }
 
-void free_expect(struct harness_expect *e)
+void loader_free_expect(struct harness_expect *e)
 {
     harness_compiled_regex_free(e->regexes);
     e->regexes = NULL;

@@ -9,7 +9,7 @@
  * column of a JSON path), scenario_request.c (call and raw requests, signing),
  * scenario_expect.c (expectations and captures), scenario_steps.c (the step kinds) and
  * suite.c (a folder of scenario files). Every function here reports a broken scenario
- * with fail(), which fills the caller's harness_load_error and returns REF_E_MALFORMED.
+ * with loader_fail(), which fills the caller's harness_load_error and returns REF_E_MALFORMED.
  */
 #ifndef HARNESS_SCENARIO_INTERNAL_H
 #define HARNESS_SCENARIO_INTERNAL_H
@@ -67,14 +67,14 @@ void json_offset_to_line_col(const uint8_t *text, size_t len, size_t off, int *l
 /* Fills ld->err with the position of path and "scenario '<name>': <path>: <message>";
  * returns REF_E_MALFORMED. */
 __attribute__((format(printf, 3, 4))) enum ref_status
-fail(struct loader *ld, const char *path, const char *fmt, ...);
+loader_fail(struct loader *ld, const char *path, const char *fmt, ...);
 /* Names the file an error is in ("(scenario)" for NULL). */
-void set_file(struct harness_load_error *err, const char *file);
+void loader_set_file(struct harness_load_error *err, const char *file);
 
 /* base.key, or base["key"] when the key holds a character of path syntax. cap > 0. */
-void path_key(char *out, size_t cap, const char *base, const char *key);
+void loader_path_key(char *out, size_t cap, const char *base, const char *key);
 /* base[i]. cap > 0. */
-void path_index(char *out, size_t cap, const char *base, size_t i);
+void loader_path_index(char *out, size_t cap, const char *base, size_t i);
 
 /* "an object", "a string": a value's type in a loader message. */
 static inline const char *type_name(json_t *v)
@@ -83,21 +83,21 @@ static inline const char *type_name(json_t *v)
 }
 
 /* True when key is in the NULL-terminated list. */
-bool in_list(const char *key, const char *const *allowed);
+bool loader_in_list(const char *key, const char *const *allowed);
 /* Every key of obj must be in the NULL-terminated list allowed; what names the object in
  * the message, which lists the allowed keys. */
-enum ref_status check_keys(
+enum ref_status loader_check_keys(
     struct loader *ld, json_t *obj, const char *path, const char *const *allowed, const char *what);
 /* Typed members: absent leaves *out as it is (get_string fails instead when required). */
-enum ref_status get_string(struct loader *ld,
+enum ref_status loader_get_string(struct loader *ld,
                            json_t *obj,
                            const char *key,
                            const char *path,
                            bool required,
                            const char **out);
 enum ref_status
-get_bool(struct loader *ld, json_t *obj, const char *key, const char *path, bool *out);
-enum ref_status get_int(struct loader *ld,
+loader_get_bool(struct loader *ld, json_t *obj, const char *key, const char *path, bool *out);
+enum ref_status loader_get_int(struct loader *ld,
                         json_t *obj,
                         const char *key,
                         const char *path,
@@ -107,67 +107,67 @@ enum ref_status get_int(struct loader *ld,
                         int64_t *out);
 
 /* [A-Za-z_][A-Za-z0-9_]*, shorter than HARNESS_MAX_VAR_NAME_BYTES. */
-bool is_var_name(const char *s, size_t len);
+bool loader_is_var_name(const char *s, size_t len);
 /* Records a variable as defined from here on. */
-enum ref_status define_var(struct loader *ld, const char *name, const char *path);
+enum ref_status loader_define_var(struct loader *ld, const char *name, const char *path);
 /* Every string in v (keys of `paths` and `headers` included) must only use defined vars. */
-enum ref_status check_refs(struct loader *ld, json_t *v, const char *path);
+enum ref_status loader_check_refs(struct loader *ld, json_t *v, const char *path);
 
 /* The optional "level", "source", "principal" and "contract" members of obj. */
 enum ref_status
-parse_level(struct loader *ld, json_t *obj, const char *path, enum harness_level *out);
+loader_parse_level(struct loader *ld, json_t *obj, const char *path, enum harness_level *out);
 enum ref_status
-parse_source(struct loader *ld, json_t *obj, const char *path, enum harness_source *out);
+loader_parse_source(struct loader *ld, json_t *obj, const char *path, enum harness_source *out);
 enum ref_status
-parse_principal(struct loader *ld, json_t *obj, const char *path, enum harness_principal *out);
-enum ref_status parse_contract(struct loader *ld, json_t *obj, const char *path);
+loader_parse_principal(struct loader *ld, json_t *obj, const char *path, enum harness_principal *out);
+enum ref_status loader_parse_contract(struct loader *ld, json_t *obj, const char *path);
 /* The index of a fault name (s_fault_names), false when it names none. */
-bool fault_from_name(const char *s, enum harness_fault *out);
+bool loader_fault_from_name(const char *s, enum harness_fault *out);
 
 /* A whole file into memory from malloc (NUL-terminated, *len without the NUL); more than
  * max bytes is REF_E_TOO_LARGE with *too_large set; REF_E_NOT_FOUND when unreadable. */
 enum ref_status
-read_file(const char *path, size_t max, uint8_t **data, size_t *len, bool *too_large);
+loader_read_file(const char *path, size_t max, uint8_t **data, size_t *len, bool *too_large);
 
 /* --- scenario_request.c ---------------------------------------------------------------- */
 
 /* "sign": a mode string or object. */
 enum ref_status
-parse_sign(struct loader *ld, json_t *v, const char *path, struct harness_sign *out);
+loader_parse_sign(struct loader *ld, json_t *v, const char *path, struct harness_sign *out);
 /* A call of op_name with the step's (or wait's) "params" and "headers". */
-enum ref_status parse_call(struct loader *ld,
+enum ref_status loader_parse_call(struct loader *ld,
                            json_t *step_obj,
                            const char *path,
                            const char *op_name,
                            struct harness_request_spec *out);
 /* "raw": a request written out, or verbatim bytes from "file" or "bytes". */
 enum ref_status
-parse_raw(struct loader *ld, json_t *v, const char *path, struct harness_request_spec *out);
+loader_parse_raw(struct loader *ld, json_t *v, const char *path, struct harness_request_spec *out);
 
 /* --- scenario_expect.c ----------------------------------------------------------------- */
 
 /* One expectation object (a wait predicate when is_predicate: no level or provenance). */
-enum ref_status parse_expect(struct loader *ld,
+enum ref_status loader_parse_expect(struct loader *ld,
                              json_t *v,
                              const char *path,
                              const struct defaults *def,
                              bool is_predicate,
                              struct harness_expect *out);
 /* "expect": one expectation or a list, into step->expects. */
-enum ref_status parse_expects(struct loader *ld,
+enum ref_status loader_parse_expects(struct loader *ld,
                               json_t *v,
                               const char *path,
                               const struct defaults *def,
                               struct harness_step *step);
 /* "capture": variable name -> path, "@header:<name>" or "@status". */
-enum ref_status parse_capture(struct loader *ld, json_t *v, const char *path);
+enum ref_status loader_parse_capture(struct loader *ld, json_t *v, const char *path);
 /* Releases what an expectation owns (its compiled patterns), not the expectation. */
-void free_expect(struct harness_expect *e);
+void loader_free_expect(struct harness_expect *e);
 
 /* --- scenario_steps.c ------------------------------------------------------------------ */
 
 /* One step object (or sub-step of a concurrent step, by ctx) into *step. */
-enum ref_status parse_step(struct loader *ld,
+enum ref_status loader_parse_step(struct loader *ld,
                            json_t *v,
                            const char *path,
                            size_t index,
@@ -175,6 +175,6 @@ enum ref_status parse_step(struct loader *ld,
                            const struct defaults *parent,
                            struct harness_step *step);
 /* Releases what parse_step allocated for a step and its sub-steps (not the step itself). */
-void free_step(struct harness_step *step);
+void loader_free_step(struct harness_step *step);
 
 #endif

@@ -48,19 +48,19 @@ static enum ref_status
 parse_clock(struct loader *ld, json_t *v, const char *path, struct harness_step *step)
 {
     if (!json_is_object(v)) {
-        return fail(ld, path, "expected an object, got %s", type_name(v));
+        return loader_fail(ld, path, "expected an object, got %s", type_name(v));
     }
     static const char *const keys[] = {"set", "advance_ms", "advance_s", "to_next_event", NULL};
-    REF_TRY(check_keys(ld, v, path, keys, "a clock step"));
+    REF_TRY(loader_check_keys(ld, v, path, keys, "a clock step"));
     if (json_object_size(v) != 1) {
-        return fail(ld, path, "give exactly one of set, advance_ms, advance_s, to_next_event");
+        return loader_fail(ld, path, "give exactly one of set, advance_ms, advance_s, to_next_event");
     }
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
     const char *set = NULL;
-    REF_TRY(get_string(ld, v, "set", path, false, &set));
+    REF_TRY(loader_get_string(ld, v, "set", path, false, &set));
     if (set != NULL) {
         int64_t ms = 0;
-        path_key(p, sizeof(p), path, "set");
+        loader_path_key(p, sizeof(p), path, "set");
         /* Either YYYYMMDDTHHMMSSZ or YYYY-MM-DDTHH:MM:SSZ, converted by days-from-civil. */
         int f[6] = {0};
         static const int basic_pos[6][2] = {{0, 4}, {4, 2}, {6, 2}, {9, 2}, {11, 2}, {13, 2}};
@@ -87,7 +87,7 @@ parse_clock(struct loader *ld, json_t *v, const char *path, struct harness_step 
         ok = ok && f[1] >= 1 && f[1] <= 12 && f[2] >= 1 && f[2] <= 31 && f[3] < 24 && f[4] < 60 &&
              f[5] < 61;
         if (!ok) {
-            return fail(ld, p, "'%s' is not YYYYMMDDTHHMMSSZ or YYYY-MM-DDTHH:MM:SSZ", set);
+            return loader_fail(ld, p, "'%s' is not YYYYMMDDTHHMMSSZ or YYYY-MM-DDTHH:MM:SSZ", set);
         }
         int64_t y = f[0] - (f[1] <= 2 ? 1 : 0);
         int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -103,23 +103,23 @@ parse_clock(struct loader *ld, json_t *v, const char *path, struct harness_step 
     }
     bool present = false;
     int64_t amount = 0;
-    REF_TRY(get_int(ld, v, "advance_ms", path, 0, INT64_C(366) * 86400 * 1000, &present, &amount));
+    REF_TRY(loader_get_int(ld, v, "advance_ms", path, 0, INT64_C(366) * 86400 * 1000, &present, &amount));
     if (present) {
         step->clock = HARNESS_CLOCK_ADVANCE;
         step->clock_ms = amount;
         return REF_OK;
     }
-    REF_TRY(get_int(ld, v, "advance_s", path, 0, INT64_C(366) * 86400, &present, &amount));
+    REF_TRY(loader_get_int(ld, v, "advance_s", path, 0, INT64_C(366) * 86400, &present, &amount));
     if (present) {
         step->clock = HARNESS_CLOCK_ADVANCE;
         step->clock_ms = amount * 1000;
         return REF_OK;
     }
     bool next = false;
-    REF_TRY(get_bool(ld, v, "to_next_event", path, &next));
+    REF_TRY(loader_get_bool(ld, v, "to_next_event", path, &next));
     if (!next) {
-        path_key(p, sizeof(p), path, "to_next_event");
-        return fail(ld, p, "expected true");
+        loader_path_key(p, sizeof(p), path, "to_next_event");
+        return loader_fail(ld, p, "expected true");
     }
     step->clock = HARNESS_CLOCK_TO_NEXT_EVENT;
     return REF_OK;
@@ -135,7 +135,7 @@ parse_fail_job(struct loader *ld, const struct step_input *in, struct harness_st
 {
     json_t *v = in->value;
     if (!json_is_string(v) || json_string_length(v) == 0) {
-        return fail(ld, in->value_path, "expected the job Id as a string");
+        return loader_fail(ld, in->value_path, "expected the job Id as a string");
     }
     step->hook_id = json_string_value(v);
     return REF_OK;
@@ -153,20 +153,20 @@ parse_seed_pipeline(struct loader *ld, const struct step_input *in, struct harne
     json_t *v = in->value;
     const char *p = in->value_path;
     if (!json_is_object(v)) {
-        return fail(ld, p, "expected an object, got %s", type_name(v));
+        return loader_fail(ld, p, "expected an object, got %s", type_name(v));
     }
     static const char *const keys[] = {"id", "name", "status", NULL};
-    REF_TRY(check_keys(ld, v, p, keys, "seed_pipeline"));
-    REF_TRY(get_string(ld, v, "id", p, true, &step->hook_id));
+    REF_TRY(loader_check_keys(ld, v, p, keys, "seed_pipeline"));
+    REF_TRY(loader_get_string(ld, v, "id", p, true, &step->hook_id));
     step->hook_name = "seeded";
-    REF_TRY(get_string(ld, v, "name", p, false, &step->hook_name));
+    REF_TRY(loader_get_string(ld, v, "name", p, false, &step->hook_name));
     step->hook_status = "Active";
-    REF_TRY(get_string(ld, v, "status", p, false, &step->hook_status));
+    REF_TRY(loader_get_string(ld, v, "status", p, false, &step->hook_status));
     if (!has_var(step->hook_status) && strcmp(step->hook_status, "Active") != 0 &&
         strcmp(step->hook_status, "Paused") != 0) {
         char ps[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_key(ps, sizeof(ps), p, "status");
-        return fail(ld, ps, "a pipeline is Active or Paused, not '%s'", step->hook_status);
+        loader_path_key(ps, sizeof(ps), p, "status");
+        return loader_fail(ld, ps, "a pipeline is Active or Paused, not '%s'", step->hook_status);
     }
     return REF_OK;
 }
@@ -177,20 +177,20 @@ parse_seed_job(struct loader *ld, const struct step_input *in, struct harness_st
     json_t *v = in->value;
     const char *p = in->value_path;
     if (!json_is_object(v)) {
-        return fail(ld, p, "expected an object, got %s", type_name(v));
+        return loader_fail(ld, p, "expected an object, got %s", type_name(v));
     }
     static const char *const keys[] = {"id", "pipeline", "status", NULL};
     static const char *const statuses[] = {"Submitted", "Progressing", "Complete",
                                            "Canceled",  "Error",       NULL};
-    REF_TRY(check_keys(ld, v, p, keys, "seed_job"));
-    REF_TRY(get_string(ld, v, "id", p, true, &step->hook_id));
-    REF_TRY(get_string(ld, v, "pipeline", p, true, &step->hook_pipeline));
+    REF_TRY(loader_check_keys(ld, v, p, keys, "seed_job"));
+    REF_TRY(loader_get_string(ld, v, "id", p, true, &step->hook_id));
+    REF_TRY(loader_get_string(ld, v, "pipeline", p, true, &step->hook_pipeline));
     step->hook_status = "Submitted";
-    REF_TRY(get_string(ld, v, "status", p, false, &step->hook_status));
-    if (!has_var(step->hook_status) && !in_list(step->hook_status, statuses)) {
+    REF_TRY(loader_get_string(ld, v, "status", p, false, &step->hook_status));
+    if (!has_var(step->hook_status) && !loader_in_list(step->hook_status, statuses)) {
         char ps[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_key(ps, sizeof(ps), p, "status");
-        return fail(ld, ps,
+        loader_path_key(ps, sizeof(ps), p, "status");
+        return loader_fail(ld, ps,
                     "a job is Submitted, Progressing, Complete, Canceled or Error, not '%s'",
                     step->hook_status);
     }
@@ -204,39 +204,40 @@ parse_concurrent(struct loader *ld, const struct step_input *in, struct harness_
     const char *path = in->path;
     const struct defaults *def = in->def;
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(p, sizeof(p), path, "concurrent");
+    loader_path_key(p, sizeof(p), path, "concurrent");
     json_t *subs = json_object_get(obj, "concurrent");
     if (!json_is_array(subs) || json_array_size(subs) < 2) {
-        return fail(ld, p, "expected an array of 2 to %d sub-steps", HARNESS_MAX_CONCURRENT);
+        return loader_fail(ld, p, "expected an array of 2 to %d sub-steps", HARNESS_MAX_CONCURRENT);
     }
     if (json_array_size(subs) > HARNESS_MAX_CONCURRENT) {
-        return fail(ld, p, "more than %d sub-steps", HARNESS_MAX_CONCURRENT);
+        return loader_fail(ld, p, "more than %d sub-steps", HARNESS_MAX_CONCURRENT);
     }
-    step->num_subs = json_array_size(subs);
-    step->subs = calloc(step->num_subs, sizeof(*step->subs));
+    /* The count only once the array exists: loader_free_step walks num_subs entries. */
+    step->subs = calloc(json_array_size(subs), sizeof(*step->subs));
     if (step->subs == NULL) {
         return REF_E_NOMEM;
     }
+    step->num_subs = json_array_size(subs);
     for (size_t i = 0; i < step->num_subs; i++) {
         char ps[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_index(ps, sizeof(ps), p, i);
+        loader_path_index(ps, sizeof(ps), p, i);
         REF_TRY(
-            parse_step(ld, json_array_get(subs, i), ps, i, CTX_CONCURRENT, def, &step->subs[i]));
+            loader_parse_step(ld, json_array_get(subs, i), ps, i, CTX_CONCURRENT, def, &step->subs[i]));
         for (size_t k = 0; k < i; k++) {
             if (strcmp(step->subs[k].name, step->subs[i].name) == 0) {
-                return fail(ld, ps, "sub-step name '%s' used twice", step->subs[i].name);
+                return loader_fail(ld, ps, "sub-step name '%s' used twice", step->subs[i].name);
             }
         }
     }
     json_t *outcomes = json_object_get(obj, "outcomes");
-    path_key(p, sizeof(p), path, "outcomes");
+    loader_path_key(p, sizeof(p), path, "outcomes");
     if (!json_is_array(outcomes) || json_array_size(outcomes) == 0) {
-        return fail(ld, outcomes != NULL ? p : path,
+        return loader_fail(ld, outcomes != NULL ? p : path,
                     "a concurrent step needs \"outcomes\": a non-empty array of allowed "
                     "outcomes");
     }
     if (json_array_size(outcomes) > HARNESS_MAX_EXPECT_GROUPS) {
-        return fail(ld, p, "more than %d outcomes", HARNESS_MAX_EXPECT_GROUPS);
+        return loader_fail(ld, p, "more than %d outcomes", HARNESS_MAX_EXPECT_GROUPS);
     }
     step->num_outcomes = json_array_size(outcomes);
     step->outcomes = calloc(step->num_outcomes, sizeof(*step->outcomes));
@@ -245,27 +246,27 @@ parse_concurrent(struct loader *ld, const struct step_input *in, struct harness_
     }
     for (size_t i = 0; i < step->num_outcomes; i++) {
         char po[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_index(po, sizeof(po), p, i);
+        loader_path_index(po, sizeof(po), p, i);
         json_t *o = json_array_get(outcomes, i);
         if (!json_is_object(o) || json_object_size(o) == 0) {
-            return fail(ld, po, "expected an object of sub-step name to expectation");
+            return loader_fail(ld, po, "expected an object of sub-step name to expectation");
         }
         const char *key;
         json_t *e;
         json_object_foreach (o, key, e) {
             char pk[HARNESS_MAX_JSON_PATH_BYTES * 2];
-            path_key(pk, sizeof(pk), po, key);
+            loader_path_key(pk, sizeof(pk), po, key);
             if (strcmp(key, "set") == 0) {
                 if (!json_is_object(e)) {
-                    return fail(ld, pk, "expected an object of variable name to string");
+                    return loader_fail(ld, pk, "expected an object of variable name to string");
                 }
                 const char *vn;
                 json_t *vv;
                 json_object_foreach (e, vn, vv) {
                     char pv[HARNESS_MAX_JSON_PATH_BYTES * 2];
-                    path_key(pv, sizeof(pv), pk, vn);
-                    if (!is_var_name(vn, strlen(vn)) || !json_is_string(vv)) {
-                        return fail(ld, pv, "expected a variable name and a string value");
+                    loader_path_key(pv, sizeof(pv), pk, vn);
+                    if (!loader_is_var_name(vn, strlen(vn)) || !json_is_string(vv)) {
+                        return loader_fail(ld, pv, "expected a variable name and a string value");
                     }
                 }
                 step->outcomes[i].set = e;
@@ -276,9 +277,9 @@ parse_concurrent(struct loader *ld, const struct step_input *in, struct harness_
                 k++;
             }
             if (k == step->num_subs) {
-                return fail(ld, pk, "no sub-step is named '%s'", key);
+                return loader_fail(ld, pk, "no sub-step is named '%s'", key);
             }
-            REF_TRY(parse_expect(ld, e, pk, def, false, &step->outcomes[i].expect[k]));
+            REF_TRY(loader_parse_expect(ld, e, pk, def, false, &step->outcomes[i].expect[k]));
             step->outcomes[i].has_expect[k] = true;
         }
     }
@@ -288,7 +289,7 @@ parse_concurrent(struct loader *ld, const struct step_input *in, struct harness_
             const char *vn;
             json_t *unused;
             json_object_foreach (step->outcomes[i].set, vn, unused) {
-                REF_TRY(define_var(ld, vn, path));
+                REF_TRY(loader_define_var(ld, vn, path));
             }
         }
     }
@@ -302,48 +303,48 @@ parse_wait(struct loader *ld, const struct step_input *in, struct harness_step *
     const char *path = in->path;
     const struct defaults *def = in->def;
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(p, sizeof(p), path, "wait");
+    loader_path_key(p, sizeof(p), path, "wait");
     json_t *w = json_object_get(obj, "wait");
     if (!json_is_object(w)) {
-        return fail(ld, p, "expected an object, got %s", type_name(w));
+        return loader_fail(ld, p, "expected an object, got %s", type_name(w));
     }
     static const char *const keys[] = {"call",  "params",    "headers",     "raw",
                                        "until", "timeout_s", "interval_ms", NULL};
-    REF_TRY(check_keys(ld, w, p, keys, "a wait"));
+    REF_TRY(loader_check_keys(ld, w, p, keys, "a wait"));
     const char *op = NULL;
-    REF_TRY(get_string(ld, w, "call", p, false, &op));
+    REF_TRY(loader_get_string(ld, w, "call", p, false, &op));
     json_t *raw = json_object_get(w, "raw");
     if ((op == NULL) == (raw == NULL)) {
-        return fail(ld, p, "a wait polls either a \"call\" or a \"raw\" request");
+        return loader_fail(ld, p, "a wait polls either a \"call\" or a \"raw\" request");
     }
     if (op != NULL) {
-        REF_TRY(parse_call(ld, w, p, op, &step->request));
+        REF_TRY(loader_parse_call(ld, w, p, op, &step->request));
     } else {
         char pr[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_key(pr, sizeof(pr), p, "raw");
+        loader_path_key(pr, sizeof(pr), p, "raw");
         if (json_object_get(w, "params") != NULL) {
-            path_key(pr, sizeof(pr), p, "params");
-            return fail(ld, pr, "'params' goes with \"call\", not \"raw\"");
+            loader_path_key(pr, sizeof(pr), p, "params");
+            return loader_fail(ld, pr, "'params' goes with \"call\", not \"raw\"");
         }
-        REF_TRY(parse_raw(ld, raw, pr, &step->request));
+        REF_TRY(loader_parse_raw(ld, raw, pr, &step->request));
         if (step->request.is_verbatim) {
-            return fail(ld, pr, "a wait cannot poll a verbatim request");
+            return loader_fail(ld, pr, "a wait cannot poll a verbatim request");
         }
     }
     json_t *until = json_object_get(w, "until");
     char pu[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(pu, sizeof(pu), p, "until");
+    loader_path_key(pu, sizeof(pu), p, "until");
     if (until == NULL) {
-        return fail(ld, p, "a wait needs \"until\"");
+        return loader_fail(ld, p, "a wait needs \"until\"");
     }
-    REF_TRY(parse_expect(ld, until, pu, def, true, &step->until));
+    REF_TRY(loader_parse_expect(ld, until, pu, def, true, &step->until));
     int64_t timeout_s = 60;
-    REF_TRY(get_int(ld, w, "timeout_s", p, 1, 86400, NULL, &timeout_s));
+    REF_TRY(loader_get_int(ld, w, "timeout_s", p, 1, 86400, NULL, &timeout_s));
     step->timeout_ms = timeout_s * 1000;
     step->interval_ms = 1000;
-    REF_TRY(get_int(ld, w, "interval_ms", p, 1, 600000, NULL, &step->interval_ms));
+    REF_TRY(loader_get_int(ld, w, "interval_ms", p, 1, 600000, NULL, &step->interval_ms));
     if (step->source == HARNESS_SOURCE_NONE) {
-        return fail(ld, path,
+        return loader_fail(ld, path,
                     "no provenance for the wait: give \"source\" on the step or the "
                     "scenario");
     }
@@ -354,15 +355,15 @@ static enum ref_status
 parse_call_step(struct loader *ld, const struct step_input *in, struct harness_step *step)
 {
     if (!json_is_string(in->value)) {
-        return fail(ld, in->value_path, "expected an operation name, got %s", type_name(in->value));
+        return loader_fail(ld, in->value_path, "expected an operation name, got %s", type_name(in->value));
     }
-    return parse_call(ld, in->obj, in->path, json_string_value(in->value), &step->request);
+    return loader_parse_call(ld, in->obj, in->path, json_string_value(in->value), &step->request);
 }
 
 static enum ref_status
 parse_raw_step(struct loader *ld, const struct step_input *in, struct harness_step *step)
 {
-    return parse_raw(ld, in->value, in->value_path, &step->request);
+    return loader_parse_raw(ld, in->value, in->value_path, &step->request);
 }
 
 /* --- The step kinds ---------------------------------------------------------------- */
@@ -501,7 +502,7 @@ static void all_step_keys(const char **out, size_t cap)
     out[0] = NULL;
     for (int k = HARNESS_STEP_NONE + 1; k < HARNESS_STEP_KIND_COUNT; k++) {
         for (const char *const *key = s_step_kinds[k].top_keys; *key != NULL; key++) {
-            if (n + 1 < cap && !in_list(*key, out)) {
+            if (n + 1 < cap && !loader_in_list(*key, out)) {
                 out[n++] = *key;
                 out[n] = NULL;
             }
@@ -553,10 +554,10 @@ find_kind(struct loader *ld, json_t *v, const char *path, const struct step_kind
     /* A typo in the kind key is the likeliest cause: report unknown keys first. */
     const char *all[STEP_ALL_KEYS_CAP];
     all_step_keys(all, STEP_ALL_KEYS_CAP);
-    REF_TRY(check_keys(ld, v, path, all, "a step"));
+    REF_TRY(loader_check_keys(ld, v, path, all, "a step"));
     char list[256];
     kind_list(list, sizeof(list), false);
-    return fail(ld, path, kinds == 0 ? "a step needs one of %s" : "a step has exactly one of %s",
+    return loader_fail(ld, path, kinds == 0 ? "a step needs one of %s" : "a step has exactly one of %s",
                 list);
 }
 
@@ -570,12 +571,12 @@ static enum ref_status parse_common(struct loader *ld,
                                     struct harness_step *step)
 {
     const char *name = NULL;
-    REF_TRY(get_string(ld, v, "name", path, false, &name));
+    REF_TRY(loader_get_string(ld, v, "name", path, false, &name));
     if (name != NULL) {
         if (!is_step_name(name)) {
             char pn[HARNESS_MAX_JSON_PATH_BYTES * 2];
-            path_key(pn, sizeof(pn), path, "name");
-            return fail(ld, pn, "'%s' is not a step name (1 to 48 of A-Z a-z 0-9 - _ .)", name);
+            loader_path_key(pn, sizeof(pn), path, "name");
+            return loader_fail(ld, pn, "'%s' is not a step name (1 to 48 of A-Z a-z 0-9 - _ .)", name);
         }
         step->name = name;
     } else {
@@ -583,13 +584,13 @@ static enum ref_status parse_common(struct loader *ld,
                       ctx == CTX_TOP ? "step" : "sub", index + 1);
         step->name = step->name_buf;
     }
-    REF_TRY(get_string(ld, v, "note", path, false, &step->note));
-    REF_TRY(get_bool(ld, v, "inproc_only", path, &step->inproc_only));
-    REF_TRY(get_bool(ld, v, "all_pages", path, &step->all_pages));
+    REF_TRY(loader_get_string(ld, v, "note", path, false, &step->note));
+    REF_TRY(loader_get_bool(ld, v, "inproc_only", path, &step->inproc_only));
+    REF_TRY(loader_get_bool(ld, v, "all_pages", path, &step->all_pages));
 
-    REF_TRY(parse_level(ld, v, path, &def->level));
-    REF_TRY(parse_source(ld, v, path, &def->source));
-    REF_TRY(parse_contract(ld, v, path));
+    REF_TRY(loader_parse_level(ld, v, path, &def->level));
+    REF_TRY(loader_parse_source(ld, v, path, &def->source));
+    REF_TRY(loader_parse_contract(ld, v, path));
     step->level = def->level != HARNESS_LEVEL_NONE ? def->level : HARNESS_LEVEL_MUST;
     step->source = def->source;
     return REF_OK;
@@ -609,10 +610,10 @@ static enum ref_status parse_after_kind(struct loader *ld,
     }
     if (sign != NULL) {
         char ps[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_key(ps, sizeof(ps), path, "sign");
-        REF_TRY(parse_sign(ld, sign, ps, &step->sign));
+        loader_path_key(ps, sizeof(ps), path, "sign");
+        REF_TRY(loader_parse_sign(ld, sign, ps, &step->sign));
         if (step->request.is_verbatim && step->sign.principal != HARNESS_PRINCIPAL_NONE) {
-            return fail(ld, ps,
+            return loader_fail(ld, ps,
                         "a verbatim request (raw file or bytes) is sent as it is: "
                         "sign must be \"none\"");
         }
@@ -620,16 +621,16 @@ static enum ref_status parse_after_kind(struct loader *ld,
     json_t *expect = json_object_get(v, "expect");
     if (expect != NULL) {
         char pe[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_key(pe, sizeof(pe), path, "expect");
-        REF_TRY(parse_expects(ld, expect, pe, def, step));
+        loader_path_key(pe, sizeof(pe), path, "expect");
+        REF_TRY(loader_parse_expects(ld, expect, pe, def, step));
     }
     json_t *capture = json_object_get(v, "capture");
     if (capture != NULL) {
         char pc[HARNESS_MAX_JSON_PATH_BYTES * 2];
-        path_key(pc, sizeof(pc), path, "capture");
-        REF_TRY(parse_capture(ld, capture, pc));
+        loader_path_key(pc, sizeof(pc), path, "capture");
+        REF_TRY(loader_parse_capture(ld, capture, pc));
         if (step->inproc_only) {
-            return fail(ld, pc,
+            return loader_fail(ld, pc,
                         "an inproc_only step captures nothing: elsewhere it is skipped and later "
                         "steps would miss the value");
         }
@@ -638,14 +639,14 @@ static enum ref_status parse_after_kind(struct loader *ld,
             const char *vn;
             json_t *unused;
             json_object_foreach (capture, vn, unused) {
-                REF_TRY(define_var(ld, vn, pc));
+                REF_TRY(loader_define_var(ld, vn, pc));
             }
         }
     }
     return REF_OK;
 }
 
-enum ref_status parse_step(struct loader *ld,
+enum ref_status loader_parse_step(struct loader *ld,
                            json_t *v,
                            const char *path,
                            size_t index,
@@ -657,26 +658,26 @@ enum ref_status parse_step(struct loader *ld,
     step->index = index;
     harness_textf(step->json_path, sizeof(step->json_path), "%s", path);
     if (!json_is_object(v)) {
-        return fail(ld, path, "expected a step object, got %s", type_name(v));
+        return loader_fail(ld, path, "expected a step object, got %s", type_name(v));
     }
     const struct step_kind_info *kind = NULL;
     REF_TRY(find_kind(ld, v, path, &kind));
     char pk[HARNESS_MAX_JSON_PATH_BYTES * 2];
-    path_key(pk, sizeof(pk), path, kind->key);
+    loader_path_key(pk, sizeof(pk), path, kind->key);
     const char *const *allowed = ctx == CTX_TOP ? kind->top_keys : kind->sub_keys;
     if (allowed == NULL) {
         char kinds[256];
         kind_list(kinds, sizeof(kinds), true);
-        return fail(ld, pk, "a concurrent sub-step is %s", kinds);
+        return loader_fail(ld, pk, "a concurrent sub-step is %s", kinds);
     }
     char what[64];
     harness_textf(what, sizeof(what), "a %s step", kind->key);
-    REF_TRY(check_keys(ld, v, path, allowed, what));
+    REF_TRY(loader_check_keys(ld, v, path, allowed, what));
 
     struct defaults def = *parent;
     REF_TRY(parse_common(ld, v, path, index, ctx, &def, step));
     /* Variables used here must be defined before this step. */
-    REF_TRY(check_refs(ld, v, path));
+    REF_TRY(loader_check_refs(ld, v, path));
 
     step->sign.principal = HARNESS_PRINCIPAL_MAIN;
     step->kind = kind->kind;
@@ -694,23 +695,23 @@ enum ref_status parse_step(struct loader *ld,
     return parse_after_kind(ld, v, path, ctx, &def, step);
 }
 
-void free_step(struct harness_step *step)
+void loader_free_step(struct harness_step *step)
 {
     for (size_t i = 0; i < step->num_subs; i++) {
-        free_step(&step->subs[i]);
+        loader_free_step(&step->subs[i]);
     }
     free(step->subs);
     /* Every outcome slot, not only those with has_expect: a load that failed halfway may
      * have compiled patterns into one before marking it. */
     for (size_t i = 0; step->outcomes != NULL && i < step->num_outcomes; i++) {
         for (size_t k = 0; k < HARNESS_MAX_CONCURRENT; k++) {
-            free_expect(&step->outcomes[i].expect[k]);
+            loader_free_expect(&step->outcomes[i].expect[k]);
         }
     }
     free(step->outcomes);
     for (size_t i = 0; step->expects != NULL && i < step->num_expects; i++) {
-        free_expect(&step->expects[i]);
+        loader_free_expect(&step->expects[i]);
     }
     free(step->expects);
-    free_expect(&step->until);
+    loader_free_expect(&step->until);
 }

@@ -52,7 +52,7 @@ harness_suite_load_dir(const char *dir, struct harness_suite *suite, struct harn
 {
     memset(suite, 0, sizeof(*suite));
     memset(err, 0, sizeof(*err));
-    set_file(err, dir);
+    loader_set_file(err, dir);
     struct dirent **areas = NULL;
     int num_areas = scandir(dir, &areas, only_dirs, alphasort);
     if (num_areas < 0) {
@@ -81,7 +81,7 @@ harness_suite_load_dir(const char *dir, struct harness_suite *suite, struct harn
             if (rc == REF_OK) {
                 for (size_t k = 0; k < suite->count; k++) {
                     if (strcmp(suite->items[k]->name, sc->name) == 0) {
-                        set_file(err, file);
+                        loader_set_file(err, file);
                         harness_textf(err->message, sizeof(err->message),
                                       "scenario '%s': the name is also used by %s", sc->name,
                                       suite->items[k]->display_path);
