@@ -369,6 +369,251 @@ static void test_http_response_limit_chunked_body(void **state)
     ref_buf_cleanup(&body);
 }
 
+#define CHUNKED_HEAD "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+/* What the chunked decoder does with each kind of chunk-size line, chunk data and
+ * trailer section: status, offset, where and reason, or the decoded body. A whole chunk
+ * line is found (CRLF) before its size is judged; what follows the size after ';', SP or
+ * HTAB is skipped unchecked; the size has at most 8 hex digits; trailers are read as
+ * header lines. */
+static void test_http_response_chunked_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *text;
+        size_t len; /* 0: strlen(text) */
+        enum ref_status want;
+        size_t offset; /* from the start of the chunked body; SIZE_MAX: the input length */
+        const char *where;
+        const char *reason;
+        const char *body;
+    } cases[] = {
+        {"extension after ';' with any bytes", "5;\x01 \"x\r\nhello\r\n0\r\n\r\n", 0, REF_OK, 0,
+         NULL, NULL, "hello"},
+        {"extension after SP", "5 x y\r\nhello\r\n0\r\n\r\n", 0, REF_OK, 0, NULL, NULL, "hello"},
+        {"extension after HTAB", "5\tx\r\nhello\r\n0\r\n\r\n", 0, REF_OK, 0, NULL, NULL, "hello"},
+        {"SP after the size", "5 \r\nhello\r\n0\r\n\r\n", 0, REF_OK, 0, NULL, NULL, "hello"},
+        {"extension on the last chunk", "0;a=b\r\n\r\n", 0, REF_OK, 0, NULL, NULL, ""},
+        {"upper-case hex", "A\r\n0123456789\r\n0\r\n\r\n", 0, REF_OK, 0, NULL, NULL, "0123456789"},
+        {"eight hex digits", "00000005\r\nhello\r\n0\r\n\r\n", 0, REF_OK, 0, NULL, NULL, "hello"},
+        {"nine hex digits", "000000005\r\nhello\r\n0\r\n\r\n", 0, REF_E_BODY_TOO_LARGE, 8,
+         "body.chunk_size", "chunk size too large", NULL},
+        {"nine hex digits, line not ended", "000000005", 0, REF_E_INCOMPLETE, SIZE_MAX,
+         "body.chunk_size", "the input ends before the line does", NULL},
+        {"byte after the size", "5x\r\nhello\r\n0\r\n\r\n", 0, REF_E_MALFORMED, 1,
+         "body.chunk_size", "expected a hexadecimal chunk size", NULL},
+        {"no size", "\r\n0\r\n\r\n", 0, REF_E_MALFORMED, 0, "body.chunk_size",
+         "expected a hexadecimal chunk size", NULL},
+        {"extension without a size", ";x\r\n0\r\n\r\n", 0, REF_E_MALFORMED, 0, "body.chunk_size",
+         "expected a hexadecimal chunk size", NULL},
+        {"bad size, line not ended", "zz", 0, REF_E_INCOMPLETE, SIZE_MAX, "body.chunk_size",
+         "the input ends before the line does", NULL},
+        {"bare LF in an extension", "z;a\nb\r\n", 0, REF_E_MALFORMED, 3, "body.chunk_size",
+         "bare LF: lines end in CRLF", NULL},
+        {"CR without LF after the size", "5\rX", 0, REF_E_MALFORMED, 1, "body.chunk_size",
+         "CR not followed by LF", NULL},
+        {"input ends after the size line's CR", "5\r", 0, REF_E_INCOMPLETE, SIZE_MAX,
+         "body.chunk_size", "the input ends inside a line end", NULL},
+        {"input ends in the data", "5\r\nhello", 0, REF_E_INCOMPLETE, SIZE_MAX, "body.chunk",
+         "the input ends inside a chunk", NULL},
+        {"input ends one byte after the data", "5\r\nhelloX", 0, REF_E_INCOMPLETE, SIZE_MAX,
+         "body.chunk", "the input ends inside a chunk", NULL},
+        {"data not followed by CRLF", "5\r\nhelloXY", 0, REF_E_MALFORMED, 8, "body.chunk",
+         "chunk data not followed by CRLF", NULL},
+        {"data followed by CR and no LF", "5\r\nhello\rX", 0, REF_E_MALFORMED, 8, "body.chunk",
+         "chunk data not followed by CRLF", NULL},
+        {"data followed by a bare LF", "5\r\nhello\n0", 0, REF_E_MALFORMED, 8, "body.chunk",
+         "chunk data not followed by CRLF", NULL},
+        {"a size over the body limit, before its data", "400001\r\n", 0, REF_E_BODY_TOO_LARGE, 8,
+         "body.chunk", "decoded body larger than the limit", NULL},
+        {"largest eight-digit size", "ffffffff\r\n", 0, REF_E_BODY_TOO_LARGE, 10, "body.chunk",
+         "decoded body larger than the limit", NULL},
+        {"last chunk without the trailer section", "0\r\n", 0, REF_E_INCOMPLETE, SIZE_MAX, "header",
+         "the input ends before the line does", NULL},
+        {"framing fields are allowed as trailers",
+         "1\r\nx\r\n0\r\nContent-Length: 5\r\nTransfer-Encoding: gzip\r\nHost: h\r\n\r\n", 0,
+         REF_OK, 0, NULL, NULL, "x"},
+        {"trailer name with a space", "0\r\nA b: c\r\n\r\n", 0, REF_E_MALFORMED, 4, "header.name",
+         "invalid byte in a header name", NULL},
+        {"trailer without colon", "0\r\nAb\r\n\r\n", 0, REF_E_MALFORMED, 5, "header",
+         "header line without ':'", NULL},
+        {"trailer with empty name", "0\r\n: b\r\n\r\n", 0, REF_E_MALFORMED, 3, "header",
+         "empty header name", NULL},
+        {"trailer value with a control byte", "0\r\nA: \x01\r\n\r\n", 0, REF_E_MALFORMED, 6,
+         "header.value", "control byte in a header value", NULL},
+        {"folded trailer", "0\r\nA: b\r\n c\r\n\r\n", 0, REF_E_MALFORMED, 9, "header",
+         "obsolete line folding is refused", NULL},
+        {"bare LF in a trailer", "0\r\nA: b\nc\r\n\r\n", 0, REF_E_MALFORMED, 7, "header",
+         "bare LF: lines end in CRLF", NULL},
+        {"two chunks", "2\r\nab\r\n3;x\r\ncde\r\n0\r\n\r\n", 0, REF_OK, 0, NULL, NULL, "abcde"},
+        {"chunk data of NUL bytes", "2\r\n\0\0\r\n0\r\n\r\n", 12, REF_OK, 0, NULL, NULL, NULL},
+    };
+    size_t hl = strlen(CHUNKED_HEAD);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t bl = cases[i].len != 0 ? cases[i].len : strlen(cases[i].text);
+        char *text = malloc(hl + bl);
+        assert_non_null(text);
+        memcpy(text, CHUNKED_HEAD, hl);
+        memcpy(text + hl, cases[i].text, bl);
+        struct harness_http_response r;
+        struct ref_buf body;
+        ref_buf_init(&body, 1024);
+        struct ref_parse_error err = {0};
+        size_t used = 0;
+        enum ref_status rc = parse(text, hl + bl, &r, &body, &used, &err);
+        size_t want_offset = cases[i].offset == SIZE_MAX ? hl + bl : hl + cases[i].offset;
+        if (rc != cases[i].want) {
+            fail_msg("%s: want %s, got %s at %zu (%s: %s)", cases[i].name,
+                     ref_status_name(cases[i].want), ref_status_name(rc), err.offset,
+                     err.where != NULL ? err.where : "", err.reason != NULL ? err.reason : "");
+        }
+        if (rc == REF_OK) {
+            assert_int_equal(used, hl + bl);
+            assert_true(r.is_chunked);
+            if (cases[i].body != NULL && !ref_slice_eq_cstr(r.body, cases[i].body)) {
+                fail_msg("%s: body \"%.*s\"", cases[i].name, REF_SLICE_ARG(r.body));
+            }
+        } else if (err.offset != want_offset || strcmp(err.where, cases[i].where) != 0 ||
+                   strcmp(err.reason, cases[i].reason) != 0) {
+            fail_msg("%s: want %zu %s \"%s\", got %zu %s \"%s\"", cases[i].name, want_offset,
+                     cases[i].where, cases[i].reason, err.offset, err.where, err.reason);
+        }
+        ref_buf_cleanup(&body);
+        free(text);
+    }
+}
+
+/* Without a buffer; with a buffer that holds something already (the decoded body is
+ * appended to it, not put in its place); with a buffer too small for the body. */
+static void test_http_response_chunked_buffer(void **state)
+{
+    (void)state;
+    static const char text[] = CHUNKED_HEAD "5\r\nhello\r\n0\r\n\r\n";
+    size_t hl = strlen(CHUNKED_HEAD);
+    struct harness_http_response r;
+    struct ref_parse_error err = {0};
+    assert_int_equal(parse(text, sizeof(text) - 1, &r, NULL, NULL, &err), REF_E_MALFORMED);
+    assert_int_equal(err.offset, hl);
+    assert_string_equal(err.where, "body.chunked");
+    assert_string_equal(err.reason, "chunked body without a buffer to decode it into");
+
+    struct ref_buf body;
+    ref_buf_init(&body, 1024);
+    assert_int_equal(ref_buf_append(&body, "ab", 2), REF_OK);
+    assert_int_equal(parse(text, sizeof(text) - 1, &r, &body, NULL, &err), REF_OK);
+    assert_true(ref_slice_eq_cstr(r.body, "abhello"));
+    ref_buf_cleanup(&body);
+
+    /* Too small: refused at the chunk's data, once its CRLF has been checked. */
+    ref_buf_init(&body, 3);
+    assert_int_equal(parse(text, sizeof(text) - 1, &r, &body, NULL, &err), REF_E_BODY_TOO_LARGE);
+    assert_int_equal(err.offset, hl + 3);
+    assert_string_equal(err.where, "body.chunk");
+    assert_string_equal(err.reason, "cannot hold the decoded body");
+    static const char bad_crlf[] = CHUNKED_HEAD "5\r\nhelloXY";
+    assert_int_equal(parse(bad_crlf, sizeof(bad_crlf) - 1, &r, &body, NULL, &err), REF_E_MALFORMED);
+    assert_int_equal(err.offset, hl + 8);
+    ref_buf_cleanup(&body);
+}
+
+/* The chunk-size line may be HARNESS_MAX_RESPONSE_CHUNK_LINE bytes with its CRLF; one
+ * more is refused at the line's start (a CR as the last byte of the input, one byte past
+ * the limit, still waits for its LF). The trailer section has the header limits: at most
+ * 16 lines and HARNESS_MAX_RESPONSE_HEADER_BYTES bytes. */
+static void test_http_response_chunked_line_and_trailer_limits(void **state)
+{
+    (void)state;
+    size_t hl = strlen(CHUNKED_HEAD);
+    size_t max = HARNESS_MAX_RESPONSE_CHUNK_LINE;
+    char text[sizeof(CHUNKED_HEAD) + HARNESS_MAX_RESPONSE_CHUNK_LINE + 64];
+    struct harness_http_response r;
+    struct ref_buf body;
+    ref_buf_init(&body, 64);
+    struct ref_parse_error err = {0};
+    for (size_t line = max - 3; line <= max - 1; line++) {
+        /* line bytes before the CRLF: "1;" and e's. */
+        memcpy(text, CHUNKED_HEAD "1;", hl + 2);
+        memset(text + hl + 2, 'e', line - 2);
+        size_t n = hl + line;
+        memcpy(text + n, "\r\nz\r\n0\r\n\r\n", 10);
+        ref_buf_reset(&body);
+        enum ref_status rc = parse(text, n + 10, &r, &body, NULL, &err);
+        if (line <= max - 2) {
+            assert_int_equal(rc, REF_OK);
+            assert_true(ref_slice_eq_cstr(r.body, "z"));
+        } else {
+            assert_int_equal(rc, REF_E_MALFORMED);
+            assert_int_equal(err.offset, hl);
+            assert_string_equal(err.where, "body.chunk_size");
+            assert_string_equal(err.reason, "chunk-size line longer than the limit");
+            /* Cut right after the CR (its LF one past the limit): incomplete. */
+            assert_int_equal(parse(text, n + 1, &r, &body, NULL, &err), REF_E_INCOMPLETE);
+            assert_int_equal(err.offset, n + 1);
+            /* Cut before the CR: incomplete too; with the LF: refused. */
+            assert_int_equal(parse(text, n, &r, &body, NULL, &err), REF_E_INCOMPLETE);
+            assert_int_equal(parse(text, n + 2, &r, &body, NULL, &err), REF_E_MALFORMED);
+        }
+    }
+    ref_buf_cleanup(&body);
+
+    /* Trailer lines: 16 fit, the 17th is refused at its start. */
+    char *big = malloc(hl + 8 + 17 * 6 + 2);
+    assert_non_null(big);
+    for (size_t count = 16; count <= 17; count++) {
+        size_t n = hl;
+        memcpy(big, CHUNKED_HEAD "0\r\n", hl + 3);
+        n += 3;
+        size_t last = 0;
+        for (size_t k = 0; k < count; k++) {
+            last = n;
+            memcpy(big + n, "T: v\r\n", 6);
+            n += 6;
+        }
+        memcpy(big + n, "\r\n", 2);
+        n += 2;
+        ref_buf_init(&body, 64);
+        enum ref_status rc = parse(big, n, &r, &body, NULL, &err);
+        if (count == 16) {
+            assert_int_equal(rc, REF_OK);
+        } else {
+            assert_int_equal(rc, REF_E_HEADERS_TOO_LARGE);
+            assert_int_equal(err.offset, last);
+            assert_string_equal(err.where, "header");
+            assert_string_equal(err.reason, "more header lines than the limit");
+        }
+        ref_buf_cleanup(&body);
+    }
+    free(big);
+
+    /* Trailer bytes: counted from the trailer section's start. */
+    size_t tmax = HARNESS_MAX_RESPONSE_HEADER_BYTES;
+    big = malloc(hl + 3 + tmax + 16);
+    assert_non_null(big);
+    for (size_t value = tmax - 7; value <= tmax - 6; value++) {
+        /* "T: " value CRLF CRLF: value + 7 bytes of section. */
+        size_t n = hl;
+        memcpy(big, CHUNKED_HEAD "0\r\nT: ", hl + 6);
+        n += 6;
+        memset(big + n, 'v', value);
+        n += value;
+        memcpy(big + n, "\r\n\r\n", 4);
+        n += 4;
+        ref_buf_init(&body, 64);
+        enum ref_status rc = parse(big, n, &r, &body, NULL, &err);
+        if (value == tmax - 7) {
+            assert_int_equal(rc, REF_OK);
+        } else {
+            assert_int_equal(rc, REF_E_HEADERS_TOO_LARGE);
+            assert_int_equal(err.offset, hl + 3 + tmax);
+            assert_string_equal(err.where, "header");
+            assert_string_equal(err.reason, "the response head is longer than the limit");
+        }
+        ref_buf_cleanup(&body);
+    }
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +629,9 @@ int main(void)
         cmocka_unit_test(test_http_response_limit_header_bytes),
         cmocka_unit_test(test_http_response_limit_body),
         cmocka_unit_test(test_http_response_limit_chunked_body),
+        cmocka_unit_test(test_http_response_chunked_table),
+        cmocka_unit_test(test_http_response_chunked_buffer),
+        cmocka_unit_test(test_http_response_chunked_line_and_trailer_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1056,6 +1056,88 @@ static void test_http_parse_rejects_with_reasons(void **state)
     }
 }
 
+/* The reason sentence and where of each way a chunked body can be refused, as a harness
+ * report would show them. */
+static void test_http_parse_rejects_chunked_with_reasons(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *input;
+        const char *where;
+        const char *reason;
+    } cases[] = {
+        {CHUNK "zz\r\n", "body.chunk-size", "chunk size is not a hexadecimal number"},
+        {CHUNK "\n", "body.chunk-size", "line ends in a bare LF instead of CRLF"},
+        {CHUNK "5\n", "body.chunk-ext", "line ends in a bare LF instead of CRLF"},
+        {CHUNK "5\rX", "body.chunk-size", "CR is not followed by LF"},
+        {CHUNK "5", "body.chunk-size", "the input ends before the request does"},
+        {CHUNK "5;", "body.chunk-ext", "the input ends before the request does"},
+        {CHUNK "5\r", "body.chunk-size", "the input ends before the request does"},
+        {CHUNK "5x\r\n", "body.chunk-ext", "expected ';' or CRLF in the chunk-size line"},
+        {CHUNK "5;\r\n", "body.chunk-ext", "chunk extension name is missing"},
+        {CHUNK "5;a=\r\n", "body.chunk-ext", "chunk extension value is missing"},
+        {CHUNK "5;a=\"\x01\"\r\n", "body.chunk-ext",
+         "quoted string is not closed or contains a control byte"},
+        {CHUNK "5;a=\"\\\x01\"\r\n", "body.chunk-ext", "quoted-pair escapes a control byte"},
+        {CHUNK "5;a\n", "body.chunk-ext", "line ends in a bare LF instead of CRLF"},
+        {CHUNK "40001\r\n", "body.chunk-size", "chunked body is over 262144 bytes"},
+        {CHUNK "5\r\nhel", "body.chunk-data", "the input ends before the request does"},
+        {CHUNK "5\r\nhello", "body.chunk-data", "the input ends before the request does"},
+        {CHUNK "5\r\nhello\r", "body.chunk-data", "the input ends before the request does"},
+        {CHUNK "5\r\nhelloX", "body.chunk-data", "chunk data is not followed by CRLF"},
+        {CHUNK "5\r\nhello\n", "body.chunk-data", "line ends in a bare LF instead of CRLF"},
+        {CHUNK "5\r\nhello\rX", "body.chunk-data", "CR is not followed by LF"},
+        {CHUNK "0\r\n", "trailer.line", "the input ends before the request does"},
+        {CHUNK "0\r\nX: 1\r\n\n", "trailer.line", "line ends in a bare LF instead of CRLF"},
+        {CHUNK "0\r\n\rX", "trailer.line", "CR is not followed by LF"},
+        {CHUNK "0\r\n X: 1\r\n\r\n", "trailer.line",
+         "a field line starts with whitespace (obsolete line folding)"},
+        {CHUNK "0\r\nX : 1\r\n\r\n", "trailer.name", "whitespace between the field name and ':'"},
+        {CHUNK "0\r\n: 1\r\n\r\n", "trailer.name", "field name is empty"},
+        {CHUNK "0\r\nX\r\n\r\n", "trailer.name",
+         "field name contains a byte that is not a token character"},
+        {CHUNK "0\r\nX: \x01\r\n\r\n", "trailer.value", "field value contains a control byte"},
+        {CHUNK "0\r\nX: 1\n", "trailer.value", "line ends in a bare LF instead of CRLF"},
+        {CHUNK "0\r\nX: 1\rY", "trailer.value", "CR is not followed by LF"},
+        {CHUNK "0\r\nHost: a\r\n\r\n", "trailer.name",
+         "framing fields and Host are not allowed in the trailer section"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct result r;
+        parse_cstr(&r, cases[i].input);
+        if (r.rc == REF_OK || strcmp(r.err.where, cases[i].where) != 0 ||
+            strcmp(r.err.reason, cases[i].reason) != 0) {
+            print_error("case %zu\n", i);
+            print_failure(&r);
+        }
+        assert_int_not_equal(r.rc, REF_OK);
+        assert_string_equal(r.err.where, cases[i].where);
+        assert_string_equal(r.err.reason, cases[i].reason);
+        result_free(&r);
+    }
+}
+
+/* The decoded data is appended before the CRLF after it is checked: a chunk that does not
+ * fit the buffer is refused as such even when its CRLF is missing or wrong. */
+static void test_http_parse_chunk_buffer_before_crlf(void **state)
+{
+    (void)state;
+    static const char *inputs[] = {CHUNK "5\r\nhello", CHUNK "5\r\nhelloXY"};
+    for (size_t i = 0; i < 2; i++) {
+        struct input in = input_copy(inputs[i], strlen(inputs[i]));
+        struct ref_http_request req;
+        struct ref_parse_error err;
+        uint8_t small[3];
+        struct ref_buf fixed;
+        ref_buf_init_fixed(&fixed, small, sizeof(small));
+        assert_int_equal(ref_http_parse_request(in.s, &req, &fixed, &err), REF_E_BODY_TOO_LARGE);
+        assert_int_equal(err.offset, sizeof(CHUNK) - 1 + 3);
+        assert_string_equal(err.where, "body.chunk-data");
+        assert_string_equal(err.reason, "the decoded body does not fit the body buffer");
+        input_free(&in);
+    }
+}
+
 /* Every single byte value in a target, a field name and a field value: accepted exactly
  * where the grammar allows it. */
 static void test_http_parse_rejects_control_bytes(void **state)
@@ -2014,6 +2096,8 @@ int main(void)
         cmocka_unit_test(test_http_parse_prefix_consumes_one_request),
         cmocka_unit_test(test_http_parse_rejects_malformed_table),
         cmocka_unit_test(test_http_parse_rejects_with_reasons),
+        cmocka_unit_test(test_http_parse_rejects_chunked_with_reasons),
+        cmocka_unit_test(test_http_parse_chunk_buffer_before_crlf),
         cmocka_unit_test(test_http_parse_rejects_control_bytes),
         cmocka_unit_test(test_http_parse_limits_method_bytes),
         cmocka_unit_test(test_http_parse_limits_target_bytes),
