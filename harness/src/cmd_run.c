@@ -36,6 +36,7 @@ struct run_options {
     bool strict;
     bool allow_unimplemented;
     bool no_color;
+    bool no_test_control;
 };
 
 static void run_usage(FILE *out)
@@ -49,7 +50,9 @@ static void run_usage(FILE *out)
             "clock); with --endpoint against a live endpoint over HTTP or HTTPS, every request\n"
             "sent byte for byte. On a live endpoint each scenario creates its own pipelines\n"
             "(names with a unique suffix), looks only at what it created in List answers, and\n"
-            "deletes what it created afterwards; in-process-only steps are skipped.\n"
+            "deletes what it created afterwards. When the endpoint offers test control\n"
+            "(contract section 9) the scenarios that seed objects or move the clock run\n"
+            "through it (those that move the clock one at a time); otherwise they are skipped.\n"
             "\n"
             "options:\n"
             "  --scenario NAME     run this scenario (name or area/name); repeatable\n"
@@ -64,6 +67,8 @@ static void run_usage(FILE *out)
             "  --strict            a DEVIATION (a should-level expectation broke) fails the run\n"
             "  --allow-unimplemented  NOT IMPLEMENTED does not fail the run\n"
             "  --no-color          no colour even on a terminal (NO_COLOR is honoured too)\n"
+            "  --no-test-control   do not use the endpoint's test control (contract section 9)\n"
+            "                      even when it offers it\n"
             "  --help              this text\n"
             "\n"
             "%s"
@@ -142,6 +147,8 @@ static bool parse_options(
             o->allow_unimplemented = true;
         } else if (is_run && strcmp(a, "--no-color") == 0) {
             o->no_color = true;
+        } else if (is_run && strcmp(a, "--no-test-control") == 0) {
+            o->no_test_control = true;
         } else {
             fprintf(stderr, "etch %s: unknown option '%s' (see etch %s --help)\n", cmd, a, cmd);
             *exit_status = ETCH_EXIT_USAGE;
@@ -199,7 +206,56 @@ struct run_job {
     size_t done;
     bool show_progress;
     pthread_mutex_t lock;
+    /* With test control: a scenario that needs the endpoint alone (needs_endpoint_alone)
+     * holds this lock for writing; every other holds it for reading. */
+    bool has_control;
+    pthread_rwlock_t clock_lock;
 };
+
+/* Whether a scenario needs the endpoint to itself under test control: it uses control at
+ * all (a clock, seed or fail_job step: seeded pipelines count against everybody's limit
+ * once in place, and its cleanup may move the clock to let seeded jobs finish), or waits
+ * (which on a virtual clock jump to the next event), at any depth. */
+static bool needs_endpoint_alone(const struct harness_step *steps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        enum harness_step_kind k = steps[i].kind;
+        if (k == HARNESS_STEP_CLOCK || k == HARNESS_STEP_WAIT || k == HARNESS_STEP_SEED_PIPELINE ||
+            k == HARNESS_STEP_SEED_JOB || k == HARNESS_STEP_FAIL_JOB ||
+            needs_endpoint_alone(steps[i].subs, steps[i].num_subs)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Runs one scenario on a live backend under the clock lock, and gives the endpoint its
+ * real clock back after a scenario that moved it. */
+static enum ref_status run_live_scenario(struct run_job *job,
+                                         const struct harness_scenario *sc,
+                                         struct harness_backend *b,
+                                         struct harness_scenario_result *result)
+{
+    if (!job->has_control) {
+        return harness_run_scenario(sc, b, result);
+    }
+    bool is_exclusive = needs_endpoint_alone(sc->steps, sc->num_steps);
+    if (is_exclusive) {
+        pthread_rwlock_wrlock(&job->clock_lock);
+    } else {
+        pthread_rwlock_rdlock(&job->clock_lock);
+    }
+    enum ref_status rc = harness_run_scenario(sc, b, result);
+    char why[ETCH_MESSAGE_BYTES];
+    if (!etch_live_release_clock(b, why, sizeof(why))) {
+        pthread_mutex_lock(&job->lock);
+        fprintf(stderr, "etch run: %s/%s: could not give the endpoint its real clock back: %s\n",
+                sc->area, sc->name, why);
+        pthread_mutex_unlock(&job->lock);
+    }
+    pthread_rwlock_unlock(&job->clock_lock);
+    return rc;
+}
 
 static void run_one(void *ctx, size_t worker, size_t item)
 {
@@ -217,7 +273,8 @@ static void run_one(void *ctx, size_t worker, size_t item)
         job->statuses[item] = REF_E_NOMEM;
         return;
     }
-    job->statuses[item] = harness_run_scenario(sc, b, &job->results[item]);
+    job->statuses[item] = job->live != NULL ? run_live_scenario(job, sc, b, &job->results[item])
+                                            : harness_run_scenario(sc, b, &job->results[item]);
     if (job->live == NULL) {
         harness_backend_free(b);
     }
@@ -310,12 +367,15 @@ static bool run_scenarios(struct run *r, size_t *not_run)
         .live = r->live,
         .total = n,
         .show_progress = r->live != NULL && isatty(fileno(stderr)),
+        .has_control = r->live != NULL && etch_live_has_control(r->live),
     };
     if (r->live != NULL) {
         etch_live_watch_signals(r->live);
     }
     pthread_mutex_init(&job.lock, NULL);
+    pthread_rwlock_init(&job.clock_lock, NULL);
     etch_run_workers(n, r->live != NULL ? etch_live_workers(r->live) : 1, run_one, &job);
+    pthread_rwlock_destroy(&job.clock_lock);
     pthread_mutex_destroy(&job.lock);
     /* Scenarios an interruption kept from starting are left out of every report. */
     bool is_complete = true;
@@ -399,6 +459,9 @@ int etch_cmd_run(int argc, char **argv)
     if (r.live != NULL && !etch_live_check_clock(stdout, "run", &o.live, r.first)) {
         exit_status = ETCH_EXIT_FAIL;
         goto out;
+    }
+    if (r.live != NULL) {
+        etch_live_discover_control(stdout, r.live, !o.no_test_control);
     }
     printf("\n");
     fflush(stdout);

@@ -190,6 +190,7 @@ struct etch_live_run {
     /* One per endpoint: the limit is the endpoint's, whichever worker asks. */
     struct harness_pipeline_budget budgets[ETCH_MAX_ENDPOINTS];
     bool has_budget[ETCH_MAX_ENDPOINTS];
+    bool has_control; /* the first endpoint offers test control and the run uses it */
 };
 
 static const char *process_getenv(void *ctx, const char *name)
@@ -415,6 +416,44 @@ bool etch_live_check_clock(FILE *out,
     return true;
 }
 
+void etch_live_discover_control(FILE *out, struct etch_live_run *run, bool is_wanted)
+{
+    if (!is_wanted) {
+        fprintf(out, "test control: not used (--no-test-control)\n");
+        return;
+    }
+    int64_t now_ms = 0;
+    char why[ETCH_MESSAGE_BYTES] = "";
+    /* Every worker's backend asks: each gets its hooks from its own answer. */
+    bool found = true;
+    for (size_t w = 0; w < run->workers && found; w++) {
+        found = harness_live_control_discover(run->backends[0][w], &now_ms, why, sizeof(why)) ==
+                REF_OK;
+    }
+    run->has_control = found;
+    if (found) {
+        char date[ETCH_DATE_BYTES];
+        ref_sigv4_format_amz_date(now_ms / 1000, date);
+        fprintf(out,
+                "test control: found (contract section 9; the endpoint's clock reads %s): "
+                "every scenario runs, those that move the clock one at a time\n",
+                date);
+    } else {
+        fprintf(out,
+                "test control: not offered (%s); the scenarios that need it are skipped\n", why);
+    }
+}
+
+bool etch_live_has_control(const struct etch_live_run *run)
+{
+    return run->has_control;
+}
+
+bool etch_live_release_clock(struct harness_backend *b, char *why, size_t why_cap)
+{
+    return harness_live_control_release_clock(b, why, why_cap) == REF_OK;
+}
+
 #else /* ETCH_HAVE_LIBCURL */
 
 struct etch_live_run {
@@ -477,6 +516,27 @@ bool etch_live_check_clock(FILE *out,
     (void)a;
     (void)b;
     return false;
+}
+
+void etch_live_discover_control(FILE *out, struct etch_live_run *run, bool is_wanted)
+{
+    (void)out;
+    (void)run;
+    (void)is_wanted;
+}
+
+bool etch_live_has_control(const struct etch_live_run *run)
+{
+    (void)run;
+    return false;
+}
+
+bool etch_live_release_clock(struct harness_backend *b, char *why, size_t why_cap)
+{
+    (void)b;
+    (void)why;
+    (void)why_cap;
+    return true;
 }
 
 #endif /* ETCH_HAVE_LIBCURL */

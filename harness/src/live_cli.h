@@ -78,6 +78,16 @@ const atomic_bool *etch_live_interrupt_flag(void);
 /* Prints the principals the run has, and where they came from ("principals: ..."). */
 void etch_live_print_principals(FILE *out, const struct etch_live_run *run);
 
+/* Asks the first endpoint whether it offers test control (contract section 9) and prints
+ * the answer as a header line; with is_wanted false (--no-test-control) only says it is
+ * not used. When found, every worker's backend has the hooks from then on. */
+void etch_live_discover_control(FILE *out, struct etch_live_run *run, bool is_wanted);
+/* Whether the run uses the first endpoint's test control. */
+bool etch_live_has_control(const struct etch_live_run *run);
+/* Gives the endpoint its real clock back when b's scenario moved it; false with why
+ * filled when the endpoint refused. */
+bool etch_live_release_clock(struct harness_backend *b, char *why, size_t why_cap);
+
 /* Reads the endpoint's clock and prints it against this machine's and the offset in use.
  * Returns true to go on (also when the endpoint answers without a usable Date); false,
  * with a message printed, when the endpoint cannot be reached at all: nothing is run

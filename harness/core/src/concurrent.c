@@ -79,7 +79,7 @@ static enum ref_status prepare_racers(struct run *r,
         if (sub->kind == HARNESS_STEP_CLOCK) {
             if (!runner_hook_available(b, sub)) {
                 runner_set_reason(s, HARNESS_VERDICT_SKIP,
-                                  "in-process only: the target has no hooks");
+                                  RUNNER_NEEDS_CONTROL);
                 return REF_OK;
             }
             if (runner_exchange_init(x) != REF_OK) {

@@ -140,6 +140,9 @@ enum ref_status runner_expand(struct run *r,
         ref_buf_cleanup(&buf);
         return rc;
     }
+    if (buf.data != NULL && r->num_aliases > 0) {
+        runner_apply_aliases(r, buf.data, buf.len);
+    }
     if (buf.data == NULL) {
         *out = runner_dup_n("", 0);
         *out_len = 0;
@@ -425,6 +428,18 @@ static enum ref_status serialize(struct harness_exchange *x, const char *version
     return ref_buf_append(out, x->body, x->body_len);
 }
 
+/* After a seeded Id replaced a literal one in a request written with its signature. */
+static enum prep resign_or_error(struct run *r, struct harness_exchange *x, char *why, size_t why_cap)
+{
+    enum ref_status rc = runner_resign_raw(r, x);
+    if (rc != REF_OK) {
+        harness_textf(why, why_cap, "cannot sign the request again for the run's Ids (%s)",
+                      ref_status_name(rc));
+        return PREP_ERROR;
+    }
+    return PREP_OK;
+}
+
 enum prep runner_prepare(struct run *r,
                          const struct harness_step *step,
                          struct harness_exchange *x,
@@ -446,8 +461,13 @@ enum prep runner_prepare(struct run *r,
             harness_textf(why, why_cap, "cannot hold the request (%s)", ref_status_name(rc));
             return PREP_ERROR;
         }
-        return PREP_OK;
+        r->has_aliased = false;
+        if (r->num_aliases > 0) {
+            runner_apply_aliases(r, x->request.data, x->request.len);
+        }
+        return r->has_aliased ? resign_or_error(r, x, why, why_cap) : PREP_OK;
     }
+    r->has_aliased = false;
     rc = step->kind == HARNESS_STEP_RAW ||
                  (step->kind == HARNESS_STEP_WAIT && spec->op == REF_OP_NONE)
              ? build_raw(r, spec, x, why, why_cap)
@@ -482,5 +502,9 @@ enum prep runner_prepare(struct run *r,
         }
         return PREP_ERROR;
     }
-    return PREP_OK;
+    /* Signed by the runner after the Ids were put in, or written with a signature of its
+     * own that no longer covers them. */
+    return r->has_aliased && step->sign.principal == HARNESS_PRINCIPAL_NONE
+               ? resign_or_error(r, x, why, why_cap)
+               : PREP_OK;
 }

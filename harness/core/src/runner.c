@@ -412,6 +412,7 @@ run_wait_step(struct run *r, const struct harness_step *step, struct harness_ste
             if (s->polls >= HARNESS_MAX_WAIT_POLLS) {
                 stop = "gave up after the poll limit";
             } else if (virtual_clock) {
+                r->has_moved_clock = true; /* a live next_event_ms moves it already */
                 if (!b->ops->next_event_ms(b, &when)) {
                     stop = "nothing is scheduled that could change the answer";
                 } else if (when > deadline) {
@@ -507,7 +508,7 @@ run_hook_step(struct run *r, const struct harness_step *step, struct harness_ste
 {
     struct harness_backend *b = r->b;
     if (!runner_hook_available(b, step)) {
-        runner_set_reason(s, HARNESS_VERDICT_SKIP, "in-process only: the target has no hooks");
+        runner_set_reason(s, HARNESS_VERDICT_SKIP, RUNNER_NEEDS_CONTROL);
         return REF_OK;
     }
     char why[RUNNER_NOTE_BYTES] = "";
@@ -526,6 +527,12 @@ run_hook_step(struct run *r, const struct harness_step *step, struct harness_ste
     if (rc == REF_OK && step->hook_status != NULL) {
         rc = runner_expand(r, step->hook_status, strlen(step->hook_status), &status, &n, why,
                            sizeof(why));
+    }
+    /* Any hook: on a shared target such a scenario has the endpoint to itself. */
+    r->has_moved_clock = true;
+    if (rc == REF_OK && (step->kind == HARNESS_STEP_SEED_PIPELINE ||
+                         step->kind == HARNESS_STEP_SEED_JOB)) {
+        rc = runner_alias_seed(r, step->kind, &id);
     }
     if (rc == REF_OK) {
         switch (step->kind) {
@@ -671,7 +678,7 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
     const char *stop_reason = NULL;
     char stop_buf[STOP_REASON_BYTES];
     if (sc->inproc_only && lacks_hooks) {
-        stop_reason = "in-process only: the target has no hooks";
+        stop_reason = RUNNER_NEEDS_CONTROL;
     } else if (r.is_shared && !runner_budget_reserve(&r)) {
         r.lacked_pipelines = true;
         stop_reason = r.pipeline_reason;
@@ -689,7 +696,7 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
             s->is_interrupted = stop_reason == s_interrupted_not_run;
             continue;
         }
-        if (step->inproc_only && lacks_hooks) {
+        if (step->inproc_only && (lacks_hooks || r.is_shared)) {
             /* Later steps do not depend on it (it captures nothing): go on. */
             runner_set_reason(
                 s, HARNESS_VERDICT_SKIP,

@@ -45,6 +45,18 @@ struct created_ids {
     size_t count;
 };
 
+/* Ids seeded on a shared target: the scenario's literal Id and the fresh one the endpoint
+ * gets instead. An endpoint never forgets a job Id, so the same literal seeded by two
+ * scenarios, or by two runs, would collide; requests carry the fresh Id and answers are
+ * shown to the expectations with the literal one back. Both have the Id shape (contract
+ * section 2), so the two have one length and a request keeps its Content-Length. */
+#define RUNNER_SEED_ID_LEN      20 /* 13 digits, '-', 6 word characters */
+#define RUNNER_MAX_SEED_ALIASES 64
+struct seed_alias {
+    char literal[RUNNER_SEED_ID_LEN + 1];
+    char fresh[RUNNER_SEED_ID_LEN + 1];
+};
+
 /* One scenario being run. */
 struct run {
     const struct harness_scenario *sc;
@@ -61,6 +73,14 @@ struct run {
     char pipeline_reason[192];
     size_t reserved;              /* taken from the backend's pipeline budget */
     int64_t pipeline_deadline_ms; /* 0 until the first wait for another's cleanup */
+    struct seed_alias aliases[RUNNER_MAX_SEED_ALIASES];
+    size_t num_aliases;
+    bool has_aliased; /* runner_expand put a fresh Id in place of a literal since reset */
+    /* A hook step ran or a wait moved the target's clock: cleanup may move the clock too
+     * (a stopped clock never lets a running job finish). On a shared target such a
+     * scenario has the endpoint to itself (etch run runs it alone), so nobody else's time
+     * moves with it. */
+    bool has_moved_clock;
 };
 
 /* An answer, parsed. */
@@ -70,6 +90,11 @@ struct observation {
     json_t *body;
     struct harness_observed obs;
 };
+
+/* The reason of a step or scenario that needs hooks the target lacks: the in-process
+ * reference has them, a live endpoint through test control. */
+#define RUNNER_NEEDS_CONTROL                                                                       \
+    "needs test control (contract section 9), which this target does not offer"
 
 /* Outcome of preparing a request. */
 enum prep {
@@ -108,6 +133,11 @@ enum ref_status runner_expand(struct run *r,
 enum ref_status runner_append_encoded(struct ref_buf *out, const char *s, size_t n);
 /* Builds, signs and serialises the step's request into x (which the caller releases with
  * runner_exchange_cleanup, whatever the outcome). */
+/* A raw request written with its own signature (a capture) whose Ids the run changed:
+ * signed again as its Authorization says (access key, scope, SignedHeaders, X-Amz-Date),
+ * so it differs from what was written only in those Ids and its signature. Left as
+ * written when its key is not one of the run's principals. */
+enum ref_status runner_resign_raw(struct run *r, struct harness_exchange *x);
 enum prep runner_prepare(struct run *r,
                          const struct harness_step *step,
                          struct harness_exchange *x,
@@ -155,6 +185,16 @@ enum ref_status runner_decide_not_implemented(struct run *r,
                                               const struct observation *o,
                                               struct harness_step_result *s);
 enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c);
+/* A seed hook's Id on a shared target: the fresh Id to send in its place (*id is replaced,
+ * malloc), remembered for the rest of the scenario with the Id tracked as the scenario's
+ * own (List scoping, cleanup). Ids without the Id shape are sent as written. */
+enum ref_status runner_alias_seed(struct run *r, enum harness_step_kind kind, char **id);
+/* Replaces every literal of an alias by its fresh Id in buf (in place: same length). */
+void runner_apply_aliases(struct run *r, uint8_t *buf, size_t len);
+/* The other way, in place. */
+void runner_unalias_bytes(const struct run *r, uint8_t *buf, size_t len);
+/* The other way, in every string of an answer's JSON body. True when one changed. */
+bool runner_unalias_json(const struct run *r, json_t *v);
 void runner_make_name_suffix(char out[16]);
 
 /* --- concurrent.c -------------------------------------------------------------------- */

@@ -67,9 +67,16 @@ bool runner_creates_pipeline(const struct harness_step *step)
 /* What a scenario takes from the budget: what it declares, else one when it creates any
  * pipeline at all (most create one; a scenario that creates more without saying so is
  * still covered by the wait in pipeline_refused). */
-static size_t pipelines_needed(const struct harness_scenario *sc)
+static size_t pipelines_needed(const struct harness_scenario *sc, const struct harness_backend *b)
 {
-    if (sc->pipelines > 0) {
+    /* Seeded pipelines do not count against the target's limit when they are put in place
+     * (contract section 9), and a scenario that seeds runs alone: what it declares is what
+     * the in-process reference must allow, not what it takes from a live budget. */
+    bool seeds = false;
+    for (size_t i = 0; i < sc->num_steps; i++) {
+        seeds = seeds || sc->steps[i].kind == HARNESS_STEP_SEED_PIPELINE;
+    }
+    if (sc->pipelines > 0 && !(seeds && harness_backend_has(b, HARNESS_CAP_HOOKS))) {
         return sc->pipelines;
     }
     for (size_t i = 0; i < sc->num_steps; i++) {
@@ -91,7 +98,7 @@ static size_t pipelines_needed(const struct harness_scenario *sc)
 bool runner_budget_reserve(struct run *r)
 {
     struct harness_pipeline_budget *pb = r->b->pipeline_budget;
-    size_t need = pipelines_needed(r->sc);
+    size_t need = pipelines_needed(r->sc, r->b);
     if (pb == NULL || need == 0) {
         return true;
     }
@@ -386,6 +393,20 @@ static enum ref_status keep_own_items(const struct created_ids *own, json_t *ite
     return REF_OK;
 }
 
+/* Whether every item of a page is one the scenario created. */
+static bool only_own_items(const struct created_ids *own, json_t *items)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (items, i, item) {
+        json_t *id = json_object_get(item, "Id");
+        if (!json_is_string(id) || !ids_has(own, json_string_value(id), json_string_length(id))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Which List operation a step sends, and whether it pages by itself (a PageToken of its
  * own): calls say so in their params; a request written out is routed like the
  * reference routes it. */
@@ -461,9 +482,10 @@ static enum ref_status next_page_step(const struct harness_step *step,
 }
 
 /* On a shared target a List answer holds what everybody created. The scenario's view is
- * its own items: the runner follows NextPageToken to the last page and keeps the items
- * whose Id the scenario created, in the order received; NextPageToken is then the last
- * page's. Steps that send their own PageToken see the page as it came. A step that asks
+ * its own items: when the first page holds anything else, the runner follows
+ * NextPageToken to the last page and keeps the items whose Id the scenario created, in
+ * the order received; NextPageToken is then the last page's. A first page of its own
+ * items only is seen as it came, pages and all. Steps that send their own PageToken see the page as it came. A step that asks
  * for all pages on a target of its own gets the same walk with every item kept. */
 static enum ref_status scope_list(struct run *r,
                                   const struct harness_step *step,
@@ -483,6 +505,9 @@ static enum ref_status scope_list(struct run *r,
     const struct created_ids *own = !r->is_shared                 ? NULL
                                     : op == REF_OP_LIST_PIPELINES ? &r->pipelines
                                                                   : &r->jobs;
+    if (own != NULL && !step->all_pages && only_own_items(own, json_object_get(o->body, member))) {
+        return REF_OK; /* nothing of anybody else's: the page is the scenario's view as is */
+    }
     json_t *kept = json_array();
     if (kept == NULL) {
         return REF_E_NOMEM;
@@ -563,6 +588,7 @@ enum ref_status runner_localise(struct run *r,
     bool changed = false;
     REF_TRY(scope_list(r, step, x, o, &changed, why, why_cap));
     changed = (r->is_shared && strip_name_suffix(r, o->body)) || changed;
+    changed = (r->num_aliases > 0 && runner_unalias_json(r, o->body)) || changed;
     if (changed) {
         free(x->observed_body);
         x->observed_body = harness_json_dump(o->body, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -744,8 +770,18 @@ enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c)
                 runner_budget_add_held(r, 0, 1, 0);
                 break;
             }
-            /* 409: jobs still running. Wait for them, within the timeout. */
-            if (st == 409 && b->ops->sleep_ms != NULL && b->ops->now_ms(b) < deadline) {
+            /* 409: jobs still running. Wait for them, within the timeout: on the clock the
+             * scenario moved, by moving it to their finish (it stands still otherwise). */
+            int64_t when = 0;
+            if (st == 409 && r->has_moved_clock &&
+                harness_backend_has(b, HARNESS_CAP_VIRTUAL_CLOCK) &&
+                b->ops->next_event_ms(b, &when) && when <= deadline) {
+                b->ops->set_clock_ms(b, when);
+                b->ops->tick(b);
+                continue;
+            }
+            if (st == 409 && !r->has_moved_clock && b->ops->sleep_ms != NULL &&
+                b->ops->now_ms(b) < deadline) {
                 b->ops->sleep_ms(b, HARNESS_CLEANUP_POLL_MS);
                 continue;
             }
@@ -760,6 +796,143 @@ enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c)
 }
 
 /* A suffix no other run is likely to pick: "-" and 8 of [a-z0-9]. */
+/* --- Shared targets: seeded Ids -------------------------------------------------- */
+
+static bool has_id_shape(const char *id)
+{
+    if (strlen(id) != RUNNER_SEED_ID_LEN || id[13] != '-') {
+        return false;
+    }
+    for (size_t i = 0; i < RUNNER_SEED_ID_LEN; i++) {
+        char c = id[i];
+        bool ok = i < 13    ? (c >= '0' && c <= '9')
+                  : i == 13 ? true
+                            : ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                               (c >= 'A' && c <= 'Z') || c == '_');
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A fresh Id of the contract's shape: this machine's clock in milliseconds, then six
+ * random characters, as the reference makes its own. */
+static enum ref_status make_fresh_id(char out[RUNNER_SEED_ID_LEN + 1])
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    uint8_t random[6];
+    if (RAND_bytes(random, sizeof(random)) != 1) {
+        return REF_E_INTERNAL;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    char digits[16];
+    harness_textf(digits, sizeof(digits), "%013lld", ms % 10000000000000LL);
+    memcpy(out, digits, 13);
+    out[13] = '-';
+    for (size_t i = 0; i < sizeof(random); i++) {
+        out[14 + i] = alphabet[random[i] % (sizeof(alphabet) - 1)];
+    }
+    out[RUNNER_SEED_ID_LEN] = '\0';
+    return REF_OK;
+}
+
+enum ref_status runner_alias_seed(struct run *r, enum harness_step_kind kind, char **id)
+{
+    if (!r->is_shared || *id == NULL || !has_id_shape(*id)) {
+        return REF_OK;
+    }
+    for (size_t i = 0; i < r->num_aliases; i++) {
+        if (strcmp(r->aliases[i].fresh, *id) == 0) {
+            return REF_OK; /* already fresh: the literal was aliased when expanded */
+        }
+    }
+    if (r->num_aliases == RUNNER_MAX_SEED_ALIASES) {
+        return REF_E_TOO_LARGE;
+    }
+    struct seed_alias *a = &r->aliases[r->num_aliases];
+    REF_TRY(make_fresh_id(a->fresh));
+    memcpy(a->literal, *id, RUNNER_SEED_ID_LEN + 1);
+    char *fresh = runner_dup_n(a->fresh, RUNNER_SEED_ID_LEN);
+    if (fresh == NULL) {
+        return REF_E_NOMEM;
+    }
+    r->num_aliases++;
+    free(*id);
+    *id = fresh;
+    if (kind == HARNESS_STEP_SEED_PIPELINE) {
+        size_t before = r->pipelines.count;
+        enum ref_status rc = ids_add(&r->pipelines, fresh, RUNNER_SEED_ID_LEN);
+        runner_budget_add_held(r, r->pipelines.count - before, 0, 0);
+        return rc;
+    }
+    return ids_add(&r->jobs, fresh, RUNNER_SEED_ID_LEN);
+}
+
+static void replace_all(uint8_t *buf, size_t len, const char *from, const char *to, bool *changed)
+{
+    for (size_t i = 0; i + RUNNER_SEED_ID_LEN <= len; i++) {
+        if (buf[i] == (uint8_t)from[0] && memcmp(buf + i, from, RUNNER_SEED_ID_LEN) == 0) {
+            memcpy(buf + i, to, RUNNER_SEED_ID_LEN);
+            *changed = true;
+            i += RUNNER_SEED_ID_LEN - 1;
+        }
+    }
+}
+
+void runner_apply_aliases(struct run *r, uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < r->num_aliases; i++) {
+        replace_all(buf, len, r->aliases[i].literal, r->aliases[i].fresh, &r->has_aliased);
+    }
+}
+
+void runner_unalias_bytes(const struct run *r, uint8_t *buf, size_t len)
+{
+    bool changed = false;
+    for (size_t i = 0; i < r->num_aliases; i++) {
+        replace_all(buf, len, r->aliases[i].fresh, r->aliases[i].literal, &changed);
+    }
+}
+
+bool runner_unalias_json(const struct run *r, json_t *v)
+{
+    bool changed = false;
+    if (json_is_string(v)) {
+        size_t len = json_string_length(v);
+        if (len < RUNNER_SEED_ID_LEN) {
+            return false;
+        }
+        char *text = runner_dup_n(json_string_value(v), len);
+        if (text == NULL) {
+            return false;
+        }
+        for (size_t i = 0; i < r->num_aliases; i++) {
+            replace_all((uint8_t *)text, len, r->aliases[i].fresh, r->aliases[i].literal,
+                        &changed);
+        }
+        if (changed) {
+            changed = json_string_setn_nocheck(v, text, len) == 0;
+        }
+        free(text);
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *child;
+        json_object_foreach (v, key, child) {
+            changed = runner_unalias_json(r, child) || changed;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *child;
+        json_array_foreach (v, i, child) {
+            changed = runner_unalias_json(r, child) || changed;
+        }
+    }
+    return changed;
+}
+
 void runner_make_name_suffix(char out[16])
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
