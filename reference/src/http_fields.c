@@ -7,7 +7,8 @@
  * Tables rather than chains of comparisons because every byte of a request line and every
  * byte of a field name goes through one, and a fuzzer's comparison hooks make each
  * comparison a call. The scans behind the functions below are those of
- * http_fields_internal.h, which the request parser inlines.
+ * http_fields_internal.h, which the request parser inlines. The line-end finder is here too:
+ * the response parser and the chunked decoder's line style find their lines with it.
  */
 #include "ref/http_fields.h"
 
@@ -68,6 +69,14 @@ size_t ref_http_field_value_end(struct ref_slice s, size_t from)
     return ref_http_scan_field_value(s.ptr, from, s.len);
 }
 
+size_t ref_http_vchar_end(struct ref_slice s, size_t from)
+{
+    if (from >= s.len) {
+        return s.len;
+    }
+    return ref_http_scan_vchar(s.ptr, from, s.len);
+}
+
 bool ref_http_is_token(struct ref_slice s)
 {
     return s.len > 0 && ref_http_token_end(s, 0) == s.len;
@@ -76,4 +85,47 @@ bool ref_http_is_token(struct ref_slice s)
 bool ref_http_is_field_value(struct ref_slice s)
 {
     return ref_http_field_value_end(s, 0) == s.len;
+}
+
+void ref_http_field_line_scan(struct ref_slice s, size_t from, struct ref_http_field_line *out)
+{
+    if (from >= s.len) {
+        out->name_end = s.len;
+        out->value_end = s.len;
+        return;
+    }
+    ref_http_scan_field_line(s.ptr, from, s.len, out);
+}
+
+enum ref_http_line_end
+ref_http_find_line_end(struct ref_slice s, size_t from, size_t limit, size_t *at)
+{
+    size_t end = s.len < limit ? s.len : limit;
+    for (size_t i = from; i < end; i++) {
+        uint8_t c = s.ptr[i];
+        if (c != '\r' && c != '\n') {
+            continue;
+        }
+        if (c == '\n') {
+            *at = i;
+            return REF_HTTP_LINE_BARE_LF;
+        }
+        if (i + 1 >= end && end < s.len) {
+            /* The LF would be the first byte past the limit. */
+            *at = end;
+            return REF_HTTP_LINE_TOO_LONG;
+        }
+        if (i + 1 >= s.len) {
+            *at = s.len;
+            return REF_HTTP_LINE_CUT_AFTER_CR;
+        }
+        *at = i;
+        return s.ptr[i + 1] == '\n' ? REF_HTTP_LINE_CRLF : REF_HTTP_LINE_BARE_CR;
+    }
+    if (end < s.len) {
+        *at = end;
+        return REF_HTTP_LINE_TOO_LONG;
+    }
+    *at = s.len;
+    return REF_HTTP_LINE_CUT;
 }

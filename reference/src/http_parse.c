@@ -8,6 +8,9 @@
  * found while scanning wins and is reported with its offset, a dotted `where` and a
  * static reason. Limits (limits.h) are checked as soon as a prefix passes them, so an
  * over-limit request that is also cut short reports the limit, not REF_E_INCOMPLETE.
+ * The chunks of a chunked body are read by the shared decoder (http_chunked.c) in its
+ * strict style, with this file's limits and words; field lines are found by the shared
+ * field-line scan, and bytes judged by the strict readers' checks (http_fields_internal.h).
  *
  * How the limits are counted, and what passing them answers:
  * - REF_MAX_METHOD_BYTES: bytes of the method (REF_E_MALFORMED: no method is that long).
@@ -23,6 +26,7 @@
  */
 #include "ref/http.h"
 
+#include "ref/http_chunked.h"
 #include "ref/http_fields.h"
 
 #include "http_fields_internal.h"
@@ -30,7 +34,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #define STR_(x) #x
 #define STR(x)  STR_(x)
@@ -50,10 +53,9 @@
 #define W_CHUNK_DAT "body.chunk-data"
 
 struct parser {
-    struct ref_slice raw;
+    struct ref_http_lexer lx; /* the input and where errors go */
     struct ref_http_request *req;
     struct ref_buf *body_buf;
-    struct ref_parse_error *err;
     size_t pos; /* the next byte to read */
     bool is_http11;
     bool has_host;
@@ -95,93 +97,46 @@ static const struct section s_trailer_section = {
     .is_trailer = true,
 };
 
-/* A bound on the bytes of one line: any byte at or past `pos` other than the CR that
- * ends the line answers `code`. */
-struct line_limit {
-    size_t pos;
-    enum ref_status code;
-    const char *where;
-    const char *reason;
+#define INCOMPLETE_REASON "the input ends before the request does"
+#define LEXER(raw_, err_)                                                                          \
+    (struct ref_http_lexer)                                                                        \
+    {                                                                                              \
+        .raw = (raw_), .err = (err_), .incomplete_reason = INCOMPLETE_REASON                       \
+    }
+
+/* The chunked decoder's strict style, with this parser's limits and words. */
+static const struct ref_http_chunk_labels s_chunk_labels = {
+    .where_body = W_BODY,
+    .where_size = W_CHUNK,
+    .where_ext = W_CHUNK_EXT,
+    .where_data = W_CHUNK_DAT,
+    .no_buffer = "a chunked body needs a decode buffer",
+    .cut = INCOMPLETE_REASON,
+    .not_hex = "chunk size is not a hexadecimal number",
+    .line_too_long = "chunk-size line is longer than " STR(REF_MAX_CHUNK_LINE_BYTES) " bytes",
+    .body_too_large = "chunked body is over " STR(REF_MAX_BODY_BYTES) " bytes",
+    .buffer_full = "the decoded body does not fit the body buffer",
+    .buffer_failed = "the body buffer could not grow",
+    .data_without_crlf = "chunk data is not followed by CRLF",
 };
 
-/* qdtext of RFC 9110 section 5.6.4. */
-static bool is_qdtext(uint8_t c)
-{
-    return ref_http_is_ows(c) || c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c != 0x7f);
-}
-
-/* base + n without wrapping; offsets near SIZE_MAX cannot be real input anyway. */
-static size_t add_sat(size_t base, size_t n)
-{
-    return base > SIZE_MAX - n ? SIZE_MAX : base + n;
-}
+static const struct ref_http_chunked_rules s_chunked_rules = {
+    .style = REF_HTTP_CHUNK_STRICT,
+    .max_line_bytes = REF_MAX_CHUNK_LINE_BYTES + 2,
+    .max_size_digits = 0,
+    .max_body_bytes = REF_MAX_BODY_BYTES,
+    .labels = &s_chunk_labels,
+};
 
 static size_t offset_of(const struct parser *p, const uint8_t *ptr)
 {
-    return (size_t)(ptr - p->raw.ptr);
+    return (size_t)(ptr - p->lx.raw.ptr);
 }
 
 static enum ref_status
 fail(struct parser *p, enum ref_status code, size_t offset, const char *where, const char *reason)
 {
-    return ref_parse_fail(p->err, code, offset, where, reason);
-}
-
-/* The input stopped where more was needed: offset is the input length. */
-static enum ref_status incomplete(struct parser *p, const char *where)
-{
-    return fail(p, REF_E_INCOMPLETE, p->raw.len, where, "the input ends before the request does");
-}
-
-/* A byte the grammar does not allow here. A LF gets its own reason: lines end in CRLF
- * only, and a bare LF is how line-ending confusion (and request smuggling through
- * lenient front ends) shows up. */
-static enum ref_status bad_byte(struct parser *p, size_t at, const char *where, const char *reason)
-{
-    if (p->raw.ptr[at] == '\n') {
-        reason = "line ends in a bare LF instead of CRLF";
-    }
-    return fail(p, REF_E_MALFORMED, at, where, reason);
-}
-
-/* Requires CR LF at `at`. */
-static enum ref_status
-expect_crlf(struct parser *p, size_t at, const char *where, const char *reason)
-{
-    /* Both bytes at once when both are there: the usual case, in two tests, not four. */
-    if (at + 2 <= p->raw.len &&
-        (p->raw.ptr[at] | (unsigned)p->raw.ptr[at + 1] << 8) == ('\r' | (unsigned)'\n' << 8)) {
-        return REF_OK;
-    }
-    if (at >= p->raw.len) {
-        return incomplete(p, where);
-    }
-    if (p->raw.ptr[at] != '\r') {
-        return bad_byte(p, at, where, reason);
-    }
-    if (at + 1 >= p->raw.len) {
-        return incomplete(p, where);
-    }
-    if (p->raw.ptr[at + 1] != '\n') {
-        return fail(p, REF_E_MALFORMED, at + 1, where, "CR is not followed by LF");
-    }
-    return REF_OK;
-}
-
-/* Reads the byte at `at` of a bounded line. Running out of input is checked before the
- * limit: a line that stops exactly at its limit may still end with the CR that comes
- * next. */
-static enum ref_status
-line_byte(struct parser *p, size_t at, const struct line_limit *lim, const char *where, uint8_t *c)
-{
-    if (at >= p->raw.len) {
-        return incomplete(p, where);
-    }
-    *c = p->raw.ptr[at];
-    if (at >= lim->pos && *c != '\r') {
-        return fail(p, lim->code, at, lim->where, lim->reason);
-    }
-    return REF_OK;
+    return ref_http_lex_fail(&p->lx, code, offset, where, reason);
 }
 
 /* request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 section 3),
@@ -189,19 +144,20 @@ line_byte(struct parser *p, size_t at, const struct line_limit *lim, const char 
  * or asterisk forms would give a path the signature never covered. */
 static enum ref_status parse_request_line(struct parser *p)
 {
-    const uint8_t *b = p->raw.ptr;
-    size_t len = p->raw.len;
+    const uint8_t *b = p->lx.raw.ptr;
+    size_t len = p->lx.raw.len;
     size_t i = 0;
 
     for (;; i++) {
         if (i >= len) {
-            return incomplete(p, W_METHOD);
+            return ref_http_lex_incomplete(&p->lx, W_METHOD);
         }
         if (b[i] == ' ') {
             break;
         }
         if (!ref_http_is_tchar(b[i])) {
-            return bad_byte(p, i, W_METHOD, "method contains a byte that is not a token character");
+            return ref_http_lex_bad_byte(&p->lx, i, W_METHOD,
+                                         "method contains a byte that is not a token character");
         }
         if (i >= REF_MAX_METHOD_BYTES) {
             return fail(p, REF_E_MALFORMED, i, W_METHOD,
@@ -215,10 +171,11 @@ static enum ref_status parse_request_line(struct parser *p)
 
     size_t ts = i + 1;
     if (ts >= len) {
-        return incomplete(p, W_TARGET);
+        return ref_http_lex_incomplete(&p->lx, W_TARGET);
     }
     if (b[ts] != '/') {
-        return bad_byte(p, ts, W_TARGET, "request-target is not in origin form (starts with '/')");
+        return ref_http_lex_bad_byte(&p->lx, ts, W_TARGET,
+                                     "request-target is not in origin form (starts with '/')");
     }
     /* A fast scan first, as for field lines: visible ASCII bytes (never SP or CR) that are
      * in the input and under the limit are exactly the ones the checked loop below steps
@@ -228,7 +185,7 @@ static enum ref_status parse_request_line(struct parser *p)
     i = ref_http_scan_vchar(b, ts, fast_end);
     for (;; i++) {
         if (i >= len) {
-            return incomplete(p, W_TARGET);
+            return ref_http_lex_incomplete(&p->lx, W_TARGET);
         }
         uint8_t c = b[i];
         if (c == ' ') {
@@ -238,8 +195,9 @@ static enum ref_status parse_request_line(struct parser *p)
             return fail(p, REF_E_MALFORMED, i, W_TARGET, "request line has no HTTP version");
         }
         if (c < 0x21 || c > 0x7e) {
-            return bad_byte(p, i, W_TARGET,
-                            "request-target contains a control, non-ASCII or whitespace byte");
+            return ref_http_lex_bad_byte(
+                &p->lx, i, W_TARGET,
+                "request-target contains a control, non-ASCII or whitespace byte");
         }
         if (i - ts >= REF_MAX_TARGET_BYTES) {
             return fail(p, REF_E_TARGET_TOO_LONG, i, W_TARGET,
@@ -258,17 +216,19 @@ static enum ref_status parse_request_line(struct parser *p)
     size_t vs = i + 1;
     for (size_t k = 0; k < 8; k++) {
         if (vs + k >= len) {
-            return incomplete(p, W_VERSION);
+            return ref_http_lex_incomplete(&p->lx, W_VERSION);
         }
         uint8_t c = b[vs + k];
         bool is_ok = k < 7 ? c == (uint8_t)prefix[k] : (c == '0' || c == '1');
         if (!is_ok) {
-            return bad_byte(p, vs + k, W_VERSION, "HTTP version is not HTTP/1.1 or HTTP/1.0");
+            return ref_http_lex_bad_byte(&p->lx, vs + k, W_VERSION,
+                                         "HTTP version is not HTTP/1.1 or HTTP/1.0");
         }
     }
     p->req->version = ref_slice_make(b + vs, 8);
     p->is_http11 = b[vs + 7] == '1';
-    REF_TRY(expect_crlf(p, vs + 8, W_LINE, "expected CRLF after the HTTP version"));
+    REF_TRY(
+        ref_http_lex_expect_crlf(&p->lx, vs + 8, W_LINE, "expected CRLF after the HTTP version"));
     p->pos = vs + 10;
     return REF_OK;
 }
@@ -363,7 +323,7 @@ static enum ref_status check_trailer(struct parser *p, const struct ref_header *
  * be empty, folded or a bare LF). */
 static enum ref_status parse_field_line(struct parser *p,
                                         size_t ls,
-                                        const struct line_limit *lim,
+                                        const struct ref_http_line_limit *lim,
                                         const struct section *sec,
                                         struct ref_header *h,
                                         size_t *next)
@@ -373,20 +333,21 @@ static enum ref_status parse_field_line(struct parser *p,
      * those loops only ever look at the byte that ends a run (and report it if it is
      * wrong). Most of a request's bytes are field lines, so this is where parsing spends
      * its time. */
-    const uint8_t *b = p->raw.ptr;
-    size_t fast_end = p->raw.len < lim->pos ? p->raw.len : lim->pos;
-    size_t i = ls;
+    const uint8_t *b = p->lx.raw.ptr;
+    size_t fast_end = p->lx.raw.len < lim->pos ? p->lx.raw.len : lim->pos;
     uint8_t c = 0;
-    /* Eight bytes at a time (http_fields_internal.h). A byte that ends the name and is in
-     * the input and under the limit is where the checked loop below would stop at once: it
-     * is read here instead. */
-    i = ref_http_scan_token(b, i, fast_end);
+    /* The shared field-line scan, eight bytes at a time (http_fields_internal.h). A byte
+     * that ends the name and is in the input and under the limit is where the checked loop
+     * below would stop at once: it is read here instead. */
+    struct ref_http_field_line fl;
+    ref_http_scan_field_line(b, ls, fast_end, &fl);
+    size_t i = fl.name_end;
     if (i < fast_end) {
         c = b[i];
         goto name_end;
     }
     for (;; i++) {
-        REF_TRY(line_byte(p, i, lim, sec->where_name, &c));
+        REF_TRY(ref_http_lex_line_byte(&p->lx, i, lim, sec->where_name, &c));
         if (!ref_http_is_tchar(c)) {
             break;
         }
@@ -397,34 +358,38 @@ name_end:
             return fail(p, REF_E_MALFORMED, i, sec->where_name,
                         "whitespace between the field name and ':'");
         }
-        return bad_byte(p, i, sec->where_name,
-                        "field name contains a byte that is not a token character");
+        return ref_http_lex_bad_byte(&p->lx, i, sec->where_name,
+                                     "field name contains a byte that is not a token character");
     }
     if (i == ls) {
         return fail(p, REF_E_MALFORMED, i, sec->where_name, "field name is empty");
     }
-    h->name = ref_slice_make(p->raw.ptr + ls, i - ls);
+    h->name = ref_slice_make(p->lx.raw.ptr + ls, i - ls);
 
     size_t vs = i + 1;
-    /* A CR is not a field byte, so the run stops at the end of the line at the latest;
+    /* The scan above went on into the value when the name ended before fast_end (with the
+     * ':' just checked); otherwise the value starts at or past fast_end and has no fast
+     * run. A CR is not a field byte, so the run stops at the end of the line at the latest;
      * that CR, in the input and under the limit, is where the checked loop below would
      * stop at once. */
-    i = ref_http_scan_field_value(b, vs, fast_end);
+    i = fl.name_end < fast_end ? fl.value_end : vs;
     if (i < fast_end && b[i] == '\r') {
         goto value_end;
     }
     for (;; i++) {
-        REF_TRY(line_byte(p, i, lim, sec->where_value, &c));
+        REF_TRY(ref_http_lex_line_byte(&p->lx, i, lim, sec->where_value, &c));
         if (c == '\r') {
             break;
         }
         if (!ref_http_is_field_byte(c)) {
-            return bad_byte(p, i, sec->where_value, "field value contains a control byte");
+            return ref_http_lex_bad_byte(&p->lx, i, sec->where_value,
+                                         "field value contains a control byte");
         }
     }
 value_end:
-    REF_TRY(expect_crlf(p, i, sec->where_value, "expected CRLF after the field value"));
-    h->value = ref_slice_trim_ows(ref_slice_make(p->raw.ptr + vs, i - vs));
+    REF_TRY(ref_http_lex_expect_crlf(&p->lx, i, sec->where_value,
+                                     "expected CRLF after the field value"));
+    h->value = ref_slice_trim_ows(ref_slice_make(p->lx.raw.ptr + vs, i - vs));
     *next = i + 2;
     return REF_OK;
 }
@@ -434,12 +399,12 @@ value_end:
 static enum ref_status
 parse_fields(struct parser *p, const struct section *sec, struct ref_header *store, size_t *count)
 {
-    const uint8_t *b = p->raw.ptr;
+    const uint8_t *b = p->lx.raw.ptr;
     size_t hs = p->pos;
     /* A field line's CR may sit at pos, its LF one later: the section then ends exactly
      * at hs + REF_MAX_HEADER_BYTES. */
-    struct line_limit lim = {
-        .pos = add_sat(hs, REF_MAX_HEADER_BYTES - 2),
+    struct ref_http_line_limit lim = {
+        .pos = ref_http_add_sat(hs, REF_MAX_HEADER_BYTES - 2),
         .code = REF_E_HEADERS_TOO_LARGE,
         .where = sec->where,
         .reason = sec->too_large_reason,
@@ -447,8 +412,8 @@ parse_fields(struct parser *p, const struct section *sec, struct ref_header *sto
     size_t n = 0;
     size_t ls = hs;
     for (;;) {
-        if (ls >= p->raw.len) {
-            return incomplete(p, sec->where_line);
+        if (ls >= p->lx.raw.len) {
+            return ref_http_lex_incomplete(&p->lx, sec->where_line);
         }
         uint8_t c = b[ls];
         /* A field line starts with a tchar, which is none of the bytes tested here: one
@@ -464,7 +429,8 @@ parse_fields(struct parser *p, const struct section *sec, struct ref_header *sto
                             "a field line starts with whitespace (obsolete line folding)");
             }
             if (c == '\n') {
-                return bad_byte(p, ls, sec->where_line, "expected a field line or CRLF");
+                return ref_http_lex_bad_byte(&p->lx, ls, sec->where_line,
+                                             "expected a field line or CRLF");
             }
         }
         if (n >= REF_MAX_HEADERS) {
@@ -480,170 +446,23 @@ parse_fields(struct parser *p, const struct section *sec, struct ref_header *sto
         n++;
         ls = next;
     }
-    REF_TRY(expect_crlf(p, ls, sec->where_line, "expected CRLF to end the section"));
+    REF_TRY(
+        ref_http_lex_expect_crlf(&p->lx, ls, sec->where_line, "expected CRLF to end the section"));
     p->pos = ls + 2;
     *count = n;
     return REF_OK;
 }
 
-static enum ref_status
-skip_bws(struct parser *p, size_t *i, const struct line_limit *lim, uint8_t *c)
-{
-    for (;;) {
-        REF_TRY(line_byte(p, *i, lim, W_CHUNK_EXT, c));
-        if (!ref_http_is_ows(*c)) {
-            return REF_OK;
-        }
-        (*i)++;
-    }
-}
-
-/* quoted-string, *i at the opening DQUOTE; leaves *i after the closing one. */
-static enum ref_status skip_quoted(struct parser *p, size_t *i, const struct line_limit *lim)
-{
-    uint8_t c = 0;
-    for ((*i)++;; (*i)++) {
-        REF_TRY(line_byte(p, *i, lim, W_CHUNK_EXT, &c));
-        if (c == '"') {
-            (*i)++;
-            return REF_OK;
-        }
-        if (c == '\\') {
-            (*i)++;
-            REF_TRY(line_byte(p, *i, lim, W_CHUNK_EXT, &c));
-            if (!ref_http_is_field_byte(c)) {
-                return bad_byte(p, *i, W_CHUNK_EXT, "quoted-pair escapes a control byte");
-            }
-            continue;
-        }
-        if (!is_qdtext(c)) {
-            return bad_byte(p, *i, W_CHUNK_EXT,
-                            "quoted string is not closed or contains a control byte");
-        }
-    }
-}
-
-/* token, at least one byte. */
-static enum ref_status
-skip_token(struct parser *p, size_t *i, const struct line_limit *lim, const char *reason_missing)
-{
-    size_t start = *i;
-    uint8_t c = 0;
-    for (;; (*i)++) {
-        REF_TRY(line_byte(p, *i, lim, W_CHUNK_EXT, &c));
-        if (!ref_http_is_tchar(c)) {
-            break;
-        }
-    }
-    if (*i == start) {
-        return bad_byte(p, *i, W_CHUNK_EXT, reason_missing);
-    }
-    return REF_OK;
-}
-
-/* chunk-size [ chunk-ext ] CRLF, with
- * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ).
- * Extensions are checked and ignored. The size is bounded by what is left of the body
- * limit, so it can never overflow. */
-static enum ref_status parse_chunk_line(struct parser *p, size_t decoded, uint64_t *size_out)
-{
-    size_t ls = p->pos;
-    struct line_limit lim = {
-        .pos = add_sat(ls, REF_MAX_CHUNK_LINE_BYTES),
-        .code = REF_E_BODY_TOO_LARGE,
-        .where = W_CHUNK,
-        .reason = "chunk-size line is longer than " STR(REF_MAX_CHUNK_LINE_BYTES) " bytes",
-    };
-    uint64_t room = (uint64_t)REF_MAX_BODY_BYTES - (uint64_t)decoded;
-    uint64_t size = 0;
-    size_t i = ls;
-    uint8_t c = 0;
-    for (;; i++) {
-        REF_TRY(line_byte(p, i, &lim, W_CHUNK, &c));
-        int v = ref_http_hex_value(c);
-        if (v < 0) {
-            break;
-        }
-        size = size * 16 + (uint64_t)v;
-        if (size > room) {
-            return fail(p, REF_E_BODY_TOO_LARGE, i, W_CHUNK,
-                        "chunked body is over " STR(REF_MAX_BODY_BYTES) " bytes");
-        }
-    }
-    if (i == ls) {
-        return bad_byte(p, i, W_CHUNK, "chunk size is not a hexadecimal number");
-    }
-
-    for (;;) {
-        size_t ws = i;
-        REF_TRY(skip_bws(p, &i, &lim, &c));
-        if (c == '\r') {
-            /* BWS is only allowed before ';' or '=', never before the CRLF. */
-            if (i != ws) {
-                return fail(p, REF_E_MALFORMED, i, W_CHUNK_EXT,
-                            "whitespace before the end of the chunk-size line");
-            }
-            break;
-        }
-        if (c != ';') {
-            return bad_byte(p, i, W_CHUNK_EXT, "expected ';' or CRLF in the chunk-size line");
-        }
-        i++;
-        REF_TRY(skip_bws(p, &i, &lim, &c));
-        REF_TRY(skip_token(p, &i, &lim, "chunk extension name is missing"));
-        size_t after_name = i;
-        REF_TRY(skip_bws(p, &i, &lim, &c));
-        if (c != '=') {
-            /* Let the loop head decide what the whitespace (if any) was for. */
-            i = after_name;
-            continue;
-        }
-        i++;
-        REF_TRY(skip_bws(p, &i, &lim, &c));
-        if (c == '"') {
-            REF_TRY(skip_quoted(p, &i, &lim));
-        } else {
-            REF_TRY(skip_token(p, &i, &lim, "chunk extension value is missing"));
-        }
-    }
-    REF_TRY(expect_crlf(p, i, W_CHUNK, "expected CRLF after the chunk size"));
-    p->pos = i + 2;
-    *size_out = size;
-    return REF_OK;
-}
-
-/* chunked-body = *chunk last-chunk trailer-section CRLF (RFC 9112 section 7.1). */
+/* chunked-body = *chunk last-chunk trailer-section CRLF (RFC 9112 section 7.1): the chunks
+ * by the shared decoder in its strict style, the trailer section as the header section is
+ * read. */
 static enum ref_status parse_chunked(struct parser *p)
 {
-    if (p->body_buf == NULL) {
-        return fail(p, REF_E_MALFORMED, p->pos, W_BODY, "a chunked body needs a decode buffer");
+    if (p->body_buf != NULL) {
+        ref_buf_reset(p->body_buf);
     }
-    ref_buf_reset(p->body_buf);
-    size_t decoded = 0;
-    for (;;) {
-        uint64_t size = 0;
-        REF_TRY(parse_chunk_line(p, decoded, &size));
-        if (size == 0) {
-            break;
-        }
-        /* size <= REF_MAX_BODY_BYTES here, so it fits a size_t. */
-        size_t n = (size_t)size;
-        size_t ds = p->pos;
-        if (p->raw.len - ds < n) {
-            return incomplete(p, W_CHUNK_DAT);
-        }
-        enum ref_status rc = ref_buf_append(p->body_buf, p->raw.ptr + ds, n);
-        if (rc == REF_E_TOO_LARGE) {
-            return fail(p, REF_E_BODY_TOO_LARGE, ds, W_CHUNK_DAT,
-                        "the decoded body does not fit the body buffer");
-        }
-        if (rc != REF_OK) {
-            return fail(p, rc, ds, W_CHUNK_DAT, "the body buffer could not grow");
-        }
-        decoded += n;
-        REF_TRY(expect_crlf(p, ds + n, W_CHUNK_DAT, "chunk data is not followed by CRLF"));
-        p->pos = ds + n + 2;
-    }
+    REF_TRY(ref_http_chunked_decode(&s_chunked_rules, p->lx.raw, p->pos, p->body_buf, &p->pos,
+                                    p->lx.err));
     size_t num_trailers = 0;
     REF_TRY(parse_fields(p, &s_trailer_section, NULL, &num_trailers));
     p->req->body = ref_buf_slice(p->body_buf);
@@ -661,10 +480,10 @@ static enum ref_status parse_body(struct parser *p)
     size_t bs = p->pos;
     /* content_length <= REF_MAX_BODY_BYTES, checked while it was read. */
     size_t n = (size_t)p->content_length;
-    if (p->raw.len - bs < n) {
-        return incomplete(p, W_BODY);
+    if (p->lx.raw.len - bs < n) {
+        return ref_http_lex_incomplete(&p->lx, W_BODY);
     }
-    p->req->body = ref_slice_make(p->raw.ptr + bs, n);
+    p->req->body = ref_slice_make(p->lx.raw.ptr + bs, n);
     p->pos = bs + n;
     return REF_OK;
 }
@@ -672,7 +491,7 @@ static enum ref_status parse_body(struct parser *p)
 /* The request line and the header section, through the empty line that ends it. */
 static enum ref_status parse_head(struct parser *p)
 {
-    if (!ref_slice_is_valid(p->raw)) {
+    if (!ref_slice_is_valid(p->lx.raw)) {
         return fail(p, REF_E_MALFORMED, 0, W_REQUEST, "the input is not a valid slice");
     }
     REF_TRY(parse_request_line(p));
@@ -697,7 +516,7 @@ static enum ref_status parse(struct ref_slice raw,
                              struct ref_parse_error *err)
 {
     *out = (struct ref_http_request){.num_headers = 0};
-    struct parser p = {.raw = raw, .req = out, .body_buf = body_buf, .err = err, .pos = 0};
+    struct parser p = {.lx = LEXER(raw, err), .req = out, .body_buf = body_buf, .pos = 0};
     REF_TRY(parse_head(&p));
     REF_TRY(parse_body(&p));
     *consumed = p.pos;
@@ -711,7 +530,7 @@ enum ref_status ref_http_parse_head(struct ref_slice raw,
 {
     *out = (struct ref_http_request){.num_headers = 0};
     *head_len = 0;
-    struct parser p = {.raw = raw, .req = out, .body_buf = NULL, .err = err, .pos = 0};
+    struct parser p = {.lx = LEXER(raw, err), .req = out, .body_buf = NULL, .pos = 0};
     REF_TRY(parse_head(&p));
     out->is_chunked = p.has_transfer_encoding;
     *head_len = p.pos;

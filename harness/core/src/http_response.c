@@ -10,13 +10,54 @@
  */
 #include "harness/http_response.h"
 
+#include "ref/http_chunked.h"
 #include "ref/http_fields.h"
 
 #include <string.h>
 
-/* Finds the CRLF ending the line that starts at `from`, looking no further than `limit`.
- * REF_OK with *eol at the CR; REF_E_INCOMPLETE when the input ends first;
- * REF_E_MALFORMED for a bare LF or CR. */
+/* How a line can end wrongly, in the words of this parser's reports. */
+#define BARE_LF      "bare LF: lines end in CRLF"
+#define BARE_CR      "CR not followed by LF"
+#define CUT_AFTER_CR "the input ends inside a line end"
+#define CUT          "the input ends before the line does"
+
+/* Trailer lines a chunked body may end with. */
+#define MAX_TRAILERS 16
+
+/* The shared chunked decoder in its line style (ref/http_chunked.h): a chunk-size line is
+ * found whole first; a size of at most 8 hex digits; whatever follows it after ';', SP or
+ * HTAB is skipped unchecked, since servers send extensions this parser has no use for. */
+static const struct ref_http_chunk_labels s_chunk_labels = {
+    .where_body = "body.chunked",
+    .where_size = "body.chunk_size",
+    .where_data = "body.chunk",
+    .no_buffer = "chunked body without a buffer to decode it into",
+    .cut = CUT,
+    .cut_after_cr = CUT_AFTER_CR,
+    .cut_in_data = "the input ends inside a chunk",
+    .bare_lf = BARE_LF,
+    .bare_cr = BARE_CR,
+    .not_hex = "expected a hexadecimal chunk size",
+    .too_many_digits = "chunk size too large",
+    .line_too_long = "chunk-size line longer than the limit",
+    .body_too_large = "decoded body larger than the limit",
+    .buffer_full = "cannot hold the decoded body",
+    .buffer_failed = "cannot hold the decoded body",
+    .data_without_crlf = "chunk data not followed by CRLF",
+};
+
+static const struct ref_http_chunked_rules s_chunked_rules = {
+    .style = REF_HTTP_CHUNK_LINES,
+    .max_line_bytes = HARNESS_MAX_RESPONSE_CHUNK_LINE,
+    .max_size_digits = 8,
+    .max_body_bytes = HARNESS_MAX_RESPONSE_BODY_BYTES,
+    .labels = &s_chunk_labels,
+};
+
+/* Finds the CRLF ending the line that starts at `from`, looking no further than `limit`
+ * (the shared line-end finder, ref/http_fields.h). REF_OK with *eol at the CR;
+ * REF_E_INCOMPLETE when the input ends first; REF_E_MALFORMED for a bare LF or CR;
+ * REF_E_HEADERS_TOO_LARGE when no CRLF comes before the limit. */
 static enum ref_status find_crlf(struct ref_slice raw,
                                  size_t from,
                                  size_t limit,
@@ -24,34 +65,23 @@ static enum ref_status find_crlf(struct ref_slice raw,
                                  struct ref_parse_error *err,
                                  const char *where)
 {
-    size_t end = raw.len < limit ? raw.len : limit;
-    for (size_t i = from; i < end; i++) {
-        if (raw.ptr[i] == '\n') {
-            return ref_parse_fail(err, REF_E_MALFORMED, i, where, "bare LF: lines end in CRLF");
-        }
-        if (raw.ptr[i] == '\r') {
-            if (i + 1 >= end && end < raw.len) {
-                /* The LF would be the first byte past the limit. */
-                return ref_parse_fail(err, REF_E_HEADERS_TOO_LARGE, end, where,
-                                      "the response head is longer than the limit");
-            }
-            if (i + 1 >= raw.len) {
-                return ref_parse_fail(err, REF_E_INCOMPLETE, raw.len, where,
-                                      "the input ends inside a line end");
-            }
-            if (raw.ptr[i + 1] != '\n') {
-                return ref_parse_fail(err, REF_E_MALFORMED, i, where, "CR not followed by LF");
-            }
-            *eol = i;
+    size_t at = 0;
+    switch (ref_http_find_line_end(raw, from, limit, &at)) {
+        case REF_HTTP_LINE_CRLF:
+            *eol = at;
             return REF_OK;
-        }
+        case REF_HTTP_LINE_BARE_LF:
+            return ref_parse_fail(err, REF_E_MALFORMED, at, where, BARE_LF);
+        case REF_HTTP_LINE_BARE_CR:
+            return ref_parse_fail(err, REF_E_MALFORMED, at, where, BARE_CR);
+        case REF_HTTP_LINE_CUT_AFTER_CR:
+            return ref_parse_fail(err, REF_E_INCOMPLETE, at, where, CUT_AFTER_CR);
+        case REF_HTTP_LINE_CUT:
+            return ref_parse_fail(err, REF_E_INCOMPLETE, at, where, CUT);
+        default:
+            return ref_parse_fail(err, REF_E_HEADERS_TOO_LARGE, at, where,
+                                  "the response head is longer than the limit");
     }
-    if (end < raw.len) {
-        return ref_parse_fail(err, REF_E_HEADERS_TOO_LARGE, end, where,
-                              "the response head is longer than the limit");
-    }
-    return ref_parse_fail(err, REF_E_INCOMPLETE, raw.len, where,
-                          "the input ends before the line does");
 }
 
 static enum ref_status parse_status_line(struct ref_slice raw,
@@ -122,10 +152,11 @@ static enum ref_status parse_header_block(struct ref_slice raw,
             return ref_parse_fail(err, REF_E_MALFORMED, i, "header",
                                   "obsolete line folding is refused");
         }
-        /* The line without its CRLF, judged by the reference's token and field-value
-         * classes (ref/http_fields.h), as the request parser judges a request's. */
-        struct ref_slice upto_eol = ref_slice_make(raw.ptr, eol);
-        size_t colon = ref_http_token_end(upto_eol, i);
+        /* The line without its CRLF, scanned by the shared field-line scan
+         * (ref/http_fields.h), as the request parser scans a request's. */
+        struct ref_http_field_line fl;
+        ref_http_field_line_scan(ref_slice_make(raw.ptr, eol), i, &fl);
+        size_t colon = fl.name_end;
         if (colon < eol && raw.ptr[colon] != ':') {
             return ref_parse_fail(err, REF_E_MALFORMED, colon, "header.name",
                                   "invalid byte in a header name");
@@ -134,7 +165,7 @@ static enum ref_status parse_header_block(struct ref_slice raw,
             return ref_parse_fail(err, REF_E_MALFORMED, colon, "header",
                                   colon == i ? "empty header name" : "header line without ':'");
         }
-        size_t bad = ref_http_field_value_end(upto_eol, colon + 1);
+        size_t bad = fl.value_end;
         if (bad < eol) {
             return ref_parse_fail(err, REF_E_MALFORMED, bad, "header.value",
                                   "control byte in a header value");
@@ -156,6 +187,8 @@ static bool eq_nocase(struct ref_slice s, const char *lit)
     return ref_slice_eq_nocase(s, ref_slice_from_cstr(lit));
 }
 
+/* The chunks by the shared decoder, then the trailer section as a header block of its
+ * own, with the header limits counted afresh. */
 static enum ref_status parse_chunked(struct ref_slice raw,
                                      size_t start,
                                      struct harness_http_response *out,
@@ -163,73 +196,16 @@ static enum ref_status parse_chunked(struct ref_slice raw,
                                      size_t *end,
                                      struct ref_parse_error *err)
 {
-    if (body_buf == NULL) {
-        return ref_parse_fail(err, REF_E_MALFORMED, start, "body.chunked",
-                              "chunked body without a buffer to decode it into");
-    }
-    size_t i = start;
-    size_t total = 0;
-    for (;;) {
-        size_t eol;
-        enum ref_status rc =
-            find_crlf(raw, i, i + HARNESS_MAX_RESPONSE_CHUNK_LINE, &eol, err, "body.chunk_size");
-        if (rc == REF_E_HEADERS_TOO_LARGE) {
-            return ref_parse_fail(err, REF_E_MALFORMED, i, "body.chunk_size",
-                                  "chunk-size line longer than the limit");
-        }
-        REF_TRY(rc);
-        uint64_t size = 0;
-        size_t k = i;
-        while (k < eol) {
-            int d = ref_http_hex_value(raw.ptr[k]);
-            if (d < 0) {
-                break;
-            }
-            if (k - i >= 8) {
-                return ref_parse_fail(err, REF_E_BODY_TOO_LARGE, k, "body.chunk_size",
-                                      "chunk size too large");
-            }
-            size = size * 16 + (uint64_t)d;
-            k++;
-        }
-        if (k == i || (k < eol && raw.ptr[k] != ';' && raw.ptr[k] != ' ' && raw.ptr[k] != '\t')) {
-            return ref_parse_fail(err, REF_E_MALFORMED, k, "body.chunk_size",
-                                  "expected a hexadecimal chunk size");
-        }
-        i = eol + 2;
-        if (size == 0) {
-            struct ref_header trailers[16];
-            size_t n = 0;
-            rc = parse_header_block(raw, &i, i + HARNESS_MAX_RESPONSE_HEADER_BYTES, trailers, 16,
-                                    &n, err);
-            if (rc != REF_OK) {
-                return rc;
-            }
-            *end = i;
-            out->body = ref_buf_slice(body_buf);
-            out->is_chunked = true;
-            return REF_OK;
-        }
-        if (size > HARNESS_MAX_RESPONSE_BODY_BYTES - total) {
-            return ref_parse_fail(err, REF_E_BODY_TOO_LARGE, i, "body.chunk",
-                                  "decoded body larger than the limit");
-        }
-        if (raw.len - i < size + 2) {
-            return ref_parse_fail(err, REF_E_INCOMPLETE, raw.len, "body.chunk",
-                                  "the input ends inside a chunk");
-        }
-        if (raw.ptr[i + size] != '\r' || raw.ptr[i + size + 1] != '\n') {
-            return ref_parse_fail(err, REF_E_MALFORMED, i + (size_t)size, "body.chunk",
-                                  "chunk data not followed by CRLF");
-        }
-        enum ref_status arc = ref_buf_append(body_buf, raw.ptr + i, (size_t)size);
-        if (arc != REF_OK) {
-            return ref_parse_fail(err, arc == REF_E_TOO_LARGE ? REF_E_BODY_TOO_LARGE : arc, i,
-                                  "body.chunk", "cannot hold the decoded body");
-        }
-        total += (size_t)size;
-        i += (size_t)size + 2;
-    }
+    size_t i = 0;
+    REF_TRY(ref_http_chunked_decode(&s_chunked_rules, raw, start, body_buf, &i, err));
+    struct ref_header trailers[MAX_TRAILERS];
+    size_t n = 0;
+    REF_TRY(parse_header_block(raw, &i, i + HARNESS_MAX_RESPONSE_HEADER_BYTES, trailers,
+                               MAX_TRAILERS, &n, err));
+    *end = i;
+    out->body = ref_buf_slice(body_buf);
+    out->is_chunked = true;
+    return REF_OK;
 }
 
 static bool has_token_nocase(struct ref_slice value, const char *token)
