@@ -434,13 +434,8 @@ static enum ref_status check_head(struct serve_request *r,
      * passes a target with spaces (between the first and the last space of the request
      * line) on to here, so that it gets the contract's 400 instead of a closed socket. */
     struct ref_slice target = ref_buf_slice(&r->target);
-    if (target.len == 0 || target.ptr[0] != '/') {
+    if (target.len == 0 || target.ptr[0] != '/' || ref_http_vchar_end(target, 0) != target.len) {
         return REF_E_MALFORMED;
-    }
-    for (size_t i = 0; i < target.len; i++) {
-        if (target.ptr[i] < 0x21 || target.ptr[i] > 0x7e) {
-            return REF_E_MALFORMED;
-        }
     }
     struct header_scan scan = {0};
     (void)MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &scan);
