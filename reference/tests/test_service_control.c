@@ -942,7 +942,7 @@ static void test_service_control_concurrent_moves_compose(void **state)
 /* Whether the store holds pipeline PIPE_B and both jobs of the seed below. */
 static size_t seeded_entries(struct fx *fx)
 {
-    static const char *const targets[] = {"/2012-09-25/pipelines/" PIPE_B,
+    static const char *const targets[] = {("/2012-09-25/pipelines/" PIPE_B),
                                           "/2012-09-25/jobs/3000000000000-allocb",
                                           "/2012-09-25/jobs/3000000000000-alloca"};
     size_t found = 0;

@@ -78,8 +78,8 @@ static enum ref_status prepare_racers(struct run *r,
         racers[i] = (struct racer){r, sub, NULL, NULL, REF_OK, ""};
         if (sub->kind == HARNESS_STEP_CLOCK) {
             if (!runner_hook_available(b, sub)) {
-                runner_set_reason(s, HARNESS_VERDICT_SKIP,
-                                  RUNNER_NEEDS_CONTROL);
+                runner_set_reason(s, HARNESS_VERDICT_SKIP, RUNNER_NEEDS_CONTROL);
+                r->lacked_control = true;
                 return REF_OK;
             }
             if (runner_exchange_init(x) != REF_OK) {

@@ -465,7 +465,8 @@ enum prep runner_prepare(struct run *r,
         if (r->num_aliases > 0) {
             runner_apply_aliases(r, x->request.data, x->request.len);
         }
-        return r->has_aliased ? resign_or_error(r, x, why, why_cap) : PREP_OK;
+        return r->has_aliased || r->redate_ms != 0 ? resign_or_error(r, x, why, why_cap)
+                                                   : PREP_OK;
     }
     r->has_aliased = false;
     rc = step->kind == HARNESS_STEP_RAW ||
@@ -503,8 +504,8 @@ enum prep runner_prepare(struct run *r,
         return PREP_ERROR;
     }
     /* Signed by the runner after the Ids were put in, or written with a signature of its
-     * own that no longer covers them. */
-    return r->has_aliased && step->sign.principal == HARNESS_PRINCIPAL_NONE
+     * own that no longer covers them (new Ids, or a date the clock step moved). */
+    return (r->has_aliased || r->redate_ms != 0) && step->sign.principal == HARNESS_PRINCIPAL_NONE
                ? resign_or_error(r, x, why, why_cap)
                : PREP_OK;
 }

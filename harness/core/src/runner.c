@@ -503,31 +503,83 @@ bool runner_hook_available(const struct harness_backend *b, const struct harness
     return harness_backend_has(b, HARNESS_CAP_HOOKS);
 }
 
+/* Expands a hook's Id, pipeline and status (NULL when the step has none). */
+static enum ref_status hook_values(struct run *r,
+                                   const struct harness_step *step,
+                                   char **id,
+                                   char **pipeline,
+                                   char **status,
+                                   char *why,
+                                   size_t why_cap)
+{
+    size_t n = 0;
+    enum ref_status rc = REF_OK;
+    if (step->hook_id != NULL) {
+        rc = runner_expand(r, step->hook_id, strlen(step->hook_id), id, &n, why, why_cap);
+    }
+    if (rc == REF_OK && step->hook_pipeline != NULL) {
+        rc = runner_expand(r, step->hook_pipeline, strlen(step->hook_pipeline), pipeline, &n, why,
+                           why_cap);
+    }
+    if (rc == REF_OK && step->hook_status != NULL) {
+        rc = runner_expand(r, step->hook_status, strlen(step->hook_status), status, &n, why,
+                           why_cap);
+    }
+    return rc;
+}
+
+/* A hook on a shared target without test control: what a client can do the same way is
+ * done (a seed made by creating, a clock set to a time by dating written requests as if
+ * it were that time); the rest is skipped, and so is the scenario. */
+static enum ref_status
+emulate_hook_step(struct run *r, const struct harness_step *step, struct harness_step_result *s)
+{
+    char why[RUNNER_NOTE_BYTES] = "";
+    bool is_done = false;
+    enum ref_status rc = REF_OK;
+    if (r->is_shared && step->kind == HARNESS_STEP_CLOCK && step->clock == HARNESS_CLOCK_SET) {
+        r->redate_ms = r->b->ops->now_ms(r->b) - step->clock_ms;
+        is_done = true;
+    } else if (r->is_shared && (step->kind == HARNESS_STEP_SEED_PIPELINE ||
+                                step->kind == HARNESS_STEP_SEED_JOB)) {
+        char *id = NULL;
+        char *pipeline = NULL;
+        char *status = NULL;
+        rc = hook_values(r, step, &id, &pipeline, &status, why, sizeof(why));
+        if (rc == REF_OK) {
+            rc = runner_emulate_seed(r, step, id, pipeline, status, &is_done, why, sizeof(why));
+        }
+        free(id);
+        free(pipeline);
+        free(status);
+    }
+    if (rc == REF_E_NOMEM) {
+        return rc;
+    }
+    if (is_done) {
+        s->verdict = HARNESS_VERDICT_PASS;
+        return REF_OK;
+    }
+    char reason[RUNNER_WHY_BYTES];
+    harness_textf(reason, sizeof(reason), "%s%s%s", RUNNER_NEEDS_CONTROL,
+                  why[0] != '\0' ? "; without it: " : "", why);
+    runner_set_reason(s, HARNESS_VERDICT_SKIP, reason);
+    r->lacked_control = true;
+    return REF_OK;
+}
+
 static enum ref_status
 run_hook_step(struct run *r, const struct harness_step *step, struct harness_step_result *s)
 {
     struct harness_backend *b = r->b;
     if (!runner_hook_available(b, step)) {
-        runner_set_reason(s, HARNESS_VERDICT_SKIP, RUNNER_NEEDS_CONTROL);
-        return REF_OK;
+        return emulate_hook_step(r, step, s);
     }
     char why[RUNNER_NOTE_BYTES] = "";
     char *id = NULL;
     char *pipeline = NULL;
     char *status = NULL;
-    size_t n = 0;
-    enum ref_status rc = REF_OK;
-    if (step->hook_id != NULL) {
-        rc = runner_expand(r, step->hook_id, strlen(step->hook_id), &id, &n, why, sizeof(why));
-    }
-    if (rc == REF_OK && step->hook_pipeline != NULL) {
-        rc = runner_expand(r, step->hook_pipeline, strlen(step->hook_pipeline), &pipeline, &n, why,
-                           sizeof(why));
-    }
-    if (rc == REF_OK && step->hook_status != NULL) {
-        rc = runner_expand(r, step->hook_status, strlen(step->hook_status), &status, &n, why,
-                           sizeof(why));
-    }
+    enum ref_status rc = hook_values(r, step, &id, &pipeline, &status, why, sizeof(why));
     /* Any hook: on a shared target such a scenario has the endpoint to itself. */
     r->has_moved_clock = true;
     if (rc == REF_OK && (step->kind == HARNESS_STEP_SEED_PIPELINE ||
@@ -612,6 +664,9 @@ static enum ref_status set_scenario_vars(struct run *r)
     return REF_OK;
 }
 
+static const char s_after_control_skip[] =
+    "not run: an earlier step that needs test control was skipped";
+
 /* Runs one step by its kind. A hook step that had to be skipped stops the scenario: later
  * steps rely on what it would have set up (*stop_reason says so). */
 static enum ref_status run_step(struct run *r,
@@ -625,12 +680,17 @@ static enum ref_status run_step(struct run *r,
             return run_request_step(r, step, s);
         case HARNESS_STEP_WAIT:
             return run_wait_step(r, step, s);
-        case HARNESS_STEP_CONCURRENT:
-            return runner_run_concurrent_step(r, step, s);
+        case HARNESS_STEP_CONCURRENT: {
+            enum ref_status rc = runner_run_concurrent_step(r, step, s);
+            if (rc == REF_OK && s->verdict == HARNESS_VERDICT_SKIP && r->lacked_control) {
+                *stop_reason = s_after_control_skip;
+            }
+            return rc;
+        }
         default: {
             enum ref_status rc = run_hook_step(r, step, s);
             if (rc == REF_OK && s->verdict == HARNESS_VERDICT_SKIP) {
-                *stop_reason = "not run: an earlier in-process-only step was skipped";
+                *stop_reason = s_after_control_skip;
             }
             return rc;
         }
@@ -649,7 +709,7 @@ static enum harness_verdict scenario_verdict(const struct run *r,
         v = harness_verdict_worse(v, out->steps[i].verdict);
         was_interrupted = was_interrupted || out->steps[i].is_interrupted;
     }
-    if ((was_interrupted || r->lacked_principal || r->lacked_pipelines) &&
+    if ((was_interrupted || r->lacked_principal || r->lacked_pipelines || r->lacked_control) &&
         (v == HARNESS_VERDICT_PASS || v == HARNESS_VERDICT_DEVIATION)) {
         v = HARNESS_VERDICT_SKIP;
     }
@@ -677,7 +737,8 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
     bool lacks_hooks = !harness_backend_has(b, HARNESS_CAP_HOOKS | HARNESS_CAP_VIRTUAL_CLOCK);
     const char *stop_reason = NULL;
     char stop_buf[STOP_REASON_BYTES];
-    if (sc->inproc_only && lacks_hooks) {
+    /* On a shared target the hooks are met step by step (emulate_hook_step). */
+    if (sc->inproc_only && lacks_hooks && !r.is_shared) {
         stop_reason = RUNNER_NEEDS_CONTROL;
     } else if (r.is_shared && !runner_budget_reserve(&r)) {
         r.lacked_pipelines = true;

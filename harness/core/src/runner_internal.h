@@ -55,6 +55,10 @@ struct created_ids {
 struct seed_alias {
     char literal[RUNNER_SEED_ID_LEN + 1];
     char fresh[RUNNER_SEED_ID_LEN + 1];
+    size_t len; /* of both */
+    /* A date a clock step moved (redate_ms): answers quoting the moved date show the
+     * written one; requests are dated by runner_resign_raw, not by this entry. */
+    bool is_answer_only;
 };
 
 /* One scenario being run. */
@@ -81,6 +85,10 @@ struct run {
      * scenario has the endpoint to itself (etch run runs it alone), so nobody else's time
      * moves with it. */
     bool has_moved_clock;
+    /* Without a virtual clock, a clock step that sets a time: requests written with their
+     * own date are dated this much later (re-signed), as if the clock were at that time. */
+    int64_t redate_ms;
+    bool lacked_control; /* a step needed test control the target lacks */
 };
 
 /* An answer, parsed. */
@@ -133,10 +141,12 @@ enum ref_status runner_expand(struct run *r,
 enum ref_status runner_append_encoded(struct ref_buf *out, const char *s, size_t n);
 /* Builds, signs and serialises the step's request into x (which the caller releases with
  * runner_exchange_cleanup, whatever the outcome). */
-/* A raw request written with its own signature (a capture) whose Ids the run changed:
- * signed again as its Authorization says (access key, scope, SignedHeaders, X-Amz-Date),
- * so it differs from what was written only in those Ids and its signature. Left as
- * written when its key is not one of the run's principals. */
+/* A raw request written with its own signature (a capture) whose Ids the run changed, or
+ * whose date a clock step moved (redate_ms): signed again as its Authorization says
+ * (access key, scope, SignedHeaders, X-Amz-Date), so it differs from what was written
+ * only in those and its signature. Its signature is left as written when its key is not
+ * one of the run's principals, or when it did not hold for what was written (changed
+ * after signing on purpose); its date is moved all the same. */
 enum ref_status runner_resign_raw(struct run *r, struct harness_exchange *x);
 enum prep runner_prepare(struct run *r,
                          const struct harness_step *step,
@@ -189,6 +199,21 @@ enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c);
  * malloc), remembered for the rest of the scenario with the Id tracked as the scenario's
  * own (List scoping, cleanup). Ids without the Id shape are sent as written. */
 enum ref_status runner_alias_seed(struct run *r, enum harness_step_kind kind, char **id);
+/* Without test control: puts a seed in place the way a client can (CreatePipeline and a
+ * pause; CreateJob and a cancel), for the statuses that need no time or failure, and
+ * remembers the Id it got for the literal. *is_done false (why may say why) when it
+ * could not: the step is skipped. REF_E_NOMEM only when out of memory. */
+enum ref_status runner_emulate_seed(struct run *r,
+                                    const struct harness_step *step,
+                                    const char *literal,
+                                    const char *pipeline,
+                                    const char *status,
+                                    bool *is_done,
+                                    char *why,
+                                    size_t why_cap);
+/* Remembers that answers may quote `moved` (len bytes, at most RUNNER_SEED_ID_LEN) where
+ * the scenario wrote `written`. */
+enum ref_status runner_alias_answer(struct run *r, const char *written, const char *moved, size_t len);
 /* Replaces every literal of an alias by its fresh Id in buf (in place: same length). */
 void runner_apply_aliases(struct run *r, uint8_t *buf, size_t len);
 /* The other way, in place. */

@@ -57,6 +57,20 @@ bool runner_creates_pipeline(const struct harness_step *step)
     if (step->kind == HARNESS_STEP_CALL) {
         return step->request.op == REF_OP_CREATE_PIPELINE;
     }
+    if (step->kind == HARNESS_STEP_RAW && step->request.is_verbatim) {
+        /* A request written out byte for byte (a capture): its request line says. */
+        static const char post[] = "POST ";
+        const uint8_t *b = step->request.bytes;
+        size_t n = step->request.bytes_len;
+        if (n < sizeof(post) - 1 || memcmp(b, post, sizeof(post) - 1) != 0) {
+            return false;
+        }
+        size_t end = sizeof(post) - 1;
+        while (end < n && b[end] != ' ' && b[end] != '?') {
+            end++;
+        }
+        return end >= 10 + sizeof(post) - 1 && memcmp(b + end - 10, "/pipelines", 10) == 0;
+    }
     const char *m = step->request.method;
     const char *t = step->request.target;
     size_t n = t != NULL ? strlen(t) : 0;
@@ -81,8 +95,9 @@ static size_t pipelines_needed(const struct harness_scenario *sc, const struct h
     }
     for (size_t i = 0; i < sc->num_steps; i++) {
         const struct harness_step *st = &sc->steps[i];
-        if (runner_creates_pipeline(st)) {
-            return 1;
+        if (runner_creates_pipeline(st) ||
+            (st->kind == HARNESS_STEP_SEED_PIPELINE && !harness_backend_has(b, HARNESS_CAP_HOOKS))) {
+            return 1; /* without hooks a seeded pipeline is created (runner_emulate_seed) */
         }
         for (size_t k = 0; k < st->num_subs; k++) {
             if (runner_creates_pipeline(&st->subs[k])) {
@@ -484,8 +499,8 @@ static enum ref_status next_page_step(const struct harness_step *step,
 /* On a shared target a List answer holds what everybody created. The scenario's view is
  * its own items: when the first page holds anything else, the runner follows
  * NextPageToken to the last page and keeps the items whose Id the scenario created, in
- * the order received; NextPageToken is then the last page's. A first page of its own
- * items only is seen as it came, pages and all. Steps that send their own PageToken see the page as it came. A step that asks
+ * the order received; NextPageToken is then the last page's. A first page of the
+ * scenario's own items only (and at least one) is seen as it came, pages and all. Steps that send their own PageToken see the page as it came. A step that asks
  * for all pages on a target of its own gets the same walk with every item kept. */
 static enum ref_status scope_list(struct run *r,
                                   const struct harness_step *step,
@@ -505,7 +520,9 @@ static enum ref_status scope_list(struct run *r,
     const struct created_ids *own = !r->is_shared                 ? NULL
                                     : op == REF_OP_LIST_PIPELINES ? &r->pipelines
                                                                   : &r->jobs;
-    if (own != NULL && !step->all_pages && only_own_items(own, json_object_get(o->body, member))) {
+    json_t *first = json_object_get(o->body, member);
+    if (own != NULL && !step->all_pages && json_array_size(first) > 0 &&
+        only_own_items(own, first)) {
         return REF_OK; /* nothing of anybody else's: the page is the scenario's view as is */
     }
     json_t *kept = json_array();
@@ -855,6 +872,8 @@ enum ref_status runner_alias_seed(struct run *r, enum harness_step_kind kind, ch
     struct seed_alias *a = &r->aliases[r->num_aliases];
     REF_TRY(make_fresh_id(a->fresh));
     memcpy(a->literal, *id, RUNNER_SEED_ID_LEN + 1);
+    a->len = RUNNER_SEED_ID_LEN;
+    a->is_answer_only = false;
     char *fresh = runner_dup_n(a->fresh, RUNNER_SEED_ID_LEN);
     if (fresh == NULL) {
         return REF_E_NOMEM;
@@ -871,21 +890,49 @@ enum ref_status runner_alias_seed(struct run *r, enum harness_step_kind kind, ch
     return ids_add(&r->jobs, fresh, RUNNER_SEED_ID_LEN);
 }
 
-static void replace_all(uint8_t *buf, size_t len, const char *from, const char *to, bool *changed)
+static void
+replace_all(uint8_t *buf, size_t len, const char *from, const char *to, size_t n, bool *changed)
 {
-    for (size_t i = 0; i + RUNNER_SEED_ID_LEN <= len; i++) {
-        if (buf[i] == (uint8_t)from[0] && memcmp(buf + i, from, RUNNER_SEED_ID_LEN) == 0) {
-            memcpy(buf + i, to, RUNNER_SEED_ID_LEN);
+    for (size_t i = 0; n > 0 && i + n <= len; i++) {
+        if (buf[i] == (uint8_t)from[0] && memcmp(buf + i, from, n) == 0) {
+            memcpy(buf + i, to, n);
             *changed = true;
-            i += RUNNER_SEED_ID_LEN - 1;
+            i += n - 1;
         }
     }
+}
+
+enum ref_status runner_alias_answer(struct run *r, const char *written, const char *moved, size_t len)
+{
+    if (len > RUNNER_SEED_ID_LEN || memcmp(written, moved, len) == 0) {
+        return REF_OK;
+    }
+    for (size_t i = 0; i < r->num_aliases; i++) {
+        const struct seed_alias *a = &r->aliases[i];
+        if (a->is_answer_only && a->len == len && memcmp(a->fresh, moved, len) == 0) {
+            return REF_OK;
+        }
+    }
+    if (r->num_aliases == RUNNER_MAX_SEED_ALIASES) {
+        return REF_E_TOO_LARGE;
+    }
+    struct seed_alias *a = &r->aliases[r->num_aliases++];
+    memcpy(a->literal, written, len);
+    a->literal[len] = '\0';
+    memcpy(a->fresh, moved, len);
+    a->fresh[len] = '\0';
+    a->len = len;
+    a->is_answer_only = true;
+    return REF_OK;
 }
 
 void runner_apply_aliases(struct run *r, uint8_t *buf, size_t len)
 {
     for (size_t i = 0; i < r->num_aliases; i++) {
-        replace_all(buf, len, r->aliases[i].literal, r->aliases[i].fresh, &r->has_aliased);
+        const struct seed_alias *a = &r->aliases[i];
+        if (!a->is_answer_only) {
+            replace_all(buf, len, a->literal, a->fresh, a->len, &r->has_aliased);
+        }
     }
 }
 
@@ -893,7 +940,10 @@ void runner_unalias_bytes(const struct run *r, uint8_t *buf, size_t len)
 {
     bool changed = false;
     for (size_t i = 0; i < r->num_aliases; i++) {
-        replace_all(buf, len, r->aliases[i].fresh, r->aliases[i].literal, &changed);
+        const struct seed_alias *a = &r->aliases[i];
+        if (!a->is_answer_only) {
+            replace_all(buf, len, a->fresh, a->literal, a->len, &changed);
+        }
     }
 }
 
@@ -902,16 +952,13 @@ bool runner_unalias_json(const struct run *r, json_t *v)
     bool changed = false;
     if (json_is_string(v)) {
         size_t len = json_string_length(v);
-        if (len < RUNNER_SEED_ID_LEN) {
-            return false;
-        }
         char *text = runner_dup_n(json_string_value(v), len);
         if (text == NULL) {
             return false;
         }
         for (size_t i = 0; i < r->num_aliases; i++) {
-            replace_all((uint8_t *)text, len, r->aliases[i].fresh, r->aliases[i].literal,
-                        &changed);
+            const struct seed_alias *a = &r->aliases[i];
+            replace_all((uint8_t *)text, len, a->fresh, a->literal, a->len, &changed);
         }
         if (changed) {
             changed = json_string_setn_nocheck(v, text, len) == 0;
@@ -931,6 +978,117 @@ bool runner_unalias_json(const struct run *r, json_t *v)
         }
     }
     return changed;
+}
+
+/* --- Shared targets without test control: seeds a client can make ---------------- */
+
+#define SEED_ROLE   "arn:aws:iam::111122223333:role/Elastic_Transcoder_Default_Role"
+#define SEED_PRESET "1351620000001-000010"
+
+/* Remembers literal -> made for the rest of the scenario. The made Id must have the
+ * literal's length, since requests are rewritten in place. */
+static enum ref_status alias_made(struct run *r, const char *literal, json_t *made, char *why, size_t why_cap)
+{
+    if (!json_is_string(made) || json_string_length(made) != RUNNER_SEED_ID_LEN) {
+        harness_textf(why, why_cap, "the Id the target gave has not the Id shape of contract "
+                                    "section 2, so the scenario's Ids cannot stand for it");
+        return REF_E_MALFORMED;
+    }
+    if (r->num_aliases == RUNNER_MAX_SEED_ALIASES) {
+        return REF_E_TOO_LARGE;
+    }
+    struct seed_alias *a = &r->aliases[r->num_aliases++];
+    memcpy(a->literal, literal, RUNNER_SEED_ID_LEN + 1);
+    memcpy(a->fresh, json_string_value(made), RUNNER_SEED_ID_LEN + 1);
+    a->len = RUNNER_SEED_ID_LEN;
+    a->is_answer_only = false;
+    return REF_OK;
+}
+
+/* One call of the emulation; *status gets the HTTP status, *made the member at `path` of
+ * a 2xx answer (a new reference, or NULL). */
+static enum ref_status emulate_call(struct run *r,
+                                    enum ref_op op,
+                                    json_t *params,
+                                    const char *path,
+                                    int *status,
+                                    json_t **made,
+                                    char *why,
+                                    size_t why_cap)
+{
+    struct harness_exchange x;
+    struct observation o;
+    memset(&x, 0, sizeof(x));
+    enum ref_status rc = params != NULL ? side_call(r, op, params, NULL, &x, &o, why, why_cap)
+                                        : REF_E_NOMEM;
+    json_decref(params);
+    *status = rc == REF_OK ? o.http.status : 0;
+    *made = rc == REF_OK && path != NULL && o.http.status / 100 == 2
+                ? json_incref(harness_json_path(o.body, path))
+                : NULL;
+    if (rc == REF_OK && o.http.status / 100 != 2) {
+        harness_textf(why, why_cap, "%s answered %d %s", ref_op_name(op), o.http.status,
+                      x.error_code);
+    }
+    runner_observation_cleanup(&o);
+    runner_exchange_cleanup(&x);
+    return rc;
+}
+
+enum ref_status runner_emulate_seed(struct run *r,
+                                    const struct harness_step *step,
+                                    const char *literal,
+                                    const char *pipeline,
+                                    const char *status,
+                                    bool *is_done,
+                                    char *why,
+                                    size_t why_cap)
+{
+    *is_done = false;
+    bool is_pipeline = step->kind == HARNESS_STEP_SEED_PIPELINE;
+    bool can = literal != NULL && has_id_shape(literal) && status != NULL &&
+               (is_pipeline ? (strcmp(status, "Active") == 0 || strcmp(status, "Paused") == 0)
+                            : (strcmp(status, "Submitted") == 0 || strcmp(status, "Canceled") == 0));
+    if (!can) {
+        return REF_OK; /* another status needs time or a failure only control can bring */
+    }
+    int st = 0;
+    json_t *made = NULL;
+    enum ref_status rc;
+    if (is_pipeline) {
+        do {
+            json_decref(made);
+            rc = emulate_call(r, REF_OP_CREATE_PIPELINE,
+                              json_pack("{s:s, s:s, s:s, s:s}", "Name",
+                                        step->hook_name != NULL ? step->hook_name : "seeded",
+                                        "InputBucket", "etch-input", "OutputBucket",
+                                        "etch-output", "Role", SEED_ROLE),
+                              "Pipeline.Id", &st, &made, why, why_cap);
+            /* 429 while others of the run hold pipelines: wait for their cleanup. */
+        } while (rc == REF_OK && st == 429 && runner_pipeline_refused(r));
+    } else {
+        rc = emulate_call(r, REF_OP_CREATE_JOB,
+                          json_pack("{s:s, s:{s:s}, s:[{s:s, s:s}]}", "PipelineId", pipeline,
+                                    "Input", "Key", "etch-input.mp4", "Outputs", "Key",
+                                    "etch-output.mp4", "PresetId", SEED_PRESET),
+                          "Job.Id", &st, &made, why, why_cap);
+    }
+    if (rc == REF_OK && made != NULL) {
+        rc = alias_made(r, literal, made, why, why_cap);
+    }
+    const char *made_id = rc == REF_OK && made != NULL ? json_string_value(made) : NULL;
+    json_t *ignored = NULL;
+    if (made_id != NULL && is_pipeline && strcmp(status, "Paused") == 0) {
+        rc = emulate_call(r, REF_OP_UPDATE_PIPELINE_STATUS,
+                          json_pack("{s:s, s:s}", "Id", made_id, "Status", "Paused"), NULL, &st,
+                          &ignored, why, why_cap);
+    } else if (made_id != NULL && !is_pipeline && strcmp(status, "Canceled") == 0) {
+        rc = emulate_call(r, REF_OP_CANCEL_JOB, json_pack("{s:s}", "Id", made_id), NULL, &st,
+                          &ignored, why, why_cap);
+    }
+    *is_done = rc == REF_OK && made_id != NULL && st / 100 == 2;
+    json_decref(made);
+    return rc == REF_E_NOMEM ? rc : REF_OK;
 }
 
 void runner_make_name_suffix(char out[16])

@@ -480,9 +480,57 @@ static enum ref_status expected_signature(struct run *r,
     return rc;
 }
 
+/* Moves the request's X-Amz-Date, and the date of its credential scope, ms later, in
+ * place (both keep their length). */
+static enum ref_status redate(struct run *r, struct harness_exchange *x, int64_t ms)
+{
+    struct ref_http_request req;
+    struct ref_parse_error err;
+    REF_TRY(ref_http_parse_head(ref_buf_slice(&x->request), &req, &(size_t){0}, &err));
+    const struct ref_header *date_h =
+        ref_http_find_header(req.headers, req.num_headers, REF_SLICE_LIT("x-amz-date"));
+    if (date_h == NULL) {
+        /* A Date header in ISO-8601 basic form serves as the date (contract section 8). */
+        date_h = ref_http_find_header(req.headers, req.num_headers, REF_SLICE_LIT("date"));
+    }
+    const struct ref_header *auth_h =
+        ref_http_find_header(req.headers, req.num_headers, REF_SLICE_LIT("authorization"));
+    struct ref_sigv4_auth auth;
+    int64_t written_s = 0;
+    if (date_h == NULL || auth_h == NULL || date_h->value.len != REF_SIGV4_AMZ_DATE_LEN ||
+        ref_sigv4_parse_amz_date(date_h->value, &written_s, &err) != REF_OK ||
+        ref_sigv4_parse_authorization(auth_h->value, &auth, &err) != REF_OK ||
+        auth.scope_date.len != 8) {
+        return REF_OK; /* nothing dated to move */
+    }
+    /* The scope's day moves by as many days as X-Amz-Date's did, so that a scope written
+     * with another day than the date (a scenario about exactly that) keeps its fault. */
+    char scope_text[REF_SIGV4_AMZ_DATE_LEN + 1];
+    memcpy(scope_text, auth.scope_date.ptr, 8);
+    memcpy(scope_text + 8, "T000000Z", 9);
+    int64_t scope_s = 0;
+    if (ref_sigv4_parse_amz_date(ref_slice_make(scope_text, REF_SIGV4_AMZ_DATE_LEN), &scope_s,
+                                 &err) != REF_OK) {
+        return REF_OK; /* not a day: left as written */
+    }
+    int64_t moved_s = written_s + ms / 1000;
+    int64_t day_shift_s = (moved_s / 86400 - written_s / 86400) * 86400;
+    char moved[REF_SIGV4_AMZ_DATE_LEN + 1];
+    char moved_scope[REF_SIGV4_AMZ_DATE_LEN + 1];
+    ref_sigv4_format_amz_date(moved_s, moved);
+    ref_sigv4_format_amz_date(scope_s + day_shift_s, moved_scope);
+    /* Answers that quote the dates (a scope mismatch, an expiry) show the written ones. */
+    REF_TRY(runner_alias_answer(r, (const char *)date_h->value.ptr, moved, REF_SIGV4_AMZ_DATE_LEN));
+    REF_TRY(runner_alias_answer(r, (const char *)date_h->value.ptr, moved, 8));
+    REF_TRY(runner_alias_answer(r, (const char *)auth.scope_date.ptr, moved_scope, 8));
+    memcpy(x->request.data + (date_h->value.ptr - x->request.data), moved, REF_SIGV4_AMZ_DATE_LEN);
+    memcpy(x->request.data + (auth.scope_date.ptr - x->request.data), moved_scope, 8);
+    return REF_OK;
+}
+
 /* Only a request whose written signature held for what was written is signed again: one
  * changed after signing on purpose (a scenario about exactly that) keeps its signature,
- * which covers the new Ids no better than the change. Both the payload hash and the
+ * which covers the new Ids or date no better than the change. Both the payload hash and the
  * signature keep their length, so the rest of the request does not move. */
 enum ref_status runner_resign_raw(struct run *r, struct harness_exchange *x)
 {
@@ -499,8 +547,17 @@ enum ref_status runner_resign_raw(struct run *r, struct harness_exchange *x)
     bool held = rc == REF_OK && is_signable &&
                 memcmp(written.data + at, sig, REF_SHA256_HEX_LEN) == 0;
     ref_buf_cleanup(&written);
-    if (!held) {
+    if (rc != REF_OK) {
         return rc;
+    }
+    /* Moved to the time the scenario set, signed or not: a signature that did not hold (an
+     * unknown key, a change after signing) is refused for what it was written to show,
+     * not for its age. */
+    if (r->redate_ms != 0) {
+        REF_TRY(redate(r, x, r->redate_ms));
+    }
+    if (!held) {
+        return REF_OK;
     }
     rc = expected_signature(r, &x->request, true, sig, &at, &is_signable);
     if (rc == REF_OK && is_signable) {
