@@ -709,7 +709,7 @@ static enum harness_verdict scenario_verdict(const struct run *r,
         v = harness_verdict_worse(v, out->steps[i].verdict);
         was_interrupted = was_interrupted || out->steps[i].is_interrupted;
     }
-    if ((was_interrupted || r->lacked_principal || r->lacked_pipelines || r->lacked_control) &&
+    if ((was_interrupted || r->lacked_principal || r->lacked_pipelines) &&
         (v == HARNESS_VERDICT_PASS || v == HARNESS_VERDICT_DEVIATION)) {
         v = HARNESS_VERDICT_SKIP;
     }

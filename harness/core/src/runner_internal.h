@@ -88,7 +88,9 @@ struct run {
     /* Without a virtual clock, a clock step that sets a time: requests written with their
      * own date are dated this much later (re-signed), as if the clock were at that time. */
     int64_t redate_ms;
-    bool lacked_control; /* a step needed test control the target lacks */
+    /* A step needed test control the target lacks: the steps after it are not run (they
+     * rely on it), and what ran before keeps its verdict. */
+    bool lacked_control;
 };
 
 /* An answer, parsed. */
@@ -178,6 +180,20 @@ bool runner_hook_available(const struct harness_backend *b, const struct harness
 
 /* --- runner_shared.c: shared targets ------------------------------------------------- */
 
+/* Remembers an Id the scenario owns on a shared target (List scoping, cleanup). */
+enum ref_status runner_ids_add(struct created_ids *l, const char *id, size_t len);
+/* A signed operation call with these params (borrowed), by the main principal unless
+ * `like` gives the signing: *o parsed and x the exchange on REF_OK (release both,
+ * whatever the status). */
+enum ref_status runner_side_call(struct run *r,
+                                 enum ref_op op,
+                                 json_t *params,
+                                 const struct harness_step *like,
+                                 struct harness_exchange *x,
+                                 struct observation *o,
+                                 char *why,
+                                 size_t why_cap);
+
 bool runner_creates_pipeline(const struct harness_step *step);
 bool runner_budget_reserve(struct run *r);
 void runner_budget_add_held(struct run *r, size_t created, size_t deleted, size_t released);
@@ -195,6 +211,9 @@ enum ref_status runner_decide_not_implemented(struct run *r,
                                               const struct observation *o,
                                               struct harness_step_result *s);
 enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c);
+
+/* --- runner_seeds.c: seeded objects on shared targets --------------------------------- */
+
 /* A seed hook's Id on a shared target: the fresh Id to send in its place (*id is replaced,
  * malloc), remembered for the rest of the scenario with the Id tracked as the scenario's
  * own (List scoping, cleanup). Ids without the Id shape are sent as written. */

@@ -203,7 +203,7 @@ static bool ids_has(const struct created_ids *l, const char *id, size_t len)
     return false;
 }
 
-static enum ref_status ids_add(struct created_ids *l, const char *id, size_t len)
+enum ref_status runner_ids_add(struct created_ids *l, const char *id, size_t len)
 {
     /* Ids too long or too many are not remembered: they then stay out of scoped lists and
      * cleanup, which the limits in runner.h document. */
@@ -260,14 +260,14 @@ runner_note_created(struct run *r, const struct harness_exchange *x, const struc
     if (slice_ends_with(path, "/jobs")) {
         json_t *id = harness_json_path(o->body, "Job.Id");
         if (json_is_string(id)) {
-            return ids_add(&r->jobs, json_string_value(id), json_string_length(id));
+            return runner_ids_add(&r->jobs, json_string_value(id), json_string_length(id));
         }
     } else if (slice_ends_with(path, "/pipelines")) {
         json_t *id = harness_json_path(o->body, "Pipeline.Id");
         if (json_is_string(id)) {
             size_t before = r->pipelines.count;
             enum ref_status rc =
-                ids_add(&r->pipelines, json_string_value(id), json_string_length(id));
+                runner_ids_add(&r->pipelines, json_string_value(id), json_string_length(id));
             runner_budget_add_held(r, r->pipelines.count - before, 0, 0);
             return rc;
         }
@@ -353,7 +353,7 @@ static enum ref_status side_send(struct run *r,
 
 /* A signed operation call with these params (owned by the caller), by the main principal
  * unless `like` gives the signing. */
-static enum ref_status side_call(struct run *r,
+enum ref_status runner_side_call(struct run *r,
                                  enum ref_op op,
                                  json_t *params,
                                  const struct harness_step *like,
@@ -666,7 +666,7 @@ op_is_missing(struct run *r, enum ref_op op, bool *missing, char *detail, size_t
         struct harness_exchange x;
         struct observation o;
         char why[RUNNER_DETAIL_BYTES] = "";
-        enum ref_status rc = side_call(r, op, params, NULL, &x, &o, why, sizeof(why));
+        enum ref_status rc = runner_side_call(r, op, params, NULL, &x, &o, why, sizeof(why));
         json_decref(params);
         if (rc == REF_OK) {
             *known = harness_is_unknown_operation(&o.obs) ? HARNESS_OP_SUPPORT_MISSING
@@ -735,7 +735,7 @@ static enum ref_status cleanup_call(
     struct harness_exchange x;
     struct observation o;
     char why[RUNNER_DETAIL_BYTES] = "";
-    enum ref_status rc = side_call(r, op, params, NULL, &x, &o, why, sizeof(why));
+    enum ref_status rc = runner_side_call(r, op, params, NULL, &x, &o, why, sizeof(why));
     json_decref(params);
     if (rc == REF_OK) {
         *status = o.http.status;
@@ -813,284 +813,6 @@ enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c)
 }
 
 /* A suffix no other run is likely to pick: "-" and 8 of [a-z0-9]. */
-/* --- Shared targets: seeded Ids -------------------------------------------------- */
-
-static bool has_id_shape(const char *id)
-{
-    if (strlen(id) != RUNNER_SEED_ID_LEN || id[13] != '-') {
-        return false;
-    }
-    for (size_t i = 0; i < RUNNER_SEED_ID_LEN; i++) {
-        char c = id[i];
-        bool ok = i < 13    ? (c >= '0' && c <= '9')
-                  : i == 13 ? true
-                            : ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-                               (c >= 'A' && c <= 'Z') || c == '_');
-        if (!ok) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A fresh Id of the contract's shape: this machine's clock in milliseconds, then six
- * random characters, as the reference makes its own. */
-static enum ref_status make_fresh_id(char out[RUNNER_SEED_ID_LEN + 1])
-{
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    uint8_t random[6];
-    if (RAND_bytes(random, sizeof(random)) != 1) {
-        return REF_E_INTERNAL;
-    }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    long long ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    char digits[16];
-    harness_textf(digits, sizeof(digits), "%013lld", ms % 10000000000000LL);
-    memcpy(out, digits, 13);
-    out[13] = '-';
-    for (size_t i = 0; i < sizeof(random); i++) {
-        out[14 + i] = alphabet[random[i] % (sizeof(alphabet) - 1)];
-    }
-    out[RUNNER_SEED_ID_LEN] = '\0';
-    return REF_OK;
-}
-
-enum ref_status runner_alias_seed(struct run *r, enum harness_step_kind kind, char **id)
-{
-    if (!r->is_shared || *id == NULL || !has_id_shape(*id)) {
-        return REF_OK;
-    }
-    for (size_t i = 0; i < r->num_aliases; i++) {
-        if (strcmp(r->aliases[i].fresh, *id) == 0) {
-            return REF_OK; /* already fresh: the literal was aliased when expanded */
-        }
-    }
-    if (r->num_aliases == RUNNER_MAX_SEED_ALIASES) {
-        return REF_E_TOO_LARGE;
-    }
-    struct seed_alias *a = &r->aliases[r->num_aliases];
-    REF_TRY(make_fresh_id(a->fresh));
-    memcpy(a->literal, *id, RUNNER_SEED_ID_LEN + 1);
-    a->len = RUNNER_SEED_ID_LEN;
-    a->is_answer_only = false;
-    char *fresh = runner_dup_n(a->fresh, RUNNER_SEED_ID_LEN);
-    if (fresh == NULL) {
-        return REF_E_NOMEM;
-    }
-    r->num_aliases++;
-    free(*id);
-    *id = fresh;
-    if (kind == HARNESS_STEP_SEED_PIPELINE) {
-        size_t before = r->pipelines.count;
-        enum ref_status rc = ids_add(&r->pipelines, fresh, RUNNER_SEED_ID_LEN);
-        runner_budget_add_held(r, r->pipelines.count - before, 0, 0);
-        return rc;
-    }
-    return ids_add(&r->jobs, fresh, RUNNER_SEED_ID_LEN);
-}
-
-static void
-replace_all(uint8_t *buf, size_t len, const char *from, const char *to, size_t n, bool *changed)
-{
-    for (size_t i = 0; n > 0 && i + n <= len; i++) {
-        if (buf[i] == (uint8_t)from[0] && memcmp(buf + i, from, n) == 0) {
-            memcpy(buf + i, to, n);
-            *changed = true;
-            i += n - 1;
-        }
-    }
-}
-
-enum ref_status runner_alias_answer(struct run *r, const char *written, const char *moved, size_t len)
-{
-    if (len > RUNNER_SEED_ID_LEN || memcmp(written, moved, len) == 0) {
-        return REF_OK;
-    }
-    for (size_t i = 0; i < r->num_aliases; i++) {
-        const struct seed_alias *a = &r->aliases[i];
-        if (a->is_answer_only && a->len == len && memcmp(a->fresh, moved, len) == 0) {
-            return REF_OK;
-        }
-    }
-    if (r->num_aliases == RUNNER_MAX_SEED_ALIASES) {
-        return REF_E_TOO_LARGE;
-    }
-    struct seed_alias *a = &r->aliases[r->num_aliases++];
-    memcpy(a->literal, written, len);
-    a->literal[len] = '\0';
-    memcpy(a->fresh, moved, len);
-    a->fresh[len] = '\0';
-    a->len = len;
-    a->is_answer_only = true;
-    return REF_OK;
-}
-
-void runner_apply_aliases(struct run *r, uint8_t *buf, size_t len)
-{
-    for (size_t i = 0; i < r->num_aliases; i++) {
-        const struct seed_alias *a = &r->aliases[i];
-        if (!a->is_answer_only) {
-            replace_all(buf, len, a->literal, a->fresh, a->len, &r->has_aliased);
-        }
-    }
-}
-
-void runner_unalias_bytes(const struct run *r, uint8_t *buf, size_t len)
-{
-    bool changed = false;
-    for (size_t i = 0; i < r->num_aliases; i++) {
-        const struct seed_alias *a = &r->aliases[i];
-        if (!a->is_answer_only) {
-            replace_all(buf, len, a->fresh, a->literal, a->len, &changed);
-        }
-    }
-}
-
-bool runner_unalias_json(const struct run *r, json_t *v)
-{
-    bool changed = false;
-    if (json_is_string(v)) {
-        size_t len = json_string_length(v);
-        char *text = runner_dup_n(json_string_value(v), len);
-        if (text == NULL) {
-            return false;
-        }
-        for (size_t i = 0; i < r->num_aliases; i++) {
-            const struct seed_alias *a = &r->aliases[i];
-            replace_all((uint8_t *)text, len, a->fresh, a->literal, a->len, &changed);
-        }
-        if (changed) {
-            changed = json_string_setn_nocheck(v, text, len) == 0;
-        }
-        free(text);
-    } else if (json_is_object(v)) {
-        const char *key;
-        json_t *child;
-        json_object_foreach (v, key, child) {
-            changed = runner_unalias_json(r, child) || changed;
-        }
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *child;
-        json_array_foreach (v, i, child) {
-            changed = runner_unalias_json(r, child) || changed;
-        }
-    }
-    return changed;
-}
-
-/* --- Shared targets without test control: seeds a client can make ---------------- */
-
-#define SEED_ROLE   "arn:aws:iam::111122223333:role/Elastic_Transcoder_Default_Role"
-#define SEED_PRESET "1351620000001-000010"
-
-/* Remembers literal -> made for the rest of the scenario. The made Id must have the
- * literal's length, since requests are rewritten in place. */
-static enum ref_status alias_made(struct run *r, const char *literal, json_t *made, char *why, size_t why_cap)
-{
-    if (!json_is_string(made) || json_string_length(made) != RUNNER_SEED_ID_LEN) {
-        harness_textf(why, why_cap, "the Id the target gave has not the Id shape of contract "
-                                    "section 2, so the scenario's Ids cannot stand for it");
-        return REF_E_MALFORMED;
-    }
-    if (r->num_aliases == RUNNER_MAX_SEED_ALIASES) {
-        return REF_E_TOO_LARGE;
-    }
-    struct seed_alias *a = &r->aliases[r->num_aliases++];
-    memcpy(a->literal, literal, RUNNER_SEED_ID_LEN + 1);
-    memcpy(a->fresh, json_string_value(made), RUNNER_SEED_ID_LEN + 1);
-    a->len = RUNNER_SEED_ID_LEN;
-    a->is_answer_only = false;
-    return REF_OK;
-}
-
-/* One call of the emulation; *status gets the HTTP status, *made the member at `path` of
- * a 2xx answer (a new reference, or NULL). */
-static enum ref_status emulate_call(struct run *r,
-                                    enum ref_op op,
-                                    json_t *params,
-                                    const char *path,
-                                    int *status,
-                                    json_t **made,
-                                    char *why,
-                                    size_t why_cap)
-{
-    struct harness_exchange x;
-    struct observation o;
-    memset(&x, 0, sizeof(x));
-    enum ref_status rc = params != NULL ? side_call(r, op, params, NULL, &x, &o, why, why_cap)
-                                        : REF_E_NOMEM;
-    json_decref(params);
-    *status = rc == REF_OK ? o.http.status : 0;
-    *made = rc == REF_OK && path != NULL && o.http.status / 100 == 2
-                ? json_incref(harness_json_path(o.body, path))
-                : NULL;
-    if (rc == REF_OK && o.http.status / 100 != 2) {
-        harness_textf(why, why_cap, "%s answered %d %s", ref_op_name(op), o.http.status,
-                      x.error_code);
-    }
-    runner_observation_cleanup(&o);
-    runner_exchange_cleanup(&x);
-    return rc;
-}
-
-enum ref_status runner_emulate_seed(struct run *r,
-                                    const struct harness_step *step,
-                                    const char *literal,
-                                    const char *pipeline,
-                                    const char *status,
-                                    bool *is_done,
-                                    char *why,
-                                    size_t why_cap)
-{
-    *is_done = false;
-    bool is_pipeline = step->kind == HARNESS_STEP_SEED_PIPELINE;
-    bool can = literal != NULL && has_id_shape(literal) && status != NULL &&
-               (is_pipeline ? (strcmp(status, "Active") == 0 || strcmp(status, "Paused") == 0)
-                            : (strcmp(status, "Submitted") == 0 || strcmp(status, "Canceled") == 0));
-    if (!can) {
-        return REF_OK; /* another status needs time or a failure only control can bring */
-    }
-    int st = 0;
-    json_t *made = NULL;
-    enum ref_status rc;
-    if (is_pipeline) {
-        do {
-            json_decref(made);
-            rc = emulate_call(r, REF_OP_CREATE_PIPELINE,
-                              json_pack("{s:s, s:s, s:s, s:s}", "Name",
-                                        step->hook_name != NULL ? step->hook_name : "seeded",
-                                        "InputBucket", "etch-input", "OutputBucket",
-                                        "etch-output", "Role", SEED_ROLE),
-                              "Pipeline.Id", &st, &made, why, why_cap);
-            /* 429 while others of the run hold pipelines: wait for their cleanup. */
-        } while (rc == REF_OK && st == 429 && runner_pipeline_refused(r));
-    } else {
-        rc = emulate_call(r, REF_OP_CREATE_JOB,
-                          json_pack("{s:s, s:{s:s}, s:[{s:s, s:s}]}", "PipelineId", pipeline,
-                                    "Input", "Key", "etch-input.mp4", "Outputs", "Key",
-                                    "etch-output.mp4", "PresetId", SEED_PRESET),
-                          "Job.Id", &st, &made, why, why_cap);
-    }
-    if (rc == REF_OK && made != NULL) {
-        rc = alias_made(r, literal, made, why, why_cap);
-    }
-    const char *made_id = rc == REF_OK && made != NULL ? json_string_value(made) : NULL;
-    json_t *ignored = NULL;
-    if (made_id != NULL && is_pipeline && strcmp(status, "Paused") == 0) {
-        rc = emulate_call(r, REF_OP_UPDATE_PIPELINE_STATUS,
-                          json_pack("{s:s, s:s}", "Id", made_id, "Status", "Paused"), NULL, &st,
-                          &ignored, why, why_cap);
-    } else if (made_id != NULL && !is_pipeline && strcmp(status, "Canceled") == 0) {
-        rc = emulate_call(r, REF_OP_CANCEL_JOB, json_pack("{s:s}", "Id", made_id), NULL, &st,
-                          &ignored, why, why_cap);
-    }
-    *is_done = rc == REF_OK && made_id != NULL && st / 100 == 2;
-    json_decref(made);
-    return rc == REF_E_NOMEM ? rc : REF_OK;
-}
-
 void runner_make_name_suffix(char out[16])
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";

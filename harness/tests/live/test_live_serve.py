@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # test_live_serve.py - the whole suite with `etch run --endpoint` against `etch serve`:
-# no FAIL, ERROR or NOT IMPLEMENTED, the in-process-only scenarios SKIPped, the first line
+# no FAIL, ERROR or NOT IMPLEMENTED, the scenarios that need test control SKIPped (etch serve
+# runs without it here), at least 85 % of the scenarios run, the first line
 # naming the target, the endpoint's clock reported, nothing left on the server
 # afterwards (cleanup), and one connection kept alive by one worker.
 #
@@ -43,11 +44,17 @@ def whole_suite(etch, suite):
               "not every 'should' check passed:\n" + r.text())
         rows = [json.loads(line) for line in open(jsonl, encoding="utf-8")]
         check(len(rows) == int(m.group(1)), "JSON Lines: %d rows" % len(rows))
-        inproc = {row["scenario"] for row in rows if row["verdict"] == "SKIP"}
-        check(len(inproc) == skipped and skipped > 0, "expected SKIPs for in-process scenarios")
+        skips = {row["scenario"] for row in rows if row["verdict"] == "SKIP"}
+        check(len(skips) == skipped and skipped > 0, "expected SKIPs for want of test control")
+        check(skipped * 100 <= len(rows) * 15,
+              "%d of %d scenarios skipped: more than 15 %%" % (skipped, len(rows)))
+        # What only test control (contract section 9) can bring, or more pipelines than a
+        # faithful endpoint allows at once (seeded ones are created without control).
+        allowed = ("needs test control (contract section 9)", "pipelines at once")
         for row in rows:
             if row["verdict"] == "SKIP":
-                check(any("in-process only" in (s.get("reason") or "") for s in row["steps"]),
+                check(any(any(a in (s.get("reason") or "") for a in allowed)
+                          for s in row["steps"]),
                       "%s skipped for another reason: %r" % (row["scenario"], row["steps"][:2]))
         # Cleanup: every pipeline a scenario created is gone again.
         resp = signed_get(srv.port, "/2012-09-25/pipelines")
