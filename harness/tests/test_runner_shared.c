@@ -405,6 +405,50 @@ static void fake_init(struct fake *f, const char *match, const char *answer, con
     "{\"name\":\"cancel\",\"call\":\"CancelJob\",\"params\":{\"Id\":\"" id "\"},"                  \
     "\"expect\":{\"status\":404,\"error\":\"ResourceNotFoundException\"}}"
 
+#define PAUSED_PIPELINE                                                                            \
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n"           \
+    "{\"Pipeline\":{\"Id\":\"1111111111111-pipe01\",\"Status\":\"Paused\"}}"
+#define HELD_JOB                                                                                   \
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 94\r\n\r\n"           \
+    "{\"Job\":{\"Id\":\"2222222222222-job001\",\"PipelineId\":\"1111111111111-pipe01\","          \
+    "\"Status\":\"Submitted\"}}"
+#define PAUSE_THEN_WAIT_FOR(status)                                                                \
+    "{\"name\":\"pause\",\"call\":\"UpdatePipelineStatus\",\"params\":{\"Id\":"               \
+    "\"1111111111111-pipe01\",\"Status\":\"Paused\"},\"expect\":{\"status\":200}},"             \
+    "{\"name\":\"wait\",\"wait\":{\"call\":\"ReadJob\",\"params\":{\"Id\":"                   \
+    "\"2222222222222-job001\"},\"until\":{\"paths\":{\"Job.Status\":\"" status "\"}},"             \
+    "\"timeout_s\":600}}"
+
+/* A wait that nothing can end on a live endpoint fails at once, not at its timeout: a job
+ * Submitted on a pipeline the scenario paused (as a CancelJob that answered 202 but left
+ * the job alone would show), or a job in a final status. */
+static void test_runner_shared_hopeless_wait_fails_at_once(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, "/status", PAUSED_PIPELINE, HELD_JOB);
+    f.base.caps = HARNESS_CAP_SHARED;
+    struct harness_scenario *sc = load(PAUSE_THEN_WAIT_FOR("Canceled"));
+    struct harness_scenario_result r;
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_FAIL);
+    assert_int_equal(r.steps[1].polls, 1);
+    assert_non_null(strstr(r.steps[1].checks.items[0].actual, "nothing starts it"));
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+    /* Without the pause the job may still start: the wait goes on polling. */
+    fake_init(&f, "/status", HELD_JOB, HELD_JOB);
+    f.base.caps = HARNESS_CAP_SHARED;
+    sc = load("{\"name\":\"wait\",\"wait\":{\"call\":\"ReadJob\",\"params\":{\"Id\":"
+              "\"2222222222222-job001\"},\"until\":{\"paths\":{\"Job.Status\":\"Canceled\"}},"
+              "\"timeout_s\":600}}");
+    run(sc, &f.base, &r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_FAIL);
+    assert_true(r.steps[0].polls > 1);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
 static void test_runner_not_implemented_from_a_probe(void **state)
 {
     (void)state;
@@ -771,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_runner_in_process_is_not_isolated),
         cmocka_unit_test(test_runner_shared_long_names_are_sent_as_written),
         cmocka_unit_test(test_runner_not_implemented_from_a_probe),
+        cmocka_unit_test(test_runner_shared_hopeless_wait_fails_at_once),
         cmocka_unit_test(test_runner_malformed_request_routed_nowhere_is_a_fail),
         cmocka_unit_test(test_runner_resource_not_found_is_never_not_implemented),
         cmocka_unit_test(test_runner_closed_answers),

@@ -423,6 +423,8 @@ run_wait_step(struct run *r, const struct harness_step *step, struct harness_ste
                 }
             } else if (now >= deadline) {
                 stop = "timed out";
+            } else if ((stop = runner_wait_is_hopeless(r, &o)) != NULL) {
+                /* stops now: waiting longer cannot change the answer */
             } else if (is_interrupted(b)) {
                 harness_check_list_cleanup(&scratch);
                 runner_observation_cleanup(&o);
@@ -786,6 +788,7 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
     }
     free(r.pipelines.ids);
     free(r.jobs.ids);
+    free(r.paused.ids);
     out->vars = r.vars; /* moved: the result owns the values now */
     harness_textf(out->name_suffix, sizeof(out->name_suffix), "%s", r.name_suffix);
     if (rc != REF_OK) {

@@ -70,6 +70,9 @@ struct run {
     char name_suffix[16]; /* "-k3j9x2ab" on a shared target, else "" */
     struct created_ids pipelines;
     struct created_ids jobs;
+    /* Pipelines the scenario paused (UpdatePipelineStatus answered Paused) and has not
+     * resumed: a Submitted job there cannot start until it does (contract section 3). */
+    struct created_ids paused;
     bool lacked_principal; /* a step was skipped: the target lacks its principal */
     /* The target would not let the scenario have the pipelines it needs (contract section
      * 2b: such a scenario is skipped, never failed); the reason is kept for later steps. */
@@ -179,6 +182,11 @@ enum ref_status runner_apply_clock(struct harness_backend *b, const struct harne
 bool runner_hook_available(const struct harness_backend *b, const struct harness_step *step);
 
 /* --- runner_shared.c: shared targets ------------------------------------------------- */
+
+/* For a wait on a live endpoint that is not met: a reason when the answer shows the wait
+ * can never end (a job in a final status, or Submitted on a pipeline the scenario paused),
+ * so it fails at once instead of at its timeout; NULL when time may still change it. */
+const char *runner_wait_is_hopeless(const struct run *r, const struct observation *o);
 
 /* Remembers an Id the scenario owns on a shared target (List scoping, cleanup). */
 enum ref_status runner_ids_add(struct created_ids *l, const char *id, size_t len);

@@ -245,16 +245,24 @@ static bool slice_ends_with(struct ref_slice s, const char *lit)
 
 /* Remembers the job or pipeline a successful create made, whatever kind of step sent it
  * (calls, raw requests, concurrent groups, probes). */
+static enum ref_status note_pipeline_status(struct run *r, const struct observation *o);
+
 enum ref_status
 runner_note_created(struct run *r, const struct harness_exchange *x, const struct observation *o)
 {
-    if (!r->is_shared || o->http.status / 100 != 2 || !json_is_object(o->body)) {
+    if (o->http.status / 100 != 2 || !json_is_object(o->body)) {
         return REF_OK;
     }
     struct ref_slice method;
     struct ref_slice path;
     sent_request_line(x, &method, &path);
     if (!ref_slice_eq_cstr(method, "POST")) {
+        return REF_OK;
+    }
+    if (slice_ends_with(path, "/status")) {
+        return note_pipeline_status(r, o);
+    }
+    if (!r->is_shared) {
         return REF_OK;
     }
     if (slice_ends_with(path, "/jobs")) {
@@ -273,6 +281,54 @@ runner_note_created(struct run *r, const struct harness_exchange *x, const struc
         }
     }
     return REF_OK;
+}
+
+/* Removes one Id from a list (order kept). */
+static void ids_remove(struct created_ids *l, const char *id, size_t len)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        if (strlen(l->ids[i]) == len && memcmp(l->ids[i], id, len) == 0) {
+            memmove(&l->ids[i], &l->ids[i + 1], (l->count - i - 1) * sizeof(l->ids[0]));
+            l->count--;
+            return;
+        }
+    }
+}
+
+/* An UpdatePipelineStatus answer: which pipelines the scenario holds paused. */
+static enum ref_status note_pipeline_status(struct run *r, const struct observation *o)
+{
+    json_t *id = harness_json_path(o->body, "Pipeline.Id");
+    json_t *status = harness_json_path(o->body, "Pipeline.Status");
+    if (!json_is_string(id) || !json_is_string(status)) {
+        return REF_OK;
+    }
+    const char *text = json_string_value(id);
+    size_t len = json_string_length(id);
+    if (strcmp(json_string_value(status), "Paused") == 0) {
+        return ids_has(&r->paused, text, len) ? REF_OK : runner_ids_add(&r->paused, text, len);
+    }
+    ids_remove(&r->paused, text, len);
+    return REF_OK;
+}
+
+const char *runner_wait_is_hopeless(const struct run *r, const struct observation *o)
+{
+    json_t *status = harness_json_path(o->body, "Job.Status");
+    if (o->http.status / 100 != 2 || !json_is_string(status)) {
+        return NULL;
+    }
+    const char *s = json_string_value(status);
+    if (strcmp(s, "Complete") == 0 || strcmp(s, "Canceled") == 0 || strcmp(s, "Error") == 0) {
+        return "the job is in a final status, which nothing changes (contract section 3)";
+    }
+    json_t *pipeline = harness_json_path(o->body, "Job.PipelineId");
+    if (strcmp(s, "Submitted") == 0 && json_is_string(pipeline) &&
+        ids_has(&r->paused, json_string_value(pipeline), json_string_length(pipeline))) {
+        return "the job is Submitted on a pipeline this scenario paused, where nothing starts "
+               "it (contract section 3)";
+    }
+    return NULL;
 }
 
 /* Takes the run's suffix off every pipeline "Name" in an answer, so that expectations
