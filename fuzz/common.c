@@ -326,3 +326,255 @@ bool fuzz_is_contract_id(struct ref_slice s)
     }
     return true;
 }
+
+/* --- An independent SigV4 canonical request ----------------------------------------- */
+
+/* The largest request the oracle reads (the sign_verify target's inputs), and its own
+ * arena for decoded and encoded query parts, reset per call. */
+#define ORACLE_MAX_BYTES 16384
+static uint8_t s_oracle_arena[32 * ORACLE_MAX_BYTES];
+static size_t s_oracle_used;
+
+static struct ref_slice oracle_keep(const void *p, size_t n)
+{
+    FUZZ_CHECK(n <= sizeof(s_oracle_arena) - s_oracle_used);
+    uint8_t *dst = s_oracle_arena + s_oracle_used;
+    if (n > 0) {
+        memcpy(dst, p, n);
+    }
+    s_oracle_used += n;
+    return (struct ref_slice){dst, n};
+}
+
+static int oracle_slice_cmp(const struct ref_slice *x, const struct ref_slice *y)
+{
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = n == 0 ? 0 : memcmp(x->ptr, y->ptr, n);
+    if (c != 0) {
+        return c;
+    }
+    return x->len < y->len ? -1 : (x->len > y->len ? 1 : 0);
+}
+
+/* The canonical request as contract section 5 and sigv4-notes.md describe it, written
+ * slowly and plainly here so that the signer's own (sigv4_canon.c) has something to be
+ * compared with. */
+
+static bool oracle_unreserved(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+static void oracle_put(struct ref_buf *b, const void *p, size_t n)
+{
+    FUZZ_CHECK(ref_buf_append(b, p, n) == REF_OK);
+}
+
+static void oracle_encode(struct ref_buf *b, struct ref_slice s, bool keep_slash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.ptr[i];
+        if (oracle_unreserved(c) || (keep_slash && c == '/')) {
+            oracle_put(b, &c, 1);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            oracle_put(b, esc, 3);
+        }
+    }
+}
+
+static int oracle_hex(uint8_t c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Percent-decodes s into the arena; false on a '%' without two hex digits. */
+static bool oracle_decode(struct ref_slice s, struct ref_slice *out)
+{
+    uint8_t *dst = s_oracle_arena + s_oracle_used;
+    size_t n = 0;
+    FUZZ_CHECK(s.len <= sizeof(s_oracle_arena) - s_oracle_used);
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] != '%') {
+            dst[n++] = s.ptr[i];
+            continue;
+        }
+        if (s.len - i < 3 || oracle_hex(s.ptr[i + 1]) < 0 || oracle_hex(s.ptr[i + 2]) < 0) {
+            return false;
+        }
+        dst[n++] = (uint8_t)(oracle_hex(s.ptr[i + 1]) * 16 + oracle_hex(s.ptr[i + 2]));
+        i += 2;
+    }
+    s_oracle_used += n;
+    *out = (struct ref_slice){dst, n};
+    return true;
+}
+
+/* Path: drop empty and "." segments, ".." pops, keep a trailing slash when something is
+ * left (the SDKs' normalisation), then encode every byte once more, '/' kept. */
+static void oracle_path(struct ref_buf *b, struct ref_slice path)
+{
+    /* Static: a quarter of a megabyte on the stack was poisoned and unpoisoned by ASan on
+     * every call. */
+    static struct ref_slice segs[ORACLE_MAX_BYTES];
+    size_t n = 0;
+    size_t i = 0;
+    while (i < path.len) {
+        size_t j = i;
+        while (j < path.len && path.ptr[j] != '/') {
+            j++;
+        }
+        struct ref_slice seg = {path.ptr + i, j - i};
+        if (fuzz_slice_eq_cstr(seg, "..")) {
+            n = n > 0 ? n - 1 : 0;
+        } else if (seg.len > 0 && !fuzz_slice_eq_cstr(seg, ".")) {
+            segs[n++] = seg;
+        }
+        i = j + 1;
+    }
+    oracle_put(b, "/", 1);
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0) {
+            oracle_put(b, "/", 1);
+        }
+        oracle_encode(b, segs[k], false);
+    }
+    if (n > 0 && path.len > 0 && path.ptr[path.len - 1] == '/') {
+        oracle_put(b, "/", 1);
+    }
+}
+
+struct oracle_param {
+    struct ref_slice name; /* encoded canonically */
+    struct ref_slice value;
+};
+
+static int oracle_param_cmp(const void *a, const void *b)
+{
+    const struct oracle_param *x = a;
+    const struct oracle_param *y = b;
+    int c = oracle_slice_cmp(&x->name, &y->name);
+    return c != 0 ? c : oracle_slice_cmp(&x->value, &y->value);
+}
+
+/* Query: non-empty '&' parts, split at the first '=', decoded, encoded again, sorted by
+ * name then value, joined. False when an escape cannot be decoded. */
+static bool oracle_query(struct ref_buf *b, struct ref_slice query)
+{
+    static struct oracle_param params[ORACLE_MAX_BYTES];
+    size_t n = 0;
+    size_t i = 0;
+    while (i < query.len) {
+        size_t j = i;
+        while (j < query.len && query.ptr[j] != '&') {
+            j++;
+        }
+        struct ref_slice part = {query.ptr + i, j - i};
+        i = j + 1;
+        if (part.len == 0) {
+            continue;
+        }
+        size_t eq = 0;
+        while (eq < part.len && part.ptr[eq] != '=') {
+            eq++;
+        }
+        struct ref_slice raw_name = {part.ptr, eq};
+        struct ref_slice raw_value = eq < part.len
+                                         ? (struct ref_slice){part.ptr + eq + 1, part.len - eq - 1}
+                                         : (struct ref_slice){NULL, 0};
+        struct ref_slice name;
+        struct ref_slice value;
+        if (!oracle_decode(raw_name, &name) || !oracle_decode(raw_value, &value)) {
+            return false;
+        }
+        static struct ref_buf enc = {.max = 3 * ORACLE_MAX_BYTES + 8};
+        ref_buf_reset(&enc);
+        oracle_encode(&enc, name, false);
+        size_t name_len = enc.len;
+        oracle_encode(&enc, value, false);
+        struct ref_slice both = oracle_keep(enc.data, enc.len);
+        params[n++] =
+            (struct oracle_param){{both.ptr, name_len}, {both.ptr + name_len, both.len - name_len}};
+    }
+    qsort(params, n, sizeof(params[0]), oracle_param_cmp);
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0) {
+            oracle_put(b, "&", 1);
+        }
+        oracle_put(b, params[k].name.ptr, params[k].name.len);
+        oracle_put(b, "=", 1);
+        oracle_put(b, params[k].value.ptr, params[k].value.len);
+    }
+    return true;
+}
+
+/* One header value, trimmed, with every inner run of spaces and tabs made one space (what
+ * botocore's ' '.join(v.split()) and the JS SDK's trim().replace(/\s+/g, " ") do for the
+ * bytes an HTTP parser lets through). */
+static void oracle_value(struct ref_buf *b, struct ref_slice v)
+{
+    bool pending_space = false;
+    bool started = false;
+    for (size_t i = 0; i < v.len; i++) {
+        uint8_t c = v.ptr[i];
+        if (c == ' ' || c == '\t') {
+            pending_space = started;
+            continue;
+        }
+        if (pending_space) {
+            oracle_put(b, " ", 1);
+            pending_space = false;
+        }
+        oracle_put(b, &c, 1);
+        started = true;
+    }
+}
+
+bool fuzz_sigv4_oracle_canonical(const struct ref_sigv4_request *m,
+                                 const struct ref_sigv4_auth *auth,
+                                 struct ref_buf *b)
+{
+    s_oracle_used = 0;
+    oracle_put(b, m->method.ptr, m->method.len);
+    oracle_put(b, "\n", 1);
+    oracle_path(b, m->path);
+    oracle_put(b, "\n", 1);
+    if (!oracle_query(b, m->query)) {
+        return false;
+    }
+    oracle_put(b, "\n", 1);
+    for (size_t k = 0; k < auth->num_signed_headers; k++) {
+        struct ref_slice name = auth->signed_headers[k];
+        oracle_put(b, name.ptr, name.len);
+        oracle_put(b, ":", 1);
+        bool first = true;
+        for (size_t i = 0; i < m->num_headers; i++) {
+            if (fuzz_slice_eq_nocase(m->headers[i].name, name)) {
+                if (!first) {
+                    oracle_put(b, ",", 1);
+                }
+                oracle_value(b, m->headers[i].value);
+                first = false;
+            }
+        }
+        oracle_put(b, "\n", 1);
+    }
+    oracle_put(b, "\n", 1);
+    oracle_put(b, auth->signed_headers_list.ptr, auth->signed_headers_list.len);
+    oracle_put(b, "\n", 1);
+    char hex[REF_SHA256_HEX_LEN];
+    ref_sigv4_sha256_hex(m->body, hex);
+    oracle_put(b, hex, sizeof(hex));
+    return true;
+}

@@ -10,6 +10,8 @@
 #ifndef ETCH_FUZZ_COMMON_H
 #define ETCH_FUZZ_COMMON_H
 
+#include "ref/buf.h"
+#include "ref/sigv4.h"
 #include "ref/slice.h"
 
 #include <stdbool.h>
@@ -102,5 +104,13 @@ bool fuzz_is_uuid(struct ref_slice s);
 
 /* The contract's Id shape ^\d{13}-\w{6}$, written out as an obviously correct oracle. */
 bool fuzz_is_contract_id(struct ref_slice s);
+
+/* The canonical request of contract section 5 for req and the SignedHeaders of auth, built
+ * slowly and plainly from the rules (sigv4-notes.md), independently of sigv4_canon.c, for
+ * targets to compare the signer's with. Appends to out; false when the query cannot be
+ * decoded (the signer refuses it too). */
+bool fuzz_sigv4_oracle_canonical(const struct ref_sigv4_request *req,
+                                 const struct ref_sigv4_auth *auth,
+                                 struct ref_buf *out);
 
 #endif
