@@ -369,6 +369,29 @@ entry_verr_finish(struct ref_op_ctx *c, struct ref_verr *v, const char *list, si
     return REF_E_VALIDATION;
 }
 
+/* What every seed entry has: an object with an Id of the Id shape and a Status string.
+ * *status gets the Status text (ptr NULL when a violation was noted in v instead). */
+static enum ref_status read_id_and_status(struct ref_verr *v,
+                                          const json_t *item,
+                                          const char *member_path,
+                                          struct ref_slice *id,
+                                          struct ref_slice *status_text)
+{
+    if (!json_is_object(item)) {
+        return ref_verr_type(v, item, member_path, "structure");
+    }
+    REF_TRY(check_id(v, ref_svc_member(item, "Id"), "id", id));
+    const json_t *status = ref_svc_member(item, "Status");
+    if (status == NULL) {
+        return ref_verr_null(v, "status");
+    }
+    if (!json_is_string(status)) {
+        return ref_verr_type(v, status, "status", "string");
+    }
+    *status_text = ref_slice_make(json_string_value(status), json_string_length(status));
+    return REF_OK;
+}
+
 static enum ref_status
 read_pipeline(struct ref_op_ctx *c, const json_t *item, size_t index, struct seed *s)
 {
@@ -376,22 +399,12 @@ read_pipeline(struct ref_op_ctx *c, const json_t *item, size_t index, struct see
     struct ref_verr v;
     ref_verr_init(&v);
     enum ref_status rc = REF_OK;
-    if (!json_is_object(item)) {
-        rc = ref_verr_type(&v, item, "pipelines.member", "structure");
-    } else {
-        rc = check_id(&v, ref_svc_member(item, "Id"), "id", &out->id);
-        const json_t *status = ref_svc_member(item, "Status");
-        if (rc == REF_OK && status == NULL) {
-            rc = ref_verr_null(&v, "status");
-        } else if (rc == REF_OK && !json_is_string(status)) {
-            rc = ref_verr_type(&v, status, "status", "string");
-        } else if (rc == REF_OK) {
-            struct ref_slice name =
-                ref_slice_make(json_string_value(status), json_string_length(status));
-            out->status = ref_pipeline_status_from_name(name);
-            if (out->status == REF_PIPELINE_STATUS_NONE) {
-                rc = ref_verr_pattern(&v, name, "status", REF_PATTERN_PIPELINE_STATUS);
-            }
+    struct ref_slice name = {NULL, 0};
+    rc = read_id_and_status(&v, item, "pipelines.member", &out->id, &name);
+    if (rc == REF_OK && name.ptr != NULL) {
+        out->status = ref_pipeline_status_from_name(name);
+        if (out->status == REF_PIPELINE_STATUS_NONE) {
+            rc = ref_verr_pattern(&v, name, "status", REF_PATTERN_PIPELINE_STATUS);
         }
     }
     if (rc == REF_OK) {
@@ -460,22 +473,12 @@ read_job(struct ref_op_ctx *c, const json_t *item, size_t index, struct seed *s)
     struct ref_verr v;
     ref_verr_init(&v);
     enum ref_status rc = REF_OK;
-    if (!json_is_object(item)) {
-        rc = ref_verr_type(&v, item, "jobs.member", "structure");
-    } else {
-        rc = check_id(&v, ref_svc_member(item, "Id"), "id", &out->id);
-        const json_t *status = ref_svc_member(item, "Status");
-        if (rc == REF_OK && status == NULL) {
-            rc = ref_verr_null(&v, "status");
-        } else if (rc == REF_OK && !json_is_string(status)) {
-            rc = ref_verr_type(&v, status, "status", "string");
-        } else if (rc == REF_OK) {
-            struct ref_slice name =
-                ref_slice_make(json_string_value(status), json_string_length(status));
-            out->status = ref_job_status_from_name(name);
-            if (out->status == REF_JOB_STATUS_NONE) {
-                rc = ref_verr_pattern(&v, name, "status", REF_PATTERN_JOB_STATUS);
-            }
+    struct ref_slice name = {NULL, 0};
+    rc = read_id_and_status(&v, item, "jobs.member", &out->id, &name);
+    if (rc == REF_OK && name.ptr != NULL) {
+        out->status = ref_job_status_from_name(name);
+        if (out->status == REF_JOB_STATUS_NONE) {
+            rc = ref_verr_pattern(&v, name, "status", REF_PATTERN_JOB_STATUS);
         }
     }
     if (rc == REF_OK) {
