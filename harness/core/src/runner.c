@@ -18,6 +18,7 @@
 #include "harness/runner.h"
 
 #include "runner_internal.h"
+#include "step_kinds.h"
 
 #include "harness/http_response.h"
 #include "harness/text.h"
@@ -669,34 +670,31 @@ static enum ref_status set_scenario_vars(struct run *r)
 static const char s_after_control_skip[] =
     "not run: an earlier step that needs test control was skipped";
 
-/* Runs one step by its kind. A hook step that had to be skipped stops the scenario: later
- * steps rely on what it would have set up (*stop_reason says so). */
+typedef enum ref_status
+step_run_fn(struct run *r, const struct harness_step *step, struct harness_step_result *s);
+
+/* Indexed by kind, from STEP_KIND_LIST (step_kinds.h): the runner's column. */
+static step_run_fn *const s_step_runners[HARNESS_STEP_KIND_COUNT] = {
+#define STEP_KIND_RUN(kind_, key_, noun_, top_, sub_, parse_, run_, hooks_) [kind_] = run_,
+    STEP_KIND_LIST(STEP_KIND_RUN)
+#undef STEP_KIND_RUN
+};
+
+/* Runs one step by its kind. A step that needed test control the target lacks stops the
+ * scenario: later steps rely on what it would have set up (*stop_reason says so). */
 static enum ref_status run_step(struct run *r,
                                 const struct harness_step *step,
                                 struct harness_step_result *s,
                                 const char **stop_reason)
 {
-    switch (step->kind) {
-        case HARNESS_STEP_CALL:
-        case HARNESS_STEP_RAW:
-            return run_request_step(r, step, s);
-        case HARNESS_STEP_WAIT:
-            return run_wait_step(r, step, s);
-        case HARNESS_STEP_CONCURRENT: {
-            enum ref_status rc = runner_run_concurrent_step(r, step, s);
-            if (rc == REF_OK && s->verdict == HARNESS_VERDICT_SKIP && r->lacked_control) {
-                *stop_reason = s_after_control_skip;
-            }
-            return rc;
-        }
-        default: {
-            enum ref_status rc = run_hook_step(r, step, s);
-            if (rc == REF_OK && s->verdict == HARNESS_VERDICT_SKIP) {
-                *stop_reason = s_after_control_skip;
-            }
-            return rc;
-        }
+    if (step->kind <= HARNESS_STEP_NONE || step->kind >= HARNESS_STEP_KIND_COUNT) {
+        return REF_E_INTERNAL;
     }
+    enum ref_status rc = s_step_runners[step->kind](r, step, s);
+    if (rc == REF_OK && s->verdict == HARNESS_VERDICT_SKIP && r->lacked_control) {
+        *stop_reason = s_after_control_skip;
+    }
+    return rc;
 }
 
 /* The worst step verdict, except that half a scenario passed is not a pass: one that was

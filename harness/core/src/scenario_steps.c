@@ -7,6 +7,7 @@
  * on whether it stands at the top or inside a concurrent step.
  */
 #include "scenario_internal.h"
+#include "step_kinds.h"
 
 #include <jansson.h>
 
@@ -400,88 +401,18 @@ static const char *const s_seed_job_keys[] = {"name", "note", "seed_job", NULL};
 static const char *const s_clock_keys[] = {"name", "note", "clock", NULL};
 static const char *const s_fail_job_keys[] = {"name", "note", "fail_job", NULL};
 
-/* Indexed by kind; messages list the kinds in this order. */
+/* Indexed by kind, from STEP_KIND_LIST (step_kinds.h): the loader's columns. */
 static const struct step_kind_info s_step_kinds[HARNESS_STEP_KIND_COUNT] = {
-    [HARNESS_STEP_CALL] =
-        {
-            .kind = HARNESS_STEP_CALL,
-            .key = "call",
-            .noun = "a call",
-            .top_keys = s_call_top_keys,
-            .sub_keys = s_call_sub_keys,
-            .parse = parse_call_step,
-            .needs_hooks = false,
-        },
-    [HARNESS_STEP_RAW] =
-        {
-            .kind = HARNESS_STEP_RAW,
-            .key = "raw",
-            .noun = "a raw request",
-            .top_keys = s_raw_top_keys,
-            .sub_keys = s_raw_sub_keys,
-            .parse = parse_raw_step,
-            .needs_hooks = false,
-        },
-    [HARNESS_STEP_WAIT] =
-        {
-            .kind = HARNESS_STEP_WAIT,
-            .key = "wait",
-            .noun = "a wait",
-            .top_keys = s_wait_keys,
-            .sub_keys = NULL,
-            .parse = parse_wait,
-            .needs_hooks = false,
-        },
-    [HARNESS_STEP_CONCURRENT] =
-        {
-            .kind = HARNESS_STEP_CONCURRENT,
-            .key = "concurrent",
-            .noun = "a concurrent step",
-            .top_keys = s_concurrent_keys,
-            .sub_keys = NULL,
-            .parse = parse_concurrent,
-            .needs_hooks = false,
-        },
-    [HARNESS_STEP_SEED_PIPELINE] =
-        {
-            .kind = HARNESS_STEP_SEED_PIPELINE,
-            .key = "seed_pipeline",
-            .noun = "a seed_pipeline step",
-            .top_keys = s_seed_pipeline_keys,
-            .sub_keys = NULL,
-            .parse = parse_seed_pipeline,
-            .needs_hooks = true,
-        },
-    [HARNESS_STEP_SEED_JOB] =
-        {
-            .kind = HARNESS_STEP_SEED_JOB,
-            .key = "seed_job",
-            .noun = "a seed_job step",
-            .top_keys = s_seed_job_keys,
-            .sub_keys = NULL,
-            .parse = parse_seed_job,
-            .needs_hooks = true,
-        },
-    [HARNESS_STEP_CLOCK] =
-        {
-            .kind = HARNESS_STEP_CLOCK,
-            .key = "clock",
-            .noun = "a clock step",
-            .top_keys = s_clock_keys,
-            .sub_keys = s_clock_keys,
-            .parse = parse_clock_step,
-            .needs_hooks = true,
-        },
-    [HARNESS_STEP_FAIL_JOB] =
-        {
-            .kind = HARNESS_STEP_FAIL_JOB,
-            .key = "fail_job",
-            .noun = "a fail_job step",
-            .top_keys = s_fail_job_keys,
-            .sub_keys = NULL,
-            .parse = parse_fail_job,
-            .needs_hooks = true,
-        },
+#define STEP_KIND_ROW(kind_, key_, noun_, top_, sub_, parse_, run_, hooks_)                        \
+    [kind_] = {.kind = kind_,                                                                      \
+               .key = key_,                                                                        \
+               .noun = noun_,                                                                      \
+               .top_keys = top_,                                                                   \
+               .sub_keys = sub_,                                                                   \
+               .parse = parse_,                                                                    \
+               .needs_hooks = hooks_},
+    STEP_KIND_LIST(STEP_KIND_ROW)
+#undef STEP_KIND_ROW
 };
 
 /* Room for every key any kind allows, and the NULL. */
