@@ -698,8 +698,8 @@ static enum ref_status run_step(struct run *r,
 }
 
 /* The worst step verdict, except that half a scenario passed is not a pass: one that was
- * interrupted, or that needs a principal or pipelines the target lacks, is a SKIP, unless
- * what did run already failed. */
+ * interrupted, or that needs a principal, pipelines or test control the target lacks, is
+ * a SKIP, unless what did run already failed. */
 static enum harness_verdict scenario_verdict(const struct run *r,
                                              const struct harness_scenario_result *out)
 {
@@ -709,7 +709,7 @@ static enum harness_verdict scenario_verdict(const struct run *r,
         v = harness_verdict_worse(v, out->steps[i].verdict);
         was_interrupted = was_interrupted || out->steps[i].is_interrupted;
     }
-    if ((was_interrupted || r->lacked_principal || r->lacked_pipelines) &&
+    if ((was_interrupted || r->lacked_principal || r->lacked_pipelines || r->lacked_control) &&
         (v == HARNESS_VERDICT_PASS || v == HARNESS_VERDICT_DEVIATION)) {
         v = HARNESS_VERDICT_SKIP;
     }

@@ -92,7 +92,7 @@ struct run {
      * own date are dated this much later (re-signed), as if the clock were at that time. */
     int64_t redate_ms;
     /* A step needed test control the target lacks: the steps after it are not run (they
-     * rely on it), and what ran before keeps its verdict. */
+     * rely on it), and the scenario is a SKIP unless what ran before failed. */
     bool lacked_control;
 };
 
