@@ -111,6 +111,20 @@ def with_control(etch, suite):
         nothing_left(r, srv.port)
 
 
+def small_pages(etch, suite):
+    """A faithful endpoint may page at any size (contract section 1: the server's choice):
+    with pages of 2 nothing FAILs; only the should-level page-size checks deviate."""
+    with Server(etch, "--quiet", "--test-control", "--page-size", "2") as srv, \
+            tempfile.TemporaryDirectory() as tmp:
+        r, rows = live_run(etch, srv.url, suite, tmp, ["--workers", "1"])
+        v = verdicts(rows)
+        bad = {k: n[:5] for k, n in v.items() if k not in ("PASS", "DEVIATION")}
+        check(not bad, "pages of 2: %r\n%s" % (bad, r.text()))
+        check(r.status == 0, "pages of 2: exit %d\n%s" % (r.status, r.text()))
+        print("  pages of 2: %d PASS, %d DEVIATION" % (len(v.get("PASS", [])),
+                                                      len(v.get("DEVIATION", []))))
+
+
 def without_control(etch, suite):
     """Plain `etch serve`: discovery finds no control. The scenarios that wait in real time
     are left out (live.serve runs them); those left need no hooks or are skipped."""
@@ -168,7 +182,7 @@ def main():
         return 2
     etch, suite = sys.argv[1], sys.argv[2]
     return run_main(lambda: (not_fooled(etch, suite), with_control(etch, suite),
-                             without_control(etch, suite)))
+                             small_pages(etch, suite), without_control(etch, suite)))
 
 
 if __name__ == "__main__":
