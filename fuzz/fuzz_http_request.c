@@ -403,8 +403,8 @@ static void check_head(struct ref_slice raw,
     struct ref_parse_error alone_err = {0};
     size_t alone_len = 0;
     if (head_len < raw.len) {
-        FUZZ_CHECK(ref_http_parse_head(ref_slice_make(raw.ptr, head_len), &head_alone,
-                                       &alone_len, &alone_err) == REF_OK);
+        FUZZ_CHECK(ref_http_parse_head(ref_slice_make(raw.ptr, head_len), &head_alone, &alone_len,
+                                       &alone_err) == REF_OK);
         FUZZ_CHECK(alone_len == head_len);
         FUZZ_CHECK(same_head(&head, &head_alone));
         FUZZ_CHECK(head_alone.is_chunked == head.is_chunked);

@@ -161,11 +161,8 @@ static bool seed(struct ref_service *svc, bool is_job, char *spec)
         rc = ref_service_seed_pipeline(svc, parts[0], "seeded", parts[1] ? parts[1] : "Active");
     }
     if (rc != REF_OK) {
-        fprintf(stderr,
-                "etch handle: cannot seed %s '%s': %s\n",
-                is_job ? "job" : "pipeline",
-                parts[0],
-                ref_status_name(rc));
+        fprintf(stderr, "etch handle: cannot seed %s '%s': %s\n", is_job ? "job" : "pipeline",
+                parts[0], ref_status_name(rc));
         return false;
     }
     return true;

@@ -78,9 +78,8 @@ static enum ref_status load_with(long allocs, struct harness_scenario **sc)
 {
     struct harness_load_error err;
     s_allocs_left = allocs;
-    enum ref_status rc =
-        harness_scenario_load_buffer((const uint8_t *)s_scenario, sizeof(s_scenario) - 1,
-                                     "alloc.json", "alloc", ".", sc, &err);
+    enum ref_status rc = harness_scenario_load_buffer(
+        (const uint8_t *)s_scenario, sizeof(s_scenario) - 1, "alloc.json", "alloc", ".", sc, &err);
     s_allocs_left = -1;
     return rc;
 }
@@ -90,9 +89,8 @@ static void test_loader_alloc_failures_each_allocation(void **state)
     (void)state;
     struct harness_scenario *sc = NULL;
     struct harness_load_error err;
-    enum ref_status whole =
-        harness_scenario_load_buffer((const uint8_t *)s_scenario, sizeof(s_scenario) - 1,
-                                     "alloc.json", "alloc", ".", &sc, &err);
+    enum ref_status whole = harness_scenario_load_buffer(
+        (const uint8_t *)s_scenario, sizeof(s_scenario) - 1, "alloc.json", "alloc", ".", &sc, &err);
     if (whole != REF_OK) {
         fail_msg("the scenario does not load: %s", err.message);
     }

@@ -406,16 +406,16 @@ static void fake_init(struct fake *f, const char *match, const char *answer, con
     "\"expect\":{\"status\":404,\"error\":\"ResourceNotFoundException\"}}"
 
 #define PAUSED_PIPELINE                                                                            \
-    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n"           \
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n"              \
     "{\"Pipeline\":{\"Id\":\"1111111111111-pipe01\",\"Status\":\"Paused\"}}"
 #define HELD_JOB                                                                                   \
-    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 94\r\n\r\n"           \
-    "{\"Job\":{\"Id\":\"2222222222222-job001\",\"PipelineId\":\"1111111111111-pipe01\","          \
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 94\r\n\r\n"              \
+    "{\"Job\":{\"Id\":\"2222222222222-job001\",\"PipelineId\":\"1111111111111-pipe01\","           \
     "\"Status\":\"Submitted\"}}"
 #define PAUSE_THEN_WAIT_FOR(status)                                                                \
-    "{\"name\":\"pause\",\"call\":\"UpdatePipelineStatus\",\"params\":{\"Id\":"               \
-    "\"1111111111111-pipe01\",\"Status\":\"Paused\"},\"expect\":{\"status\":200}},"             \
-    "{\"name\":\"wait\",\"wait\":{\"call\":\"ReadJob\",\"params\":{\"Id\":"                   \
+    "{\"name\":\"pause\",\"call\":\"UpdatePipelineStatus\",\"params\":{\"Id\":"                    \
+    "\"1111111111111-pipe01\",\"Status\":\"Paused\"},\"expect\":{\"status\":200}},"                \
+    "{\"name\":\"wait\",\"wait\":{\"call\":\"ReadJob\",\"params\":{\"Id\":"                        \
     "\"2222222222222-job001\"},\"until\":{\"paths\":{\"Job.Status\":\"" status "\"}},"             \
     "\"timeout_s\":600}}"
 

@@ -3,7 +3,8 @@
  * router.c - maps a method and a normalised path onto one of the ten operations.
  *
  * The operations of contract section 1 are REF_OP_LIST (router.h): a method, a collection
- * segment, an optional label and an optional literal last segment after the version. The path is split on '/' without decoding, so an encoded
+ * segment, an optional label and an optional literal last segment after the version. The path is
+ * split on '/' without decoding, so an encoded
  * "%2F" stays inside its segment and the label comes back exactly as it was signed.
  * Nothing is allocated; route.label borrows from the path.
  *

@@ -261,8 +261,8 @@ out:
 
 /* --- The signing result ------------------------------------------------------------ */
 
-static void result_add(struct ref_sigv4_signing_result *out, const char *name, const void *value,
-                       size_t len)
+static void
+result_add(struct ref_sigv4_signing_result *out, const char *name, const void *value, size_t len)
 {
     out->headers[out->num_headers].name = ref_slice_from_cstr(name);
     out->headers[out->num_headers].value = ref_slice_make(value, len);

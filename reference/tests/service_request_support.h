@@ -125,12 +125,12 @@ static inline void call_as(struct fx *fx,
     struct ref_buf auth;
     ref_buf_init(&auth, 4096);
     if (cred != NULL) {
-        struct ref_sigv4_sign_params p = {
-            .access_key_id = ref_slice_from_cstr(cred->access_key_id),
-            .secret_access_key = ref_slice_from_cstr(cred->secret_access_key),
-            .region = ref_slice_from_cstr(fx->region),
-            .service = REF_SLICE_LIT("elastictranscoder"),
-            .amz_date = ref_slice_make(amz_date, 16)};
+        struct ref_sigv4_sign_params p = {.access_key_id = ref_slice_from_cstr(cred->access_key_id),
+                                          .secret_access_key =
+                                              ref_slice_from_cstr(cred->secret_access_key),
+                                          .region = ref_slice_from_cstr(fx->region),
+                                          .service = REF_SLICE_LIT("elastictranscoder"),
+                                          .amz_date = ref_slice_make(amz_date, 16)};
         assert_int_equal(ref_sigv4_sign(&p, &sreq, &auth, NULL), REF_OK);
         req.headers[n++] =
             (struct ref_header){REF_SLICE_LIT("Authorization"), ref_buf_slice(&auth)};

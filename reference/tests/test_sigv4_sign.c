@@ -40,7 +40,8 @@ static struct ref_sigv4_sign_params params(const char *ak, const char *sk)
 }
 
 /* Adds the result's headers to the request and checks it verifies as the principal ak. */
-static void apply_and_verify(struct treq *t, const struct ref_sigv4_signing_result *r, const char *ak)
+static void
+apply_and_verify(struct treq *t, const struct ref_sigv4_signing_result *r, const char *ak)
 {
     assert_int_equal(
         ref_sigv4_signing_result_apply(r, t->headers, &t->req.num_headers, TREQ_MAX_HEADERS),
@@ -51,7 +52,8 @@ static void apply_and_verify(struct treq *t, const struct ref_sigv4_signing_resu
     assert_string_equal(out.credential->access_key_id, ak);
 }
 
-static void assert_names(const struct ref_sigv4_signing_result *r, const char *const *want, size_t n)
+static void
+assert_names(const struct ref_sigv4_signing_result *r, const char *const *want, size_t n)
 {
     assert_int_equal(r->num_headers, n);
     for (size_t i = 0; i < n; i++) {
@@ -108,8 +110,8 @@ static void test_sigv4_sign_request_matches_lower_layer(void **state)
     treq_add_slice(&by_hand, REF_SLICE_LIT("x-amz-content-sha256"),
                    ref_slice_make(hash, sizeof hash));
     assert_int_equal(ref_sigv4_sign(&p, &by_hand.req, &by_hand.authz, NULL), REF_OK);
-    assert_true(ref_slice_eq(ref_sigv4_signing_result_authorization(&r),
-                             ref_buf_slice(&by_hand.authz)));
+    assert_true(
+        ref_slice_eq(ref_sigv4_signing_result_authorization(&r), ref_buf_slice(&by_hand.authz)));
     assert_true(ref_slice_eq(r.headers[2].value, ref_slice_make(hash, sizeof hash)));
     ref_sigv4_signing_result_cleanup(&r);
     treq_cleanup(&by_hand);
@@ -129,7 +131,8 @@ static void test_sigv4_sign_request_token_only_when_asked(void **state)
     assert_names(&r, want, 3);
     assert_true(ref_slice_eq_cstr(r.headers[1].value, T_TOKEN));
     struct ref_sigv4_auth auth = parse_auth(&r);
-    assert_true(ref_slice_eq_cstr(auth.signed_headers_list, "host;x-amz-date;x-amz-security-token"));
+    assert_true(
+        ref_slice_eq_cstr(auth.signed_headers_list, "host;x-amz-date;x-amz-security-token"));
     apply_and_verify(&t, &r, T_AK_SESSION);
     ref_sigv4_signing_result_cleanup(&r);
     treq_cleanup(&t);
@@ -162,7 +165,8 @@ static void test_sigv4_sign_request_content_sha256_only_when_asked(void **state)
     assert_true(ref_slice_eq_cstr(
         r.headers[1].value, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
     struct ref_sigv4_auth auth = parse_auth(&r);
-    assert_true(ref_slice_eq_cstr(auth.signed_headers_list, "host;x-amz-content-sha256;x-amz-date"));
+    assert_true(
+        ref_slice_eq_cstr(auth.signed_headers_list, "host;x-amz-content-sha256;x-amz-date"));
     apply_and_verify(&t, &r, T_AK_MAIN);
     ref_sigv4_signing_result_cleanup(&r);
     treq_cleanup(&t);
@@ -178,8 +182,8 @@ static void test_sigv4_sign_request_order_with_everything(void **state)
     p.has_content_sha256 = true;
     struct ref_sigv4_signing_result r;
     assert_int_equal(ref_sigv4_sign_request(&p, &t.req, &r, NULL), REF_OK);
-    static const char *const want[] = {"X-Amz-Date", "X-Amz-Security-Token",
-                                       "x-amz-content-sha256", "Authorization"};
+    static const char *const want[] = {"X-Amz-Date", "X-Amz-Security-Token", "x-amz-content-sha256",
+                                       "Authorization"};
     assert_names(&r, want, REF_SIGV4_MAX_ADDED_HEADERS);
     apply_and_verify(&t, &r, T_AK_SESSION);
     /* Applied after the request's own headers, in the result's order. */
@@ -229,9 +233,8 @@ static void test_sigv4_sign_request_date_in_request(void **state)
     treq_cleanup(&t);
 }
 
-static void assert_refused(const struct ref_sigv4_sign_params *p,
-                           const struct treq *t,
-                           enum ref_status want)
+static void
+assert_refused(const struct ref_sigv4_sign_params *p, const struct treq *t, enum ref_status want)
 {
     struct ref_sigv4_signing_result r;
     assert_int_equal(ref_sigv4_sign_request(p, &t->req, &r, NULL), want);
@@ -284,8 +287,7 @@ static void test_sigv4_sign_request_refusal_adds_nothing(void **state)
     t.req.headers = many;
     t.req.num_headers = most;
     /* The default choice looks at REF_MAX_HEADERS headers at most: sign an explicit list. */
-    const struct ref_slice host_date[] = {REF_SLICE_LIT("host"),
-                                          REF_SLICE_LIT("x-amz-date")};
+    const struct ref_slice host_date[] = {REF_SLICE_LIT("host"), REF_SLICE_LIT("x-amz-date")};
     p.signed_headers = host_date;
     p.num_signed_headers = 2;
     assert_int_equal(ref_sigv4_sign_request(&p, &t.req, &r, NULL), REF_OK);

@@ -111,7 +111,8 @@ replace_all(uint8_t *buf, size_t len, const char *from, const char *to, size_t n
     }
 }
 
-enum ref_status runner_alias_answer(struct run *r, const char *written, const char *moved, size_t len)
+enum ref_status
+runner_alias_answer(struct run *r, const char *written, const char *moved, size_t len)
 {
     if (len > RUNNER_SEED_ID_LEN || memcmp(written, moved, len) == 0) {
         return REF_OK;
@@ -196,11 +197,13 @@ bool runner_unalias_json(const struct run *r, json_t *v)
 
 /* Remembers literal -> made for the rest of the scenario. The made Id must have the
  * literal's length, since requests are rewritten in place. */
-static enum ref_status alias_made(struct run *r, const char *literal, json_t *made, char *why, size_t why_cap)
+static enum ref_status
+alias_made(struct run *r, const char *literal, json_t *made, char *why, size_t why_cap)
 {
     if (!json_is_string(made) || json_string_length(made) != RUNNER_SEED_ID_LEN) {
-        harness_textf(why, why_cap, "the Id the target gave has not the Id shape of contract "
-                                    "section 2, so the scenario's Ids cannot stand for it");
+        harness_textf(why, why_cap,
+                      "the Id the target gave has not the Id shape of contract "
+                      "section 2, so the scenario's Ids cannot stand for it");
         return REF_E_MALFORMED;
     }
     if (r->num_aliases == RUNNER_MAX_SEED_ALIASES) {
@@ -228,8 +231,8 @@ static enum ref_status emulate_call(struct run *r,
     struct harness_exchange x;
     struct observation o;
     memset(&x, 0, sizeof(x));
-    enum ref_status rc = params != NULL ? runner_side_call(r, op, params, NULL, &x, &o, why, why_cap)
-                                        : REF_E_NOMEM;
+    enum ref_status rc =
+        params != NULL ? runner_side_call(r, op, params, NULL, &x, &o, why, why_cap) : REF_E_NOMEM;
     json_decref(params);
     *status = rc == REF_OK ? o.http.status : 0;
     *made = rc == REF_OK && path != NULL && o.http.status / 100 == 2
@@ -255,9 +258,10 @@ enum ref_status runner_emulate_seed(struct run *r,
 {
     *is_done = false;
     bool is_pipeline = step->kind == HARNESS_STEP_SEED_PIPELINE;
-    bool can = literal != NULL && has_id_shape(literal) && status != NULL &&
-               (is_pipeline ? (strcmp(status, "Active") == 0 || strcmp(status, "Paused") == 0)
-                            : (strcmp(status, "Submitted") == 0 || strcmp(status, "Canceled") == 0));
+    bool can =
+        literal != NULL && has_id_shape(literal) && status != NULL &&
+        (is_pipeline ? (strcmp(status, "Active") == 0 || strcmp(status, "Paused") == 0)
+                     : (strcmp(status, "Submitted") == 0 || strcmp(status, "Canceled") == 0));
     if (!can) {
         return REF_OK; /* another status needs time or a failure only control can bring */
     }
@@ -270,8 +274,8 @@ enum ref_status runner_emulate_seed(struct run *r,
             rc = emulate_call(r, REF_OP_CREATE_PIPELINE,
                               json_pack("{s:s, s:s, s:s, s:s}", "Name",
                                         step->hook_name != NULL ? step->hook_name : "seeded",
-                                        "InputBucket", "etch-input", "OutputBucket",
-                                        "etch-output", "Role", SEED_ROLE),
+                                        "InputBucket", "etch-input", "OutputBucket", "etch-output",
+                                        "Role", SEED_ROLE),
                               "Pipeline.Id", &st, &made, why, why_cap);
             /* 429 while others of the run hold pipelines: wait for their cleanup. */
         } while (rc == REF_OK && st == 429 && runner_pipeline_refused(r));
@@ -299,4 +303,3 @@ enum ref_status runner_emulate_seed(struct run *r,
     json_decref(made);
     return rc == REF_E_NOMEM ? rc : REF_OK;
 }
-

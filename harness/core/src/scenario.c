@@ -192,11 +192,11 @@ enum ref_status loader_check_keys(
 }
 
 enum ref_status loader_get_string(struct loader *ld,
-                           json_t *obj,
-                           const char *key,
-                           const char *path,
-                           bool required,
-                           const char **out)
+                                  json_t *obj,
+                                  const char *key,
+                                  const char *path,
+                                  bool required,
+                                  const char **out)
 {
     json_t *v = json_object_get(obj, key);
     if (v == NULL) {
@@ -231,13 +231,13 @@ loader_get_bool(struct loader *ld, json_t *obj, const char *key, const char *pat
 }
 
 enum ref_status loader_get_int(struct loader *ld,
-                        json_t *obj,
-                        const char *key,
-                        const char *path,
-                        int64_t min,
-                        int64_t max,
-                        bool *present,
-                        int64_t *out)
+                               json_t *obj,
+                               const char *key,
+                               const char *path,
+                               int64_t min,
+                               int64_t max,
+                               bool *present,
+                               int64_t *out)
 {
     json_t *v = json_object_get(obj, key);
     if (v == NULL) {
@@ -253,7 +253,7 @@ enum ref_status loader_get_int(struct loader *ld,
     if (i < min || i > max) {
         loader_path_key(p, sizeof(p), path, key);
         return loader_fail(ld, p, "%lld is out of range (%lld..%lld)", (long long)i, (long long)min,
-                    (long long)max);
+                           (long long)max);
     }
     *out = (int64_t)i;
     if (present != NULL) {
@@ -341,10 +341,11 @@ enum ref_status loader_check_refs(struct loader *ld, json_t *v, const char *path
         if (!harness_vars_each_ref(json_string_value(v), json_string_length(v), ref_is_defined,
                                    ld)) {
             if (ld->bad_var != NULL) {
-                return loader_fail(ld, path,
-                            "${%s} is not defined by vars, a capture or an outcome's set before "
-                            "this step",
-                            ld->bad_var);
+                return loader_fail(
+                    ld, path,
+                    "${%s} is not defined by vars, a capture or an outcome's set before "
+                    "this step",
+                    ld->bad_var);
             }
             return loader_fail(ld, path, "'${' without a closing '}' (write $${ for a literal ${)");
         }
@@ -440,8 +441,10 @@ loader_parse_source(struct loader *ld, json_t *obj, const char *path, enum harne
     return REF_OK;
 }
 
-enum ref_status
-loader_parse_principal(struct loader *ld, json_t *obj, const char *path, enum harness_principal *out)
+enum ref_status loader_parse_principal(struct loader *ld,
+                                       json_t *obj,
+                                       const char *path,
+                                       enum harness_principal *out)
 {
     int i = (int)*out;
     REF_TRY(parse_named(ld, obj, path, "principal", s_principal_names, 0, HARNESS_PRINCIPAL_COUNT,
@@ -476,7 +479,8 @@ enum ref_status loader_parse_contract(struct loader *ld, json_t *obj, const char
     }
     char pc[HARNESS_MAX_JSON_PATH_BYTES * 2];
     loader_path_key(pc, sizeof(pc), path, "contract");
-    return loader_fail(ld, pc, "'%s' is not a list of contract sections (such as \"3\" or \"1b, 8\")", c);
+    return loader_fail(ld, pc,
+                       "'%s' is not a list of contract sections (such as \"3\" or \"1b, 8\")", c);
 }
 
 bool loader_fault_from_name(const char *s, enum harness_fault *out)
@@ -596,7 +600,8 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
     struct harness_scenario *sc = ld->sc;
     json_t *root = sc->root;
     if (!json_is_object(root)) {
-        return loader_fail(ld, "", "a scenario file holds one JSON object, not %s", type_name(root));
+        return loader_fail(ld, "", "a scenario file holds one JSON object, not %s",
+                           type_name(root));
     }
     /* The name first, so every later error can say which scenario it is in. */
     const char *name = NULL;
@@ -611,11 +616,12 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
     REF_TRY(loader_check_keys(ld, root, "", keys, "a scenario"));
     REF_TRY(loader_get_string(ld, root, "name", "", true, &name));
     if (!is_scenario_name(name)) {
-        return loader_fail(ld, "name", "'%s' is not a scenario name ([a-z0-9][a-z0-9-]*, at most 80)",
-                    name);
+        return loader_fail(ld, "name",
+                           "'%s' is not a scenario name ([a-z0-9][a-z0-9-]*, at most 80)", name);
     }
     if (stem != NULL && strcmp(stem, name) != 0) {
-        return loader_fail(ld, "name", "the name '%s' differs from the file name '%s.json'", name, stem);
+        return loader_fail(ld, "name", "the name '%s' differs from the file name '%s.json'", name,
+                           stem);
     }
     REF_TRY(loader_get_string(ld, root, "description", "", true, &sc->description));
     if (sc->description[0] == '\0') {
@@ -646,14 +652,14 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
     REF_TRY(loader_parse_contract(ld, root, ""));
     REF_TRY(loader_get_bool(ld, root, "inproc_only", "", &sc->inproc_only));
     int64_t pipelines = 0;
-    REF_TRY(
-        loader_get_int(ld, root, "pipelines", "", 1, HARNESS_MAX_SCENARIO_PIPELINES, NULL, &pipelines));
+    REF_TRY(loader_get_int(ld, root, "pipelines", "", 1, HARNESS_MAX_SCENARIO_PIPELINES, NULL,
+                           &pipelines));
     sc->pipelines = (size_t)pipelines;
     json_t *vars = json_object_get(root, "vars");
     if (vars != NULL) {
         if (!json_is_object(vars)) {
             return loader_fail(ld, "vars", "expected an object of name to string, got %s",
-                        type_name(vars));
+                               type_name(vars));
         }
         const char *vn;
         json_t *vv;
@@ -661,7 +667,8 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
             char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
             loader_path_key(p, sizeof(p), "vars", vn);
             if (!loader_is_var_name(vn, strlen(vn))) {
-                return loader_fail(ld, p, "'%s' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", vn);
+                return loader_fail(ld, p, "'%s' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)",
+                                   vn);
             }
             if (!json_is_string(vv)) {
                 return loader_fail(ld, p, "expected a string, got %s", type_name(vv));
@@ -682,7 +689,7 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
     }
     if (json_array_size(steps) > HARNESS_MAX_STEPS) {
         return loader_fail(ld, "steps", "%zu steps: at most %d", json_array_size(steps),
-                    HARNESS_MAX_STEPS);
+                           HARNESS_MAX_STEPS);
     }
     sc->num_steps = json_array_size(steps);
     sc->steps = calloc(sc->num_steps, sizeof(*sc->steps));
@@ -693,7 +700,8 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
     for (size_t i = 0; i < sc->num_steps; i++) {
         char p[32];
         loader_path_index(p, sizeof(p), "steps", i);
-        REF_TRY(loader_parse_step(ld, json_array_get(steps, i), p, i, CTX_TOP, &def, &sc->steps[i]));
+        REF_TRY(
+            loader_parse_step(ld, json_array_get(steps, i), p, i, CTX_TOP, &def, &sc->steps[i]));
         for (size_t k = 0; k < i; k++) {
             if (strcmp(sc->steps[k].name, sc->steps[i].name) == 0) {
                 return loader_fail(ld, p, "step name '%s' used twice", sc->steps[i].name);
@@ -841,7 +849,8 @@ enum ref_status harness_scenario_load_file(const char *path,
     uint8_t *data = NULL;
     size_t len = 0;
     bool too_large = false;
-    enum ref_status rc = loader_read_file(path, HARNESS_MAX_SCENARIO_FILE_BYTES, &data, &len, &too_large);
+    enum ref_status rc =
+        loader_read_file(path, HARNESS_MAX_SCENARIO_FILE_BYTES, &data, &len, &too_large);
     if (rc != REF_OK) {
         if (too_large) {
             harness_textf(err->message, sizeof(err->message),

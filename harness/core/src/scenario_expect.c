@@ -42,8 +42,8 @@ parse_status_alt(struct loader *ld, json_t *v, const char *path, struct harness_
             return REF_OK;
         }
     }
-    return loader_fail(ld, path,
-                "expected an integer, a class such as \"4xx\", \"closed\", or a list of them");
+    return loader_fail(
+        ld, path, "expected an integer, a class such as \"4xx\", \"closed\", or a list of them");
 }
 
 /* Checks the matcher tree v and keeps its $match patterns, compiled, in *regexes. */
@@ -65,11 +65,11 @@ static enum ref_status validate_matcher(struct loader *ld,
 }
 
 enum ref_status loader_parse_expect(struct loader *ld,
-                             json_t *v,
-                             const char *path,
-                             const struct defaults *def,
-                             bool is_predicate,
-                             struct harness_expect *out)
+                                    json_t *v,
+                                    const char *path,
+                                    const struct defaults *def,
+                                    bool is_predicate,
+                                    struct harness_expect *out)
 {
     memset(out, 0, sizeof(*out));
     harness_textf(out->json_path, sizeof(out->json_path), "%s", path);
@@ -82,7 +82,7 @@ enum ref_status loader_parse_expect(struct loader *ld,
     static const char *const pred_keys[] = {"note", "status", "error", "error_form", "headers",
                                             "body", "paths",  "json",  NULL};
     REF_TRY(loader_check_keys(ld, v, path, is_predicate ? pred_keys : keys,
-                       is_predicate ? "a wait predicate" : "an expectation"));
+                              is_predicate ? "a wait predicate" : "an expectation"));
     out->level = def->level;
     out->source = def->source;
     REF_TRY(loader_parse_level(ld, v, path, &out->level));
@@ -94,8 +94,9 @@ enum ref_status loader_parse_expect(struct loader *ld,
     }
     if (out->source == HARNESS_SOURCE_NONE && !is_predicate) {
         return loader_fail(ld, path,
-                    "no provenance: give \"source\" (" SOURCE_CHOICES ") here, on the step or "
-                    "on the scenario");
+                           "no provenance: give \"source\" (" SOURCE_CHOICES
+                           ") here, on the step or "
+                           "on the scenario");
     }
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
     json_t *st = json_object_get(v, "status");
@@ -103,7 +104,8 @@ enum ref_status loader_parse_expect(struct loader *ld,
         loader_path_key(p, sizeof(p), path, "status");
         if (json_is_array(st)) {
             if (json_array_size(st) == 0 || json_array_size(st) > HARNESS_MAX_STATUS_ALTERNATIVES) {
-                return loader_fail(ld, p, "expected 1 to %d statuses", HARNESS_MAX_STATUS_ALTERNATIVES);
+                return loader_fail(ld, p, "expected 1 to %d statuses",
+                                   HARNESS_MAX_STATUS_ALTERNATIVES);
             }
             size_t i;
             json_t *e;
@@ -127,7 +129,8 @@ enum ref_status loader_parse_expect(struct loader *ld,
             out->has_error = true;
             out->error = json_string_value(er);
         } else {
-            return loader_fail(ld, p, "expected an error code string or null, got %s", type_name(er));
+            return loader_fail(ld, p, "expected an error code string or null, got %s",
+                               type_name(er));
         }
     }
     REF_TRY(loader_get_bool(ld, v, "error_form", path, &out->error_form));
@@ -136,7 +139,8 @@ enum ref_status loader_parse_expect(struct loader *ld,
     if (h != NULL) {
         loader_path_key(p, sizeof(p), path, "headers");
         if (!json_is_object(h)) {
-            return loader_fail(ld, p, "expected an object of header name to value, got %s", type_name(h));
+            return loader_fail(ld, p, "expected an object of header name to value, got %s",
+                               type_name(h));
         }
         const char *name;
         json_t *hv;
@@ -145,7 +149,7 @@ enum ref_status loader_parse_expect(struct loader *ld,
             loader_path_key(ph, sizeof(ph), p, name);
             if (!json_is_string(hv) && !json_is_boolean(hv) && !json_is_object(hv)) {
                 return loader_fail(ld, ph, "expected a string, true, false or a matcher, got %s",
-                            type_name(hv));
+                                   type_name(hv));
             }
             if (json_is_object(hv)) {
                 REF_TRY(validate_matcher(ld, hv, ph, &out->regexes));
@@ -163,7 +167,8 @@ enum ref_status loader_parse_expect(struct loader *ld,
     if (paths != NULL) {
         loader_path_key(p, sizeof(p), path, "paths");
         if (!json_is_object(paths)) {
-            return loader_fail(ld, p, "expected an object of path to matcher, got %s", type_name(paths));
+            return loader_fail(ld, p, "expected an object of path to matcher, got %s",
+                               type_name(paths));
         }
         const char *jp;
         json_t *m;
@@ -181,10 +186,10 @@ enum ref_status loader_parse_expect(struct loader *ld,
 }
 
 enum ref_status loader_parse_expects(struct loader *ld,
-                              json_t *v,
-                              const char *path,
-                              const struct defaults *def,
-                              struct harness_step *step)
+                                     json_t *v,
+                                     const char *path,
+                                     const struct defaults *def,
+                                     struct harness_step *step)
 {
     size_t n = json_is_array(v) ? json_array_size(v) : 1;
     if (json_is_array(v) && n == 0) {
@@ -212,7 +217,8 @@ enum ref_status loader_parse_expects(struct loader *ld,
 enum ref_status loader_parse_capture(struct loader *ld, json_t *v, const char *path)
 {
     if (!json_is_object(v)) {
-        return loader_fail(ld, path, "expected an object of variable name to path, got %s", type_name(v));
+        return loader_fail(ld, path, "expected an object of variable name to path, got %s",
+                           type_name(v));
     }
     const char *name;
     json_t *src;
@@ -224,7 +230,7 @@ enum ref_status loader_parse_capture(struct loader *ld, json_t *v, const char *p
         }
         if (!json_is_string(src)) {
             return loader_fail(ld, p, "expected a path, \"@header:<name>\" or \"@status\", got %s",
-                        type_name(src));
+                               type_name(src));
         }
         const char *s = json_string_value(src);
         bool ok = strcmp(s, "@status") == 0 || (strncmp(s, "@header:", 8) == 0 && s[8] != '\0') ||

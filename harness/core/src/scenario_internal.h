@@ -90,21 +90,21 @@ enum ref_status loader_check_keys(
     struct loader *ld, json_t *obj, const char *path, const char *const *allowed, const char *what);
 /* Typed members: absent leaves *out as it is (get_string fails instead when required). */
 enum ref_status loader_get_string(struct loader *ld,
-                           json_t *obj,
-                           const char *key,
-                           const char *path,
-                           bool required,
-                           const char **out);
+                                  json_t *obj,
+                                  const char *key,
+                                  const char *path,
+                                  bool required,
+                                  const char **out);
 enum ref_status
 loader_get_bool(struct loader *ld, json_t *obj, const char *key, const char *path, bool *out);
 enum ref_status loader_get_int(struct loader *ld,
-                        json_t *obj,
-                        const char *key,
-                        const char *path,
-                        int64_t min,
-                        int64_t max,
-                        bool *present,
-                        int64_t *out);
+                               json_t *obj,
+                               const char *key,
+                               const char *path,
+                               int64_t min,
+                               int64_t max,
+                               bool *present,
+                               int64_t *out);
 
 /* [A-Za-z_][A-Za-z0-9_]*, shorter than HARNESS_MAX_VAR_NAME_BYTES. */
 bool loader_is_var_name(const char *s, size_t len);
@@ -118,8 +118,10 @@ enum ref_status
 loader_parse_level(struct loader *ld, json_t *obj, const char *path, enum harness_level *out);
 enum ref_status
 loader_parse_source(struct loader *ld, json_t *obj, const char *path, enum harness_source *out);
-enum ref_status
-loader_parse_principal(struct loader *ld, json_t *obj, const char *path, enum harness_principal *out);
+enum ref_status loader_parse_principal(struct loader *ld,
+                                       json_t *obj,
+                                       const char *path,
+                                       enum harness_principal *out);
 enum ref_status loader_parse_contract(struct loader *ld, json_t *obj, const char *path);
 /* The index of a fault name (s_fault_names), false when it names none. */
 bool loader_fault_from_name(const char *s, enum harness_fault *out);
@@ -136,10 +138,10 @@ enum ref_status
 loader_parse_sign(struct loader *ld, json_t *v, const char *path, struct harness_sign *out);
 /* A call of op_name with the step's (or wait's) "params" and "headers". */
 enum ref_status loader_parse_call(struct loader *ld,
-                           json_t *step_obj,
-                           const char *path,
-                           const char *op_name,
-                           struct harness_request_spec *out);
+                                  json_t *step_obj,
+                                  const char *path,
+                                  const char *op_name,
+                                  struct harness_request_spec *out);
 /* "raw": a request written out, or verbatim bytes from "file" or "bytes". */
 enum ref_status
 loader_parse_raw(struct loader *ld, json_t *v, const char *path, struct harness_request_spec *out);
@@ -148,17 +150,17 @@ loader_parse_raw(struct loader *ld, json_t *v, const char *path, struct harness_
 
 /* One expectation object (a wait predicate when is_predicate: no level or provenance). */
 enum ref_status loader_parse_expect(struct loader *ld,
-                             json_t *v,
-                             const char *path,
-                             const struct defaults *def,
-                             bool is_predicate,
-                             struct harness_expect *out);
+                                    json_t *v,
+                                    const char *path,
+                                    const struct defaults *def,
+                                    bool is_predicate,
+                                    struct harness_expect *out);
 /* "expect": one expectation or a list, into step->expects. */
 enum ref_status loader_parse_expects(struct loader *ld,
-                              json_t *v,
-                              const char *path,
-                              const struct defaults *def,
-                              struct harness_step *step);
+                                     json_t *v,
+                                     const char *path,
+                                     const struct defaults *def,
+                                     struct harness_step *step);
 /* "capture": variable name -> path, "@header:<name>" or "@status". */
 enum ref_status loader_parse_capture(struct loader *ld, json_t *v, const char *path);
 /* Releases what an expectation owns (its compiled patterns), not the expectation. */
@@ -168,12 +170,12 @@ void loader_free_expect(struct harness_expect *e);
 
 /* One step object (or sub-step of a concurrent step, by ctx) into *step. */
 enum ref_status loader_parse_step(struct loader *ld,
-                           json_t *v,
-                           const char *path,
-                           size_t index,
-                           enum step_context ctx,
-                           const struct defaults *parent,
-                           struct harness_step *step);
+                                  json_t *v,
+                                  const char *path,
+                                  size_t index,
+                                  enum step_context ctx,
+                                  const struct defaults *parent,
+                                  struct harness_step *step);
 /* Releases what parse_step allocated for a step and its sub-steps (not the step itself). */
 void loader_free_step(struct harness_step *step);
 

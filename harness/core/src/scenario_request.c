@@ -20,7 +20,8 @@
 
 /* --- Signing ----------------------------------------------------------------------- */
 
-enum ref_status loader_parse_sign(struct loader *ld, json_t *v, const char *path, struct harness_sign *out)
+enum ref_status
+loader_parse_sign(struct loader *ld, json_t *v, const char *path, struct harness_sign *out)
 {
     memset(out, 0, sizeof(*out));
     out->principal = HARNESS_PRINCIPAL_MAIN;
@@ -56,14 +57,15 @@ enum ref_status loader_parse_sign(struct loader *ld, json_t *v, const char *path
             return REF_OK;
         }
         return loader_fail(ld, path,
-                    "unknown signing mode '%s' (valid, none, wrong-secret, unknown-key, "
-                    "scope-date, scope-region, scope-service, scope-terminator, omit-host, "
-                    "flip-signature-digit, restricted, temporary, temporary-no-token, "
-                    "temporary-wrong-token, or an object)",
-                    s);
+                           "unknown signing mode '%s' (valid, none, wrong-secret, unknown-key, "
+                           "scope-date, scope-region, scope-service, scope-terminator, omit-host, "
+                           "flip-signature-digit, restricted, temporary, temporary-no-token, "
+                           "temporary-wrong-token, or an object)",
+                           s);
     }
     if (!json_is_object(v)) {
-        return loader_fail(ld, path, "expected a signing mode string or object, got %s", type_name(v));
+        return loader_fail(ld, path, "expected a signing mode string or object, got %s",
+                           type_name(v));
     }
     static const char *const keys[] = {"principal",      "token",          "fault", "date_offset_s",
                                        "signed_headers", "content_sha256", NULL};
@@ -92,13 +94,13 @@ enum ref_status loader_parse_sign(struct loader *ld, json_t *v, const char *path
     if (s != NULL && !loader_fault_from_name(s, &out->fault)) {
         loader_path_key(p, sizeof(p), path, "fault");
         return loader_fail(ld, p,
-                    "unknown fault '%s' (none, wrong-secret, unknown-key, scope-date, "
-                    "scope-region, scope-service, scope-terminator, omit-host, "
-                    "flip-signature-digit)",
-                    s);
+                           "unknown fault '%s' (none, wrong-secret, unknown-key, scope-date, "
+                           "scope-region, scope-service, scope-terminator, omit-host, "
+                           "flip-signature-digit)",
+                           s);
     }
     REF_TRY(loader_get_int(ld, v, "date_offset_s", path, -366 * 86400, 366 * 86400, NULL,
-                    &out->date_offset_s));
+                           &out->date_offset_s));
     REF_TRY(loader_get_bool(ld, v, "content_sha256", path, &out->content_sha256));
     json_t *sh = json_object_get(v, "signed_headers");
     if (sh != NULL) {
@@ -135,7 +137,8 @@ enum ref_status loader_parse_sign(struct loader *ld, json_t *v, const char *path
 static enum ref_status parse_header_list(struct loader *ld, json_t *v, const char *path)
 {
     if (!json_is_array(v)) {
-        return loader_fail(ld, path, "expected an array of [name, value] pairs, got %s", type_name(v));
+        return loader_fail(ld, path, "expected an array of [name, value] pairs, got %s",
+                           type_name(v));
     }
     if (json_array_size(v) > REF_MAX_HEADERS) {
         return loader_fail(ld, path, "more than %d headers", REF_MAX_HEADERS);
@@ -154,20 +157,20 @@ static enum ref_status parse_header_list(struct loader *ld, json_t *v, const cha
 }
 
 enum ref_status loader_parse_call(struct loader *ld,
-                           json_t *step_obj,
-                           const char *path,
-                           const char *op_name,
-                           struct harness_request_spec *out)
+                                  json_t *step_obj,
+                                  const char *path,
+                                  const char *op_name,
+                                  struct harness_request_spec *out)
 {
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
     const struct ref_op_info *info = ref_op_info(ref_op_from_name(ref_slice_from_cstr(op_name)));
     loader_path_key(p, sizeof(p), path, "call");
     if (info == NULL) {
         return loader_fail(ld, p,
-                    "unknown operation '%s' (CancelJob, CreateJob, ReadJob, "
-                    "ListJobsByPipeline, ListJobsByStatus, CreatePipeline, ReadPipeline, "
-                    "ListPipelines, UpdatePipelineStatus, DeletePipeline)",
-                    op_name);
+                           "unknown operation '%s' (CancelJob, CreateJob, ReadJob, "
+                           "ListJobsByPipeline, ListJobsByStatus, CreatePipeline, ReadPipeline, "
+                           "ListPipelines, UpdatePipelineStatus, DeletePipeline)",
+                           op_name);
     }
     out->op = info->op;
     json_t *params = json_object_get(step_obj, "params");
@@ -179,8 +182,8 @@ enum ref_status loader_parse_call(struct loader *ld,
     if (info->label_member != NULL) {
         json_t *label = params != NULL ? json_object_get(params, info->label_member) : NULL;
         if (label == NULL) {
-            return loader_fail(ld, params != NULL ? p : path, "%s needs the parameter '%s'", info->name,
-                        info->label_member);
+            return loader_fail(ld, params != NULL ? p : path, "%s needs the parameter '%s'",
+                               info->name, info->label_member);
         }
         if (!json_is_string(label)) {
             char pl[HARNESS_MAX_JSON_PATH_BYTES * 2];
@@ -200,7 +203,7 @@ enum ref_status loader_parse_call(struct loader *ld,
             if (info->has_query && strcmp(key, "Ascending") == 0) {
                 if (!json_is_string(val) && !json_is_boolean(val)) {
                     return loader_fail(ld, pk, "expected \"true\", \"false\" or a boolean, got %s",
-                                type_name(val));
+                                       type_name(val));
                 }
                 continue;
             }
@@ -213,10 +216,10 @@ enum ref_status loader_parse_call(struct loader *ld,
             if (info->has_body) {
                 continue; /* body members: any JSON, as an SDK user could pass */
             }
-            return loader_fail(ld, pk, "unknown parameter '%s' for %s (takes %s%s%s)", key, info->name,
-                        info->label_member != NULL ? info->label_member : "",
-                        info->label_member != NULL && info->has_query ? ", " : "",
-                        info->has_query ? "Ascending, PageToken" : "");
+            return loader_fail(ld, pk, "unknown parameter '%s' for %s (takes %s%s%s)", key,
+                               info->name, info->label_member != NULL ? info->label_member : "",
+                               info->label_member != NULL && info->has_query ? ", " : "",
+                               info->has_query ? "Ascending, PageToken" : "");
         }
     }
     json_t *headers = json_object_get(step_obj, "headers");
@@ -266,7 +269,7 @@ loader_parse_raw(struct loader *ld, json_t *v, const char *path, struct harness_
     if (file != NULL || bytes != NULL) {
         if (json_object_size(v) != 1) {
             return loader_fail(ld, path, "'%s' stands alone: no other raw keys with it",
-                        file != NULL ? "file" : "bytes");
+                               file != NULL ? "file" : "bytes");
         }
         out->is_verbatim = true;
         if (bytes != NULL) {
@@ -302,9 +305,9 @@ loader_parse_raw(struct loader *ld, json_t *v, const char *path, struct harness_
             return rc;
         }
         if (rc != REF_OK) {
-            return loader_fail(ld, p,
-                        too_large ? "'%s' is larger than a request may be" : "cannot read '%s'",
-                        rel);
+            return loader_fail(
+                ld, p, too_large ? "'%s' is larger than a request may be" : "cannot read '%s'",
+                rel);
         }
         REF_TRY(keep_verbatim(ld, data));
         out->bytes = data;
@@ -326,7 +329,7 @@ loader_parse_raw(struct loader *ld, json_t *v, const char *path, struct harness_
         loader_path_key(p, sizeof(p), path, "body");
         if (!json_is_string(body)) {
             return loader_fail(ld, p, "expected the body written out as a string, got %s",
-                        type_name(body));
+                               type_name(body));
         }
         out->body = json_string_value(body);
         out->body_len = json_string_length(body);

@@ -54,7 +54,8 @@ parse_clock(struct loader *ld, json_t *v, const char *path, struct harness_step 
     static const char *const keys[] = {"set", "advance_ms", "advance_s", "to_next_event", NULL};
     REF_TRY(loader_check_keys(ld, v, path, keys, "a clock step"));
     if (json_object_size(v) != 1) {
-        return loader_fail(ld, path, "give exactly one of set, advance_ms, advance_s, to_next_event");
+        return loader_fail(ld, path,
+                           "give exactly one of set, advance_ms, advance_s, to_next_event");
     }
     char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
     const char *set = NULL;
@@ -104,7 +105,8 @@ parse_clock(struct loader *ld, json_t *v, const char *path, struct harness_step 
     }
     bool present = false;
     int64_t amount = 0;
-    REF_TRY(loader_get_int(ld, v, "advance_ms", path, 0, INT64_C(366) * 86400 * 1000, &present, &amount));
+    REF_TRY(loader_get_int(ld, v, "advance_ms", path, 0, INT64_C(366) * 86400 * 1000, &present,
+                           &amount));
     if (present) {
         step->clock = HARNESS_CLOCK_ADVANCE;
         step->clock_ms = amount;
@@ -192,8 +194,8 @@ parse_seed_job(struct loader *ld, const struct step_input *in, struct harness_st
         char ps[HARNESS_MAX_JSON_PATH_BYTES * 2];
         loader_path_key(ps, sizeof(ps), p, "status");
         return loader_fail(ld, ps,
-                    "a job is Submitted, Progressing, Complete, Canceled or Error, not '%s'",
-                    step->hook_status);
+                           "a job is Submitted, Progressing, Complete, Canceled or Error, not '%s'",
+                           step->hook_status);
     }
     return REF_OK;
 }
@@ -222,8 +224,8 @@ parse_concurrent(struct loader *ld, const struct step_input *in, struct harness_
     for (size_t i = 0; i < step->num_subs; i++) {
         char ps[HARNESS_MAX_JSON_PATH_BYTES * 2];
         loader_path_index(ps, sizeof(ps), p, i);
-        REF_TRY(
-            loader_parse_step(ld, json_array_get(subs, i), ps, i, CTX_CONCURRENT, def, &step->subs[i]));
+        REF_TRY(loader_parse_step(ld, json_array_get(subs, i), ps, i, CTX_CONCURRENT, def,
+                                  &step->subs[i]));
         for (size_t k = 0; k < i; k++) {
             if (strcmp(step->subs[k].name, step->subs[i].name) == 0) {
                 return loader_fail(ld, ps, "sub-step name '%s' used twice", step->subs[i].name);
@@ -234,8 +236,8 @@ parse_concurrent(struct loader *ld, const struct step_input *in, struct harness_
     loader_path_key(p, sizeof(p), path, "outcomes");
     if (!json_is_array(outcomes) || json_array_size(outcomes) == 0) {
         return loader_fail(ld, outcomes != NULL ? p : path,
-                    "a concurrent step needs \"outcomes\": a non-empty array of allowed "
-                    "outcomes");
+                           "a concurrent step needs \"outcomes\": a non-empty array of allowed "
+                           "outcomes");
     }
     if (json_array_size(outcomes) > HARNESS_MAX_EXPECT_GROUPS) {
         return loader_fail(ld, p, "more than %d outcomes", HARNESS_MAX_EXPECT_GROUPS);
@@ -346,8 +348,8 @@ parse_wait(struct loader *ld, const struct step_input *in, struct harness_step *
     REF_TRY(loader_get_int(ld, w, "interval_ms", p, 1, 600000, NULL, &step->interval_ms));
     if (step->source == HARNESS_SOURCE_NONE) {
         return loader_fail(ld, path,
-                    "no provenance for the wait: give \"source\" on the step or the "
-                    "scenario");
+                           "no provenance for the wait: give \"source\" on the step or the "
+                           "scenario");
     }
     return REF_OK;
 }
@@ -356,7 +358,8 @@ static enum ref_status
 parse_call_step(struct loader *ld, const struct step_input *in, struct harness_step *step)
 {
     if (!json_is_string(in->value)) {
-        return loader_fail(ld, in->value_path, "expected an operation name, got %s", type_name(in->value));
+        return loader_fail(ld, in->value_path, "expected an operation name, got %s",
+                           type_name(in->value));
     }
     return loader_parse_call(ld, in->obj, in->path, json_string_value(in->value), &step->request);
 }
@@ -488,8 +491,8 @@ find_kind(struct loader *ld, json_t *v, const char *path, const struct step_kind
     REF_TRY(loader_check_keys(ld, v, path, all, "a step"));
     char list[256];
     kind_list(list, sizeof(list), false);
-    return loader_fail(ld, path, kinds == 0 ? "a step needs one of %s" : "a step has exactly one of %s",
-                list);
+    return loader_fail(
+        ld, path, kinds == 0 ? "a step needs one of %s" : "a step has exactly one of %s", list);
 }
 
 /* name, note, level, source and contract: what every kind shares. */
@@ -507,7 +510,8 @@ static enum ref_status parse_common(struct loader *ld,
         if (!is_step_name(name)) {
             char pn[HARNESS_MAX_JSON_PATH_BYTES * 2];
             loader_path_key(pn, sizeof(pn), path, "name");
-            return loader_fail(ld, pn, "'%s' is not a step name (1 to 48 of A-Z a-z 0-9 - _ .)", name);
+            return loader_fail(ld, pn, "'%s' is not a step name (1 to 48 of A-Z a-z 0-9 - _ .)",
+                               name);
         }
         step->name = name;
     } else {
@@ -545,8 +549,8 @@ static enum ref_status parse_after_kind(struct loader *ld,
         REF_TRY(loader_parse_sign(ld, sign, ps, &step->sign));
         if (step->request.is_verbatim && step->sign.principal != HARNESS_PRINCIPAL_NONE) {
             return loader_fail(ld, ps,
-                        "a verbatim request (raw file or bytes) is sent as it is: "
-                        "sign must be \"none\"");
+                               "a verbatim request (raw file or bytes) is sent as it is: "
+                               "sign must be \"none\"");
         }
     }
     json_t *expect = json_object_get(v, "expect");
@@ -561,9 +565,10 @@ static enum ref_status parse_after_kind(struct loader *ld,
         loader_path_key(pc, sizeof(pc), path, "capture");
         REF_TRY(loader_parse_capture(ld, capture, pc));
         if (step->inproc_only) {
-            return loader_fail(ld, pc,
-                        "an inproc_only step captures nothing: elsewhere it is skipped and later "
-                        "steps would miss the value");
+            return loader_fail(
+                ld, pc,
+                "an inproc_only step captures nothing: elsewhere it is skipped and later "
+                "steps would miss the value");
         }
         step->capture = capture;
         if (ctx == CTX_TOP) {
@@ -578,12 +583,12 @@ static enum ref_status parse_after_kind(struct loader *ld,
 }
 
 enum ref_status loader_parse_step(struct loader *ld,
-                           json_t *v,
-                           const char *path,
-                           size_t index,
-                           enum step_context ctx,
-                           const struct defaults *parent,
-                           struct harness_step *step)
+                                  json_t *v,
+                                  const char *path,
+                                  size_t index,
+                                  enum step_context ctx,
+                                  const struct defaults *parent,
+                                  struct harness_step *step)
 {
     memset(step, 0, sizeof(*step));
     step->index = index;

@@ -29,8 +29,8 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CONTROL_PREFIX "/_etch/control/v1"
 /* Every control request and answer is small: a seed of one object, a clock. */
@@ -75,10 +75,10 @@ static enum ref_status control_call(struct harness_backend *b,
     size_t n = 0;
     headers[n++] = (struct ref_header){REF_SLICE_LIT("Host"), ref_slice_from_cstr(b->host)};
     if (body != NULL) {
-        headers[n++] = (struct ref_header){REF_SLICE_LIT("Content-Type"),
-                                           REF_SLICE_LIT("application/json")};
-        headers[n++] = (struct ref_header){REF_SLICE_LIT("Content-Length"),
-                                           ref_slice_from_cstr(length)};
+        headers[n++] =
+            (struct ref_header){REF_SLICE_LIT("Content-Type"), REF_SLICE_LIT("application/json")};
+        headers[n++] =
+            (struct ref_header){REF_SLICE_LIT("Content-Length"), ref_slice_from_cstr(length)};
     }
     struct ref_sigv4_request sreq = {
         .method = ref_slice_from_cstr(method),
@@ -134,9 +134,8 @@ static enum ref_status control_call(struct harness_backend *b,
         struct harness_http_response http;
         struct ref_buf body_buf;
         ref_buf_init(&body_buf, HARNESS_MAX_RESPONSE_BODY_BYTES);
-        if (resp.len == 0 ||
-            harness_http_parse_response(ref_buf_slice(&resp), &http, &body_buf, NULL, NULL) !=
-                REF_OK) {
+        if (resp.len == 0 || harness_http_parse_response(ref_buf_slice(&resp), &http, &body_buf,
+                                                         NULL, NULL) != REF_OK) {
             harness_textf(why, why_cap, "the answer is not HTTP");
             rc = REF_E_NOT_FOUND;
         } else {
@@ -203,7 +202,8 @@ bool harness_live_has_control(struct harness_backend *b)
     return live_control_of(b)->is_on;
 }
 
-enum ref_status harness_live_control_release_clock(struct harness_backend *b, char *why, size_t why_cap)
+enum ref_status
+harness_live_control_release_clock(struct harness_backend *b, char *why, size_t why_cap)
 {
     struct live_control *c = live_control_of(b);
     if (!c->is_on || !c->is_virtual) {
@@ -313,9 +313,9 @@ enum ref_status live_control_seed_pipeline(struct harness_backend *b,
                                            const char *name,
                                            const char *status)
 {
-    json_t *pipeline = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Id", id, "Name", name,
-                                 "Status", status, "InputBucket", "etch-input", "OutputBucket",
-                                 "etch-output", "Role", SEED_ROLE);
+    json_t *pipeline =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Id", id, "Name", name, "Status", status,
+                  "InputBucket", "etch-input", "OutputBucket", "etch-output", "Role", SEED_ROLE);
     json_t *body = json_pack("{s:[o], s:[]}", "Pipelines", pipeline, "Jobs");
     return body != NULL ? seed(b, body) : REF_E_NOMEM;
 }

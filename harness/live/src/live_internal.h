@@ -15,9 +15,9 @@
 /* Per backend. The endpoint's clock is one for all its clients, but a scenario that moves
  * it runs alone, so each backend may track what it last set. */
 struct live_control {
-    bool is_on;          /* discovery succeeded: the hooks go through control */
-    bool is_virtual;     /* a clock call made the endpoint's clock stand still */
-    int64_t virtual_ms;  /* the endpoint's clock when is_virtual */
+    bool is_on;         /* discovery succeeded: the hooks go through control */
+    bool is_virtual;    /* a clock call made the endpoint's clock stand still */
+    int64_t virtual_ms; /* the endpoint's clock when is_virtual */
 };
 
 /* The control state of a live backend. */

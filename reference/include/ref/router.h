@@ -80,8 +80,7 @@ struct ref_route {
  * REF_OK: out->op is set. REF_E_INCOMPATIBLE_VERSION: the first segment is not
  * 2012-09-25 but the rest and the method match an operation (out->op says which).
  * REF_E_UNKNOWN_OPERATION: nothing matches. */
-REF_MUST_CHECK enum ref_status ref_route_match(struct ref_slice method,
-                                               struct ref_slice normalized_path,
-                                               struct ref_route *out);
+REF_MUST_CHECK enum ref_status
+ref_route_match(struct ref_slice method, struct ref_slice normalized_path, struct ref_route *out);
 
 #endif

@@ -289,11 +289,8 @@ REF_MUST_CHECK enum ref_status ref_sigv4_sign_request(const struct ref_sigv4_sig
 /* Appends the result's headers to a caller's array holding *num of cap, in order. The
  * appended values borrow from r. REF_E_TOO_LARGE when they do not all fit (nothing is
  * appended). */
-REF_MUST_CHECK enum ref_status
-ref_sigv4_signing_result_apply(const struct ref_sigv4_signing_result *r,
-                               struct ref_header *headers,
-                               size_t *num,
-                               size_t cap);
+REF_MUST_CHECK enum ref_status ref_sigv4_signing_result_apply(
+    const struct ref_sigv4_signing_result *r, struct ref_header *headers, size_t *num, size_t cap);
 
 /* The Authorization value of a result, empty when signing failed. Borrowed from r. */
 struct ref_slice ref_sigv4_signing_result_authorization(const struct ref_sigv4_signing_result *r);

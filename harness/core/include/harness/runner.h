@@ -109,8 +109,9 @@ struct harness_scenario_result {
 #define HARNESS_MAX_LIST_PAGES     100    /* pages followed to scope one List answer */
 #define HARNESS_CLEANUP_TIMEOUT_MS 120000 /* how long a busy pipeline is waited for */
 #define HARNESS_CLEANUP_POLL_MS    1000
-#define HARNESS_PIPELINE_WAIT_MS   60000  /* how long a scenario refused a pipeline waits for
-                                              * the others' cleanup (a shared budget) */
+#define HARNESS_PIPELINE_WAIT_MS                                                                   \
+    60000 /* how long a scenario refused a pipeline waits for                                      \
+           * the others' cleanup (a shared budget) */
 
 /* Runs sc on b. REF_OK when a result was produced (whatever its verdict); REF_E_NOMEM
  * when not. The result borrows sc (keep it loaded) and owns the rest; release it with
