@@ -2,8 +2,9 @@
  *
  * test_live_settings.c - the settings of a live run: credential and region precedence
  * (flags, then the AWS environment, then the contract's test principals), the test
- * principals only beside the test main principal, secret files (one line, at and over
- * the size limit, empty, unreadable), contradictions refused; and endpoint URLs.
+ * principals only beside the test main principal (also when its own keys are given),
+ * secret files (one line, at and over the size limit, empty, unreadable), contradictions
+ * refused; and endpoint URLs.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -172,6 +173,73 @@ static void test_live_settings_empty_variables_are_unset(void **state)
     assert_int_equal(resolve(&a, env, &s, why, sizeof(why)), REF_OK);
     assert_int_equal(s.source[HARNESS_PRINCIPAL_MAIN], HARNESS_SETTING_DEFAULT);
     assert_string_equal(s.region, "us-east-1");
+    harness_live_settings_cleanup(&s);
+}
+
+/* The test main principal given by its own key and secret (a CI job exporting them for the
+ * AWS CLI) is still the test principal: the other two test principals come with it. */
+static void test_live_settings_test_keys_given_keep_test_principals(void **state)
+{
+    (void)state;
+    const struct ref_credential *t = REF_TEST_CRED_MAIN;
+    const struct env_var env[] = {{"AWS_ACCESS_KEY_ID", t->access_key_id},
+                                  {"AWS_SECRET_ACCESS_KEY", t->secret_access_key},
+                                  {NULL, NULL}};
+    struct harness_live_cred_args none = {0};
+    struct harness_live_cred_args flags = {.access_key = t->access_key_id,
+                                           .secret_key = t->secret_access_key};
+    struct {
+        const struct harness_live_cred_args *args;
+        const struct env_var *env;
+        enum harness_setting_source main_source;
+    } cases[] = {{&none, env, HARNESS_SETTING_ENVIRONMENT}, {&flags, NULL, HARNESS_SETTING_FLAGS}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct harness_live_settings s;
+        char why[256];
+        assert_int_equal(resolve(cases[i].args, cases[i].env, &s, why, sizeof(why)), REF_OK);
+        assert_int_equal(s.source[HARNESS_PRINCIPAL_MAIN], cases[i].main_source);
+        assert_true(s.has[HARNESS_PRINCIPAL_RESTRICTED]);
+        assert_true(s.has[HARNESS_PRINCIPAL_TEMPORARY]);
+        assert_int_equal(s.source[HARNESS_PRINCIPAL_RESTRICTED], HARNESS_SETTING_DEFAULT);
+        assert_string_equal(s.creds[HARNESS_PRINCIPAL_RESTRICTED].access_key_id, "AKIDREADONLY");
+        assert_string_equal(s.creds[HARNESS_PRINCIPAL_TEMPORARY].session_token,
+                            REF_TEST_CRED_TEMPORARY->session_token);
+        harness_live_settings_cleanup(&s);
+    }
+}
+
+/* Only the whole test principal counts: its key with another secret, or with a session
+ * token, is somebody's real credential, and the fake principals stay away from it. A
+ * principal given by flags beside the test main one is kept; the missing one is the test's. */
+static void test_live_settings_test_key_alone_is_not_the_test_principal(void **state)
+{
+    (void)state;
+    const struct ref_credential *t = REF_TEST_CRED_MAIN;
+    const struct env_var other_secret[] = {{"AWS_ACCESS_KEY_ID", t->access_key_id},
+                                           {"AWS_SECRET_ACCESS_KEY", "another-secret"},
+                                           {NULL, NULL}};
+    const struct env_var with_token[] = {{"AWS_ACCESS_KEY_ID", t->access_key_id},
+                                         {"AWS_SECRET_ACCESS_KEY", t->secret_access_key},
+                                         {"AWS_SESSION_TOKEN", "a-token"},
+                                         {NULL, NULL}};
+    const struct env_var *envs[] = {other_secret, with_token};
+    struct harness_live_cred_args a = {0};
+    struct harness_live_settings s;
+    char why[256];
+    for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+        assert_int_equal(resolve(&a, envs[i], &s, why, sizeof(why)), REF_OK);
+        assert_false(s.has[HARNESS_PRINCIPAL_RESTRICTED]);
+        assert_false(s.has[HARNESS_PRINCIPAL_TEMPORARY]);
+        harness_live_settings_cleanup(&s);
+    }
+    struct harness_live_cred_args b = {.access_key = t->access_key_id,
+                                       .secret_key = t->secret_access_key,
+                                       .restricted_access_key = "AKIDRO",
+                                       .restricted_secret_key = "ro-secret"};
+    assert_int_equal(resolve(&b, NULL, &s, why, sizeof(why)), REF_OK);
+    assert_string_equal(s.creds[HARNESS_PRINCIPAL_RESTRICTED].access_key_id, "AKIDRO");
+    assert_int_equal(s.source[HARNESS_PRINCIPAL_RESTRICTED], HARNESS_SETTING_FLAGS);
+    assert_int_equal(s.source[HARNESS_PRINCIPAL_TEMPORARY], HARNESS_SETTING_DEFAULT);
     harness_live_settings_cleanup(&s);
 }
 
@@ -416,6 +484,8 @@ int main(void)
         cmocka_unit_test(test_live_settings_flags_beat_environment),
         cmocka_unit_test(test_live_settings_flag_key_takes_environment_secret),
         cmocka_unit_test(test_live_settings_empty_variables_are_unset),
+        cmocka_unit_test(test_live_settings_test_keys_given_keep_test_principals),
+        cmocka_unit_test(test_live_settings_test_key_alone_is_not_the_test_principal),
         cmocka_unit_test(test_live_settings_other_principals_from_flags),
         cmocka_unit_test(test_live_settings_rejects_contradictions),
         cmocka_unit_test(test_live_settings_secret_file_one_line),

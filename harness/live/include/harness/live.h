@@ -103,9 +103,8 @@ bool harness_live_has_control(struct harness_backend *b);
 /* Returns the endpoint's clock to real time ({"Real":true}) when this backend's clock
  * calls made it virtual; REF_OK at once otherwise. For the end of a scenario that moved
  * the clock, so that other clients can reach the endpoint again. */
-REF_MUST_CHECK enum ref_status harness_live_control_release_clock(struct harness_backend *b,
-                                                                  char *why,
-                                                                  size_t why_cap);
+REF_MUST_CHECK enum ref_status
+harness_live_control_release_clock(struct harness_backend *b, char *why, size_t why_cap);
 
 /* --- Settings of a live run: credentials and region ---------------------------------- */
 
@@ -155,7 +154,8 @@ struct harness_live_settings {
  *   $AWS_SESSION_TOKEN when the key came from the environment.
  * - restricted and temporary: from their flags (secrets also from files); the test
  *   principals only when the main one is the test principal too (no credentials were
- *   given at all), since real credentials never sit beside the contract's fake ones.
+ *   given at all, or exactly its key and secret, without a token, from the flags or the
+ *   environment), since real credentials never sit beside the contract's fake ones.
  * REF_OK; REF_E_MALFORMED with why filled for an incomplete or contradictory set (a key
  * without a secret, a secret without a key, two sources of one secret, an unreadable or
  * empty secret file); REF_E_NOMEM. Always release with harness_live_settings_cleanup. */
