@@ -488,6 +488,56 @@ static void test_runner_skips_what_the_target_lacks(void **state)
     harness_scenario_free(sc);
 }
 
+/* What depends on a skipped step is skipped too: a use of a variable it would have
+ * captured (until a step that ran captures it again), and every step after a skipped step
+ * that would have changed state. A skipped read stops nothing else. */
+static void test_runner_skips_what_depends_on_a_skipped_step(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, OK_JSON);
+    struct harness_scenario *sc =
+        load("{\"name\":\"read-restricted\",\"call\":\"ReadPipeline\",\"params\":{\"Id\":\"x\"},"
+             "\"sign\":\"restricted\",\"capture\":{\"v\":\"@status\"}},"
+             "{\"call\":\"ListPipelines\"},"
+             "{\"call\":\"ReadJob\",\"params\":{\"Id\":\"${v}\"}},"
+             "{\"call\":\"ListPipelines\",\"capture\":{\"v\":\"@status\"}},"
+             "{\"call\":\"ReadJob\",\"params\":{\"Id\":\"${v}\"}},"
+             "{\"name\":\"cancel-restricted\",\"call\":\"CancelJob\",\"params\":{\"Id\":\"x\"},"
+             "\"sign\":\"restricted\"},"
+             "{\"call\":\"ListPipelines\"}");
+    struct harness_scenario_result r;
+    run_on(&f.base, sc, &r);
+    enum harness_verdict want[] = {HARNESS_VERDICT_SKIP, HARNESS_VERDICT_PASS, HARNESS_VERDICT_SKIP,
+                                   HARNESS_VERDICT_PASS, HARNESS_VERDICT_PASS, HARNESS_VERDICT_SKIP,
+                                   HARNESS_VERDICT_SKIP};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        if (r.steps[i].verdict != want[i]) {
+            fail_msg("step %zu: %s (%s)", i + 1, harness_verdict_name(r.steps[i].verdict),
+                     r.steps[i].reason);
+        }
+    }
+    assert_string_equal(r.steps[2].reason,
+                        "not run: step 'read-restricted' that it depends on was skipped");
+    assert_string_equal(r.steps[6].reason,
+                        "not run: step 'cancel-restricted' that it depends on was skipped");
+    assert_int_equal(r.verdict, HARNESS_VERDICT_SKIP);
+    assert_int_equal(f.sends, 3);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+    /* A raw GET is a read; a raw DELETE changes state. */
+    sc = load("{\"raw\":{\"method\":\"GET\",\"target\":\"/v\"},\"sign\":\"restricted\"},"
+              "{\"call\":\"ListPipelines\"},"
+              "{\"raw\":{\"method\":\"DELETE\",\"target\":\"/v\"},\"sign\":\"restricted\"},"
+              "{\"call\":\"ListPipelines\"}");
+    run_on(&f.base, sc, &r);
+    assert_int_equal(r.steps[1].verdict, HARNESS_VERDICT_PASS);
+    assert_int_equal(r.steps[2].verdict, HARNESS_VERDICT_SKIP);
+    assert_int_equal(r.steps[3].verdict, HARNESS_VERDICT_SKIP);
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+}
+
 static void test_runner_errors_on_transport_and_garbage(void **state)
 {
     (void)state;
@@ -618,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_runner_capture_missing_fails),
         cmocka_unit_test(test_runner_not_implemented),
         cmocka_unit_test(test_runner_skips_what_the_target_lacks),
+        cmocka_unit_test(test_runner_skips_what_depends_on_a_skipped_step),
         cmocka_unit_test(test_runner_errors_on_transport_and_garbage),
         cmocka_unit_test(test_runner_replays_a_capture_file),
         cmocka_unit_test(test_runner_survives_every_json_allocation_failure),

@@ -432,6 +432,13 @@ static enum ref_status serialize(struct harness_exchange *x, const char *version
 static enum prep resign_or_error(struct run *r, struct harness_exchange *x, char *why, size_t why_cap)
 {
     enum ref_status rc = runner_resign_raw(r, x);
+    if (rc == REF_E_NOT_FOUND) {
+        harness_textf(why, why_cap,
+                      "the target has no principal with the access key this request is "
+                      "written signed with");
+        r->lacked_principal = true;
+        return PREP_SKIP;
+    }
     if (rc != REF_OK) {
         harness_textf(why, why_cap, "cannot sign the request again for the run's Ids (%s)",
                       ref_status_name(rc));

@@ -697,6 +697,22 @@ static enum ref_status run_step(struct run *r,
     return rc;
 }
 
+/* After a step was skipped: its captures are missing, and when it would have changed the
+ * target's state the rest of the scenario is not run (runner_depends.c has the rule). */
+static void after_skipped_step(struct run *r,
+                               const struct harness_step *step,
+                               char *stop_buf,
+                               size_t stop_cap,
+                               const char **stop_reason)
+{
+    runner_note_captures(r, step, true);
+    if (*stop_reason == NULL && runner_step_changes_state(step)) {
+        harness_textf(stop_buf, stop_cap, "not run: step '%s' that it depends on was skipped",
+                      step->name);
+        *stop_reason = stop_buf;
+    }
+}
+
 /* The worst step verdict, except that half a scenario passed is not a pass: one that was
  * interrupted, or that needs a principal, pipelines or test control the target lacks, is
  * a SKIP, unless what did run already failed. */
@@ -757,6 +773,14 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
             s->is_interrupted = stop_reason == s_interrupted_not_run;
             continue;
         }
+        const char *needed = runner_skipped_dependency(&r, step);
+        if (needed != NULL) {
+            harness_textf(s->reason, sizeof(s->reason),
+                          "not run: step '%s' that it depends on was skipped", needed);
+            s->verdict = HARNESS_VERDICT_SKIP;
+            after_skipped_step(&r, step, stop_buf, sizeof(stop_buf), &stop_reason);
+            continue;
+        }
         if (step->inproc_only && (lacks_hooks || r.is_shared)) {
             /* Later steps do not depend on it (it captures nothing): go on. */
             runner_set_reason(
@@ -770,6 +794,11 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
         s->duration_ms = now_monotonic_ms() - ts;
         if (r.lacked_pipelines) {
             stop_reason = r.pipeline_reason;
+        }
+        if (rc == REF_OK && s->verdict == HARNESS_VERDICT_SKIP) {
+            after_skipped_step(&r, step, stop_buf, sizeof(stop_buf), &stop_reason);
+        } else if (rc == REF_OK) {
+            runner_note_captures(&r, step, false);
         }
         if (s->verdict == HARNESS_VERDICT_FAIL || s->verdict == HARNESS_VERDICT_ERROR ||
             s->verdict == HARNESS_VERDICT_NOT_IMPLEMENTED) {

@@ -94,6 +94,13 @@ struct run {
     /* A step needed test control the target lacks: the steps after it are not run (they
      * rely on it), and the scenario is a SKIP unless what ran before failed. */
     bool lacked_control;
+    /* Variables a skipped step would have captured, and that step's name: a later step
+     * using one is skipped too (runner_depends.c). */
+    struct {
+        char var[HARNESS_MAX_VAR_NAME_BYTES];
+        const char *step;
+    } missing[HARNESS_MAX_VARS];
+    size_t num_missing;
 };
 
 /* An answer, parsed. */
@@ -151,7 +158,8 @@ enum ref_status runner_append_encoded(struct ref_buf *out, const char *s, size_t
  * (access key, scope, SignedHeaders, X-Amz-Date), so it differs from what was written
  * only in those and its signature. Its signature is left as written when its key is not
  * one of the run's principals, or when it did not hold for what was written (changed
- * after signing on purpose); its date is moved all the same. */
+ * after signing on purpose); its date is moved all the same. REF_E_NOT_FOUND: it was
+ * validly signed by a contract test principal the run lacks (the step is a SKIP). */
 enum ref_status runner_resign_raw(struct run *r, struct harness_exchange *x);
 enum prep runner_prepare(struct run *r,
                          const struct harness_step *step,
@@ -254,5 +262,15 @@ void runner_make_name_suffix(char out[16]);
 enum ref_status runner_run_concurrent_step(struct run *r,
                                            const struct harness_step *step,
                                            struct harness_step_result *s);
+
+/* --- runner_depends.c: steps that depend on a skipped step --------------------------- */
+
+/* Whether a step may change the target's state: anything but a Read or List call, a GET
+ * or HEAD raw request, or a wait. */
+bool runner_step_changes_state(const struct harness_step *step);
+/* Records the step's captures: missing when it was skipped, available again when it ran. */
+void runner_note_captures(struct run *r, const struct harness_step *step, bool was_skipped);
+/* The name of the skipped step whose captured variable this step uses, or NULL. */
+const char *runner_skipped_dependency(const struct run *r, const struct harness_step *step);
 
 #endif
