@@ -22,8 +22,8 @@
 #include <string.h>
 
 /* Bounds of the numeric options: generous, explicit, tested at and over. */
-#define MAX_CLOCK_OFFSET_S (7 * 86400)
-#define MAX_OPTION_MS      (3600LL * 1000)
+#define MAX_CLOCK_OFFSET_S  (7 * 86400)
+#define MAX_OPTION_MS       (3600LL * 1000)
 #define MAX_PIPELINE_BUDGET 1000000
 /* Beyond this the skew scenarios' 1-minute checks are unreliable: say so. */
 #define CLOCK_WARN_MS 5000
@@ -428,8 +428,8 @@ void etch_live_discover_control(FILE *out, struct etch_live_run *run, bool is_wa
     /* Every worker's backend asks: each gets its hooks from its own answer. */
     bool found = true;
     for (size_t w = 0; w < run->workers && found; w++) {
-        found = harness_live_control_discover(run->backends[0][w], &now_ms, why, sizeof(why)) ==
-                REF_OK;
+        found =
+            harness_live_control_discover(run->backends[0][w], &now_ms, why, sizeof(why)) == REF_OK;
     }
     run->has_control = found;
     if (found) {
@@ -440,8 +440,8 @@ void etch_live_discover_control(FILE *out, struct etch_live_run *run, bool is_wa
                 "every scenario runs, those that move the clock one at a time\n",
                 date);
     } else {
-        fprintf(out,
-                "test control: not offered (%s); the scenarios that need it are skipped\n", why);
+        fprintf(out, "test control: not offered (%s); the scenarios that need it are skipped\n",
+                why);
     }
 }
 

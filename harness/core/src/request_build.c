@@ -429,7 +429,8 @@ static enum ref_status serialize(struct harness_exchange *x, const char *version
 }
 
 /* After a seeded Id replaced a literal one in a request written with its signature. */
-static enum prep resign_or_error(struct run *r, struct harness_exchange *x, char *why, size_t why_cap)
+static enum prep
+resign_or_error(struct run *r, struct harness_exchange *x, char *why, size_t why_cap)
 {
     enum ref_status rc = runner_resign_raw(r, x);
     if (rc == REF_E_NOT_FOUND) {
@@ -472,8 +473,7 @@ enum prep runner_prepare(struct run *r,
         if (r->num_aliases > 0) {
             runner_apply_aliases(r, x->request.data, x->request.len);
         }
-        return r->has_aliased || r->redate_ms != 0 ? resign_or_error(r, x, why, why_cap)
-                                                   : PREP_OK;
+        return r->has_aliased || r->redate_ms != 0 ? resign_or_error(r, x, why, why_cap) : PREP_OK;
     }
     r->has_aliased = false;
     rc = step->kind == HARNESS_STEP_RAW ||

@@ -543,8 +543,8 @@ emulate_hook_step(struct run *r, const struct harness_step *step, struct harness
     if (r->is_shared && step->kind == HARNESS_STEP_CLOCK && step->clock == HARNESS_CLOCK_SET) {
         r->redate_ms = r->b->ops->now_ms(r->b) - step->clock_ms;
         is_done = true;
-    } else if (r->is_shared && (step->kind == HARNESS_STEP_SEED_PIPELINE ||
-                                step->kind == HARNESS_STEP_SEED_JOB)) {
+    } else if (r->is_shared &&
+               (step->kind == HARNESS_STEP_SEED_PIPELINE || step->kind == HARNESS_STEP_SEED_JOB)) {
         char *id = NULL;
         char *pipeline = NULL;
         char *status = NULL;
@@ -585,8 +585,8 @@ run_hook_step(struct run *r, const struct harness_step *step, struct harness_ste
     enum ref_status rc = hook_values(r, step, &id, &pipeline, &status, why, sizeof(why));
     /* Any hook: on a shared target such a scenario has the endpoint to itself. */
     r->has_moved_clock = true;
-    if (rc == REF_OK && (step->kind == HARNESS_STEP_SEED_PIPELINE ||
-                         step->kind == HARNESS_STEP_SEED_JOB)) {
+    if (rc == REF_OK &&
+        (step->kind == HARNESS_STEP_SEED_PIPELINE || step->kind == HARNESS_STEP_SEED_JOB)) {
         rc = runner_alias_seed(r, step->kind, &id);
     }
     if (rc == REF_OK) {

@@ -248,7 +248,8 @@ enum ref_status runner_emulate_seed(struct run *r,
                                     size_t why_cap);
 /* Remembers that answers may quote `moved` (len bytes, at most RUNNER_SEED_ID_LEN) where
  * the scenario wrote `written`. */
-enum ref_status runner_alias_answer(struct run *r, const char *written, const char *moved, size_t len);
+enum ref_status
+runner_alias_answer(struct run *r, const char *written, const char *moved, size_t len);
 /* Replaces every literal of an alias by its fresh Id in buf (in place: same length). */
 void runner_apply_aliases(struct run *r, uint8_t *buf, size_t len);
 /* The other way, in place. */

@@ -95,8 +95,8 @@ static size_t pipelines_needed(const struct harness_scenario *sc, const struct h
     }
     for (size_t i = 0; i < sc->num_steps; i++) {
         const struct harness_step *st = &sc->steps[i];
-        if (runner_creates_pipeline(st) ||
-            (st->kind == HARNESS_STEP_SEED_PIPELINE && !harness_backend_has(b, HARNESS_CAP_HOOKS))) {
+        if (runner_creates_pipeline(st) || (st->kind == HARNESS_STEP_SEED_PIPELINE &&
+                                            !harness_backend_has(b, HARNESS_CAP_HOOKS))) {
             return 1; /* without hooks a seeded pipeline is created (runner_emulate_seed) */
         }
         for (size_t k = 0; k < st->num_subs; k++) {
@@ -556,8 +556,9 @@ static enum ref_status next_page_step(const struct harness_step *step,
  * its own items: when the first page holds anything else, the runner follows
  * NextPageToken to the last page and keeps the items whose Id the scenario created, in
  * the order received; NextPageToken is then the last page's. A first page of the
- * scenario's own items only (and at least one) is seen as it came, pages and all. Steps that send their own PageToken see the page as it came. A step that asks
- * for all pages on a target of its own gets the same walk with every item kept. */
+ * scenario's own items only (and at least one) is seen as it came, pages and all. Steps that send
+ * their own PageToken see the page as it came. A step that asks for all pages on a target of its
+ * own gets the same walk with every item kept. */
 static enum ref_status scope_list(struct run *r,
                                   const struct harness_step *step,
                                   const struct harness_exchange *x,

@@ -429,9 +429,9 @@ static enum ref_status expected_signature(struct run *r,
     ref_buf_init(&body_buf, REF_MAX_BODY_BYTES);
     enum ref_status rc = ref_http_parse_request(ref_buf_slice(request), &req, &body_buf, &err);
     const struct ref_header *auth_h =
-        rc == REF_OK ? ref_http_find_header(req.headers, req.num_headers,
-                                            REF_SLICE_LIT("authorization"))
-                     : NULL;
+        rc == REF_OK
+            ? ref_http_find_header(req.headers, req.num_headers, REF_SLICE_LIT("authorization"))
+            : NULL;
     const struct ref_header *date_h =
         rc == REF_OK
             ? ref_http_find_header(req.headers, req.num_headers, REF_SLICE_LIT("x-amz-date"))
@@ -443,7 +443,8 @@ static enum ref_status expected_signature(struct run *r,
         cred = by_test_key ? test_principal_with_key(auth.access_key_id)
                            : principal_with_key(r->b, auth.access_key_id);
     }
-    struct ref_slice digits = cred != NULL ? signature_digits(auth_h->value) : (struct ref_slice){0};
+    struct ref_slice digits =
+        cred != NULL ? signature_digits(auth_h->value) : (struct ref_slice){0};
     if (cred == NULL || digits.len == 0) {
         ref_buf_cleanup(&body_buf);
         return REF_OK;
