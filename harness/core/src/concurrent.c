@@ -82,7 +82,7 @@ static enum ref_status prepare_racers(struct run *r,
                 r->lacked_control = true;
                 return REF_OK;
             }
-            r->has_moved_clock = true; /* cleanup moves it on too */
+            r->may_move_clock = true; /* cleanup moves it on too */
             if (runner_exchange_init(x) != REF_OK) {
                 return REF_E_NOMEM;
             }

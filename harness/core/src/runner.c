@@ -413,7 +413,7 @@ run_wait_step(struct run *r, const struct harness_step *step, struct harness_ste
             if (s->polls >= HARNESS_MAX_WAIT_POLLS) {
                 stop = "gave up after the poll limit";
             } else if (virtual_clock) {
-                r->has_moved_clock = true; /* a live next_event_ms moves it already */
+                r->may_move_clock = true; /* a live next_event_ms moves it already */
                 if (!b->ops->next_event_ms(b, &when)) {
                     stop = "nothing is scheduled that could change the answer";
                 } else if (when > deadline) {
@@ -584,7 +584,7 @@ run_hook_step(struct run *r, const struct harness_step *step, struct harness_ste
     char *status = NULL;
     enum ref_status rc = hook_values(r, step, &id, &pipeline, &status, why, sizeof(why));
     /* Any hook: on a shared target such a scenario has the endpoint to itself. */
-    r->has_moved_clock = true;
+    r->may_move_clock = true;
     if (rc == REF_OK &&
         (step->kind == HARNESS_STEP_SEED_PIPELINE || step->kind == HARNESS_STEP_SEED_JOB)) {
         rc = runner_alias_seed(r, step->kind, &id);

@@ -87,7 +87,7 @@ struct run {
      * (a stopped clock never lets a running job finish). On a shared target such a
      * scenario has the endpoint to itself (etch run runs it alone), so nobody else's time
      * moves with it. */
-    bool has_moved_clock;
+    bool may_move_clock;
     /* Without a virtual clock, a clock step that sets a time: requests written with their
      * own date are dated this much later (re-signed), as if the clock were at that time. */
     int64_t redate_ms;

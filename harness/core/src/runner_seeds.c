@@ -15,6 +15,7 @@
 
 #include "harness/text.h"
 
+#include "ref/job_store.h"
 #include "ref/router.h"
 
 #include <jansson.h>
@@ -24,22 +25,10 @@
 #include <string.h>
 #include <time.h>
 
+/* The contract's Id shape (section 2), as the reference checks it. */
 static bool has_id_shape(const char *id)
 {
-    if (strlen(id) != RUNNER_SEED_ID_LEN || id[13] != '-') {
-        return false;
-    }
-    for (size_t i = 0; i < RUNNER_SEED_ID_LEN; i++) {
-        char c = id[i];
-        bool ok = i < 13    ? (c >= '0' && c <= '9')
-                  : i == 13 ? true
-                            : ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-                               (c >= 'A' && c <= 'Z') || c == '_');
-        if (!ok) {
-            return false;
-        }
-    }
-    return true;
+    return ref_job_id_is_valid(ref_slice_from_cstr(id));
 }
 
 /* A fresh Id of the contract's shape: this machine's clock in milliseconds, then six

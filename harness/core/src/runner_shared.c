@@ -856,14 +856,14 @@ enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c)
             /* 409: jobs still running. Wait for them, within the timeout: on the clock the
              * scenario moved, by moving it to their finish (it stands still otherwise). */
             int64_t when = 0;
-            if (st == 409 && r->has_moved_clock &&
+            if (st == 409 && r->may_move_clock &&
                 harness_backend_has(b, HARNESS_CAP_VIRTUAL_CLOCK) &&
                 b->ops->next_event_ms(b, &when) && when <= deadline) {
                 b->ops->set_clock_ms(b, when);
                 b->ops->tick(b);
                 continue;
             }
-            if (st == 409 && !r->has_moved_clock && b->ops->sleep_ms != NULL &&
+            if (st == 409 && !r->may_move_clock && b->ops->sleep_ms != NULL &&
                 monotonic_ms() < real_deadline) {
                 b->ops->sleep_ms(b, HARNESS_CLEANUP_POLL_MS);
                 continue;
