@@ -20,8 +20,10 @@
 /* The exit statuses of every etch command (commands.h). */
 enum etch_exit {
     ETCH_EXIT_PASS = 0,  /* success: every check held (or --help was asked for) */
-    ETCH_EXIT_FAIL = 1,  /* a check failed, a run broke, or a target could not be reached */
+    ETCH_EXIT_FAIL = 1,  /* a check failed or a run broke */
     ETCH_EXIT_USAGE = 2, /* bad usage, unreadable input or a broken scenario file */
+    ETCH_EXIT_TARGET_UNUSABLE = 3, /* the target could not be reached, is not an Elastic
+                                    * Transcoder endpoint, or refused the credentials */
 };
 
 /* What an option taker did with argv[*i]. */
