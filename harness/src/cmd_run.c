@@ -18,6 +18,7 @@
 
 #include "harness/backend.h"
 #include "harness/report.h"
+#include "harness/report_html.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 
@@ -25,12 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct run_options {
     const char *junit;
     const char *tap;
     const char *jsonl;
+    const char *html;
     struct etch_selection sel;
     struct etch_live_args live;
     bool strict;
@@ -64,6 +67,10 @@ static void run_usage(FILE *out)
             "  --junit FILE        also write JUnit XML (one test case per scenario)\n"
             "  --tap FILE          also write TAP version 13\n"
             "  --jsonl FILE        also write JSON Lines (one object per scenario)\n"
+            "  --html FILE         also write one self-contained HTML page: the failures\n"
+            "                      grouped by likely root cause, a matrix of areas by\n"
+            "                      verdict, each failure with its expectations, the answer\n"
+            "                      and its reproducers\n"
             "  --strict            a DEVIATION (a should-level expectation broke) fails the run\n"
             "  --allow-unimplemented  NOT IMPLEMENTED does not fail the run\n"
             "  --no-color          no colour even on a terminal (NO_COLOR is honoured too)\n"
@@ -141,6 +148,12 @@ static bool parse_options(
                                 : a[2] == 't'              ? &o->tap
                                                            : &o->jsonl;
             *slot = argv[++i];
+        } else if (is_run && strcmp(a, "--html") == 0) {
+            if (etch_missing_value(argc, argv, i, cmd)) {
+                *exit_status = ETCH_EXIT_USAGE;
+                return false;
+            }
+            o->html = argv[++i];
         } else if (is_run && strcmp(a, "--strict") == 0) {
             o->strict = true;
         } else if (is_run && strcmp(a, "--allow-unimplemented") == 0) {
@@ -299,6 +312,9 @@ struct run {
     struct harness_backend *first;           /* the live backend the reports name */
     char tool[ETCH_LABEL_BYTES];
     struct harness_report_meta meta;
+    /* For the HTML report: when the run started (wall clock and monotonic). */
+    char started_at[32];
+    struct timespec started;
 };
 
 /* Makes room for the results and, with --endpoint, the live backends, and describes the
@@ -317,6 +333,13 @@ static bool open_run(struct run *r, int *exit_status)
         return false;
     }
     snprintf(r->tool, sizeof(r->tool), "etch %s", ETCH_VERSION);
+    time_t now = time(NULL);
+    struct tm utc;
+    if (gmtime_r(&now, &utc) == NULL ||
+        strftime(r->started_at, sizeof(r->started_at), "%Y-%m-%d %H:%M:%S UTC", &utc) == 0) {
+        r->started_at[0] = '\0';
+    }
+    clock_gettime(CLOCK_MONOTONIC, &r->started);
     r->first = is_live ? etch_live_backend(r->live, 0, 0) : NULL;
     r->meta = (struct harness_report_meta){
         .tool = r->tool,
@@ -403,6 +426,34 @@ static bool run_scenarios(struct run *r, size_t *not_run)
  * ETCH_EXIT_FAIL for a failing verdict (as --strict and --allow-unimplemented count
  * them), a report that could not be written, or scenarios an interruption kept from
  * running; else ETCH_EXIT_PASS. */
+/* Writes the HTML report when --html asked for it, with the run's date and wall time.
+ * Returns true when it is written (or not asked for); false with a message printed. */
+static bool write_html(const struct run *r)
+{
+    if (r->o->html == NULL) {
+        return true;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    struct harness_html_run run = {
+        .date = r->started_at[0] != '\0' ? r->started_at : NULL,
+        .wall_ms = (double)(now.tv_sec - r->started.tv_sec) * 1000.0 +
+                   (double)(now.tv_nsec - r->started.tv_nsec) / 1e6,
+    };
+    FILE *f = fopen(r->o->html, "w");
+    if (f == NULL) {
+        fprintf(stderr, "etch run: cannot write the HTML report to %s\n", r->o->html);
+        return false;
+    }
+    enum ref_status rc = harness_report_html(f, r->results, r->num_results, &r->meta, &run);
+    if (fclose(f) != 0 || rc != REF_OK) {
+        fprintf(stderr, "etch run: writing the HTML report to %s failed (%s)\n", r->o->html,
+                ref_status_name(rc));
+        return false;
+    }
+    return true;
+}
+
 static int report_run(const struct run *r, size_t not_run)
 {
     const struct run_options *o = r->o;
@@ -413,6 +464,7 @@ static int report_run(const struct run *r, size_t not_run)
     bool written = write_report(o->junit, harness_report_junit, "JUnit", results, n, &r->meta) &&
                    write_report(o->tap, harness_report_tap, "TAP", results, n, &r->meta) &&
                    write_report(o->jsonl, harness_report_jsonl, "JSON Lines", results, n, &r->meta);
+    written = write_html(r) && written;
     struct harness_summary sum;
     harness_summary_compute(results, n, &sum);
     bool failed =

@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "harness/report.h"
+#include "harness/report_groups.h"
 #include "harness/text.h"
 
 #include <jansson.h>
@@ -476,6 +477,7 @@ void harness_report_text(FILE *out,
     }
     report_skips(out, results, n);
     report_cleanup(out, results, n);
+    harness_report_root_causes(out, results, n);
     struct harness_summary sum;
     harness_summary_compute(results, n, &sum);
     fputc('\n', out);
