@@ -14,6 +14,7 @@
 
 #include "harness/commands.h"
 #include "live_cli.h"
+#include "run_baseline.h"
 #include "suite_cli.h"
 
 #include "harness/backend.h"
@@ -36,6 +37,7 @@ struct run_options {
     const char *html;
     struct etch_selection sel;
     struct etch_live_args live;
+    struct etch_baseline_args baseline; /* --baseline, --write-baseline */
     bool strict;
     bool allow_unimplemented;
     bool no_color;
@@ -62,11 +64,18 @@ static void run_usage(FILE *out)
             "  --tag TAG           run the scenarios with this tag (or area); repeatable\n"
             "                      (selectors add up; with none, every scenario runs)\n"
             "  --exclude NAME|TAG  leave out the scenarios with this name, area/name or tag\n"
-            "  --scenarios DIR     the suite folder (default: $ETCH_SCENARIOS, else the\n"
-            "                      built-in suite)\n"
+            "  --scenarios DIR     a suite folder; repeatable, the folders add up (a name in\n"
+            "                      two is a usage error) (default: $ETCH_SCENARIOS, else\n"
+            "                      the built-in suite)\n"
             "  --junit FILE        also write JUnit XML (one test case per scenario)\n"
             "  --tap FILE          also write TAP version 13\n"
             "  --jsonl FILE        also write JSON Lines (one object per scenario)\n"
+            "  --baseline FILE     the expected non-PASS verdicts (a JSON file, see\n"
+            "                      harness/README.md): a failure it lists, with its reason,\n"
+            "                      does not fail the run; a failure it does not list does, and\n"
+            "                      so does an entry whose scenario or step now passes\n"
+            "  --write-baseline FILE  write a baseline of this run's non-PASS verdicts\n"
+            "                      (reasons to edit), replacing FILE whole at the end\n"
             "  --html FILE         also write one self-contained HTML page: the failures\n"
             "                      grouped by likely root cause, a matrix of areas by\n"
             "                      verdict, each failure with its expectations, the answer\n"
@@ -81,7 +90,8 @@ static void run_usage(FILE *out)
             "%s"
             "\n"
             "exit status:\n"
-            "  0  every must-level expectation held\n"
+            "  0  every must-level expectation held; with --baseline, the run matched it (no\n"
+            "     new failure, no unexpected pass)\n"
             "  1  a FAIL, ERROR or NOT IMPLEMENTED (unless --allow-unimplemented), or a\n"
             "     DEVIATION with --strict; or the endpoint could not be reached (nothing ran)\n"
             "  2  bad usage or a broken scenario file\n",
@@ -130,6 +140,9 @@ static bool parse_options(
         enum etch_option_result taken = etch_selection_option(argc, argv, &i, cmd, is_run, &o->sel);
         if (taken == ETCH_OPTION_NOT_MINE && is_run) {
             taken = etch_live_option(argc, argv, &i, cmd, 1, &o->live);
+        }
+        if (taken == ETCH_OPTION_NOT_MINE && is_run) {
+            taken = etch_baseline_option(argc, argv, &i, cmd, &o->baseline);
         }
         if (taken == ETCH_OPTION_BAD) {
             *exit_status = ETCH_EXIT_USAGE;
@@ -471,6 +484,8 @@ static int report_run(const struct run *r, size_t not_run)
         sum.by_verdict[HARNESS_VERDICT_FAIL] > 0 || sum.by_verdict[HARNESS_VERDICT_ERROR] > 0 ||
         (!o->allow_unimplemented && sum.by_verdict[HARNESS_VERDICT_NOT_IMPLEMENTED] > 0) ||
         (o->strict && sum.by_verdict[HARNESS_VERDICT_DEVIATION] > 0);
+    etch_baseline_report(stdout, &o->baseline, results, n, o->strict, o->allow_unimplemented,
+                         &failed);
     if (not_run > 0) {
         fprintf(stderr, "etch run: interrupted: %zu of %zu scenarios were not run\n", not_run,
                 not_run + n);
@@ -502,6 +517,11 @@ int etch_cmd_run(int argc, char **argv)
     if (!etch_plan_open("run", &o.sel, &r.plan)) {
         return ETCH_EXIT_USAGE;
     }
+    if (!etch_baseline_open("run", &o.baseline, &r.plan.suite)) {
+        etch_baseline_close(&o.baseline);
+        etch_plan_cleanup(&r.plan);
+        return ETCH_EXIT_USAGE;
+    }
     size_t not_run = 0;
     if (!open_run(&r, &exit_status)) {
         goto out;
@@ -521,9 +541,19 @@ int etch_cmd_run(int argc, char **argv)
         exit_status = ETCH_EXIT_FAIL;
         goto out;
     }
+    if (!etch_baseline_compare("run", &o.baseline, r.results, r.num_results, o.strict,
+                               o.allow_unimplemented)) {
+        exit_status = ETCH_EXIT_FAIL;
+        goto out;
+    }
     exit_status = report_run(&r, not_run);
+    if (!etch_baseline_write("run", &o.baseline, r.results, r.num_results, not_run == 0) &&
+        exit_status == ETCH_EXIT_PASS) {
+        exit_status = ETCH_EXIT_FAIL;
+    }
 out:
     close_run(&r);
+    etch_baseline_close(&o.baseline);
     return exit_status;
 }
 

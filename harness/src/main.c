@@ -18,9 +18,12 @@ static const struct command s_commands[] = {
     {"run", etch_cmd_run, "run the conformance suite (default: against the embedded reference)"},
     {"list", etch_cmd_list, "list the scenarios of the suite"},
     {"diff", etch_cmd_diff, "run the suite on two targets and show where their answers differ"},
+    {"explore", etch_cmd_explore,
+     "explore random sequences on an endpoint and the reference, shrink what diverges"},
     {"serve", etch_cmd_serve, "serve the reference over HTTP for real clients"},
     {"bench", etch_cmd_bench, "measure signing, verification and request handling speed"},
     {"handle", etch_cmd_handle, "answer one raw HTTP request with a fresh reference"},
+    {"send", etch_cmd_send, "send one raw HTTP request file to an endpoint byte for byte"},
     {"sigv4", etch_cmd_sigv4, "sign, canonicalise or verify a request file with SigV4"},
 };
 

@@ -54,7 +54,12 @@ enum etch_option_result etch_selection_option(
     }
     const char *v = argv[++*i];
     if (strcmp(a, "--scenarios") == 0) {
-        sel->scenarios_dir = v;
+        if (sel->num_scenarios_dirs == ETCH_MAX_SCENARIO_DIRS) {
+            fprintf(stderr, "etch %s: more than %d --scenarios options\n", cmd,
+                    ETCH_MAX_SCENARIO_DIRS);
+            return ETCH_OPTION_BAD;
+        }
+        sel->scenarios_dirs[sel->num_scenarios_dirs++] = v;
         return ETCH_OPTION_TAKEN;
     }
     if (strcmp(a, "--tag") == 0) {
@@ -68,24 +73,37 @@ enum etch_option_result etch_selection_option(
 
 void etch_selection_finish(struct etch_selection *sel)
 {
-    if (sel->scenarios_dir != NULL) {
+    if (sel->num_scenarios_dirs == 0) {
+        const char *env = getenv("ETCH_SCENARIOS");
+        struct stat st;
+        if (env != NULL && env[0] != '\0') {
+            sel->scenarios_dirs[0] = env;
+        } else if (stat(ETCH_SCENARIOS_SOURCE_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
+            sel->scenarios_dirs[0] = ETCH_SCENARIOS_SOURCE_DIR;
+        } else {
+            sel->scenarios_dirs[0] = ETCH_SCENARIOS_INSTALL_DIR;
+        }
+        sel->num_scenarios_dirs = 1;
+    }
+    if (sel->num_scenarios_dirs == 1) {
+        sel->scenarios_dir = sel->scenarios_dirs[0];
         return;
     }
-    const char *env = getenv("ETCH_SCENARIOS");
-    struct stat st;
-    if (env != NULL && env[0] != '\0') {
-        sel->scenarios_dir = env;
-    } else if (stat(ETCH_SCENARIOS_SOURCE_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
-        sel->scenarios_dir = ETCH_SCENARIOS_SOURCE_DIR;
-    } else {
-        sel->scenarios_dir = ETCH_SCENARIOS_INSTALL_DIR;
+    size_t used = 0;
+    sel->scenarios_label[0] = '\0';
+    for (size_t d = 0; d < sel->num_scenarios_dirs && used < sizeof(sel->scenarios_label); d++) {
+        int n = snprintf(sel->scenarios_label + used, sizeof(sel->scenarios_label) - used, "%s%s",
+                         d > 0 ? ", " : "", sel->scenarios_dirs[d]);
+        used += n > 0 ? (size_t)n : 0;
     }
+    sel->scenarios_dir = sel->scenarios_label;
 }
 
-bool etch_load_suite(const char *cmd, const struct etch_selection *sel, struct harness_suite *suite)
+/* Loads one folder. Returns true on success; false with a message printed. */
+static bool load_one_dir(const char *cmd, const char *dir, struct harness_suite *suite)
 {
     struct harness_load_error err;
-    enum ref_status rc = harness_suite_load_dir(sel->scenarios_dir, suite, &err);
+    enum ref_status rc = harness_suite_load_dir(dir, suite, &err);
     if (rc != REF_OK) {
         char text[ETCH_LOAD_MESSAGE_BYTES];
         harness_load_error_format(&err, text, sizeof(text));
@@ -93,9 +111,58 @@ bool etch_load_suite(const char *cmd, const struct etch_selection *sel, struct h
         return false;
     }
     if (suite->count == 0) {
-        fprintf(stderr, "etch %s: no scenario files under %s\n", cmd, sel->scenarios_dir);
+        fprintf(stderr, "etch %s: no scenario files under %s\n", cmd, dir);
         harness_suite_cleanup(suite);
         return false;
+    }
+    return true;
+}
+
+/* Moves the scenarios of more to the end of suite (more is left empty). A name both have
+ * is a usage error naming both files: reports, selections and baselines name a scenario
+ * by its name alone, so one of the two would silently stand for the other. */
+static bool add_scenarios(const char *cmd, struct harness_suite *suite, struct harness_suite *more)
+{
+    for (size_t k = 0; k < more->count; k++) {
+        for (size_t i = 0; i < suite->count; i++) {
+            if (strcmp(suite->items[i]->name, more->items[k]->name) == 0) {
+                fprintf(stderr,
+                        "etch %s: two scenarios are named '%s': %s and %s (a name must be "
+                        "unique across the --scenarios folders)\n",
+                        cmd, more->items[k]->name, suite->items[i]->path, more->items[k]->path);
+                return false;
+            }
+        }
+    }
+    struct harness_scenario **items =
+        realloc(suite->items, (suite->count + more->count) * sizeof(*items));
+    if (items == NULL) {
+        fprintf(stderr, "etch %s: out of memory\n", cmd);
+        return false;
+    }
+    memcpy(items + suite->count, more->items, more->count * sizeof(*items));
+    suite->items = items;
+    suite->count += more->count;
+    free(more->items);
+    more->items = NULL;
+    more->count = 0;
+    return true;
+}
+
+bool etch_load_suite(const char *cmd, const struct etch_selection *sel, struct harness_suite *suite)
+{
+    memset(suite, 0, sizeof(*suite));
+    for (size_t d = 0; d < sel->num_scenarios_dirs; d++) {
+        struct harness_suite more;
+        if (!load_one_dir(cmd, sel->scenarios_dirs[d], d == 0 ? suite : &more)) {
+            harness_suite_cleanup(suite);
+            return false;
+        }
+        if (d > 0 && !add_scenarios(cmd, suite, &more)) {
+            harness_suite_cleanup(&more);
+            harness_suite_cleanup(suite);
+            return false;
+        }
     }
     return true;
 }

@@ -15,9 +15,16 @@
 
 #define ETCH_MAX_SELECTORS 64
 #define ETCH_MAX_WORKERS   32
+/* --scenarios folders of one run; they add up. */
+#define ETCH_MAX_SCENARIO_DIRS 16
 
 struct etch_selection {
+    /* The suite folders as a header shows them ("a" or "a, b"), set by
+     * etch_selection_finish. */
     const char *scenarios_dir;
+    const char *scenarios_dirs[ETCH_MAX_SCENARIO_DIRS];
+    size_t num_scenarios_dirs;
+    char scenarios_label[1024];
     const char *tags[ETCH_MAX_SELECTORS];
     size_t num_tags;
     const char *names[ETCH_MAX_SELECTORS];
@@ -29,20 +36,22 @@ struct etch_selection {
 /* True when argv[i] needs a value and has none (the message is printed). */
 bool etch_missing_value(int argc, char **argv, int i, const char *cmd);
 
-/* Takes one selection option at argv[*i] (--scenarios, --tag, and with allow_names
+/* Takes one selection option at argv[*i] (--scenarios, which add up, --tag, and with allow_names
  * --scenario and --exclude), moving *i past its value. Returns ETCH_OPTION_TAKEN,
  * ETCH_OPTION_NOT_MINE for any other option, or ETCH_OPTION_BAD (message printed) for a
  * missing value or too many of one selector. */
 enum etch_option_result etch_selection_option(
     int argc, char **argv, int *i, const char *cmd, bool allow_names, struct etch_selection *sel);
 
-/* Fills in the default folder: $ETCH_SCENARIOS, else the source tree's, else the
- * installed copy. */
+/* Fills in the default folder when no --scenarios named one: $ETCH_SCENARIOS, else the
+ * source tree's, else the installed copy; and the folders' label (scenarios_dir). The
+ * selection must stay where it is afterwards (the label may point into it). */
 void etch_selection_finish(struct etch_selection *sel);
 
-/* Loads the suite. Returns true on success (harness_suite_cleanup releases it); false
- * when a file is broken or the folder has none, with a message printed: the command then
- * ends with ETCH_EXIT_USAGE. */
+/* Loads the suite: the scenarios of every folder, in the order the folders were given.
+ * Returns true on success (harness_suite_cleanup releases it); false when a file is
+ * broken, a folder has none, or two folders have a scenario of the same name, with a
+ * message printed: the command then ends with ETCH_EXIT_USAGE. */
 bool etch_load_suite(const char *cmd,
                      const struct etch_selection *sel,
                      struct harness_suite *suite);

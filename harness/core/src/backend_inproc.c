@@ -203,6 +203,14 @@ struct harness_backend *harness_backend_inproc_new(const struct harness_inproc_o
     return b;
 }
 
+const char *harness_backend_inproc_job_status(struct harness_backend *b, const char *id)
+{
+    if (b == NULL || (b->ops != &s_inproc_ops && b->ops != &s_live_like_ops)) {
+        return NULL;
+    }
+    return ref_service_job_status(impl(b)->svc, id);
+}
+
 void harness_backend_free(struct harness_backend *b)
 {
     if (b != NULL && b->ops != NULL && b->ops->destroy != NULL) {

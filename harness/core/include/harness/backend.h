@@ -147,4 +147,9 @@ struct harness_inproc_options {
 /* Owned by the caller (harness_backend_free); NULL when out of memory. opts may be NULL. */
 struct harness_backend *harness_backend_inproc_new(const struct harness_inproc_options *opts);
 
+/* A job's status in an in-process backend's reference, as a ReadJob would show it now
+ * (ref_service_job_status); NULL when b is not in process or has no such job. For wrappers
+ * that change the reference's answers from the outside (the explorer's broken targets). */
+const char *harness_backend_inproc_job_status(struct harness_backend *b, const char *id);
+
 #endif

@@ -101,6 +101,10 @@ struct harness_scenario_result {
     /* The suffix given to pipeline names on a shared target ("-k3j9x2ab"), else "". */
     char name_suffix[16];
     struct harness_cleanup cleanup;
+    /* The reason a baseline gives for this non-PASS verdict (borrowed from the baseline),
+     * NULL when none expects it; set after the run (harness_baseline_compare), for the
+     * reports to show an expected failure as such. */
+    const char *expected_reason;
 };
 
 /* Limits of the isolation on shared targets. */
