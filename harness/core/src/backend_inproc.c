@@ -21,6 +21,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -62,6 +63,24 @@ static enum ref_status
 ip_send(struct harness_backend *b, struct ref_slice request, struct ref_buf *response)
 {
     return ref_service_handle(impl(b)->svc, request, response);
+}
+
+/* The reference handles the request whole before it answers, so the answer, made and
+ * dropped, is all a lost answer needs in process. */
+static enum ref_status ip_send_losing_answer(struct harness_backend *b,
+                                             struct ref_slice request,
+                                             char *why,
+                                             size_t why_cap)
+{
+    struct ref_buf dropped;
+    ref_buf_init(&dropped, REF_MAX_RESPONSE_BYTES);
+    enum ref_status rc = ref_service_handle(impl(b)->svc, request, &dropped);
+    bool has_answered = rc == REF_OK && dropped.len > 0;
+    ref_buf_cleanup(&dropped);
+    if (!has_answered && why_cap > 0) {
+        snprintf(why, why_cap, "the reference gave no answer (%s)", ref_status_name(rc));
+    }
+    return has_answered ? REF_OK : (rc != REF_OK ? rc : REF_E_INTERNAL);
 }
 
 static int64_t ip_now_ms(struct harness_backend *b)
@@ -136,6 +155,7 @@ static void live_like_sleep_ms(struct harness_backend *b, int64_t ms)
 
 static const struct harness_backend_ops s_live_like_ops = {
     .send = ip_send,
+    .send_losing_answer = ip_send_losing_answer,
     .now_ms = live_like_now_ms,
     .sleep_ms = live_like_sleep_ms,
     .destroy = ip_destroy,
@@ -143,6 +163,7 @@ static const struct harness_backend_ops s_live_like_ops = {
 
 static const struct harness_backend_ops s_inproc_ops = {
     .send = ip_send,
+    .send_losing_answer = ip_send_losing_answer,
     .now_ms = ip_now_ms,
     .seed_pipeline = ip_seed_pipeline,
     .seed_job = ip_seed_job,

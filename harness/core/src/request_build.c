@@ -448,11 +448,39 @@ resign_or_error(struct run *r, struct harness_exchange *x, char *why, size_t why
     return PREP_OK;
 }
 
+/* The headers an SDK gives every attempt of one call: the invocation Id, the same for
+ * all, and the attempt's number (the JS SDK v3 also says how many it makes at most, 3 by
+ * default; botocore's default "legacy" mode sends the number alone). */
+static enum ref_status add_attempt_headers(struct harness_exchange *x,
+                                           const struct sdk_attempt *attempt)
+{
+    char request_text[48];
+    if (attempt->sdk == HARNESS_RETRYING_SDK_JS_V3) {
+        harness_textf(request_text, sizeof(request_text), "attempt=%u; max=3", attempt->number);
+    } else {
+        harness_textf(request_text, sizeof(request_text), "attempt=%u", attempt->number);
+    }
+    REF_TRY(runner_add_header_cstr(x->headers, &x->num_headers, MAX_REQUEST_HEADERS,
+                                   "amz-sdk-invocation-id", attempt->invocation_id));
+    return runner_add_header_cstr(x->headers, &x->num_headers, MAX_REQUEST_HEADERS,
+                                  "amz-sdk-request", request_text);
+}
+
 enum prep runner_prepare(struct run *r,
                          const struct harness_step *step,
                          struct harness_exchange *x,
                          char *why,
                          size_t why_cap)
+{
+    return runner_prepare_attempt(r, step, NULL, x, why, why_cap);
+}
+
+enum prep runner_prepare_attempt(struct run *r,
+                                 const struct harness_step *step,
+                                 const struct sdk_attempt *attempt,
+                                 struct harness_exchange *x,
+                                 char *why,
+                                 size_t why_cap)
 {
     enum ref_status rc = runner_exchange_init(x);
     if (rc != REF_OK) {
@@ -483,6 +511,10 @@ enum prep runner_prepare(struct run *r,
     if (rc == REF_OK && spec->op != REF_OP_NONE && spec->headers != NULL) {
         rc = add_header_list(r, spec->headers, x, why, why_cap);
     }
+    /* The JS SDK signs its retry headers (SignedHeaders lists them), so they go in first. */
+    if (rc == REF_OK && attempt != NULL && attempt->sdk == HARNESS_RETRYING_SDK_JS_V3) {
+        rc = add_attempt_headers(x, attempt);
+    }
     if (rc == REF_OK) {
         struct harness_sign_target t = {
             .method = x->method,
@@ -500,6 +532,10 @@ enum prep runner_prepare(struct run *r,
             r->lacked_principal = true;
             return PREP_SKIP;
         }
+    }
+    /* botocore adds its retry headers after signing: they follow Authorization, unsigned. */
+    if (rc == REF_OK && attempt != NULL && attempt->sdk == HARNESS_RETRYING_SDK_BOTOCORE) {
+        rc = add_attempt_headers(x, attempt);
     }
     if (rc == REF_OK) {
         rc = serialize(x, spec->version != NULL ? spec->version : "HTTP/1.1");

@@ -313,11 +313,24 @@ run_request_step(struct run *r, const struct harness_step *step, struct harness_
 {
     char why[RUNNER_WHY_BYTES];
 again:;
+    /* A lost answer: the first attempt is sent and dropped here, and what follows is the
+     * SDK's retry (runner_retry.c). */
+    struct sdk_attempt attempt = {0};
+    if (step->lost_answer != HARNESS_RETRYING_SDK_NONE) {
+        enum prep p = runner_lose_first_answer(r, step, s, &attempt, why, sizeof(why));
+        if (p != PREP_OK) {
+            runner_set_reason(s, p == PREP_SKIP ? HARNESS_VERDICT_SKIP : HARNESS_VERDICT_ERROR,
+                              why);
+            return REF_OK;
+        }
+    }
     struct harness_exchange *x = runner_result_add_exchange(s);
     if (x == NULL) {
         return REF_E_NOMEM;
     }
-    enum prep p = runner_prepare(r, step, x, why, sizeof(why));
+    enum prep p = runner_prepare_attempt(
+        r, step, step->lost_answer != HARNESS_RETRYING_SDK_NONE ? &attempt : NULL, x, why,
+        sizeof(why));
     if (p != PREP_OK) {
         runner_set_reason(s, p == PREP_SKIP ? HARNESS_VERDICT_SKIP : HARNESS_VERDICT_ERROR, why);
         return REF_OK;
@@ -344,6 +357,10 @@ again:;
         return REF_OK;
     }
     enum ref_status rc = runner_localise(r, step, x, &o, why, sizeof(why));
+    if (rc == REF_OK && step->lost_answer != HARNESS_RETRYING_SDK_NONE &&
+        step->request.op == REF_OP_CREATE_JOB) {
+        rc = runner_adopt_lost_jobs(r, x);
+    }
     if (rc == REF_OK) {
         rc = judge(r, step, step->expects, step->num_expects, &o, s);
     } else if (rc != REF_E_NOMEM) {

@@ -167,6 +167,40 @@ enum prep runner_prepare(struct run *r,
                          char *why,
                          size_t why_cap);
 
+/* One attempt of a call an SDK retries (a step with "lost_answer"): every attempt of the
+ * call carries the same invocation Id and its own number, as that SDK sends them. */
+#define RUNNER_INVOCATION_ID_BYTES 37 /* a UUID and its NUL */
+struct sdk_attempt {
+    enum harness_retrying_sdk sdk;
+    unsigned number; /* 1 for the first */
+    char invocation_id[RUNNER_INVOCATION_ID_BYTES];
+};
+/* runner_prepare for one attempt of such a call: the SDK's retry headers added, signed
+ * (JS SDK v3) or after the signature (botocore), as the captures show them. */
+enum prep runner_prepare_attempt(struct run *r,
+                                 const struct harness_step *step,
+                                 const struct sdk_attempt *attempt,
+                                 struct harness_exchange *x,
+                                 char *why,
+                                 size_t why_cap);
+
+/* --- runner_retry.c: a lost answer and the SDK's retry ----------------------------- */
+
+/* The first attempt of a "lost_answer" step: prepared as the SDK sends it, sent through
+ * the backend's send_losing_answer (the target handles it, its answer is never read) and
+ * kept in the step's exchanges; *attempt is then the retry to prepare. PREP_SKIP when
+ * the target lacks the principal, PREP_ERROR with why when it could not be sent. */
+enum prep runner_lose_first_answer(struct run *r,
+                                   const struct harness_step *step,
+                                   struct harness_step_result *s,
+                                   struct sdk_attempt *attempt,
+                                   char *why,
+                                   size_t why_cap);
+/* On a shared target, after a CreateJob retried on a pipeline the scenario created: the
+ * lost attempt's job is the scenario's too (nobody else uses that pipeline), so its Id is
+ * found by listing the pipeline and remembered for scoped List answers and cleanup. */
+enum ref_status runner_adopt_lost_jobs(struct run *r, const struct harness_exchange *retry);
+
 /* --- runner.c: sending, observing, step results, hooks ------------------------------- */
 
 void runner_observation_cleanup(struct observation *o);

@@ -354,6 +354,56 @@ parse_wait(struct loader *ld, const struct step_input *in, struct harness_step *
     return REF_OK;
 }
 
+static const char *const s_retrying_sdk_names[HARNESS_RETRYING_SDK_COUNT] = {
+    [HARNESS_RETRYING_SDK_NONE] = "none",
+    [HARNESS_RETRYING_SDK_BOTOCORE] = "botocore",
+    [HARNESS_RETRYING_SDK_JS_V3] = "js-sdk-v3",
+};
+
+const char *harness_retrying_sdk_name(enum harness_retrying_sdk sdk)
+{
+    return (unsigned)sdk < HARNESS_RETRYING_SDK_COUNT ? s_retrying_sdk_names[sdk] : "none";
+}
+
+/* "lost_answer": the SDK whose retry follows the lost first attempt. A call step only: a
+ * request written out has no SDK to retry it, and a wait polls anyway. */
+static enum ref_status
+parse_lost_answer(struct loader *ld, const struct step_input *in, struct harness_step *step)
+{
+    json_t *v = json_object_get(in->obj, "lost_answer");
+    if (v == NULL) {
+        return REF_OK;
+    }
+    char p[HARNESS_MAX_JSON_PATH_BYTES * 2];
+    loader_path_key(p, sizeof(p), in->path, "lost_answer");
+    const char *name = json_string_value(v);
+    for (int k = HARNESS_RETRYING_SDK_NONE + 1; name != NULL && k < HARNESS_RETRYING_SDK_COUNT;
+         k++) {
+        if (strcmp(name, s_retrying_sdk_names[k]) == 0) {
+            step->lost_answer = (enum harness_retrying_sdk)k;
+        }
+    }
+    if (step->lost_answer == HARNESS_RETRYING_SDK_NONE) {
+        return loader_fail(ld, p,
+                           "expected the SDK whose retry to imitate, \"botocore\" or "
+                           "\"js-sdk-v3\", got %s",
+                           name != NULL ? name : type_name(v));
+    }
+    if (step->request.op == REF_OP_CREATE_PIPELINE) {
+        /* The lost attempt's pipeline would be one the run cannot name: on a shared
+         * endpoint nothing would delete it, and it would hold one of the account's few. */
+        return loader_fail(ld, p,
+                           "CreatePipeline cannot lose its answer: the pipeline the lost "
+                           "attempt created could not be found again and deleted");
+    }
+    if (step->all_pages) {
+        return loader_fail(ld, p,
+                           "all_pages and lost_answer do not go together: the pages "
+                           "followed would be the retry's");
+    }
+    return REF_OK;
+}
+
 static enum ref_status
 parse_call_step(struct loader *ld, const struct step_input *in, struct harness_step *step)
 {
@@ -361,7 +411,8 @@ parse_call_step(struct loader *ld, const struct step_input *in, struct harness_s
         return loader_fail(ld, in->value_path, "expected an operation name, got %s",
                            type_name(in->value));
     }
-    return loader_parse_call(ld, in->obj, in->path, json_string_value(in->value), &step->request);
+    REF_TRY(loader_parse_call(ld, in->obj, in->path, json_string_value(in->value), &step->request));
+    return parse_lost_answer(ld, in, step);
 }
 
 static enum ref_status
@@ -387,8 +438,8 @@ struct step_kind_info {
 };
 
 static const char *const s_call_top_keys[] = {
-    "name",     "note",  "call",        "sign",   "expect",  "capture",   "source",
-    "contract", "level", "inproc_only", "params", "headers", "all_pages", NULL};
+    "name",  "note",        "call",   "sign",    "expect",    "capture",     "source", "contract",
+    "level", "inproc_only", "params", "headers", "all_pages", "lost_answer", NULL};
 static const char *const s_call_sub_keys[] = {"name",   "note",    "call", "sign",
                                               "params", "headers", NULL};
 static const char *const s_raw_top_keys[] = {"name",   "note",        "raw",    "sign",
@@ -601,6 +652,13 @@ enum ref_status loader_parse_step(struct loader *ld,
     char pk[HARNESS_MAX_JSON_PATH_BYTES * 2];
     loader_path_key(pk, sizeof(pk), path, kind->key);
     const char *const *allowed = ctx == CTX_TOP ? kind->top_keys : kind->sub_keys;
+    if (ctx == CTX_CONCURRENT && json_object_get(v, "lost_answer") != NULL) {
+        char pl[HARNESS_MAX_JSON_PATH_BYTES * 2];
+        loader_path_key(pl, sizeof(pl), path, "lost_answer");
+        return loader_fail(ld, pl,
+                           "a concurrent sub-step cannot lose its answer: the group's requests "
+                           "are released together, and a retry would come after the race");
+    }
     if (allowed == NULL) {
         char kinds[256];
         kind_list(kinds, sizeof(kinds), true);

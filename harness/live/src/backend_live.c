@@ -531,6 +531,68 @@ static enum ref_status live_send_explained(struct harness_backend *b,
     return rc;
 }
 
+/* Waits for the first byte of an answer and reads that byte only. TLS housekeeping that
+ * arrives first (a session ticket) is consumed by curl_easy_recv, which then says AGAIN. */
+static enum ref_status
+await_first_byte(struct conn *c, int64_t deadline, int64_t timeout_ms, char *why, size_t why_cap)
+{
+    for (;;) {
+        uint8_t byte;
+        size_t n = 0;
+        CURLcode crc = curl_easy_recv(c->easy, &byte, 1, &n);
+        if (crc == CURLE_OK) {
+            if (n == 1) {
+                return REF_OK;
+            }
+            harness_textf(why, why_cap,
+                          "the endpoint closed the connection without answering, so nothing "
+                          "shows that it handled the request");
+            return REF_E_INCOMPLETE;
+        }
+        if (crc != CURLE_AGAIN) {
+            harness_textf(why, why_cap, "waiting for the answer failed: %s",
+                          c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(crc));
+            return REF_E_INTERNAL;
+        }
+        int w = wait_socket(c->sock, POLLIN, deadline);
+        if (w == 0) {
+            harness_textf(why, why_cap,
+                          "no answer began within %lld ms, so nothing shows that the endpoint "
+                          "handled the request",
+                          (long long)timeout_ms);
+            return REF_E_INCOMPLETE;
+        }
+        if (w < 0) {
+            harness_textf(why, why_cap, "waiting for the answer failed");
+            return REF_E_INTERNAL;
+        }
+    }
+}
+
+/* A lost answer, for real: the request goes out on a fresh connection, and once the first
+ * byte of the answer is in, the connection is closed with the rest unread. A server sends
+ * its first byte only after it has handled the request, so that byte is the proof it did,
+ * whatever the server would do with a request whose connection closed earlier. The
+ * connection is never pooled: it holds an answer nobody will read. */
+static enum ref_status live_send_losing_answer(struct harness_backend *b,
+                                               struct ref_slice request,
+                                               char *why,
+                                               size_t why_cap)
+{
+    struct live *lv = b->impl;
+    int64_t deadline = mono_ms() + lv->opts.timeout_ms;
+    struct conn *c = conn_open(lv, deadline, why, why_cap);
+    if (c == NULL) {
+        return REF_E_INTERNAL;
+    }
+    enum ref_status rc = send_all(c, request, deadline, why, why_cap);
+    if (rc == REF_OK) {
+        rc = await_first_byte(c, deadline, lv->opts.timeout_ms, why, why_cap);
+    }
+    conn_free(c);
+    return rc;
+}
+
 static enum ref_status
 live_send(struct harness_backend *b, struct ref_slice request, struct ref_buf *response)
 {
@@ -573,6 +635,7 @@ static void live_destroy(struct harness_backend *b)
 static const struct harness_backend_ops s_live_ops = {
     .send = live_send,
     .send_explained = live_send_explained,
+    .send_losing_answer = live_send_losing_answer,
     .now_ms = live_now_ms,
     .sleep_ms = live_sleep_ms,
     .destroy = live_destroy,
@@ -582,6 +645,7 @@ static const struct harness_backend_ops s_live_ops = {
 static const struct harness_backend_ops s_live_control_ops = {
     .send = live_send,
     .send_explained = live_send_explained,
+    .send_losing_answer = live_send_losing_answer,
     .now_ms = live_now_ms,
     .seed_pipeline = live_control_seed_pipeline,
     .seed_job = live_control_seed_job,

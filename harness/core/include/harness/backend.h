@@ -76,6 +76,15 @@ struct harness_backend_ops {
                                       struct ref_buf *response,
                                       char *why,
                                       size_t why_cap);
+    /* Optional: sends one whole request on a connection of its own and closes it as soon
+     * as the target has begun to answer, without reading the answer: the target handled
+     * the request and the client never learns what it said (an SDK's lost answer). REF_OK
+     * once the first byte of an answer arrived; otherwise a transport failure, why saying
+     * what happened (nothing arrived: nothing shows that the target handled it). */
+    enum ref_status (*send_losing_answer)(struct harness_backend *b,
+                                          struct ref_slice request,
+                                          char *why,
+                                          size_t why_cap);
     /* The target's current time in ms since the epoch (virtual in process). */
     int64_t (*now_ms)(struct harness_backend *b);
     /* Optional hooks: NULL when the backend lacks them. */

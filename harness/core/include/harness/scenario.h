@@ -167,6 +167,16 @@ struct harness_outcome {
     json_t *set; /* borrowed object of strings, may be NULL */
 };
 
+/* Whose retry a step with "lost_answer" imitates: the first attempt is sent and its answer
+ * lost, then the request goes again as that SDK retries it, with the headers it gives
+ * every attempt of one call (the same invocation Id, the attempt number). */
+enum harness_retrying_sdk {
+    HARNESS_RETRYING_SDK_NONE = 0, /* sent once, its answer read */
+    HARNESS_RETRYING_SDK_BOTOCORE, /* botocore and the AWS CLI: the headers not signed */
+    HARNESS_RETRYING_SDK_JS_V3,    /* the JS SDK v3: the headers signed */
+    HARNESS_RETRYING_SDK_COUNT
+};
+
 enum harness_clock_kind {
     HARNESS_CLOCK_NONE = 0,
     HARNESS_CLOCK_SET,
@@ -189,6 +199,10 @@ struct harness_step {
      * last page's: the runner follows the tokens itself, so a scenario can check what the
      * contract guarantees of paging without knowing the server's page size. */
     bool all_pages;
+    /* A call whose first attempt reaches the target and whose answer is lost (the
+     * connection dropped before it is read), then retried as this SDK retries: signed
+     * again and sent on a new connection. The step's expectations judge the retry. */
+    enum harness_retrying_sdk lost_answer;
 
     /* call, raw, wait */
     struct harness_request_spec request;
@@ -282,6 +296,8 @@ const char *harness_level_name(enum harness_level level);
 const char *harness_source_name(enum harness_source source);
 const char *harness_fault_name(enum harness_fault fault);
 const char *harness_principal_name(enum harness_principal principal);
+/* "botocore", "js-sdk-v3"; "none" for HARNESS_RETRYING_SDK_NONE. */
+const char *harness_retrying_sdk_name(enum harness_retrying_sdk sdk);
 /* The member that names a step kind in a scenario file ("call", "seed_job"); NULL for
  * HARNESS_STEP_NONE or a value that is no kind. */
 const char *harness_step_kind_key(enum harness_step_kind kind);
