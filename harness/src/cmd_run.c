@@ -14,6 +14,7 @@
 
 #include "harness/commands.h"
 #include "live_cli.h"
+#include "run_saved_requests.h"
 #include "run_baseline.h"
 #include "suite_cli.h"
 
@@ -34,6 +35,7 @@ struct run_options {
     const char *junit;
     const char *tap;
     const char *jsonl;
+    const char *save_requests; /* --save-requests DIR */
     const char *html;
     struct etch_selection sel;
     struct etch_live_args live;
@@ -70,6 +72,11 @@ static void run_usage(FILE *out)
             "  --junit FILE        also write JUnit XML (one test case per scenario)\n"
             "  --tap FILE          also write TAP version 13\n"
             "  --jsonl FILE        also write JSON Lines (one object per scenario)\n"
+            "  --save-requests DIR write the raw bytes of every request of every step that\n"
+            "                      did not pass to DIR/<scenario>/<step>[-<n>].http (the\n"
+            "                      folder is made and checked before anything is sent), for\n"
+            "                      `etch send --endpoint URL FILE` to replay byte for byte and\n"
+            "                      `etch handle FILE` to answer as the reference\n"
             "  --baseline FILE     the expected non-PASS verdicts (a JSON file, see\n"
             "                      harness/README.md): a failure it lists, with its reason,\n"
             "                      does not fail the run; a failure it does not list does, and\n"
@@ -173,6 +180,12 @@ static bool parse_options(
             o->allow_unimplemented = true;
         } else if (is_run && strcmp(a, "--no-color") == 0) {
             o->no_color = true;
+        } else if (is_run && strcmp(a, "--save-requests") == 0) {
+            if (etch_missing_value(argc, argv, i, cmd)) {
+                *exit_status = ETCH_EXIT_USAGE;
+                return false;
+            }
+            o->save_requests = argv[++i];
         } else if (is_run && strcmp(a, "--no-test-control") == 0) {
             o->no_test_control = true;
         } else {
@@ -514,6 +527,9 @@ int etch_cmd_run(int argc, char **argv)
         return exit_status;
     }
     struct run r = {.o = &o};
+    if (o.save_requests != NULL && !etch_saved_requests_prepare("run", o.save_requests)) {
+        return ETCH_EXIT_USAGE;
+    }
     if (!etch_plan_open("run", &o.sel, &r.plan)) {
         return ETCH_EXIT_USAGE;
     }
@@ -526,6 +542,7 @@ int etch_cmd_run(int argc, char **argv)
     if (!open_run(&r, &exit_status)) {
         goto out;
     }
+    r.meta.saved_requests_dir = o.save_requests;
     print_header(&r);
     /* Before anything else, and so before the clock-skew scenarios. */
     if (r.live != NULL && !etch_live_check_clock(stdout, "run", &o.live, r.first)) {
@@ -546,7 +563,14 @@ int etch_cmd_run(int argc, char **argv)
         exit_status = ETCH_EXIT_FAIL;
         goto out;
     }
+    size_t saved = 0;
+    bool is_saved = o.save_requests == NULL ||
+                    etch_saved_requests_write("run", o.save_requests, r.results, r.num_results,
+                                              &saved);
     exit_status = report_run(&r, not_run);
+    if (!is_saved && exit_status == ETCH_EXIT_PASS) {
+        exit_status = ETCH_EXIT_FAIL;
+    }
     if (!etch_baseline_write("run", &o.baseline, r.results, r.num_results, not_run == 0) &&
         exit_status == ETCH_EXIT_PASS) {
         exit_status = ETCH_EXIT_FAIL;

@@ -23,6 +23,7 @@ static const struct command s_commands[] = {
     {"serve", etch_cmd_serve, "serve the reference over HTTP for real clients"},
     {"bench", etch_cmd_bench, "measure signing, verification and request handling speed"},
     {"handle", etch_cmd_handle, "answer one raw HTTP request with a fresh reference"},
+    {"send", etch_cmd_send, "send one raw HTTP request file to an endpoint byte for byte"},
     {"sigv4", etch_cmd_sigv4, "sign, canonicalise or verify a request file with SigV4"},
 };
 

@@ -14,6 +14,7 @@ int etch_cmd_list(int argc, char **argv);
 int etch_cmd_serve(int argc, char **argv);
 int etch_cmd_bench(int argc, char **argv);
 int etch_cmd_diff(int argc, char **argv);
+int etch_cmd_send(int argc, char **argv);
 int etch_cmd_explore(int argc, char **argv);
 
 #endif

@@ -36,6 +36,9 @@ struct harness_report_meta {
     const char *service;
     bool strict;              /* a DEVIATION counts as a failure (--strict) */
     bool allow_unimplemented; /* NOT IMPLEMENTED is reported as skipped, not failed */
+    /* Where the run saved the requests of its failing steps (--save-requests), named as
+     * harness_saved_request_path says; NULL when it did not. Reproducers point there. */
+    const char *saved_requests_dir;
 };
 
 /* The table, the failure details and the summary. */
@@ -70,7 +73,18 @@ REF_MUST_CHECK enum ref_status harness_report_jsonl(FILE *out,
                                                     size_t n,
                                                     const struct harness_report_meta *meta);
 
-/* Appends a runnable curl command for the exchange (secrets from the environment). */
+/* Appends a runnable curl command for the exchange (secrets from the environment), or,
+ * when curl cannot reproduce the step (a signature fault or a signed_headers list, bytes
+ * curl cannot send as they are, a verbatim request), a line saying why and the byte-for-
+ * byte replays of the saved request: `etch send` and nc (openssl s_client for https).
+ * saved_path names the saved request; NULL: the replays name REQUEST.http and say how to
+ * write it. A request signed by hand is sent with its own Authorization, with a line on
+ * its date. */
+REF_MUST_CHECK enum ref_status harness_step_reproducer(const struct harness_exchange *x,
+                                                       const struct harness_report_meta *meta,
+                                                       const char *saved_path,
+                                                       struct ref_buf *out);
+/* harness_step_reproducer without a saved request. */
 REF_MUST_CHECK enum ref_status harness_curl_reproducer(const struct harness_exchange *x,
                                                        const struct harness_report_meta *meta,
                                                        struct ref_buf *out);
