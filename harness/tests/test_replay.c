@@ -201,7 +201,7 @@ static void test_hand_written_authorization_is_kept(void **state)
                             "X-Amz-Date: 20261128T124500Z\r\nAuthorization: AWS4-HMAC-SHA256 "
                             "Credential=AKIDNOBODY/x, Signature=ab\r\nContent-Length: 2\r\n\r\n{}",
                             NULL);
-    assert_non_null(strstr(text, "curl -sS -i --path-as-is -g -X 'POST'"));
+    assert_non_null(strstr(text, "curl -sS -i -X 'POST'"));
     assert_non_null(
         strstr(text, "-H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDNOBODY/x, Signature=ab'"));
     assert_non_null(strstr(text, "-H 'X-Amz-Date: 20261128T124500Z'"));

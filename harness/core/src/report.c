@@ -434,11 +434,13 @@ enum ref_status harness_step_reproducer(const struct harness_exchange *x,
                                 "again: etch send --resign --endpoint \"%s\" %s\n",
                                 date, endpoint, saved_path != NULL ? saved_path : "REQUEST.http"));
     }
-    REF_TRY(ref_buf_append_cstr(out, "curl -sS -i --path-as-is -g -X "));
+    REF_TRY(ref_buf_append_cstr(out, "curl -sS -i -X "));
     REF_TRY(shell_quote(out, x->method, strlen(x->method)));
     /* "$ETCH_ENDPOINT" must stay expandable: quote only the target part. */
     REF_TRY(ref_buf_appendf(out, " \"%s\"", endpoint));
     REF_TRY(shell_quote(out, x->target, strlen(x->target)));
+    /* The target as written: no dot segments resolved, no [] or {} globbing. */
+    REF_TRY(ref_buf_append_cstr(out, " --path-as-is -g"));
     if (is_signed) {
         REF_TRY(ref_buf_appendf(out,
                                 " \\\n  --aws-sigv4 \"aws:amz:%s:%s\" --user "
