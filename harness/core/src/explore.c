@@ -391,10 +391,23 @@ static json_t *generate(uint64_t seed, size_t target_steps, bool has_clock)
 
 /* --- Scenarios ----------------------------------------------------------------------- */
 
-static char *scenario_text(const char *name, const char *description, json_t *steps)
+/* With clock control the scenario starts by stopping the endpoint's clock (a move of
+ * 0 ms makes it virtual, contract section 9): from then on it moves only with the
+ * reference's, so a job's start falls on the same step on both sides. Before it, the
+ * endpoint's real clock would run on between the first requests and the first move. */
+static char *scenario_text(const struct harness_explore_options *o,
+                           const char *name,
+                           const char *description,
+                           json_t *steps)
 {
-    json_t *sc = json_pack("{s:s, s:s, s:s, s:i, s:O}", "name", name, "description", description,
-                           "source", "model", "pipelines", GEN_MAX_PIPELINES, "steps", steps);
+    json_t *all = json_array();
+    if (all != NULL && o->has_clock_control) {
+        json_array_append_new(
+            all, json_pack("{s:s, s:{s:i}}", "name", "clock-stopped", "clock", "advance_ms", 0));
+    }
+    json_array_extend(all, steps);
+    json_t *sc = json_pack("{s:s, s:s, s:s, s:i, s:o}", "name", name, "description", description,
+                           "source", "model", "pipelines", GEN_MAX_PIPELINES, "steps", all);
     char *text = sc != NULL ? harness_json_dump(sc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(sc);
     return text;
@@ -499,13 +512,22 @@ static bool has_run(const struct harness_step_result *s)
     return s->verdict != HARNESS_VERDICT_NONE && s->verdict != HARNESS_VERDICT_SKIP;
 }
 
-static size_t steps_run(const struct pair *p)
+static size_t steps_before(const struct harness_explore_options *o);
+
+/* The generated steps that ran on both sides. */
+static size_t steps_run(const struct harness_explore_options *o, const struct pair *p)
 {
     size_t n = 0;
-    for (size_t i = 0; i < p->endpoint.num_steps && i < p->reference.num_steps; i++) {
+    for (size_t i = steps_before(o); i < p->endpoint.num_steps && i < p->reference.num_steps; i++) {
         n += has_run(&p->endpoint.steps[i]) && has_run(&p->reference.steps[i]) ? 1 : 0;
     }
     return n;
+}
+
+/* How many steps scenario_text puts before the generated ones. */
+static size_t steps_before(const struct harness_explore_options *o)
+{
+    return o->has_clock_control ? 1 : 0;
 }
 
 /* --- Judging differences ------------------------------------------------------------- */
@@ -608,7 +630,7 @@ static void judge(const struct harness_explore_options *o,
                 (*tolerated)++;
             } else if (w == WEIGHT_MUST && !first->is_found) {
                 first->is_found = true;
-                first->step = s;
+                first->step = s - steps_before(o);
                 first->op = d->step->kind == HARNESS_STEP_CALL ? d->step->request.op : REF_OP_NONE;
                 strip_indexes(it->what, first->signature, sizeof(first->signature));
                 harness_textf(first->text, sizeof(first->text),
@@ -637,7 +659,7 @@ static bool still_diverges(struct shrink *s, json_t *steps)
     }
     s->runs++;
     (*s->counter)++;
-    char *text = scenario_text(s->name, "candidate", steps);
+    char *text = scenario_text(s->o, s->name, "candidate", steps);
     if (text == NULL) {
         return false;
     }
@@ -806,11 +828,14 @@ static json_t *reference_body(const struct harness_scenario_result *r,
 
 /* The steps with the reference's answers as their expectations: every request's status and
  * error code, and where the endpoint diverged, the body as well. */
-static json_t *with_expectations(json_t *steps, const struct pair *p)
+static json_t *
+with_expectations(const struct harness_explore_options *o, json_t *steps, const struct pair *p)
 {
     json_t *out = json_deep_copy(steps);
-    for (size_t i = 0; out != NULL && i < json_array_size(out) && i < p->reference.num_steps; i++) {
-        const struct harness_step_result *rs = &p->reference.steps[i];
+    size_t before = steps_before(o);
+    for (size_t i = 0;
+         out != NULL && i < json_array_size(out) && i + before < p->reference.num_steps; i++) {
+        const struct harness_step_result *rs = &p->reference.steps[i + before];
         json_t *step = json_array_get(out, i);
         if (json_object_get(step, "call") == NULL || !has_run(rs) || rs->num_exchanges == 0) {
             continue;
@@ -819,7 +844,7 @@ static json_t *with_expectations(json_t *steps, const struct pair *p)
         json_t *expect = json_pack("{s:i}", "status", x->http_status);
         json_object_set_new(expect, "error",
                             x->error_code[0] != '\0' ? json_string(x->error_code) : json_null());
-        if (i < p->diff.num_steps && p->diff.steps[i].differences > 0) {
+        if (i + before < p->diff.num_steps && p->diff.steps[i + before].differences > 0) {
             json_t *body = reference_body(&p->reference, x);
             if (body != NULL) {
                 json_object_set_new(expect, "body", body);
@@ -885,21 +910,21 @@ static void write_found(const struct harness_explore_options *o,
                         struct harness_explore_found *f)
 {
     struct pair p;
-    char *probe = scenario_text(name, "probe", steps);
+    char *probe = scenario_text(o, name, "probe", steps);
     enum ref_status rc = probe != NULL ? run_pair(o, name, probe, true, &p) : REF_E_NOMEM;
     free(probe);
     if (rc != REF_OK) {
         pair_cleanup(&p);
         return;
     }
-    json_t *expected = with_expectations(steps, &p);
+    json_t *expected = with_expectations(o, steps, &p);
     pair_cleanup(&p);
     char description[700];
     harness_textf(description, sizeof(description),
                   "Found by etch explore: the endpoint diverged from the reference (%s); the "
                   "expectations are the reference's answers.",
                   f->what);
-    char *text = expected != NULL ? scenario_text(name, description, expected) : NULL;
+    char *text = expected != NULL ? scenario_text(o, name, description, expected) : NULL;
     json_decref(expected);
     if (text == NULL) {
         return;
@@ -1000,7 +1025,7 @@ enum ref_status harness_explore_run(const struct harness_explore_options *o,
         json_t *steps = generate(seq_seed, per_sequence, o->has_clock_control);
         char name[64];
         harness_textf(name, sizeof(name), "explore-%llx", (unsigned long long)seq_seed);
-        char *text = steps != NULL ? scenario_text(name, "generated", steps) : NULL;
+        char *text = steps != NULL ? scenario_text(o, name, "generated", steps) : NULL;
         if (text == NULL) {
             json_decref(steps);
             rc = REF_E_NOMEM;
@@ -1026,7 +1051,7 @@ enum ref_status harness_explore_run(const struct harness_explore_options *o,
             break;
         }
         out->sequences++;
-        out->steps += steps_run(&p);
+        out->steps += steps_run(o, &p);
         struct divergence d;
         judge(o, &p, &d, &out->should_differences, &out->tolerated);
         pair_cleanup(&p);
