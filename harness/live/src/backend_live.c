@@ -550,7 +550,9 @@ await_first_byte(struct conn *c, int64_t deadline, int64_t timeout_ms, char *why
             return REF_E_INCOMPLETE;
         }
         if (crc != CURLE_AGAIN) {
-            harness_textf(why, why_cap, "waiting for the answer failed: %s",
+            harness_textf(why, why_cap,
+                          "the connection failed before an answer began (%s), so nothing shows "
+                          "that the endpoint handled the request",
                           c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(crc));
             return REF_E_INTERNAL;
         }

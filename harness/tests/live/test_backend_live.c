@@ -5,7 +5,8 @@
  * keep-alive reuse and when a connection is not reused; a request the reference refuses
  * on a connection of its own, never pooled; bytes after an answer; the raw size limit at
  * and over; a connection the server closed while idle; the request sent byte for byte;
- * the clock offset from a Date header.
+ * the clock offset from a Date header; a lost answer (the connection closed once the answer
+ * began, never pooled) and one the server never began.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -388,6 +389,65 @@ static void test_backend_live_closed_without_an_answer(void **state)
     server_stop(&s);
 }
 
+/* A lost answer: the server gets the whole request and answers; the backend closes once
+ * that answer has begun, and the next exchange goes on a new connection. */
+static void test_backend_live_loses_an_answer_the_server_gave(void **state)
+{
+    (void)state;
+    struct script_answer a[] = {lit(ANSWER_CL, 0, AFTER_KEEP), lit(ANSWER_CL, 0, AFTER_KEEP)};
+    struct server s;
+    server_start(&s, a, 2);
+    struct harness_backend *b = backend_for(&s, 5000);
+    char why[256] = "";
+    static const char cancel[] = "DELETE /2012-09-25/jobs/1111111111111-abcdef HTTP/1.1\r\n"
+                                 "Host: t\r\n\r\n";
+    assert_int_equal(b->ops->send_losing_answer(b, REF_SLICE_LIT(cancel), why, sizeof(why)),
+                     REF_OK);
+    expect_answer(b, REQUEST, ANSWER_CL);
+    harness_backend_free(b);
+    server_stop(&s);
+    /* The lost connection was not pooled: the retry needed a second one. */
+    assert_int_equal(s.accepts, 2);
+    assert_int_equal(s.connection_of_request[0], 1);
+    assert_int_equal(s.connection_of_request[1], 2);
+    assert_int_equal(s.last_request_len, strlen(REQUEST));
+}
+
+/* No answer at all, or none in time: nothing shows the server handled the request, which
+ * is a transport failure that says so, never a lost answer. */
+static void test_backend_live_lost_answer_needs_an_answer(void **state)
+{
+    (void)state;
+    struct script_answer a[] = {lit("", 0, AFTER_CLOSE)};
+    struct server s;
+    server_start(&s, a, 1);
+    struct harness_backend *b = backend_for(&s, 5000);
+    char why[256] = "";
+    assert_int_not_equal(b->ops->send_losing_answer(b, REF_SLICE_LIT(REQUEST), why, sizeof(why)),
+                         REF_OK);
+    assert_non_null(strstr(why, "closed the connection without answering"));
+    server_stop(&s);
+    harness_backend_free(b);
+
+    /* A server that reads and never answers. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    socklen_t len = sizeof(addr);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    struct server silent = {.port = ntohs(addr.sin_port)};
+    b = backend_for(&silent, 300);
+    why[0] = '\0';
+    assert_int_not_equal(b->ops->send_losing_answer(b, REF_SLICE_LIT(REQUEST), why, sizeof(why)),
+                         REF_OK);
+    assert_non_null(strstr(why, "no answer began within 300 ms"));
+    harness_backend_free(b);
+    close(fd);
+}
+
 static void test_backend_live_body_limit(void **state)
 {
     (void)state;
@@ -543,6 +603,8 @@ int main(void)
         cmocka_unit_test(test_backend_live_does_not_reuse_closed_connections),
         cmocka_unit_test(test_backend_live_stops_at_the_end_of_an_answer),
         cmocka_unit_test(test_backend_live_closed_without_an_answer),
+        cmocka_unit_test(test_backend_live_loses_an_answer_the_server_gave),
+        cmocka_unit_test(test_backend_live_lost_answer_needs_an_answer),
         cmocka_unit_test(test_backend_live_body_limit),
         cmocka_unit_test(test_backend_live_raw_size_limit),
         cmocka_unit_test(test_backend_live_times_out),

@@ -172,7 +172,7 @@ struct harness_outcome {
  * every attempt of one call (the same invocation Id, the attempt number). */
 enum harness_retrying_sdk {
     HARNESS_RETRYING_SDK_NONE = 0, /* sent once, its answer read */
-    HARNESS_RETRYING_SDK_BOTOCORE, /* botocore and the AWS CLI: the headers not signed */
+    HARNESS_RETRYING_SDK_BOTOCORE, /* botocore: the headers not signed */
     HARNESS_RETRYING_SDK_JS_V3,    /* the JS SDK v3: the headers signed */
     HARNESS_RETRYING_SDK_COUNT
 };

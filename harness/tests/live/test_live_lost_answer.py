@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# test_live_lost_answer.py - scenarios whose answers are lost ("lost_answer", tag retries)
+# against `etch serve`, with and without test control. What the server logged shows that
+# each lost attempt really reached it: the same CancelJob answered 202 (the answer the
+# run dropped unread) and then 409 ResourceInUseException (the retry, which the scenario
+# judged). Nothing is left behind, the lost CreateJob's job included. Through a proxy that
+# drops the first CancelJob's connection before the server sees it, the run reports an
+# ERROR that says nothing shows the request was handled, instead of judging a retry made
+# on a state it does not know.
+#
+# Usage: test_live_lost_answer.py ETCH SCENARIOS_DIR
+
+import re
+import socket
+import sys
+
+from live_util import Proxy, Server, check, expect, run_etch, run_main, signed_get
+
+RUN_LIMIT_S = 120
+CANCEL_LINE = re.compile(r"DELETE /2012-09-25/jobs/(\d{13}-\w{6}) (\d{3})")
+
+
+def run_tag(etch, suite, url):
+    return run_etch(etch, ["run", "--endpoint", url, "--scenarios", suite, "--no-color",
+                           "--tag", "retries"], RUN_LIMIT_S)
+
+
+def nothing_left(srv):
+    resp = signed_get(srv.port, "/2012-09-25/pipelines")
+    check(resp.status == 200, "ListPipelines after the run: %r" % resp)
+    check(resp.json()["Pipelines"] == [], "pipelines left behind: %r" % resp.json())
+    resp = signed_get(srv.port, "/2012-09-25/jobsByStatus/Submitted")
+    check(resp.status == 200, "ListJobsByStatus after the run: %r" % resp)
+    check(resp.json()["Jobs"] == [], "Submitted jobs left behind: %r" % resp.json())
+
+
+def without_control(etch, suite):
+    with Server(etch) as srv:
+        r = run_tag(etch, suite, srv.url)
+        expect(r, 0, "3 passed", "0 deviations")
+        nothing_left(srv)
+        # Per job, the statuses its CancelJob requests got, in the server's order.
+        answers = {}
+        for job, status in CANCEL_LINE.findall(srv.stderr_text()):
+            answers.setdefault(job, []).append(status)
+        lost_then_retried = [job for job, got in answers.items() if got[:2] == ["202", "409"]]
+        # One job in each cancel scenario (cleanup's own cancels come after).
+        check(len(lost_then_retried) >= 2,
+              "no job whose CancelJob the server answered 202 and then 409: %r" % answers)
+        print(r.out.splitlines()[-2])
+
+
+def with_control(etch, suite):
+    with Server(etch, "--test-control", "--quiet") as srv:
+        check(srv.has_test_control, "etch serve --test-control did not say so")
+        r = run_tag(etch, suite, srv.url)
+        expect(r, 0, "3 passed", "0 deviations")
+        nothing_left(srv)
+
+
+class DropFirstCancel(Proxy):
+    """A proxy that closes the first connection opening with a CancelJob before passing on
+    a byte of it: the server never sees that request."""
+
+    def __init__(self, backend_port):
+        super().__init__(backend_port)
+        self.dropped = 0
+
+    def _handle(self, client):
+        client.settimeout(10)
+        head = b""
+        try:
+            while len(head) < 24:
+                more = client.recv(64, socket.MSG_PEEK)
+                if not more or more == head:
+                    break
+                head = more
+        except OSError:
+            client.close()
+            return
+        with self.lock:
+            drop = self.dropped == 0 and head.startswith(b"DELETE /2012-09-25/jobs/")
+            self.dropped += 1 if drop else 0
+        if drop:
+            client.close()
+            return
+        super()._handle(client)
+
+
+def first_attempt_never_arrives(etch, suite):
+    with Server(etch, "--quiet") as srv, DropFirstCancel(srv.port) as proxy:
+        url = "http://127.0.0.1:%d" % proxy.port
+        r = run_etch(etch, ["run", "--endpoint", url, "--scenarios", suite, "--no-color",
+                            "--scenario", "cancel-lost-answer-retried"], RUN_LIMIT_S)
+        expect(r, 1, "so nothing shows that the endpoint handled the request", "1 errors")
+        check(proxy.dropped == 1, "the proxy dropped %d connections" % proxy.dropped)
+        nothing_left(srv)
+
+
+def body(etch, suite):
+    without_control(etch, suite)
+    with_control(etch, suite)
+    first_attempt_never_arrives(etch, suite)
+
+
+def main():
+    etch, suite = sys.argv[1], sys.argv[2]
+    return run_main(lambda: body(etch, suite))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
