@@ -325,7 +325,7 @@ static void assert_only_own_elements(const char *html)
         "!DOCTYPE", "html", "head", "meta",    "title",   "style", "body",    "header", "h1", "h2",
         "h3",       "h4",   "dl",   "dt",      "dd",      "span",  "section", "p",      "ol", "ul",
         "li",       "br",   "b",    "i",       "a",       "table", "thead",   "tbody",  "tr", "th",
-        "td",       "div",  "pre",  "details", "summary", "mark",  "article"};
+        "td",       "div",  "pre",  "details", "summary", "mark",  "article", "code"};
     for (const char *p = strchr(html, '<'); p != NULL; p = strchr(p + 1, '<')) {
         const char *name = p[1] == '/' ? p + 2 : p + 1;
         size_t k = strcspn(name, " >");
@@ -392,7 +392,8 @@ static void test_report_html_page_is_inert_and_complete(void **state)
     assert_non_null(strstr(html, "<div class=\"del\">- expected &quot;arn:none&quot;</div>"));
     assert_non_null(strstr(html, "<mark>&quot;Arn&quot;: &quot;arn:aws:elastictranscoder:"));
     assert_null(strstr(html, "<mark>&quot;Id&quot;"));
-    assert_non_null(strstr(html, "curl -sS -i -X &#39;DELETE&#39;"));
+    assert_non_null(strstr(html, "(reproducer)</h4><pre class=\"curl\">curl -sS -i "));
+    assert_non_null(strstr(html, "-X &#39;DELETE&#39; &quot;$ETCH_ENDPOINT&quot;"));
     assert_non_null(strstr(html, "(raw HTTP)</summary><pre>DELETE /2012-09-25/jobs/"));
     /* Bytes that are not UTF-8 are shown as such. */
     assert_non_null(strstr(html, "\\xff"));
@@ -404,7 +405,22 @@ static void test_report_html_page_is_inert_and_complete(void **state)
     html = page(f, NUM_RESULTS, NULL);
     assert_null(strstr(html, "<dt>date</dt>"));
     assert_non_null(strstr(html, "(the scenarios' times added up)"));
+    assert_null(strstr(html, "saved as"));
     free(html);
+
+    /* With --save-requests: where each failing step's request is, and the reproducer
+     * names that file when curl cannot send the request as it was. */
+    struct harness_report_meta saving = s_meta;
+    saving.saved_requests_dir = "saved <dir>";
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    assert_non_null(mem);
+    assert_int_equal(harness_report_html(mem, f->results, NUM_RESULTS, &saving, NULL), REF_OK);
+    fclose(mem);
+    assert_only_own_elements(text);
+    assert_non_null(strstr(text, "request saved as <code>saved &lt;dir&gt;/"));
+    free(text);
 }
 
 static void test_report_html_skips_by_reason(void **state)

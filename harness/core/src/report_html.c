@@ -16,6 +16,7 @@
 #include "harness/report_groups.h"
 
 #include "harness/http_response.h"
+#include "harness/replay.h"
 #include "harness/text.h"
 
 #include <jansson.h>
@@ -618,23 +619,40 @@ static enum ref_status broken_checks(struct ref_buf *b,
     return header ? put(b, "</table>") : REF_OK;
 }
 
-/* The request and answer of one exchange: curl, the raw request, the JSON body with the
- * broken members marked, the raw answer. */
+/* The request and answer of the index-th exchange of a step: where the run saved the
+ * request, the reproducer (curl, or what replays it byte for byte), the raw request, the
+ * JSON body with the broken members marked, the raw answer. */
 static enum ref_status exchange_block(struct ref_buf *b,
-                                      const struct harness_exchange *x,
+                                      const struct harness_scenario_result *r,
+                                      const struct harness_step_result *s,
+                                      size_t index,
                                       const struct harness_report_meta *meta,
                                       const struct marks *m)
 {
+    const struct harness_exchange *x = &s->exchanges[index];
     const char *label = x->label != NULL ? x->label : "";
     const char *gap = label[0] != '\0' ? " " : "";
+    char saved[4096];
+    const char *saved_path = NULL;
+    if (x->request.len > 0 && meta != NULL && meta->saved_requests_dir != NULL &&
+        harness_saved_request_path(meta->saved_requests_dir, r->scenario, s, index, saved,
+                                   sizeof(saved))) {
+        saved_path = saved;
+        REF_TRY(ref_buf_appendf(b, "<p class=\"muted\">request%s", gap));
+        REF_TRY(esc(b, label));
+        REF_TRY(put(b, " saved as <code>"));
+        REF_TRY(esc(b, saved));
+        REF_TRY(put(b, "</code> (<code>etch send --endpoint URL FILE</code> sends it byte for "
+                       "byte, <code>etch handle FILE</code> answers it as the reference)</p>"));
+    }
     struct ref_buf text;
     ref_buf_init(&text, PAGE_MAX_BYTES);
     enum ref_status rc = REF_OK;
     if (x->request.len > 0) {
         REF_TRY(ref_buf_appendf(b, "<h4>request%s", gap));
         REF_TRY(esc(b, label));
-        REF_TRY(put(b, " (curl)</h4><pre class=\"curl\">"));
-        rc = harness_curl_reproducer(x, meta, &text);
+        REF_TRY(put(b, " (reproducer)</h4><pre class=\"curl\">"));
+        rc = harness_step_reproducer(x, meta, saved_path, &text);
         if (rc == REF_OK) {
             rc = harness_html_escape(b, text.data, text.len);
         }
@@ -714,7 +732,7 @@ static enum ref_status step_block(struct ref_buf *b,
     marks_of_step(s, m);
     enum ref_status rc = REF_OK;
     for (size_t i = 0; i < s->num_exchanges && rc == REF_OK; i++) {
-        rc = exchange_block(b, &s->exchanges[i], meta, m);
+        rc = exchange_block(b, r, s, i, meta, m);
     }
     free(m);
     REF_TRY(rc);
