@@ -72,6 +72,8 @@ static void explore_usage(FILE *out)
             "  --divergences N      stop after N divergences (default 1)\n"
             "  --out DIR            write each shrunk divergence under DIR\n"
             "  --no-test-control    do not use the endpoint's test control\n"
+            "  --workers N          in process: sequences run N side by side (default 2; the\n"
+            "                       results do not depend on it); live: always one at a time\n"
             "  --help               this text\n"
             "\n"
             "%s"
@@ -322,6 +324,9 @@ int etch_cmd_explore(int argc, char **argv)
         .max_divergences = (size_t)c.divergences,
         .has_clock_control = t.has_control,
         .out_dir = c.out_dir,
+        /* In process each sequence has a fresh target, so sequences run side by side (two
+         * by default: --workers); a live endpoint takes one sequence at a time. */
+        .workers = c.is_inproc ? (c.live.workers > 0 ? (size_t)c.live.workers : 2) : 1,
         .progress = stderr,
         .interrupted = t.live != NULL ? etch_live_interrupt_flag() : NULL,
         .acquire = acquire,

@@ -6,7 +6,7 @@
  * steps, and written as a scenario that FAILs on the broken target and PASSes on the
  * reference when loaded back from its file; against the reference itself nothing is
  * found, with the clocks moved together and on the real clock without control; the same
- * seed gives the same run.
+ * seed gives the same run, with sequences one at a time or side by side.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -193,6 +193,13 @@ static void test_same_seed_same_run(void **state)
     assert_int_equal(a.num_found, b.num_found);
     assert_string_equal(a.found[0].what, b.found[0].what);
     assert_int_equal(a.found[0].shrunk_steps, b.found[0].shrunk_steps);
+    /* Sequences side by side are judged in order: the same run. */
+    o.workers = 3;
+    assert_int_equal(harness_explore_run(&o, &b), REF_OK);
+    assert_int_equal(a.steps, b.steps);
+    assert_int_equal(a.sequences, b.sequences);
+    assert_string_equal(a.found[0].what, b.found[0].what);
+    o.workers = 1;
     /* Another seed, another run. */
     o.seed = 12;
     o.max_steps = 200;

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -468,6 +469,61 @@ static struct harness_backend *new_reference(const struct harness_explore_option
     return b;
 }
 
+/* The reference's run of a sequence, on a thread of its own: it needs nothing from the
+ * endpoint's run, so the two take the time of the slower one (the scenario is only read). */
+struct reference_run {
+    const struct harness_explore_options *o;
+    const struct harness_scenario *sc;
+    bool is_for_replay;
+    struct harness_scenario_result *out;
+    enum ref_status rc;
+};
+
+static void *run_reference(void *arg)
+{
+    struct reference_run *rr = arg;
+    struct harness_backend *r = new_reference(rr->o, rr->is_for_replay);
+    rr->rc = r != NULL ? harness_run_scenario(rr->sc, r, rr->out) : REF_E_NOMEM;
+    harness_backend_free(r);
+    return NULL;
+}
+
+static bool same_exchange(const struct harness_exchange *a, const struct harness_exchange *b)
+{
+    if (a->response.len != b->response.len ||
+        (a->response.len > 0 && memcmp(a->response.data, b->response.data, a->response.len) != 0)) {
+        return false;
+    }
+    if (a->observed_body == NULL || b->observed_body == NULL) {
+        return a->observed_body == b->observed_body;
+    }
+    return strcmp(a->observed_body, b->observed_body) == 0;
+}
+
+/* Whether the two runs got the same bytes for every step. Two in-process targets made
+ * alike answer byte for byte the same (same clock, same random source) wherever neither
+ * is broken: such runs need no comparison, which is most of the explorer's time. */
+static bool is_identical(const struct harness_scenario_result *a,
+                         const struct harness_scenario_result *b)
+{
+    if (a->num_steps != b->num_steps) {
+        return false;
+    }
+    for (size_t i = 0; i < a->num_steps; i++) {
+        const struct harness_step_result *sa = &a->steps[i];
+        const struct harness_step_result *sb = &b->steps[i];
+        if (sa->verdict != sb->verdict || sa->num_exchanges != sb->num_exchanges) {
+            return false;
+        }
+        for (size_t k = 0; k < sa->num_exchanges; k++) {
+            if (!same_exchange(&sa->exchanges[k], &sb->exchanges[k])) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 /* Runs the scenario in text on both sides and compares. REF_E_NOT_FOUND when the endpoint
  * could not be had, REF_E_MALFORMED when the text does not load (a shrunk candidate that
  * uses a variable no step defines any more). */
@@ -486,21 +542,26 @@ static enum ref_status run_pair(const struct harness_explore_options *o,
     if (e == NULL) {
         return REF_E_NOT_FOUND;
     }
+    struct reference_run rr = {
+        .o = o, .sc = p->sc, .is_for_replay = is_for_replay, .out = &p->reference};
+    pthread_t thread;
+    /* With several workers the cores are taken already. */
+    bool is_threaded = o->workers <= 1 && pthread_create(&thread, NULL, run_reference, &rr) == 0;
     enum ref_status rc = harness_run_scenario(p->sc, e, &p->endpoint);
     p->has_endpoint = rc == REF_OK;
     if (o->release != NULL) {
         o->release(o->ctx, e);
     }
-    struct harness_backend *r = rc == REF_OK ? new_reference(o, is_for_replay) : NULL;
-    if (rc == REF_OK && r == NULL) {
-        rc = REF_E_NOMEM;
+    if (is_threaded) {
+        pthread_join(thread, NULL);
+    } else {
+        run_reference(&rr);
     }
+    p->has_reference = rr.rc == REF_OK;
     if (rc == REF_OK) {
-        rc = harness_run_scenario(p->sc, r, &p->reference);
-        p->has_reference = rc == REF_OK;
+        rc = rr.rc;
     }
-    harness_backend_free(r);
-    if (rc == REF_OK) {
+    if (rc == REF_OK && !is_identical(&p->endpoint, &p->reference)) {
         rc = harness_diff_scenario(&p->endpoint, &p->reference, &p->diff);
         p->has_diff = rc == REF_OK;
     }
@@ -997,6 +1058,74 @@ static void on_divergence(const struct harness_explore_options *o,
     json_decref(kept);
 }
 
+/* One sequence of a batch: generated and run on a worker, judged in order afterwards. */
+struct slot {
+    const struct harness_explore_options *o;
+    size_t per_sequence;
+    uint64_t seq_seed;
+    char name[64];
+    json_t *steps;
+    struct pair p;
+    enum ref_status rc;
+    char load_error[sizeof(s_load_error)];
+};
+
+static void *run_slot(void *arg)
+{
+    struct slot *sl = arg;
+    sl->steps = generate(sl->seq_seed, sl->per_sequence, sl->o->has_clock_control);
+    harness_textf(sl->name, sizeof(sl->name), "explore-%llx", (unsigned long long)sl->seq_seed);
+    char *text = sl->steps != NULL ? scenario_text(sl->o, sl->name, "generated", sl->steps) : NULL;
+    if (text == NULL) {
+        memset(&sl->p, 0, sizeof(sl->p));
+        sl->rc = REF_E_NOMEM;
+        return NULL;
+    }
+    sl->rc = run_pair(sl->o, sl->name, text, false, &sl->p);
+    if (sl->rc == REF_E_MALFORMED) {
+        harness_textf(sl->load_error, sizeof(sl->load_error), "%s", s_load_error);
+    }
+    free(text);
+    return NULL;
+}
+
+static void slot_cleanup(struct slot *sl)
+{
+    pair_cleanup(&sl->p);
+    json_decref(sl->steps);
+    sl->steps = NULL;
+}
+
+/* Judges one sequence's runs into out. False when the run must stop (an error). */
+static bool take_slot(const struct harness_explore_options *o,
+                      struct slot *sl,
+                      struct harness_explore_summary *out,
+                      enum ref_status *rc)
+{
+    *rc = sl->rc;
+    if (sl->rc == REF_E_MALFORMED) {
+        /* The generator wrote something the loader refuses: its own bug, said so. */
+        harness_textf(out->error, sizeof(out->error), "sequence %s does not load: %s", sl->name,
+                      sl->load_error);
+        return false;
+    }
+    if (sl->rc != REF_OK) {
+        harness_textf(out->error, sizeof(out->error), "%s",
+                      sl->rc == REF_E_NOT_FOUND ? "the endpoint could not be had"
+                                                : ref_status_name(sl->rc));
+        return false;
+    }
+    out->sequences++;
+    out->steps += steps_run(o, &sl->p);
+    struct divergence d;
+    judge(o, &sl->p, &d, &out->should_differences, &out->tolerated);
+    pair_cleanup(&sl->p);
+    if (d.is_found) {
+        on_divergence(o, out, sl->seq_seed, sl->steps, &d);
+    }
+    return true;
+}
+
 enum ref_status harness_explore_run(const struct harness_explore_options *o,
                                     struct harness_explore_summary *out)
 {
@@ -1006,11 +1135,16 @@ enum ref_status harness_explore_run(const struct harness_explore_options *o,
     if (per_sequence > 60) {
         per_sequence = 60;
     }
+    size_t workers =
+        o->workers > 1
+            ? (o->workers > HARNESS_EXPLORE_MAX_WORKERS ? HARNESS_EXPLORE_MAX_WORKERS : o->workers)
+            : 1;
     size_t max_found = o->max_divergences != 0 ? o->max_divergences : 1;
     double start = now_s();
     double last_progress = start;
     enum ref_status rc = REF_OK;
-    for (uint64_t seq = 0;; seq++) {
+    bool is_stopped = false;
+    for (uint64_t seq = 0; !is_stopped; seq += workers) {
         double t = now_s();
         if ((o->max_steps != 0 && out->steps >= o->max_steps) ||
             (o->max_seconds > 0 && t - start >= o->max_seconds) || out->divergences >= max_found ||
@@ -1021,44 +1155,37 @@ enum ref_status harness_explore_run(const struct harness_explore_options *o,
             progress(o, out, t - start, false);
             last_progress = t;
         }
-        uint64_t seq_seed = splitmix64(o->seed ^ splitmix64(seq));
-        json_t *steps = generate(seq_seed, per_sequence, o->has_clock_control);
-        char name[64];
-        harness_textf(name, sizeof(name), "explore-%llx", (unsigned long long)seq_seed);
-        char *text = steps != NULL ? scenario_text(o, name, "generated", steps) : NULL;
-        if (text == NULL) {
-            json_decref(steps);
-            rc = REF_E_NOMEM;
-            break;
+        /* A batch of sequences side by side, judged in the order of their numbers, so that
+         * what is found and counted does not depend on which worker was quicker. */
+        struct slot slots[HARNESS_EXPLORE_MAX_WORKERS];
+        pthread_t threads[HARNESS_EXPLORE_MAX_WORKERS];
+        bool is_threaded[HARNESS_EXPLORE_MAX_WORKERS] = {false};
+        for (size_t w = 0; w < workers; w++) {
+            memset(&slots[w], 0, sizeof(slots[w]));
+            slots[w].o = o;
+            slots[w].per_sequence = per_sequence;
+            slots[w].seq_seed = splitmix64(o->seed ^ splitmix64(seq + w));
+            if (w > 0) {
+                is_threaded[w] = pthread_create(&threads[w], NULL, run_slot, &slots[w]) == 0;
+            }
         }
-        struct pair p;
-        rc = run_pair(o, name, text, false, &p);
-        free(text);
-        if (rc == REF_E_MALFORMED) {
-            /* The generator wrote something the loader refuses: its own bug, said so. */
-            harness_textf(out->error, sizeof(out->error), "sequence %s does not load: %s", name,
-                          s_load_error);
-            pair_cleanup(&p);
-            json_decref(steps);
-            break;
+        run_slot(&slots[0]);
+        for (size_t w = 1; w < workers; w++) {
+            if (is_threaded[w]) {
+                pthread_join(threads[w], NULL);
+            } else {
+                run_slot(&slots[w]);
+            }
         }
-        if (rc != REF_OK) {
-            harness_textf(out->error, sizeof(out->error), "%s",
-                          rc == REF_E_NOT_FOUND ? "the endpoint could not be had"
-                                                : ref_status_name(rc));
-            pair_cleanup(&p);
-            json_decref(steps);
-            break;
+        for (size_t w = 0; w < workers; w++) {
+            bool is_counted =
+                !is_stopped && (w == 0 || ((o->max_steps == 0 || out->steps < o->max_steps) &&
+                                           out->divergences < max_found));
+            if (is_counted && !take_slot(o, &slots[w], out, &rc)) {
+                is_stopped = true;
+            }
+            slot_cleanup(&slots[w]);
         }
-        out->sequences++;
-        out->steps += steps_run(o, &p);
-        struct divergence d;
-        judge(o, &p, &d, &out->should_differences, &out->tolerated);
-        pair_cleanup(&p);
-        if (d.is_found) {
-            on_divergence(o, out, seq_seed, steps, &d);
-        }
-        json_decref(steps);
     }
     out->seconds = now_s() - start;
     progress(o, out, out->seconds, true);

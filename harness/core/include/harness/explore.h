@@ -26,6 +26,7 @@ typedef void harness_explore_release_fn(void *ctx, struct harness_backend *b);
 
 #define HARNESS_EXPLORE_DEFAULT_SEQUENCE_STEPS 24
 #define HARNESS_EXPLORE_MAX_FOUND              8
+#define HARNESS_EXPLORE_MAX_WORKERS            8
 
 struct harness_explore_options {
     uint64_t seed;
@@ -38,7 +39,11 @@ struct harness_explore_options {
      * no clock step is generated, the reference runs on the real clock like the endpoint,
      * and answers that depend on timing are compared as sets of allowed outcomes. */
     bool has_clock_control;
-    const char *out_dir;            /* where shrunk divergences are written; NULL: nowhere */
+    const char *out_dir; /* where shrunk divergences are written; NULL: nowhere */
+    /* Sequences run side by side (each with its own fresh endpoint): only for endpoints
+     * that acquire gives afresh every time (in process). 0 or 1: one at a time, the
+     * endpoint's run and the reference's side by side. Results do not depend on it. */
+    size_t workers;
     FILE *progress;                 /* a progress line now and then; NULL: none */
     const atomic_bool *interrupted; /* optional: stop at the next sequence once true */
     harness_explore_acquire_fn *acquire;
