@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * cli_util.c - input reading and clock options for the etch subcommands.
+ * cli_util.c - input reading, clock options and output checks for the etch subcommands.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -9,9 +9,12 @@
 #include "ref/sigv4.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 bool etch_read_input(const char *path, struct ref_buf *out, const char *command)
 {
@@ -66,4 +69,36 @@ int64_t etch_real_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t etch_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool etch_check_writable(const char *command, const char *what, const char *path)
+{
+    if (path == NULL) {
+        return true;
+    }
+    struct stat st;
+    bool existed = stat(path, &st) == 0;
+    if (existed && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "etch %s: cannot write the %s to %s: it is a directory\n", command, what,
+                path);
+        return false;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "etch %s: cannot write the %s to %s: %s\n", command, what, path,
+                strerror(errno));
+        return false;
+    }
+    close(fd);
+    if (!existed) {
+        unlink(path);
+    }
+    return true;
 }

@@ -50,4 +50,13 @@ bool etch_parse_now(const char *text, int64_t *now_ms, const char *command);
 /* The real time in ms since the epoch. */
 int64_t etch_real_now_ms(void);
 
+/* A monotonic clock in ms, for how long something took. */
+int64_t etch_monotonic_ms(void);
+
+/* Whether the file a report is to be written to can be written, checked before a run
+ * sends anything so that a typo costs nothing: opens it for appending (creating it, then
+ * removing it again when it did not exist). Returns false with a message on stderr naming
+ * the option's file and the reason. NULL path: true. */
+bool etch_check_writable(const char *command, const char *what, const char *path);
+
 #endif

@@ -61,8 +61,9 @@ static void diff_usage(FILE *out)
             "\n"
             "exit status:\n"
             "  0  no difference\n"
-            "  1  a difference, or a target could not be reached\n"
-            "  2  bad usage or a broken scenario file\n",
+            "  1  a difference\n"
+            "  2  bad usage or a broken scenario file\n"
+            "  3  a target could not be reached (nothing ran)\n",
             etch_live_usage);
 }
 
@@ -250,8 +251,11 @@ int etch_cmd_diff(int argc, char **argv)
     fflush(stdout);
     for (size_t e = 0; e < o.live.num_endpoints; e++) {
         printf("%s ", e == 0 ? "A" : "B");
-        if (!etch_live_check_clock(stdout, "diff", &o.live, etch_live_backend(live, e, 0))) {
-            exit_status = ETCH_EXIT_FAIL;
+        char why[ETCH_MESSAGE_BYTES];
+        if (!etch_live_check_clock(stdout, &o.live, etch_live_backend(live, e, 0), why,
+                                   sizeof(why))) {
+            fprintf(stderr, "etch diff: %s; nothing was run\n", why);
+            exit_status = ETCH_EXIT_TARGET_UNUSABLE;
             goto out;
         }
     }

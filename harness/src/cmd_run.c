@@ -16,6 +16,7 @@
 #include "live_cli.h"
 #include "run_saved_requests.h"
 #include "run_baseline.h"
+#include "run_unusable.h"
 #include "suite_cli.h"
 
 #include "harness/backend.h"
@@ -44,6 +45,7 @@ struct run_options {
     bool allow_unimplemented;
     bool no_color;
     bool no_test_control;
+    bool no_progress;
 };
 
 static void run_usage(FILE *out)
@@ -92,6 +94,7 @@ static void run_usage(FILE *out)
             "  --no-color          no colour even on a terminal (NO_COLOR is honoured too)\n"
             "  --no-test-control   do not use the endpoint's test control (contract section 9)\n"
             "                      even when it offers it\n"
+            "  --no-progress       no line on stderr per finished scenario of a live run\n"
             "  --help              this text\n"
             "\n"
             "%s"
@@ -100,8 +103,12 @@ static void run_usage(FILE *out)
             "  0  every must-level expectation held; with --baseline, the run matched it (no\n"
             "     new failure, no unexpected pass)\n"
             "  1  a FAIL, ERROR or NOT IMPLEMENTED (unless --allow-unimplemented), or a\n"
-            "     DEVIATION with --strict; or the endpoint could not be reached (nothing ran)\n"
-            "  2  bad usage or a broken scenario file\n",
+            "     DEVIATION with --strict\n"
+            "  2  bad usage, a broken scenario file, or a report file that cannot be written\n"
+            "     (checked before anything is sent)\n"
+            "  3  the target is unusable: unreachable, not HTTP, not an Elastic Transcoder\n"
+            "     endpoint, or it refused the credentials (nothing ran; the report files\n"
+            "     say why)\n",
             etch_live_usage);
 }
 
@@ -188,6 +195,8 @@ static bool parse_options(
             o->save_requests = argv[++i];
         } else if (is_run && strcmp(a, "--no-test-control") == 0) {
             o->no_test_control = true;
+        } else if (is_run && strcmp(a, "--no-progress") == 0) {
+            o->no_progress = true;
         } else {
             fprintf(stderr, "etch %s: unknown option '%s' (see etch %s --help)\n", cmd, a, cmd);
             *exit_status = ETCH_EXIT_USAGE;
@@ -415,7 +424,9 @@ static bool run_scenarios(struct run *r, size_t *not_run)
         .ran = ran,
         .live = r->live,
         .total = n,
-        .show_progress = r->live != NULL && isatty(fileno(stderr)),
+        /* Live runs take minutes: a CI log shows them moving (stderr, so that the report
+         * on stdout stays whole). */
+        .show_progress = r->live != NULL && !r->o->no_progress,
         .has_control = r->live != NULL && etch_live_has_control(r->live),
     };
     if (r->live != NULL) {
@@ -506,6 +517,29 @@ static int report_run(const struct run *r, size_t not_run)
     return failed || !written || not_run > 0 ? ETCH_EXIT_FAIL : ETCH_EXIT_PASS;
 }
 
+/* Every report file asked for can be written: checked before anything is sent. */
+static bool check_report_files(const struct run_options *o)
+{
+    return etch_check_writable("run", "JUnit report", o->junit) &&
+           etch_check_writable("run", "TAP report", o->tap) &&
+           etch_check_writable("run", "JSON Lines report", o->jsonl) &&
+           etch_check_writable("run", "HTML report", o->html);
+}
+
+/* The target is unusable (reason says how): says so, and writes the machine reports with
+ * one ERROR standing for the run, so that CI shows the reason. */
+static int report_unusable(const struct run *r, const char *reason)
+{
+    fprintf(stderr, "etch run: the target is unusable: %s; nothing was run\n", reason);
+    struct etch_unusable u;
+    etch_unusable_init(&u, reason);
+    const struct run_options *o = r->o;
+    (void)(write_report(o->junit, harness_report_junit, "JUnit", &u.result, 1, &r->meta) &&
+           write_report(o->tap, harness_report_tap, "TAP", &u.result, 1, &r->meta) &&
+           write_report(o->jsonl, harness_report_jsonl, "JSON Lines", &u.result, 1, &r->meta));
+    return ETCH_EXIT_TARGET_UNUSABLE;
+}
+
 /* Releases what open_run and run_scenarios made, and the plan. */
 static void close_run(struct run *r)
 {
@@ -530,7 +564,7 @@ int etch_cmd_run(int argc, char **argv)
     if (o.save_requests != NULL && !etch_saved_requests_prepare("run", o.save_requests)) {
         return ETCH_EXIT_USAGE;
     }
-    if (!etch_plan_open("run", &o.sel, &r.plan)) {
+    if (!check_report_files(&o) || !etch_plan_open("run", &o.sel, &r.plan)) {
         return ETCH_EXIT_USAGE;
     }
     if (!etch_baseline_open("run", &o.baseline, &r.plan.suite)) {
@@ -545,8 +579,11 @@ int etch_cmd_run(int argc, char **argv)
     r.meta.saved_requests_dir = o.save_requests;
     print_header(&r);
     /* Before anything else, and so before the clock-skew scenarios. */
-    if (r.live != NULL && !etch_live_check_clock(stdout, "run", &o.live, r.first)) {
-        exit_status = ETCH_EXIT_FAIL;
+    char unusable[ETCH_MESSAGE_BYTES * 2];
+    if (r.live != NULL &&
+        (!etch_live_check_clock(stdout, &o.live, r.first, unusable, sizeof(unusable)) ||
+         !etch_live_preflight(stdout, r.live, unusable, sizeof(unusable)))) {
+        exit_status = report_unusable(&r, unusable);
         goto out;
     }
     if (r.live != NULL) {
@@ -554,10 +591,12 @@ int etch_cmd_run(int argc, char **argv)
     }
     printf("\n");
     fflush(stdout);
+    int64_t started_ms = etch_monotonic_ms();
     if (!run_scenarios(&r, &not_run)) {
         exit_status = ETCH_EXIT_FAIL;
         goto out;
     }
+    r.meta.wall_ms = (double)(etch_monotonic_ms() - started_ms);
     if (!etch_baseline_compare("run", &o.baseline, r.results, r.num_results, o.strict,
                                o.allow_unimplemented)) {
         exit_status = ETCH_EXIT_FAIL;

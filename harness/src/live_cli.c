@@ -15,6 +15,7 @@
 #ifdef ETCH_HAVE_LIBCURL
 #include "harness/live.h"
 #endif
+#include "harness/text.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -374,9 +375,10 @@ void etch_live_print_principals(FILE *out, const struct etch_live_run *run)
 }
 
 bool etch_live_check_clock(FILE *out,
-                           const char *cmd,
                            const struct etch_live_args *a,
-                           struct harness_backend *b)
+                           struct harness_backend *b,
+                           char *unreachable_why,
+                           size_t unreachable_why_cap)
 {
     int64_t offset_ms = 0;
     char date[ETCH_DATE_BYTES] = "";
@@ -386,8 +388,8 @@ bool etch_live_check_clock(FILE *out,
     if (rc != REF_OK && rc != REF_E_NOT_FOUND) {
         fprintf(out, "\n");
         fflush(out);
-        fprintf(stderr, "etch %s: %s does not answer: %s; nothing was run\n", cmd, b->endpoint,
-                why);
+        harness_textf(unreachable_why, unreachable_why_cap, "unreachable: %s does not answer: %s",
+                      b->endpoint, why);
         return false;
     }
     /* The offset measured is against this machine's own clock, not the backend's. */
@@ -450,6 +452,19 @@ bool etch_live_has_control(const struct etch_live_run *run)
     return run->has_control;
 }
 
+bool etch_live_preflight(FILE *out, struct etch_live_run *run, char *why, size_t why_cap)
+{
+    struct harness_preflight p;
+    enum harness_preflight_verdict v = harness_live_preflight(run->backends[0][0], &p);
+    if (v == HARNESS_PREFLIGHT_USABLE) {
+        fprintf(out, "preflight: an Elastic Transcoder endpoint (%s)\n", p.what);
+        return true;
+    }
+    harness_textf(why, why_cap, "%s: %s", harness_preflight_verdict_name(v), p.what);
+    fprintf(out, "preflight: %s\n", why);
+    return false;
+}
+
 bool etch_live_release_clock(struct harness_backend *b, char *why, size_t why_cap)
 {
     return harness_live_control_release_clock(b, why, why_cap) == REF_OK;
@@ -508,14 +523,23 @@ void etch_live_print_principals(FILE *out, const struct etch_live_run *run)
 }
 
 bool etch_live_check_clock(FILE *out,
-                           const char *cmd,
                            const struct etch_live_args *a,
-                           struct harness_backend *b)
+                           struct harness_backend *b,
+                           char *why,
+                           size_t why_cap)
 {
     (void)out;
-    (void)cmd;
     (void)a;
     (void)b;
+    harness_textf(why, why_cap, "etch was built without libcurl");
+    return false;
+}
+
+bool etch_live_preflight(FILE *out, struct etch_live_run *run, char *why, size_t why_cap)
+{
+    (void)out;
+    (void)run;
+    harness_textf(why, why_cap, "etch was built without libcurl");
     return false;
 }
 

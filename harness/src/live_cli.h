@@ -89,12 +89,18 @@ bool etch_live_has_control(const struct etch_live_run *run);
 bool etch_live_release_clock(struct harness_backend *b, char *why, size_t why_cap);
 
 /* Reads the endpoint's clock and prints it against this machine's and the offset in use.
- * Returns true to go on (also when the endpoint answers without a usable Date); false,
- * with a message printed, when the endpoint cannot be reached at all: nothing is run
- * then, and the command ends with ETCH_EXIT_FAIL. */
+ * Returns true to go on (also when the endpoint answers without a usable Date); false
+ * with why filled when the endpoint cannot be reached at all: nothing is run then, and
+ * the command ends with ETCH_EXIT_TARGET_UNUSABLE. */
 bool etch_live_check_clock(FILE *out,
-                           const char *cmd,
                            const struct etch_live_args *a,
-                           struct harness_backend *b);
+                           struct harness_backend *b,
+                           char *why,
+                           size_t why_cap);
+
+/* The preflight (harness_live_preflight) on the first endpoint's first backend, with one
+ * line on out saying what the target is. Returns true when it is usable; false with why
+ * filled ("credentials refused: ListPipelines answered 403 ...") when it is not. */
+bool etch_live_preflight(FILE *out, struct etch_live_run *run, char *why, size_t why_cap);
 
 #endif

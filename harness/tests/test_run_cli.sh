@@ -74,7 +74,7 @@ check "missing value" 2 "$etch" run --junit
 # variables of whoever runs the tests stay out of it.
 noaws="env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_REGION
     -u AWS_DEFAULT_REGION"
-check "endpoint unreachable" 1 $noaws "$etch" run --endpoint http://127.0.0.1:1 \
+check "endpoint unreachable" 3 $noaws "$etch" run --endpoint http://127.0.0.1:1 \
     --connect-timeout-ms 2000
 head -n 1 "$tmp/out" >"$tmp/first"
 contains "first line names the live target" "$tmp/first" ": target live endpoint http://127.0.0.1:1"
@@ -107,7 +107,7 @@ check "cacert and insecure" 2 $noaws "$etch" run --endpoint https://127.0.0.1:1 
 check "diff needs an endpoint" 2 $noaws "$etch" diff
 check "diff three endpoints" 2 $noaws "$etch" diff --endpoint http://127.0.0.1:1 \
     --endpoint http://127.0.0.1:2 --endpoint http://127.0.0.1:3
-check "diff unreachable" 1 $noaws "$etch" diff --endpoint http://127.0.0.1:1 \
+check "diff unreachable" 3 $noaws "$etch" diff --endpoint http://127.0.0.1:1 \
     --scenario cancel-unknown-id --scenarios "$suite"
 check "diff help" 0 $noaws "$etch" diff --help
 check "exclude unknown" 2 "$etch" run --scenarios "$cli/failing" --exclude nope

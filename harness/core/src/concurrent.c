@@ -207,6 +207,7 @@ static enum ref_status record_outcome(struct run *r,
     }
     c->level = step->level;
     c->source = step->source != HARNESS_SOURCE_NONE ? step->source : HARNESS_SOURCE_INFERENCE;
+    c->contract = step->contract;
     c->held = matched < step->num_outcomes;
     harness_textf(c->what, sizeof(c->what), "outcomes");
     if (c->held) {

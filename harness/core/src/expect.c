@@ -183,8 +183,28 @@ add_check(struct harness_check_list *out, const struct harness_expect *e, const 
     r->level = e->level;
     r->source = e->source;
     r->note = e->note;
+    r->contract = e->contract;
     harness_textf(r->what, sizeof(r->what), "%s", what);
     return r;
+}
+
+/* An expected value that names variables says what they stood for too
+ * ("${jobId}" = "1234567890123-abcdef"), so a failure shows what was compared. Nothing is
+ * added when no variable is named, or one is not set. */
+static void show_substituted(char *expected, size_t cap, const struct harness_vars *vars)
+{
+    size_t len = strlen(expected);
+    if (vars == NULL || strstr(expected, "${") == NULL) {
+        return;
+    }
+    struct ref_buf value;
+    ref_buf_init(&value, cap);
+    if (harness_vars_expand(vars, expected, len, &value, NULL, 0) == REF_OK &&
+        (value.len != len || memcmp(value.data, expected, len) != 0)) {
+        harness_textf(expected + len, cap - len, " = %.*s", (int)value.len,
+                      (const char *)value.data);
+    }
+    ref_buf_cleanup(&value);
 }
 
 static void status_text(const struct harness_expect *e, char *out, size_t cap)
@@ -241,6 +261,7 @@ static enum ref_status eval_headers(const struct harness_expect *e,
             char why[HARNESS_CHECK_TEXT_BYTES];
             r->held = harness_match_compiled(want, actual, vars, e->regexes, why, sizeof(why));
             harness_json_text(want, r->expected, sizeof(r->expected));
+            show_substituted(r->expected, sizeof(r->expected), vars);
             harness_textf(r->actual, sizeof(r->actual), "%s", r->held ? have : why);
             json_decref(actual);
         }
@@ -269,6 +290,7 @@ static enum ref_status eval_paths(const struct harness_expect *e,
         char why[HARNESS_CHECK_TEXT_BYTES] = "";
         r->held = harness_match_compiled(want, actual, vars, e->regexes, why, sizeof(why));
         harness_json_text(want, r->expected, sizeof(r->expected));
+        show_substituted(r->expected, sizeof(r->expected), vars);
         if (r->held) {
             harness_json_text(actual, r->actual, sizeof(r->actual));
         } else {
@@ -365,6 +387,7 @@ enum ref_status harness_expect_eval(const struct harness_expect *e,
         char why[HARNESS_CHECK_TEXT_BYTES] = "";
         r->held = harness_match_compiled(e->body, obs->body, vars, e->regexes, why, sizeof(why));
         harness_json_text(e->body, r->expected, sizeof(r->expected));
+        show_substituted(r->expected, sizeof(r->expected), vars);
         if (r->held) {
             harness_json_text(obs->body, r->actual, sizeof(r->actual));
         } else {

@@ -52,11 +52,19 @@ void harness_report_summary(FILE *out, const struct harness_summary *sum)
 {
     fprintf(out,
             "summary: %zu scenarios, %zu passed, %zu failed, %zu deviations, %zu not "
-            "implemented, %zu skipped, %zu errors (%.1f ms)\n",
+            "implemented, %zu skipped, %zu errors ",
             sum->scenarios, sum->by_verdict[HARNESS_VERDICT_PASS],
             sum->by_verdict[HARNESS_VERDICT_FAIL], sum->by_verdict[HARNESS_VERDICT_DEVIATION],
             sum->by_verdict[HARNESS_VERDICT_NOT_IMPLEMENTED], sum->by_verdict[HARNESS_VERDICT_SKIP],
-            sum->by_verdict[HARNESS_VERDICT_ERROR], sum->duration_ms);
+            sum->by_verdict[HARNESS_VERDICT_ERROR]);
+    /* Workers run scenarios side by side, so their times add up to more than the run
+     * took: the wall time is what a CI job waits. */
+    if (sum->wall_ms > 0) {
+        fprintf(out, "in %.1f s wall (scenario time %.1f s)\n", sum->wall_ms / 1000.0,
+                sum->duration_ms / 1000.0);
+    } else {
+        fprintf(out, "(%.1f ms)\n", sum->duration_ms);
+    }
     fprintf(out, "conformance: must %zu/%zu (%.1f%%), should %zu/%zu (%.1f%%)\n", sum->must_held,
             sum->must_total, pct(sum->must_held, sum->must_total), sum->should_held,
             sum->should_total, pct(sum->should_held, sum->should_total));
@@ -514,6 +522,62 @@ static void print_buf(FILE *out, struct ref_buf *b)
     ref_buf_reset(b);
 }
 
+/* "section 3" or "sections 1b, 8". */
+static void print_sections(FILE *out, const char *contract)
+{
+    fprintf(out, "contract section%s %s", strchr(contract, ',') != NULL ? "s" : "", contract);
+}
+
+/* What one sub-step of an allowed outcome must get: "202", "409 ResourceInUseException",
+ * "4xx or 5xx", with "and more checks" when the outcome looks at more than status and
+ * error code. */
+static void outcome_part_text(const struct harness_expect *e, char *text, size_t cap)
+{
+    size_t used = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < e->num_status && used < cap; i++) {
+        const struct harness_status_alt *alt = &e->status[i];
+        const char *sep = i > 0 ? " or " : "";
+        int w = alt->status_class != 0
+                    ? snprintf(text + used, cap - used, "%s%dxx", sep, alt->status_class)
+                : alt->is_closed ? snprintf(text + used, cap - used, "%sclosed", sep)
+                                 : snprintf(text + used, cap - used, "%s%d", sep, alt->code);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (e->has_error && used < cap) {
+        int w = snprintf(text + used, cap - used, "%s%s", used > 0 ? " " : "",
+                         e->error != NULL ? e->error : "(no error code)");
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if ((e->headers != NULL || e->body != NULL || e->paths != NULL || e->json || e->error_form) &&
+        used < cap) {
+        snprintf(text + used, cap - used, "%s", used > 0 ? " and more checks" : "checks");
+    } else if (used == 0) {
+        snprintf(text, cap, "anything");
+    }
+}
+
+/* The outcomes a concurrent group allows, one line each, next to what it got. */
+static void print_outcomes(FILE *out, const struct harness_step *step)
+{
+    fprintf(out, "      allowed outcomes (%s.outcomes):\n", step->json_path);
+    for (size_t k = 0; k < step->num_outcomes; k++) {
+        const struct harness_outcome *oc = &step->outcomes[k];
+        fprintf(out, "        %zu.", k + 1);
+        const char *sep = " ";
+        for (size_t i = 0; i < step->num_subs; i++) {
+            if (!oc->has_expect[i]) {
+                continue;
+            }
+            char text[HARNESS_CHECK_TEXT_BYTES];
+            outcome_part_text(&oc->expect[i], text, sizeof(text));
+            fprintf(out, "%s%s: %s", sep, step->subs[i].name, text);
+            sep = "; ";
+        }
+        fprintf(out, "\n");
+    }
+}
+
 void harness_report_step_details(FILE *out,
                                  const struct harness_scenario_result *r,
                                  const struct harness_step_result *s,
@@ -530,6 +594,9 @@ void harness_report_step_details(FILE *out,
                                                                : "hook";
     fprintf(out, "\n%s%s%s %s, step %zu '%s' (%s) at %s\n", on, harness_verdict_name(s->verdict),
             off, r->scenario->display_path, step->index + 1, step->name, what, step->json_path);
+    if (r->scenario->description != NULL && r->scenario->description[0] != '\0') {
+        fprintf(out, "  scenario: %s\n", r->scenario->description);
+    }
     if (step->note != NULL) {
         fprintf(out, "  note: %s\n", step->note);
     }
@@ -539,6 +606,7 @@ void harness_report_step_details(FILE *out,
     if (s->polls > 0) {
         fprintf(out, "  polls: %u\n", s->polls);
     }
+    bool has_contract = false;
     for (size_t i = 0; i < s->checks.count; i++) {
         const struct harness_check_result *c = &s->checks.items[i];
         if (c->held) {
@@ -549,6 +617,20 @@ void harness_report_step_details(FILE *out,
         if (c->note != NULL) {
             fprintf(out, "      note: %s\n", c->note);
         }
+        if (c->contract != NULL) {
+            fputs("      rests on ", out);
+            print_sections(out, c->contract);
+            fputs("\n", out);
+            has_contract = true;
+        }
+        if (step->kind == HARNESS_STEP_CONCURRENT && strcmp(c->what, "outcomes") == 0) {
+            print_outcomes(out, step);
+        }
+    }
+    if (has_contract) {
+        /* The sources name no machine's paths: the contract's sections are mapped to the
+         * reference's files in the README next to them. */
+        fputs("  where the reference implements each contract section: reference/README.md\n", out);
     }
     struct ref_buf b;
     ref_buf_init(&b, 1024 * 1024);
@@ -756,6 +838,7 @@ void harness_report_text(FILE *out,
     harness_report_root_causes(out, results, n);
     struct harness_summary sum;
     harness_summary_compute(results, n, &sum);
+    sum.wall_ms = meta->wall_ms;
     fputc('\n', out);
     harness_report_summary(out, &sum);
 }
@@ -1040,6 +1123,10 @@ enum ref_status harness_report_tap(FILE *out,
             yaml_quoted(out, harness_verdict_name(r->verdict));
             fprintf(out, "\n  message: ");
             yaml_quoted(out, problem);
+            if (r->scenario->description != NULL) {
+                fprintf(out, "\n  description: ");
+                yaml_quoted(out, r->scenario->description);
+            }
             fprintf(out, "\n  must: \"%zu/%zu\"\n  should: \"%zu/%zu\"\n  ...\n", r->must_held,
                     r->must_total, r->should_held, r->should_total);
         }
@@ -1068,6 +1155,24 @@ static json_t *text_string(const char *text)
     return v;
 }
 
+/* The outcomes a concurrent group allows, as the text report lists them. */
+static json_t *outcomes_json(const struct harness_step *step)
+{
+    json_t *list = json_array();
+    for (size_t k = 0; list != NULL && k < step->num_outcomes; k++) {
+        json_t *parts = json_object();
+        for (size_t i = 0; parts != NULL && i < step->num_subs; i++) {
+            if (step->outcomes[k].has_expect[i]) {
+                char text[HARNESS_CHECK_TEXT_BYTES];
+                outcome_part_text(&step->outcomes[k].expect[i], text, sizeof(text));
+                json_object_set_new(parts, step->subs[i].name, text_string(text));
+            }
+        }
+        json_array_append_new(list, parts);
+    }
+    return list;
+}
+
 static json_t *check_json(const struct harness_check_result *c)
 {
     json_t *v = json_object();
@@ -1078,6 +1183,9 @@ static json_t *check_json(const struct harness_check_result *c)
         json_object_set_new(v, "held", json_boolean(c->held));
         json_object_set_new(v, "expected", text_string(c->expected));
         json_object_set_new(v, "actual", text_string(c->actual));
+        if (c->contract != NULL) {
+            json_object_set_new(v, "contract", json_string(c->contract));
+        }
     }
     return v;
 }
@@ -1114,6 +1222,9 @@ enum ref_status harness_report_jsonl(FILE *out,
                 json_object_set_new(st, "reason", text_string(s->reason));
                 json_object_set_new(st, "checks", checks);
                 json_object_set_new(st, "duration_ms", json_real(s->duration_ms));
+                if (s->step->kind == HARNESS_STEP_CONCURRENT && harness_step_needs_replay(s)) {
+                    json_object_set_new(st, "allowed_outcomes", outcomes_json(s->step));
+                }
             } else {
                 json_decref(checks);
             }
@@ -1128,6 +1239,9 @@ enum ref_status harness_report_jsonl(FILE *out,
         json_object_set_new(line, "scenario", json_string(r->scenario->name));
         json_object_set_new(line, "area", json_string(r->scenario->area));
         json_object_set_new(line, "file", json_string(r->scenario->display_path));
+        if (r->scenario->description != NULL) {
+            json_object_set_new(line, "description", text_string(r->scenario->description));
+        }
         json_object_set_new(line, "verdict", json_string(harness_verdict_name(r->verdict)));
         if (r->expected_reason != NULL) {
             json_object_set_new(line, "expected_by_baseline", text_string(r->expected_reason));

@@ -254,14 +254,48 @@ struct marks {
     size_t count;
 };
 
+/* The path of the member a broken check is about: "paths.Job" with the matcher's
+ * "Status: expected ..., found ..." is Job.Status; "body" with "Job: Status: expected"
+ * the same. Returns false when the check is about no member of the body. */
+static bool check_member_path(const struct harness_check_result *c, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    if (strncmp(c->what, "paths.", 6) == 0) {
+        harness_textf(out, cap, "%s", c->what + 6);
+        used = strlen(out);
+    } else if (strcmp(c->what, "body") != 0) {
+        return false;
+    }
+    /* The matcher names the members it went into as "key: " before what it expected. */
+    const char *p = c->actual;
+    for (;;) {
+        const char *colon = strstr(p, ": ");
+        if (colon == NULL || strncmp(p, "expected", 8) == 0 || colon == p) {
+            break;
+        }
+        size_t k = (size_t)(colon - p);
+        if (used + k + 2 >= cap) {
+            break;
+        }
+        if (used > 0 && p[0] != '[') {
+            out[used++] = '.';
+        }
+        memcpy(out + used, p, k);
+        used += k;
+        out[used] = '\0';
+        p = colon + 2;
+    }
+    return used > 0;
+}
+
 static void marks_of_step(const struct harness_step_result *s, struct marks *m)
 {
     m->count = 0;
     for (size_t i = 0; i < s->checks.count && m->count < MARKED_PATHS_MAX; i++) {
         const struct harness_check_result *c = &s->checks.items[i];
         if (!c->held && c->level != HARNESS_LEVEL_INFO &&
-            harness_check_member(c, m->paths[m->count], sizeof(m->paths[m->count]), NULL) &&
-            m->paths[m->count][0] != '\0') {
+            check_member_path(c, m->paths[m->count], sizeof(m->paths[m->count]))) {
             m->count++;
         }
     }

@@ -456,7 +456,8 @@ enum ref_status loader_parse_principal(struct loader *ld,
 /* "contract": the contract sections an expectation rests on, as "3" or "1b, 8" (sections
  * 1, 1b, 2, 2b, 3 to 9, joined by ", "). The loader checks the form only; the suite's own
  * test (check_contract_sections.py) holds every must to having one. */
-enum ref_status loader_parse_contract(struct loader *ld, json_t *obj, const char *path)
+enum ref_status
+loader_parse_contract(struct loader *ld, json_t *obj, const char *path, const char **out)
 {
     const char *c = NULL;
     REF_TRY(loader_get_string(ld, obj, "contract", path, false, &c));
@@ -470,6 +471,7 @@ enum ref_status loader_parse_contract(struct loader *ld, json_t *obj, const char
         }
         p += (p[0] == '1' || p[0] == '2') && p[1] == 'b' ? 2 : 1;
         if (*p == '\0') {
+            *out = c;
             return REF_OK;
         }
         if (p[0] != ',' || p[1] != ' ') {
@@ -647,9 +649,9 @@ static enum ref_status parse_scenario(struct loader *ld, const char *stem)
             sc->tags[sc->num_tags++] = json_string_value(t);
         }
     }
-    struct defaults def = {HARNESS_LEVEL_MUST, HARNESS_SOURCE_NONE};
+    struct defaults def = {HARNESS_LEVEL_MUST, HARNESS_SOURCE_NONE, NULL};
     REF_TRY(loader_parse_source(ld, root, "", &def.source));
-    REF_TRY(loader_parse_contract(ld, root, ""));
+    REF_TRY(loader_parse_contract(ld, root, "", &def.contract));
     REF_TRY(loader_get_bool(ld, root, "inproc_only", "", &sc->inproc_only));
     int64_t pipelines = 0;
     REF_TRY(loader_get_int(ld, root, "pipelines", "", 1, HARNESS_MAX_SCENARIO_PIPELINES, NULL,

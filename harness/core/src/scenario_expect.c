@@ -87,7 +87,8 @@ enum ref_status loader_parse_expect(struct loader *ld,
     out->source = def->source;
     REF_TRY(loader_parse_level(ld, v, path, &out->level));
     REF_TRY(loader_parse_source(ld, v, path, &out->source));
-    REF_TRY(loader_parse_contract(ld, v, path));
+    out->contract = def->contract;
+    REF_TRY(loader_parse_contract(ld, v, path, &out->contract));
     REF_TRY(loader_get_string(ld, v, "note", path, false, &out->note));
     if (out->level == HARNESS_LEVEL_NONE) {
         out->level = HARNESS_LEVEL_MUST;

@@ -44,6 +44,7 @@ struct loader {
 struct defaults {
     enum harness_level level;
     enum harness_source source;
+    const char *contract; /* the nearest "contract" given, NULL when none */
 };
 
 /* Where a step stands: at the top of the scenario or inside a concurrent step, which
@@ -122,7 +123,9 @@ enum ref_status loader_parse_principal(struct loader *ld,
                                        json_t *obj,
                                        const char *path,
                                        enum harness_principal *out);
-enum ref_status loader_parse_contract(struct loader *ld, json_t *obj, const char *path);
+/* "contract" of obj into *out when present (left as it is when absent). */
+enum ref_status
+loader_parse_contract(struct loader *ld, json_t *obj, const char *path, const char **out);
 /* The index of a fault name (s_fault_names), false when it names none. */
 bool loader_fault_from_name(const char *s, enum harness_fault *out);
 

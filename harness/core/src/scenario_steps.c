@@ -576,9 +576,10 @@ static enum ref_status parse_common(struct loader *ld,
 
     REF_TRY(loader_parse_level(ld, v, path, &def->level));
     REF_TRY(loader_parse_source(ld, v, path, &def->source));
-    REF_TRY(loader_parse_contract(ld, v, path));
+    REF_TRY(loader_parse_contract(ld, v, path, &def->contract));
     step->level = def->level != HARNESS_LEVEL_NONE ? def->level : HARNESS_LEVEL_MUST;
     step->source = def->source;
+    step->contract = def->contract;
     return REF_OK;
 }
 

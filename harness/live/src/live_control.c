@@ -19,11 +19,9 @@
 
 #include "live_internal.h"
 
-#include "harness/http_response.h"
 #include "harness/text.h"
 
 #include "ref/buf.h"
-#include "ref/sigv4.h"
 
 #include <jansson.h>
 
@@ -33,10 +31,7 @@
 #include <string.h>
 
 #define CONTROL_PREFIX "/_etch/control/v1"
-/* Every control request and answer is small: a seed of one object, a clock. */
-#define CONTROL_REQUEST_BYTES  16384
-#define CONTROL_RESPONSE_BYTES (HARNESS_MAX_RESPONSE_HEADER_BYTES + HARNESS_MAX_RESPONSE_BODY_BYTES)
-#define CONTROL_WHY_BYTES      384
+#define CONTROL_WHY_BYTES 384
 /* Contract section 9: SetMillis is below 10^13. */
 #define CONTROL_MAX_MILLIS 9999999999999LL
 
@@ -60,105 +55,22 @@ static enum ref_status control_call(struct harness_backend *b,
 {
     *answer = NULL;
     *http_status = 0;
-    const struct ref_credential *cred = b->principals[HARNESS_PRINCIPAL_MAIN];
-    if (cred == NULL) {
-        harness_textf(why, why_cap, "the run has no main principal to call test control");
-        return REF_E_NOT_FOUND;
-    }
-    size_t body_len = body != NULL ? strlen(body) : 0;
-    char amz_date[REF_SIGV4_AMZ_DATE_LEN + 1];
-    ref_sigv4_format_amz_date(b->ops->now_ms(b) / 1000, amz_date);
-    char length[24];
-    snprintf(length, sizeof(length), "%zu", body_len);
-
-    struct ref_header headers[3 + REF_SIGV4_MAX_ADDED_HEADERS];
-    size_t n = 0;
-    headers[n++] = (struct ref_header){REF_SLICE_LIT("Host"), ref_slice_from_cstr(b->host)};
-    if (body != NULL) {
-        headers[n++] =
-            (struct ref_header){REF_SLICE_LIT("Content-Type"), REF_SLICE_LIT("application/json")};
-        headers[n++] =
-            (struct ref_header){REF_SLICE_LIT("Content-Length"), ref_slice_from_cstr(length)};
-    }
-    struct ref_sigv4_request sreq = {
-        .method = ref_slice_from_cstr(method),
-        .path = ref_slice_from_cstr(path),
-        .query = {NULL, 0},
-        .headers = headers,
-        .num_headers = n,
-        .body = ref_slice_make(body, body_len),
-    };
-    struct ref_sigv4_sign_params params = {
-        .access_key_id = ref_slice_from_cstr(cred->access_key_id),
-        .secret_access_key = ref_slice_from_cstr(cred->secret_access_key),
-        .region = ref_slice_from_cstr(b->region),
-        .service = ref_slice_from_cstr(b->service),
-        .amz_date = ref_slice_make(amz_date, REF_SIGV4_AMZ_DATE_LEN),
-        .session_token = cred->session_token != NULL ? ref_slice_from_cstr(cred->session_token)
-                                                     : (struct ref_slice){NULL, 0},
-    };
-    struct ref_sigv4_signing_result signing;
-    struct ref_buf req;
-    struct ref_buf resp;
-    ref_buf_init(&req, CONTROL_REQUEST_BYTES);
-    ref_buf_init(&resp, CONTROL_RESPONSE_BYTES);
-    enum ref_status rc = ref_sigv4_sign_request(&params, &sreq, &signing, NULL);
-    if (rc == REF_OK) {
-        rc = ref_sigv4_signing_result_apply(&signing, headers, &n,
-                                            sizeof(headers) / sizeof(headers[0]));
-    }
-    if (rc == REF_OK) {
-        rc = ref_buf_appendf(&req, "%s %s HTTP/1.1\r\n", method, path);
-    }
-    for (size_t i = 0; rc == REF_OK && i < n; i++) {
-        rc = ref_buf_appendf(&req, "%.*s: %.*s\r\n", (int)headers[i].name.len,
-                             (const char *)headers[i].name.ptr, (int)headers[i].value.len,
-                             (const char *)headers[i].value.ptr);
-    }
-    if (rc == REF_OK) {
-        rc = ref_buf_append_cstr(&req, "\r\n");
-    }
-    if (rc == REF_OK && body_len > 0) {
-        rc = ref_buf_append(&req, body, body_len);
-    }
-    if (rc != REF_OK) {
-        harness_textf(why, why_cap, "cannot build the control request (%s)", ref_status_name(rc));
-    } else {
-        char send_why[CONTROL_WHY_BYTES] = "";
-        rc = b->ops->send_explained(b, ref_buf_slice(&req), &resp, send_why, sizeof(send_why));
-        if (rc != REF_OK) {
-            harness_textf(why, why_cap, "%s", send_why);
-        }
-    }
-    if (rc == REF_OK) {
-        struct harness_http_response http;
-        struct ref_buf body_buf;
-        ref_buf_init(&body_buf, HARNESS_MAX_RESPONSE_BODY_BYTES);
-        if (resp.len == 0 || harness_http_parse_response(ref_buf_slice(&resp), &http, &body_buf,
-                                                         NULL, NULL) != REF_OK) {
-            harness_textf(why, why_cap, "the answer is not HTTP");
-            rc = REF_E_NOT_FOUND;
+    struct live_answer a;
+    enum ref_status rc = live_signed_exchange(b, method, path, body, &a, why, why_cap);
+    if (rc == REF_E_MALFORMED) {
+        rc = REF_E_NOT_FOUND;
+    } else if (rc == REF_OK) {
+        *http_status = a.http.status;
+        if (a.http.status == 200 && json_is_object(a.json)) {
+            *answer = a.json;
+            a.json = NULL;
         } else {
-            *http_status = http.status;
-            json_t *v = json_loadb((const char *)http.body.ptr, http.body.len, 0, NULL);
-            if (http.status == 200 && json_is_object(v)) {
-                *answer = v;
-                v = NULL;
-            } else {
-                const struct ref_header *type =
-                    harness_http_response_header(&http, "x-amzn-ErrorType");
-                harness_textf(why, why_cap, "%s %s answered %d%s%.*s", method, path, http.status,
-                              type != NULL ? " " : "", type != NULL ? (int)type->value.len : 0,
-                              type != NULL ? (const char *)type->value.ptr : "");
-                rc = REF_E_NOT_FOUND;
-            }
-            json_decref(v);
+            harness_textf(why, why_cap, "%s %s answered %d%s%s", method, path, a.http.status,
+                          a.error_code[0] != '\0' ? " " : "", a.error_code);
+            rc = REF_E_NOT_FOUND;
         }
-        ref_buf_cleanup(&body_buf);
     }
-    ref_sigv4_signing_result_cleanup(&signing);
-    ref_buf_cleanup(&req);
-    ref_buf_cleanup(&resp);
+    live_answer_cleanup(&a);
     return rc;
 }
 

@@ -43,8 +43,15 @@ def _answer(status, reason, headers, body, date_offset_s=0):
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-def good_answer(date_offset_s=0):
-    """What an endpoint of this API answers an unsigned request: a proper 403."""
+def good_answer(date_offset_s=0, signed=False):
+    """What an endpoint of this API answers: to an unsigned request a proper 403, to a
+    signed one a proper 404 (no such pipeline or job), as for the preflight's calls."""
+    if signed:
+        body = b'{"message":"The specified resource was not found."}'
+        return _answer(404, "Not Found", [("Content-Type", "application/json"),
+                                          ("x-amzn-ErrorType", "ResourceNotFoundException"),
+                                          ("x-amzn-RequestId", str(uuid.uuid4()))], body,
+                       date_offset_s)
     body = b'{"message":"Missing Authentication Token"}'
     return _answer(403, "Forbidden", [("Content-Type", "application/json"),
                                       ("x-amzn-ErrorType", "MissingAuthenticationTokenException"),
@@ -106,7 +113,8 @@ class MisbehavingServer(LoopbackServer):
                     self.requests += 1
                     is_good = self.requests <= self.good
                 if is_good or self.mode == "good":
-                    conn.sendall(good_answer(self.date_offset_s))
+                    signed = b"\r\nauthorization:" in req.lower()
+                    conn.sendall(good_answer(self.date_offset_s, signed))
                     continue
                 if not self._misbehave(conn):
                     return

@@ -142,10 +142,11 @@ def without_control(etch, suite):
 
 
 class Answers200(MisbehavingServer):
-    """Answers the clock probe properly, then 200 with the given body to everything."""
+    """Answers the clock probe and the preflight properly, then 200 with the given body to
+    everything."""
 
     def __init__(self, body, content_type="application/json"):
-        super().__init__("good", good=1)
+        super().__init__("good", good=2)
         self.mode = "answer-200"
         self.body = body
         self.content_type = content_type
@@ -162,7 +163,7 @@ def not_fooled(etch, suite):
               b'{"Version":2,"NowMillis":1}', b'{"Version":1}',
               b'{"Features":["clock","seed","set-status"],"NowMillis":1}']
     servers = [Answers200(b) for b in bodies] + [Answers200(b"<html></html>", "text/html")]
-    servers += [MisbehavingServer(m, good=1) for m in ("huge", "endless-chunked",
+    servers += [MisbehavingServer(m, good=2) for m in ("huge", "endless-chunked",
                                                        "endless-close")]
     with tempfile.TemporaryDirectory() as tmp:
         for srv in servers:

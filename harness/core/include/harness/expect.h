@@ -22,6 +22,7 @@ struct harness_check_result {
     enum harness_source source;
     bool held;
     const char *note;                       /* borrowed from the scenario */
+    const char *contract;                   /* borrowed: "3", "1b, 8"; NULL when none */
     char what[HARNESS_MAX_JSON_PATH_BYTES]; /* "status", "paths.Job.Status" */
     char expected[HARNESS_CHECK_TEXT_BYTES];
     char actual[HARNESS_CHECK_TEXT_BYTES];

@@ -21,7 +21,8 @@ struct harness_summary {
     size_t by_verdict[HARNESS_VERDICT_COUNT];
     size_t must_held, must_total;
     size_t should_held, should_total;
-    double duration_ms;
+    double duration_ms; /* the scenarios' times added up */
+    double wall_ms;     /* the run's own time, start to end; 0 when not known */
 };
 
 void harness_summary_compute(const struct harness_scenario_result *results,
@@ -36,6 +37,7 @@ struct harness_report_meta {
     const char *service;
     bool strict;              /* a DEVIATION counts as a failure (--strict) */
     bool allow_unimplemented; /* NOT IMPLEMENTED is reported as skipped, not failed */
+    double wall_ms;           /* the run's wall time; 0 when not known */
     /* Where the run saved the requests of its failing steps (--save-requests), named as
      * harness_saved_request_path says; NULL when it did not. Reproducers point there. */
     const char *saved_requests_dir;

@@ -128,6 +128,9 @@ struct harness_expect {
     enum harness_level level;
     enum harness_source source;
     const char *note; /* borrowed, may be NULL */
+    /* borrowed: "3" or "1b, 8", the contract sections it rests on (its own "contract", else
+     * its step's, else its scenario's); NULL when none is given */
+    const char *contract;
     char json_path[HARNESS_MAX_JSON_PATH_BYTES];
     struct harness_status_alt status[HARNESS_MAX_STATUS_ALTERNATIVES];
     size_t num_status;
@@ -212,6 +215,7 @@ struct harness_step {
     json_t *capture; /* borrowed object: var -> "Path" | "@header:Name" | "@status" */
     enum harness_level level;
     enum harness_source source;
+    const char *contract; /* the sections its expectations inherit (borrowed), or NULL */
 
     /* wait */
     struct harness_expect until;

@@ -86,6 +86,33 @@ REF_MUST_CHECK enum ref_status harness_live_clock_offset(struct harness_backend 
                                                          char *why,
                                                          size_t why_cap);
 
+/* --- Preflight ------------------------------------------------------------------------ */
+
+/* What the target is, as far as one or two calls that change nothing can tell. */
+enum harness_preflight_verdict {
+    HARNESS_PREFLIGHT_USABLE,                 /* it answers as an Elastic Transcoder endpoint */
+    HARNESS_PREFLIGHT_UNREACHABLE,            /* no connection, a reset, a timeout */
+    HARNESS_PREFLIGHT_NOT_HTTP,               /* what came back is not HTTP/1.1 */
+    HARNESS_PREFLIGHT_CREDENTIALS_REFUSED,    /* it refused the main principal's signature */
+    HARNESS_PREFLIGHT_NOT_ELASTIC_TRANSCODER, /* HTTP, but in no form of the contract */
+};
+
+struct harness_preflight {
+    enum harness_preflight_verdict verdict;
+    char what[768]; /* the calls and what came: "ListPipelines answered 403 ..." */
+};
+
+/* ListPipelines signed by the main principal and, when its answer decides nothing (the
+ * operation looks unknown, or the answer is in no form of the contract), ReadJob of an Id
+ * that names no job. A credential error from either is CREDENTIALS_REFUSED; a List answer,
+ * a Job, or any other error code (contract section 4) but an unknown operation's is
+ * USABLE. Without a main
+ * principal nothing is sent and the target counts as USABLE. */
+enum harness_preflight_verdict harness_live_preflight(struct harness_backend *b,
+                                                      struct harness_preflight *out);
+/* "credentials refused", ... */
+const char *harness_preflight_verdict_name(enum harness_preflight_verdict v);
+
 /* --- Test control (contract section 9) ------------------------------------------------ */
 
 /* Asks the endpoint whether it offers test control: GET /_etch/control/v1, signed by the
