@@ -72,7 +72,7 @@ static void answer_job(struct fake *fk, const char *job_id)
              strlen(body), body);
 }
 
-#define NUM_RESULTS 5
+#define NUM_RESULTS 6
 
 struct fixture {
     struct fake fk;
@@ -98,8 +98,9 @@ static struct harness_scenario *load(const char *area, const char *name, const c
     return sc;
 }
 
-/* Results 0 and 1 break the same way (the Arn differs only by the job's Id); 2 breaks on
- * the status; 3 the same way as 0 and 1 but at should level (a DEVIATION); 4 passes. */
+/* Results 0 and 1 break the same way (the Arn differs only by the job's Id), and so does 5,
+ * written as a body subset instead of a path; 2 breaks on the status; 3 the same way as 0
+ * and 1 but at should level (a DEVIATION); 4 passes. */
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -125,17 +126,21 @@ static int setup(void **state)
     f->scenarios[4] = load("jobs", "passes",
                            "{\"call\":\"CancelJob\",\"params\":{\"Id\":\"1111111111111-abcdef\"},"
                            "\"expect\":{\"status\":202}}");
-    static const char *const job_ids[NUM_RESULTS] = {"1795869900000-aaaaa1", "1795869900001-bbbbb2",
-                                                     "1795869900002-ccccc3", "1795869900003-ddddd4",
-                                                     "1795869900004-eeeee5"};
+    f->scenarios[5] = load("jobs", "arn-body",
+                           "{\"name\":\"cancel\",\"call\":\"CancelJob\",\"params\":{\"Id\":"
+                           "\"1111111111111-abcdef\"},\"expect\":{\"status\":202,\"body\":{\"Job\":"
+                           "{\"Arn\":\"arn:none\"}}}}");
+    static const char *const job_ids[NUM_RESULTS] = {
+        "1795869900000-aaaaa1", "1795869900001-bbbbb2", "1795869900002-ccccc3",
+        "1795869900003-ddddd4", "1795869900004-eeeee5", "1795869900005-fffff6"};
     for (size_t i = 0; i < NUM_RESULTS; i++) {
         answer_job(&f->fk, job_ids[i]);
         assert_int_equal(harness_run_scenario(f->scenarios[i], &f->fk.base, &f->results[i]),
                          REF_OK);
     }
     static const enum harness_verdict want[NUM_RESULTS] = {
-        HARNESS_VERDICT_FAIL, HARNESS_VERDICT_FAIL, HARNESS_VERDICT_FAIL, HARNESS_VERDICT_DEVIATION,
-        HARNESS_VERDICT_PASS};
+        HARNESS_VERDICT_FAIL,      HARNESS_VERDICT_FAIL, HARNESS_VERDICT_FAIL,
+        HARNESS_VERDICT_DEVIATION, HARNESS_VERDICT_PASS, HARNESS_VERDICT_FAIL};
     for (size_t i = 0; i < NUM_RESULTS; i++) {
         if (f->results[i].verdict != want[i]) {
             fail_msg("scenario %zu: %s", i, harness_verdict_name(f->results[i].verdict));
@@ -208,10 +213,12 @@ static void test_report_groups_same_difference_is_one_group(void **state)
     struct harness_failure_groups g;
     assert_int_equal(harness_failure_groups_build(f->results, NUM_RESULTS, &g), REF_OK);
     assert_int_equal(g.count, 3);
-    /* The largest first: the two FAILs on the Arn, whose answers differ only by an Id. */
-    assert_int_equal(g.items[0].num_members, 2);
+    /* The largest first: the three FAILs on the Arn, whose answers differ only by an Id,
+     * one of them expecting it through a body subset rather than a path. */
+    assert_int_equal(g.items[0].num_members, 3);
     assert_int_equal(g.items[0].members[0], 0);
     assert_int_equal(g.items[0].members[1], 1);
+    assert_int_equal(g.items[0].members[2], 5);
     assert_int_equal(g.items[0].verdict, HARNESS_VERDICT_FAIL);
     assert_non_null(g.items[0].check);
     assert_string_equal(g.items[0].check->what, "paths.Job.Arn");
@@ -234,6 +241,41 @@ static void test_report_groups_same_difference_is_one_group(void **state)
     assert_int_equal(g.count, 0);
 }
 
+static void test_report_groups_check_member(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        const char *actual;
+        bool is_member;
+        const char *path;
+        const char *detail;
+    } cases[] = {
+        {"paths.Job", "Status: expected \"Canceled\", found \"Progressing\"", true, "Job.Status",
+         "expected \"Canceled\", found \"Progressing\""},
+        {"paths.Job.Status", "expected \"a: b\", found 1", true, "Job.Status",
+         "expected \"a: b\", found 1"},
+        {"body", "Job: Outputs: [0]: Key: expected 1, found 2", true, "Job.Outputs[0].Key",
+         "expected 1, found 2"},
+        {"body", "expected an object, found null", true, "", "expected an object, found null"},
+        {"status", "202", false, "", NULL},
+        {"headers.x-amzn-ErrorType", "Job: x", false, "", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct harness_check_result c = {.held = false};
+        snprintf(c.what, sizeof(c.what), "%s", cases[i].what);
+        snprintf(c.actual, sizeof(c.actual), "%s", cases[i].actual);
+        char path[64];
+        const char *detail = NULL;
+        assert_int_equal(harness_check_member(&c, path, sizeof(path), &detail), cases[i].is_member);
+        assert_string_equal(path, cases[i].path);
+        if (cases[i].detail != NULL) {
+            assert_non_null(detail);
+            assert_string_equal(detail, cases[i].detail);
+        }
+    }
+}
+
 static char *root_causes_text(const struct harness_scenario_result *results, size_t n)
 {
     char *text = NULL;
@@ -250,8 +292,8 @@ static void test_report_groups_text_names_groups_of_two_or_more(void **state)
     struct fixture *f = *state;
     char *text = root_causes_text(f->results, NUM_RESULTS);
     assert_non_null(strstr(text, "likely root causes"));
-    assert_non_null(strstr(text, "  2 scenarios FAIL: CancelJob: Job.Arn: expected"));
-    assert_non_null(strstr(text, "(cancel/arn-a, cancel/arn-b)\n"));
+    assert_non_null(strstr(text, "  3 scenarios FAIL: CancelJob: Job.Arn: expected"));
+    assert_non_null(strstr(text, "(cancel/arn-a, cancel/arn-b, jobs/arn-body)\n"));
     /* One line: the single-member groups are not root causes worth a line. */
     assert_null(strstr(text, "cancel/status"));
     assert_null(strstr(text, "jobs/arn-should"));
@@ -375,10 +417,10 @@ static void test_report_html_page_is_inert_and_complete(void **state)
     assert_non_null(matrix);
     assert_non_null(failures);
     assert_true(causes < matrix && matrix < failures);
-    assert_non_null(strstr(html, "<b>2 scenarios</b>: CancelJob: Job.Arn: expected"));
+    assert_non_null(strstr(html, "<b>3 scenarios</b>: CancelJob: Job.Arn: expected"));
     /* The matrix: a row per area with its conformance, a cell per scenario. */
-    assert_non_null(strstr(html, "<tr><th>cancel</th><td>2/5 (40.0%)"));
-    assert_non_null(strstr(html, "<tr><th>jobs</th><td>1/1 (100.0%)"));
+    assert_non_null(strstr(html, "<tr><th>cancel</th><td class=\"num\">2/5 (40.0%)"));
+    assert_non_null(strstr(html, "<tr><th>jobs</th><td class=\"num\">2/3 (66.7%)"));
     assert_non_null(strstr(html, "<a class=\"cell v-fail\" href=\"#s0\""));
     assert_non_null(strstr(html, "<a class=\"cell v-dev\" href=\"#s3\""));
     assert_non_null(strstr(html, "<span class=\"cell v-pass\" title=\"passes: PASS\">"));
@@ -472,6 +514,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_groups_normalize_takes_out_run_values),
         cmocka_unit_test(test_report_groups_same_difference_is_one_group),
+        cmocka_unit_test(test_report_groups_check_member),
         cmocka_unit_test(test_report_groups_text_names_groups_of_two_or_more),
         cmocka_unit_test(test_report_html_escape),
         cmocka_unit_test(test_report_html_page_is_inert_and_complete),

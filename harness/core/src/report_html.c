@@ -155,6 +155,7 @@ static const char PAGE_STYLE[] =
     ".counts span{margin-right:6px}"
     "table{border-collapse:collapse;background:#fff}"
     "td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}"
+    "td.num{white-space:nowrap}"
     "table.matrix td.cells{display:flex;flex-wrap:wrap;gap:3px;border:0}"
     ".cell{display:inline-block;padding:2px 5px;border-radius:2px;font-size:11px;"
     "text-decoration:none;min-width:14px;min-height:14px}"
@@ -254,48 +255,14 @@ struct marks {
     size_t count;
 };
 
-/* The path of the member a broken check is about: "paths.Job" with the matcher's
- * "Status: expected ..., found ..." is Job.Status; "body" with "Job: Status: expected"
- * the same. Returns false when the check is about no member of the body. */
-static bool check_member_path(const struct harness_check_result *c, char *out, size_t cap)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    if (strncmp(c->what, "paths.", 6) == 0) {
-        harness_textf(out, cap, "%s", c->what + 6);
-        used = strlen(out);
-    } else if (strcmp(c->what, "body") != 0) {
-        return false;
-    }
-    /* The matcher names the members it went into as "key: " before what it expected. */
-    const char *p = c->actual;
-    for (;;) {
-        const char *colon = strstr(p, ": ");
-        if (colon == NULL || strncmp(p, "expected", 8) == 0 || colon == p) {
-            break;
-        }
-        size_t k = (size_t)(colon - p);
-        if (used + k + 2 >= cap) {
-            break;
-        }
-        if (used > 0 && p[0] != '[') {
-            out[used++] = '.';
-        }
-        memcpy(out + used, p, k);
-        used += k;
-        out[used] = '\0';
-        p = colon + 2;
-    }
-    return used > 0;
-}
-
 static void marks_of_step(const struct harness_step_result *s, struct marks *m)
 {
     m->count = 0;
     for (size_t i = 0; i < s->checks.count && m->count < MARKED_PATHS_MAX; i++) {
         const struct harness_check_result *c = &s->checks.items[i];
         if (!c->held && c->level != HARNESS_LEVEL_INFO &&
-            check_member_path(c, m->paths[m->count], sizeof(m->paths[m->count]))) {
+            harness_check_member(c, m->paths[m->count], sizeof(m->paths[m->count]), NULL) &&
+            m->paths[m->count][0] != '\0') {
             m->count++;
         }
     }
@@ -552,9 +519,9 @@ section_matrix(struct ref_buf *b, const struct harness_scenario_result *results,
         }
         REF_TRY(put(b, "<tr><th>"));
         REF_TRY(esc(b, area[0] != '\0' ? area : "(none)"));
-        REF_TRY(put(b, "</th><td>"));
+        REF_TRY(put(b, "</th><td class=\"num\">"));
         REF_TRY(conformance(b, must_held, must_total));
-        REF_TRY(put(b, "</td><td>"));
+        REF_TRY(put(b, "</td><td class=\"num\">"));
         REF_TRY(conformance(b, should_held, should_total));
         REF_TRY(put(b, "</td><td class=\"cells\">"));
         for (size_t j = i; j < n; j++) {
