@@ -212,6 +212,44 @@ bool harness_failure_locate(const struct harness_scenario_result *r,
     return false;
 }
 
+bool harness_check_member(const struct harness_check_result *c,
+                          char *out,
+                          size_t cap,
+                          const char **detail)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    if (strncmp(c->what, "paths.", 6) == 0) {
+        harness_textf(out, cap, "%s", c->what + 6);
+        used = strlen(out);
+    } else if (strcmp(c->what, "body") != 0) {
+        return false;
+    }
+    /* The matcher names the members it went into as "key: " before what it expected. */
+    const char *p = c->actual;
+    for (;;) {
+        const char *colon = strstr(p, ": ");
+        if (colon == NULL || colon == p || strncmp(p, "expected", 8) == 0) {
+            break;
+        }
+        size_t k = (size_t)(colon - p);
+        if (used + k + 2 >= cap) {
+            break;
+        }
+        if (used > 0 && p[0] != '[') {
+            out[used++] = '.';
+        }
+        memcpy(out + used, p, k);
+        used += k;
+        out[used] = '\0';
+        p = colon + 2;
+    }
+    if (detail != NULL) {
+        *detail = p;
+    }
+    return true;
+}
+
 /* --- Grouping ---------------------------------------------------------------------- */
 
 static void group_title(const struct harness_scenario_result *r,
@@ -223,6 +261,8 @@ static void group_title(const struct harness_scenario_result *r,
     const char *what = harness_step_what(s->step);
     char expected[HARNESS_CHECK_TEXT_BYTES];
     char actual[HARNESS_CHECK_TEXT_BYTES];
+    char member[HARNESS_CHECK_TEXT_BYTES];
+    const char *detail = NULL;
     if (c == NULL) {
         char reason[HARNESS_REASON_BYTES];
         harness_failure_normalize(s->reason, r->name_suffix, reason, sizeof(reason));
@@ -239,10 +279,10 @@ static void group_title(const struct harness_scenario_result *r,
         }
     } else if (strcmp(c->what, "error") == 0) {
         harness_textf(out, cap, "%s answered error %s, expected %s", what, actual, expected);
-    } else if (strcmp(c->what, "body") == 0 || strncmp(c->what, "paths.", 6) == 0) {
-        /* The matcher's text already says what it expected and what it found. */
-        const char *path = c->what[0] == 'p' ? c->what + 6 : "body";
-        harness_textf(out, cap, "%s: %s: %s", what, path, actual);
+    } else if (harness_check_member(c, member, sizeof(member), &detail)) {
+        /* The matcher's words already say what it expected and what it found. */
+        harness_failure_normalize(detail, r->name_suffix, actual, sizeof(actual));
+        harness_textf(out, cap, "%s: %s: %s", what, member[0] != '\0' ? member : "body", actual);
     } else {
         harness_textf(out, cap, "%s: %s expected %s, got %s", what, c->what, expected, actual);
     }
@@ -261,6 +301,17 @@ static void group_key(const struct harness_scenario_result *r,
         harness_failure_normalize(s->reason, r->name_suffix, reason, sizeof(reason));
         harness_textf(out, cap, "%s\x1f%s\x1freason\x1f%s", harness_verdict_name(r->verdict),
                       harness_step_what(s->step), reason);
+        return;
+    }
+    char member[HARNESS_CHECK_TEXT_BYTES];
+    const char *detail = NULL;
+    if (harness_check_member(c, member, sizeof(member), &detail)) {
+        /* A member of the body: the same member and the matcher's words on it, whether the
+         * scenario wrote it as a path or as a body subset, and whatever its expected value
+         * looked like before substitution (the words quote it substituted). */
+        harness_failure_normalize(detail, r->name_suffix, b, sizeof(b));
+        harness_textf(out, cap, "%s\x1f%s\x1fmember %s\x1f%s", harness_verdict_name(r->verdict),
+                      harness_step_what(s->step), member, b);
         return;
     }
     harness_failure_normalize(c->expected, r->name_suffix, a, sizeof(a));

@@ -52,6 +52,17 @@ bool harness_failure_locate(const struct harness_scenario_result *r,
                             const struct harness_step_result **step,
                             const struct harness_check_result **check);
 
+/* The member of the answer's JSON body a broken body or paths check is about, and the
+ * matcher's words on it: "paths.Job" with "Status: expected \"Canceled\", found
+ * \"Progressing\"" and "body" with "Job: Status: expected ..." are both about Job.Status,
+ * saying "expected \"Canceled\", found \"Progressing\"". Writes the member's path into
+ * out ("" for the whole body) and points *detail (may be NULL) into c->actual. False, out
+ * "", for a check of anything else (status, error, headers). */
+bool harness_check_member(const struct harness_check_result *c,
+                          char *out,
+                          size_t cap,
+                          const char **detail);
+
 /* What a step is, for people: the operation of a call ("CancelJob"), else the kind
  * ("wait", "raw", "concurrent", "hook"). */
 const char *harness_step_what(const struct harness_step *step);
