@@ -419,8 +419,8 @@ static void test_report_html_page_is_inert_and_complete(void **state)
     assert_true(causes < matrix && matrix < failures);
     assert_non_null(strstr(html, "<b>3 scenarios</b>: CancelJob: Job.Arn: expected"));
     /* The matrix: a row per area with its conformance, a cell per scenario. */
-    assert_non_null(strstr(html, "<tr><th>cancel</th><td>2/5 (40.0%)"));
-    assert_non_null(strstr(html, "<tr><th>jobs</th><td>2/3 (66.7%)"));
+    assert_non_null(strstr(html, "<tr><th>cancel</th><td class=\"num\">2/5 (40.0%)"));
+    assert_non_null(strstr(html, "<tr><th>jobs</th><td class=\"num\">2/3 (66.7%)"));
     assert_non_null(strstr(html, "<a class=\"cell v-fail\" href=\"#s0\""));
     assert_non_null(strstr(html, "<a class=\"cell v-dev\" href=\"#s3\""));
     assert_non_null(strstr(html, "<span class=\"cell v-pass\" title=\"passes: PASS\">"));

@@ -155,6 +155,7 @@ static const char PAGE_STYLE[] =
     ".counts span{margin-right:6px}"
     "table{border-collapse:collapse;background:#fff}"
     "td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}"
+    "td.num{white-space:nowrap}"
     "table.matrix td.cells{display:flex;flex-wrap:wrap;gap:3px;border:0}"
     ".cell{display:inline-block;padding:2px 5px;border-radius:2px;font-size:11px;"
     "text-decoration:none;min-width:14px;min-height:14px}"
@@ -518,9 +519,9 @@ section_matrix(struct ref_buf *b, const struct harness_scenario_result *results,
         }
         REF_TRY(put(b, "<tr><th>"));
         REF_TRY(esc(b, area[0] != '\0' ? area : "(none)"));
-        REF_TRY(put(b, "</th><td>"));
+        REF_TRY(put(b, "</th><td class=\"num\">"));
         REF_TRY(conformance(b, must_held, must_total));
-        REF_TRY(put(b, "</td><td>"));
+        REF_TRY(put(b, "</td><td class=\"num\">"));
         REF_TRY(conformance(b, should_held, should_total));
         REF_TRY(put(b, "</td><td class=\"cells\">"));
         for (size_t j = i; j < n; j++) {
