@@ -493,6 +493,12 @@ static enum ref_status section_causes(struct ref_buf *b,
     return put(b, "</ol></section>\n");
 }
 
+/* A result made by hand (a run that stopped before its first scenario) may have no area. */
+static const char *area_of(const struct harness_scenario_result *r)
+{
+    return r->scenario->area != NULL ? r->scenario->area : "";
+}
+
 static enum ref_status
 section_matrix(struct ref_buf *b, const struct harness_scenario_result *results, size_t n)
 {
@@ -500,17 +506,17 @@ section_matrix(struct ref_buf *b, const struct harness_scenario_result *results,
                    "<th>area</th><th>must</th><th>should</th><th>scenarios</th></tr></thead>"
                    "<tbody>"));
     for (size_t i = 0; i < n; i++) {
-        const char *area = results[i].scenario->area;
+        const char *area = area_of(&results[i]);
         bool is_first = true;
         for (size_t j = 0; j < i && is_first; j++) {
-            is_first = strcmp(results[j].scenario->area, area) != 0;
+            is_first = strcmp(area_of(&results[j]), area) != 0;
         }
         if (!is_first) {
             continue; /* the area's row was written with its first scenario */
         }
         size_t must_held = 0, must_total = 0, should_held = 0, should_total = 0;
         for (size_t j = i; j < n; j++) {
-            if (strcmp(results[j].scenario->area, area) == 0) {
+            if (strcmp(area_of(&results[j]), area) == 0) {
                 must_held += results[j].must_held;
                 must_total += results[j].must_total;
                 should_held += results[j].should_held;
@@ -526,7 +532,7 @@ section_matrix(struct ref_buf *b, const struct harness_scenario_result *results,
         REF_TRY(put(b, "</td><td class=\"cells\">"));
         for (size_t j = i; j < n; j++) {
             const struct harness_scenario_result *r = &results[j];
-            if (strcmp(r->scenario->area, area) != 0) {
+            if (strcmp(area_of(r), area) != 0) {
                 continue;
             }
             if (is_reported(r->verdict)) {
