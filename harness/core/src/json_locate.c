@@ -145,6 +145,36 @@ size_t json_locate(const uint8_t *t, size_t n, const char *path)
     return best;
 }
 
+/* See scenario_internal.h. */
+size_t
+json_locate_elements(const uint8_t *t, size_t n, const char *path, size_t *offsets, size_t max)
+{
+    /* json_locate stops at the member's key: the value follows its ':'. */
+    size_t cur = json_locate(t, n, path);
+    if (cur >= n || t[cur] != '"') {
+        return 0;
+    }
+    cur = skip_ws(t, n, skip_string(t, n, cur));
+    if (cur >= n || t[cur] != ':') {
+        return 0;
+    }
+    cur = skip_ws(t, n, cur + 1);
+    if (cur >= n || t[cur] != '[') {
+        return 0;
+    }
+    cur = skip_ws(t, n, cur + 1);
+    size_t count = 0;
+    while (cur < n && t[cur] != ']' && count < max) {
+        offsets[count++] = cur;
+        cur = skip_ws(t, n, skip_value(t, n, cur));
+        if (cur >= n || t[cur] != ',') {
+            break;
+        }
+        cur = skip_ws(t, n, cur + 1);
+    }
+    return count;
+}
+
 void json_offset_to_line_col(const uint8_t *t, size_t n, size_t off, int *line, int *col)
 {
     int l = 1;

@@ -62,6 +62,12 @@ enum step_context {
 size_t json_locate(const uint8_t *text, size_t len, const char *path);
 /* 1-based line and column of a byte offset. */
 void json_offset_to_line_col(const uint8_t *text, size_t len, size_t off, int *line, int *col);
+/* The byte offsets of the elements of the array that is the value of the member at path
+ * (an object member: "expected"), in one pass, at most max of them; returns how many. The
+ * text must be valid JSON. For a long array this is linear where json_locate of each
+ * element would walk the elements before it again. */
+size_t json_locate_elements(
+    const uint8_t *text, size_t len, const char *path, size_t *offsets, size_t max);
 
 /* --- scenario.c: errors, paths and checks -------------------------------------------- */
 
