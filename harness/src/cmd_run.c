@@ -459,13 +459,11 @@ static bool run_scenarios(struct run *r, size_t *not_run)
     return is_complete;
 }
 
-/* Prints the table and writes the machine reports asked for. Returns the exit status:
- * ETCH_EXIT_FAIL for a failing verdict (as --strict and --allow-unimplemented count
- * them), a report that could not be written, or scenarios an interruption kept from
- * running; else ETCH_EXIT_PASS. */
-/* Writes the HTML report when --html asked for it, with the run's date and wall time.
- * Returns true when it is written (or not asked for); false with a message printed. */
-static bool write_html(const struct run *r)
+/* Writes the HTML report of results when --html asked for it, with the run's date and
+ * wall time (the scenarios' as the summary gives it; before the first scenario, the time
+ * since the run began). Returns true when it is written (or not asked for); false with a
+ * message printed. */
+static bool write_html(const struct run *r, const struct harness_scenario_result *results, size_t n)
 {
     if (r->o->html == NULL) {
         return true;
@@ -474,15 +472,16 @@ static bool write_html(const struct run *r)
     clock_gettime(CLOCK_MONOTONIC, &now);
     struct harness_html_run run = {
         .date = r->started_at[0] != '\0' ? r->started_at : NULL,
-        .wall_ms = (double)(now.tv_sec - r->started.tv_sec) * 1000.0 +
-                   (double)(now.tv_nsec - r->started.tv_nsec) / 1e6,
+        .wall_ms = r->meta.wall_ms > 0 ? r->meta.wall_ms
+                                       : (double)(now.tv_sec - r->started.tv_sec) * 1000.0 +
+                                             (double)(now.tv_nsec - r->started.tv_nsec) / 1e6,
     };
     FILE *f = fopen(r->o->html, "w");
     if (f == NULL) {
         fprintf(stderr, "etch run: cannot write the HTML report to %s\n", r->o->html);
         return false;
     }
-    enum ref_status rc = harness_report_html(f, r->results, r->num_results, &r->meta, &run);
+    enum ref_status rc = harness_report_html(f, results, n, &r->meta, &run);
     if (fclose(f) != 0 || rc != REF_OK) {
         fprintf(stderr, "etch run: writing the HTML report to %s failed (%s)\n", r->o->html,
                 ref_status_name(rc));
@@ -491,6 +490,10 @@ static bool write_html(const struct run *r)
     return true;
 }
 
+/* Prints the table and writes the machine reports asked for. Returns the exit status:
+ * ETCH_EXIT_FAIL for a failing verdict (as --strict and --allow-unimplemented count
+ * them), a report that could not be written, or scenarios an interruption kept from
+ * running; else ETCH_EXIT_PASS. */
 static int report_run(const struct run *r, size_t not_run)
 {
     const struct run_options *o = r->o;
@@ -501,7 +504,7 @@ static int report_run(const struct run *r, size_t not_run)
     bool written = write_report(o->junit, harness_report_junit, "JUnit", results, n, &r->meta) &&
                    write_report(o->tap, harness_report_tap, "TAP", results, n, &r->meta) &&
                    write_report(o->jsonl, harness_report_jsonl, "JSON Lines", results, n, &r->meta);
-    written = write_html(r) && written;
+    written = write_html(r, results, n) && written;
     struct harness_summary sum;
     harness_summary_compute(results, n, &sum);
     bool failed =
@@ -536,7 +539,8 @@ static int report_unusable(const struct run *r, const char *reason)
     const struct run_options *o = r->o;
     (void)(write_report(o->junit, harness_report_junit, "JUnit", &u.result, 1, &r->meta) &&
            write_report(o->tap, harness_report_tap, "TAP", &u.result, 1, &r->meta) &&
-           write_report(o->jsonl, harness_report_jsonl, "JSON Lines", &u.result, 1, &r->meta));
+           write_report(o->jsonl, harness_report_jsonl, "JSON Lines", &u.result, 1, &r->meta) &&
+           write_html(r, &u.result, 1));
     return ETCH_EXIT_TARGET_UNUSABLE;
 }
 

@@ -4,14 +4,18 @@
  *
  * The folder is made and tried before the run sends anything, as the report files are:
  * a typo in the path costs nothing, and a run's failures never go unsaved for want of a
- * folder. A saved request holds what was sent: the signature, never a secret key; session
- * tokens are part of the signed bytes and so stay (the temporary principal's of the run).
+ * folder. A saved request holds what was sent: the signature, never a secret key. A session
+ * token is part of the signed bytes: the contract's temporary test principal's is published
+ * and stays, any other (real credentials) is replaced, so the files never hold one; `etch
+ * send --resign` puts the environment's back.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "run_saved_requests.h"
 
 #include "harness/replay.h"
+
+#include "ref/service.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,7 +79,7 @@ bool etch_saved_requests_prepare(const char *cmd, const char *dir)
     return true;
 }
 
-static bool write_file(const char *path, const struct ref_buf *bytes, char *why, size_t why_cap)
+static bool write_bytes(const char *path, const struct ref_buf *bytes, char *why, size_t why_cap)
 {
     FILE *f = fopen(path, "wb");
     if (f == NULL) {
@@ -88,6 +92,23 @@ static bool write_file(const char *path, const struct ref_buf *bytes, char *why,
     if (!ok) {
         snprintf(why, why_cap, "writing %s failed", path);
     }
+    return ok;
+}
+
+/* The request as sent, but for a session token of real credentials (harness_redact_...). */
+static bool write_file(const char *path, const struct ref_buf *bytes, char *why, size_t why_cap)
+{
+    struct ref_buf kept;
+    ref_buf_init(&kept, bytes->len + sizeof(HARNESS_REDACTED_TOKEN) * 8);
+    bool redacted = false;
+    bool ok =
+        harness_redact_session_tokens(ref_buf_slice(bytes), REF_TEST_CRED_TEMPORARY->session_token,
+                                      &kept, &redacted) == REF_OK;
+    if (!ok) {
+        snprintf(why, why_cap, "out of memory for %s", path);
+    }
+    ok = ok && write_bytes(path, &kept, why, why_cap);
+    ref_buf_cleanup(&kept);
     return ok;
 }
 

@@ -17,7 +17,8 @@
 bool etch_saved_requests_prepare(const char *cmd, const char *dir);
 
 /* Writes the requests of the non-passing steps of the results under dir, exactly the
- * bytes that were sent. *written counts the files. false with a message on stderr at the
+ * bytes that were sent but for a session token other than the contract's test token
+ * (harness_redact_session_tokens). *written counts the files. false with a message on stderr at the
  * first file that cannot be written (the ones before it are written). */
 bool etch_saved_requests_write(const char *cmd,
                                const char *dir,

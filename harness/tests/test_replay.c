@@ -134,6 +134,32 @@ static void test_resign_moves_only_the_signature(void **state)
     ref_buf_cleanup(&req);
 }
 
+static void test_resign_puts_the_token_back(void **state)
+{
+    (void)state;
+    /* Saved with its token redacted: signed again, it gets the credential's token. */
+    static const char saved[] =
+        "GET /2012-09-25/jobs/1111111111111-abcdef HTTP/1.1\r\n"
+        "Host: elastictranscoder.us-east-1.amazonaws.com\r\n"
+        "X-Amz-Date: 20261128T124500Z\r\n"
+        "X-Amz-Security-Token: " HARNESS_REDACTED_TOKEN "\r\n"
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDSOMEONE/20261128/us-east-1/"
+        "elastictranscoder/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, "
+        "Signature=0000000000000000000000000000000000000000000000000000000000000000\r\n"
+        "\r\n";
+    struct ref_buf req;
+    ref_buf_init(&req, 1 << 16);
+    assert_int_equal(ref_buf_append_cstr(&req, saved), REF_OK);
+    const struct ref_credential *creds[] = {REF_TEST_CRED_TEMPORARY};
+    char why[256];
+    assert_int_equal(harness_resign_at(&req, creds, 1, 1796000000, why, sizeof(why)), REF_OK);
+    assert_int_equal(ref_buf_nul_terminate(&req), REF_OK);
+    assert_null(strstr((const char *)req.data, HARNESS_REDACTED_TOKEN));
+    assert_non_null(strstr((const char *)req.data, REF_TEST_CRED_TEMPORARY->session_token));
+    assert_int_equal(status_at(&req, 1796000000), 404);
+    ref_buf_cleanup(&req);
+}
+
 static void test_resign_refuses_what_it_cannot_sign(void **state)
 {
     (void)state;
@@ -159,6 +185,39 @@ static void test_resign_refuses_what_it_cannot_sign(void **state)
         assert_memory_equal(req.data, inputs[i], req.len);
         ref_buf_cleanup(&req);
     }
+}
+
+static void test_session_tokens_of_real_credentials_are_not_saved(void **state)
+{
+    (void)state;
+    static const char request[] = "GET / HTTP/1.1\r\nHost: h\r\n"
+                                  "X-Amz-Security-Token:  real-secret-token \r\n"
+                                  "x-amz-security-token: test-token\r\n"
+                                  "\r\n"
+                                  "X-Amz-Security-Token: in-the-body\r\n";
+    struct ref_buf out;
+    ref_buf_init(&out, 4096);
+    bool redacted = false;
+    assert_int_equal(harness_redact_session_tokens(ref_slice_make(request, sizeof(request) - 1),
+                                                   "test-token", &out, &redacted),
+                     REF_OK);
+    assert_true(redacted);
+    assert_int_equal(ref_buf_nul_terminate(&out), REF_OK);
+    assert_string_equal((const char *)out.data,
+                        "GET / HTTP/1.1\r\nHost: h\r\n"
+                        "X-Amz-Security-Token:  " HARNESS_REDACTED_TOKEN " \r\n"
+                        "x-amz-security-token: test-token\r\n"
+                        "\r\n"
+                        "X-Amz-Security-Token: in-the-body\r\n");
+    /* Nothing to redact: the bytes as they are. */
+    ref_buf_reset(&out);
+    assert_int_equal(
+        harness_redact_session_tokens(ref_slice_make(request, 26), "test-token", &out, &redacted),
+        REF_OK);
+    assert_false(redacted);
+    assert_int_equal(out.len, 26);
+    assert_memory_equal(out.data, request, 26);
+    ref_buf_cleanup(&out);
 }
 
 /* --- Reproducers --------------------------------------------------------------------- */
@@ -292,7 +351,9 @@ int main(void)
         cmocka_unit_test(test_safe_file_names),
         cmocka_unit_test(test_saved_request_paths),
         cmocka_unit_test(test_resign_moves_only_the_signature),
+        cmocka_unit_test(test_resign_puts_the_token_back),
         cmocka_unit_test(test_resign_refuses_what_it_cannot_sign),
+        cmocka_unit_test(test_session_tokens_of_real_credentials_are_not_saved),
         cmocka_unit_test(test_hand_written_authorization_is_kept),
         cmocka_unit_test(test_curl_says_when_it_cannot),
     };

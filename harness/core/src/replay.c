@@ -93,6 +93,54 @@ bool harness_saved_request_path(const char *dir,
     return w > 0 && (size_t)w < cap;
 }
 
+enum ref_status harness_redact_session_tokens(struct ref_slice request,
+                                              const char *keep,
+                                              struct ref_buf *out,
+                                              bool *redacted)
+{
+    static const char name[] = "x-amz-security-token:";
+    size_t name_len = sizeof(name) - 1;
+    *redacted = false;
+    size_t i = 0;
+    size_t copied = 0;
+    /* Line by line through the head, up to the first empty line (bare LF ends lines too,
+     * so that a malformed head is looked at as a lenient server would read it). */
+    while (i < request.len) {
+        size_t end = i;
+        while (end < request.len && request.ptr[end] != '\n') {
+            end++;
+        }
+        struct ref_slice line = ref_slice_make(request.ptr + i, end - i);
+        if (line.len > 0 && line.ptr[line.len - 1] == '\r') {
+            line.len--;
+        }
+        if (line.len == 0) {
+            break;
+        }
+        if (line.len >= name_len && ref_slice_eq_nocase(ref_slice_make(line.ptr, name_len),
+                                                        ref_slice_make(name, name_len))) {
+            size_t v = name_len;
+            while (v < line.len && (line.ptr[v] == ' ' || line.ptr[v] == '\t')) {
+                v++;
+            }
+            size_t v_end = line.len;
+            while (v_end > v && (line.ptr[v_end - 1] == ' ' || line.ptr[v_end - 1] == '\t')) {
+                v_end--;
+            }
+            struct ref_slice value = ref_slice_make(line.ptr + v, v_end - v);
+            if (keep == NULL || !ref_slice_eq_cstr(value, keep)) {
+                size_t at = (size_t)(value.ptr - request.ptr);
+                REF_TRY(ref_buf_append(out, request.ptr + copied, at - copied));
+                REF_TRY(ref_buf_append_cstr(out, HARNESS_REDACTED_TOKEN));
+                copied = at + value.len;
+                *redacted = true;
+            }
+        }
+        i = end + 1;
+    }
+    return ref_buf_append(out, request.ptr + copied, request.len - copied);
+}
+
 /* --- Signing again ------------------------------------------------------------------ */
 
 /* One replacement of the request's bytes [at, at + len) by text. */

@@ -681,8 +681,11 @@ static enum ref_status step_block(struct ref_buf *b,
     REF_TRY(esc(b, step->name));
     REF_TRY(put(b, "' ("));
     REF_TRY(esc(b, harness_step_what(step)));
-    REF_TRY(put(b, ") at "));
-    REF_TRY(esc(b, step->json_path));
+    REF_TRY(put(b, ")"));
+    if (step->json_path[0] != '\0') {
+        REF_TRY(put(b, " at "));
+        REF_TRY(esc(b, step->json_path));
+    }
     REF_TRY(put(b, "</h4>"));
     if (step->note != NULL) {
         REF_TRY(put(b, "<p class=\"muted\">note: "));

@@ -40,6 +40,21 @@ bool harness_saved_request_path(const char *dir,
                                 char *out,
                                 size_t cap);
 
+/* The value a saved request's X-Amz-Security-Token gets in place of a token that is not
+ * the contract's test token. */
+#define HARNESS_REDACTED_TOKEN "REDACTED-SESSION-TOKEN"
+
+/* Appends request to out with the value of every X-Amz-Security-Token header that is not
+ * keep (the contract's temporary test principal's token) replaced by
+ * HARNESS_REDACTED_TOKEN, so a saved request never holds a session token of real
+ * credentials; `etch send --resign` puts the environment's token back and signs again.
+ * *redacted says whether one was replaced. Only the head is looked at. REF_OK, or the
+ * buffer's status. */
+REF_MUST_CHECK enum ref_status harness_redact_session_tokens(struct ref_slice request,
+                                                             const char *keep,
+                                                             struct ref_buf *out,
+                                                             bool *redacted);
+
 /* Signs a request written with its own SigV4 Authorization again, as at now_s: X-Amz-Date
  * and the scope's day become now_s's, the access key id the credential's (the one of
  * creds with the request's access key id, else the first), an X-Amz-Security-Token the
