@@ -110,8 +110,9 @@ static void test_baseline_file_size_limit(void **state)
     assert_non_null(strstr(err.message, "over the limit of 1048576"));
     assert_int_equal(bl.count, 0);
 
-    /* The file reader stops at the limit too, before reading it all. */
-    char path[] = "/tmp/etch-baseline-XXXXXX";
+    /* The file reader stops at the limit too, before reading it all. (The file goes in the
+     * working directory, the build tree under ctest.) */
+    char path[] = "etch-baseline-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
