@@ -1228,10 +1228,16 @@ enum ref_status harness_report_jsonl(FILE *out,
             } else {
                 json_decref(checks);
             }
-            if (st != NULL && s->num_exchanges > 0 && s->exchanges[0].http_status != 0) {
-                json_object_set_new(st, "status", json_integer(s->exchanges[0].http_status));
-                if (s->exchanges[0].error_code[0] != '\0') {
-                    json_object_set_new(st, "error", text_string(s->exchanges[0].error_code));
+            /* A step whose first answer was lost is judged on its retry, the last exchange. */
+            const struct harness_exchange *judged =
+                s->num_exchanges == 0 ? NULL
+                : s->step->lost_answer != HARNESS_RETRYING_SDK_NONE
+                    ? &s->exchanges[s->num_exchanges - 1]
+                    : &s->exchanges[0];
+            if (st != NULL && judged != NULL && judged->http_status != 0) {
+                json_object_set_new(st, "status", json_integer(judged->http_status));
+                if (judged->error_code[0] != '\0') {
+                    json_object_set_new(st, "error", text_string(judged->error_code));
                 }
             }
             json_array_append_new(steps, st);

@@ -11,9 +11,12 @@
 #
 # Usage: test_live_lost_answer.py ETCH SCENARIOS_DIR
 
+import json
+import os
 import re
 import socket
 import sys
+import tempfile
 
 from live_util import Proxy, Server, check, expect, run_etch, run_main, signed_get
 
@@ -21,9 +24,9 @@ RUN_LIMIT_S = 120
 CANCEL_LINE = re.compile(r"DELETE /2012-09-25/jobs/(\d{13}-\w{6}) (\d{3})")
 
 
-def run_tag(etch, suite, url):
+def run_tag(etch, suite, url, extra=()):
     return run_etch(etch, ["run", "--endpoint", url, "--scenarios", suite, "--no-color",
-                           "--tag", "retries"], RUN_LIMIT_S)
+                           "--tag", "retries"] + list(extra), RUN_LIMIT_S)
 
 
 def nothing_left(srv):
@@ -36,10 +39,17 @@ def nothing_left(srv):
 
 
 def without_control(etch, suite):
-    with Server(etch) as srv:
-        r = run_tag(etch, suite, srv.url)
+    with Server(etch) as srv, tempfile.TemporaryDirectory() as tmp:
+        jsonl = os.path.join(tmp, "run.jsonl")
+        r = run_tag(etch, suite, srv.url, ["--jsonl", jsonl])
         expect(r, 0, "3 passed", "0 deviations")
         nothing_left(srv)
+        # The JSON Lines report gives a lost answer's step the status of its retry.
+        rows = {row["scenario"]: row for row in map(json.loads, open(jsonl, encoding="utf-8"))}
+        step = [s for s in rows["cancel-lost-answer-retried"]["steps"]
+                if s["name"] == "cancel-answer-lost"][0]
+        check(step.get("status") == 409 and step.get("error") == "ResourceInUseException",
+              "the lost cancel's step in JSON Lines: %r" % step)
         # Per job, the statuses its CancelJob requests got, in the server's order.
         answers = {}
         for job, status in CANCEL_LINE.findall(srv.stderr_text()):
