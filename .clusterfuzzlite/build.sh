@@ -102,11 +102,11 @@ compile_dir() {
 }
 
 # Sources a target compiles in besides its own file: the part of a harness library it tests
-# (CMake links serve_gate with the harness_serve library; of that library the target calls
-# the gate alone, and the rest needs libmicrohttpd, which this image lacks). Each one's
+# (CMake links serve_connection with the harness_serve_conn library, which is serve_conn.c
+# alone: the rest of the server needs libuv, which this image lacks). Each one's
 # directory goes on that target's include path, since its header sits next to it.
 declare -A extra_sources=(
-    [serve_gate]="harness/src/serve_gate.c"
+    [serve_connection]="harness/src/serve_conn.c"
 )
 
 mapfile -t ref_sources < <(find "$ETCH/reference/src" -maxdepth 1 -name '*.c' | sort)

@@ -60,7 +60,7 @@ fi
 # service, a store or a signer per input at least 10,000.
 floor_of() {
     case $1 in
-        path | http_request | http_response | authorization | amz_date | serve_gate) echo 50000 ;;
+        path | http_request | http_response | authorization | amz_date | serve_connection) echo 50000 ;;
         service | sign_verify | job_store | scenario_json) echo 10000 ;;
         *) echo 0 ;;
     esac

@@ -117,11 +117,11 @@ case $target in
 }
 JSON
         ;;
-    serve_gate)
-        # The first byte is the target's flags, not part of what the client sent.
+    serve_connection)
+        # The first byte seeds the cuts, not part of what the client sent.
         echo "  tail -c +2 $rel | build/etch handle --now 20261128T124500Z -"
-        echo "(the bytes the gate judged, without the flags byte: what the reference answers"
-        echo " when the gate refuses them)"
+        echo "(the bytes the connection got, without the seed byte: what the reference"
+        echo " answers to the first request in them)"
         ;;
     *)
         echo

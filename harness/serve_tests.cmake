@@ -3,11 +3,6 @@
 # `etch handle` (raw sockets, standard library Python only) and the interoperability tests
 # with real clients (botocore, AWS CLI v2, AWS SDK for JavaScript v3). Each script starts its
 # own server on a free loopback port and stops it; CMake passes the etch binary.
-if(NOT TARGET PkgConfig::MHD)
-  message(STATUS "libmicrohttpd not found: `etch serve` and its tests are not built")
-  return()
-endif()
-
 if(NOT ETCH_BUILD_TESTS)
   return()
 endif()
@@ -27,8 +22,12 @@ add_test(NAME serve.handle_agrees
 # a seed and a set-status over HTTP (contract section 9).
 add_test(NAME serve.test_control
          COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/serve_control_test.py $<TARGET_FILE:etch>)
+# A malformed request gets the same answer as the first request on its connection, as the
+# fifth after four good ones, and pipelined between good ones.
+add_test(NAME serve.positions
+         COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/serve_position_test.py $<TARGET_FILE:etch>)
 # The scripts import a helper next to them: no bytecode cache in the source tree.
-set_tests_properties(serve.http serve.handle_agrees serve.test_control PROPERTIES
+set_tests_properties(serve.http serve.handle_agrees serve.test_control serve.positions PROPERTIES
                      LABELS serve TIMEOUT 120 ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 
 # Exit code 77 means "client not installed": reported as skipped, not passed.

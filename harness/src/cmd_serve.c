@@ -3,7 +3,7 @@
  * cmd_serve.c - `etch serve`: the reference over HTTP, for real clients and live runs.
  *
  * Reads the options into a ref_service_config (the real clock, which test control can make
- * virtual when --test-control offers it), starts the libmicrohttpd front of serve_http.c,
+ * virtual when --test-control offers it), starts the libuv front of serve_http.c,
  * prints the address it listens on as the first line of stdout (tests read the port from
  * it), and waits for SIGINT or SIGTERM. On either it stops accepting, lets the requests in
  * flight finish (bounded), and exits 0.
@@ -29,15 +29,15 @@
 #define DRAIN_TIMEOUT_MS 10000
 #define DRAIN_POLL_MS    20
 /* Bounds of the numeric options: generous, but explicit. */
-#define MAX_SKEW_S          86400
-#define MAX_JOB_TIME_MS     (366LL * 24 * 3600 * 1000)
-#define MAX_PAGE_SIZE       1000
+#define MAX_SKEW_S      86400
+#define MAX_JOB_TIME_MS (366LL * 24 * 3600 * 1000)
+#define MAX_PAGE_SIZE   1000
 /* The limits are settings because the real quotas could be raised on request (contract
  * section 2b); the store grows as objects are made, so a high bound reserves nothing. */
 #define MAX_PIPELINES_SETTING   1000000
 #define MAX_QUEUED_JOBS_SETTING 1000000000
-#define MAX_REGION_BYTES    32
-#define MAX_LISTEN_HOST_LEN 64
+#define MAX_REGION_BYTES        32
+#define MAX_LISTEN_HOST_LEN     64
 
 static const char s_usage[] =
     "usage: etch serve [--listen HOST:PORT] [--region R] [--credentials-file F]\n"
@@ -69,7 +69,7 @@ static const char s_usage[] =
     "                         them answers 429 LimitExceededException (default 1000000)\n"
     "  --max-request-bytes N  largest request body accepted, larger gets 413 (default and\n"
     "                         maximum 262144)\n"
-    "  --threads N            worker threads, each with its own epoll loop (default: one\n"
+    "  --threads N            worker threads, each with its own event loop (default: one\n"
     "                         per CPU)\n"
     "  --test-control         offer test control (contract section 9): signed requests of\n"
     "                         the main principal under /_etch/control/v1 move a virtual\n"
@@ -167,7 +167,7 @@ static bool parse_options(int argc, char **argv, struct serve_options *opt, int 
 {
     snprintf(opt->host, sizeof(opt->host), "127.0.0.1");
     opt->max_body_bytes = REF_MAX_BODY_BYTES;
-    /* One epoll loop per CPU, as nginx's worker_processes auto: more threads than CPUs
+    /* One event loop per CPU, as nginx's worker_processes auto: more threads than CPUs
      * only add switches between them (measured: 10 to 15% more CPU per request with 4
      * threads than with 2 on a 2-CPU machine, and a lower rate). */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -309,7 +309,7 @@ int etch_cmd_serve(int argc, char **argv)
         return ETCH_EXIT_FAIL;
     }
 
-    /* Block the stop signals before libmicrohttpd starts its threads, so that they
+    /* Block the stop signals before the loop threads start, so that they
      * inherit the mask and only this thread receives them (in sigwait). A client that
      * goes away must not kill the server either. */
     sigset_t stop_signals;
@@ -326,7 +326,6 @@ int etch_cmd_serve(int argc, char **argv)
         .max_body_bytes = (size_t)opt.max_body_bytes,
         .threads = (unsigned)opt.threads,
         .is_quiet = opt.is_quiet,
-        .has_test_control = opt.has_test_control,
     };
     struct etch_server *srv = etch_server_start(&server_cfg);
     if (srv == NULL) {
