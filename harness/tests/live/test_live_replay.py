@@ -13,7 +13,8 @@
 #   - A step curl cannot reproduce (a signature fault on purpose, a bare LF) says so and
 #     names `etch send` and nc with the saved file.
 #   - `etch send --resign` signs a saved request again at the current time.
-#   - A --save-requests folder that cannot be made is exit status 2 before anything runs.
+#   - A --save-requests folder that cannot be made is exit status 2 before anything runs;
+#     `etch send` refuses bad input with exit status 2 and says when no answer came (1).
 #
 # Usage: test_live_replay.py ETCH SCENARIOS_DIR (the suite folder; the scenarios used
 # here are harness/tests/cli/replay, found next to this file)
@@ -161,6 +162,29 @@ def bad_folder(etch, tmp):
     check("FAIL demo/" not in r.out, "scenarios ran before the folder was checked:\n" + r.text())
 
 
+def send_refusals(etch, tmp):
+    """Bad input and no answer: clear messages, never a crash or a hang."""
+    request = os.path.join(tmp, "get.http")
+    with open(request, "wb") as f:
+        f.write(b"GET /2012-09-25/pipelines HTTP/1.1\r\nHost: h\r\n\r\n")
+    empty = os.path.join(tmp, "empty.http")
+    open(empty, "wb").close()
+    expect(run_etch(etch, ["send", request], 30), 2, "needs --endpoint URL and a request FILE")
+    expect(run_etch(etch, ["send", "--endpoint", "http://127.0.0.1:1", empty], 30), 2,
+           "is empty")
+    expect(run_etch(etch, ["send", "--endpoint", "http://127.0.0.1:1",
+                           os.path.join(tmp, "none.http")], 30), 2, "none.http")
+    expect(run_etch(etch, ["send", "--endpoint", "http://127.0.0.1:1", "--timeout", "0",
+                           request], 30), 2, "--timeout takes whole seconds")
+    expect(run_etch(etch, ["send", "--endpoint", "http://127.0.0.1:1", request, request], 30),
+           2, "second file")
+    r = run_etch(etch, ["send", "--endpoint", "http://127.0.0.1:1", "--connect-timeout-ms",
+                        "2000", request], 30)
+    expect(r, 1, "etch send: no answer from http://127.0.0.1:1")
+    r = run_etch(etch, ["send", "--help"], 30)
+    expect(r, 0, "--resign", "skew window")
+
+
 def main():
     if len(sys.argv) != 3:
         print("usage: test_live_replay.py ETCH SCENARIOS_DIR", file=sys.stderr)
@@ -168,8 +192,8 @@ def main():
     etch = sys.argv[1]
     tmp = tempfile.mkdtemp(prefix="etch-replay-")
     try:
-        return run_main(lambda: (bad_folder(etch, tmp), handle_takes_the_files(etch, tmp),
-                                 live_replays(etch, tmp)))
+        return run_main(lambda: (bad_folder(etch, tmp), send_refusals(etch, tmp),
+                                 handle_takes_the_files(etch, tmp), live_replays(etch, tmp)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
