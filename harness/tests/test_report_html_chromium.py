@@ -10,17 +10,22 @@ never as an element), and --screenshot, to check that something is drawn (the PN
 decoded here: several distinct colours, the FAIL and PASS colours among them, no single
 colour covering almost everything).
 
+Then the same for a live endpoint that answers every request with markup: the run stops
+at the preflight (exit status 3), and its page says why, the endpoint's bytes as text.
+
 usage: test_report_html_chromium.py ETCH SUITE_DIR
 
 Exit 77 (a ctest SKIP) when Chromium is not installed; CI installs it (.ci/install-deps).
 """
 import collections
+import http.server
 import os
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import zlib
 
 SKIP = 77
@@ -31,6 +36,8 @@ FAIL_RGB = (0xC6, 0x28, 0x28)
 PASS_RGB = (0x2E, 0x7D, 0x32)
 DEVIATION_RGB = (0xF9, 0xA8, 0x25)
 
+# What a hostile endpoint answers, and how it must come out in the page.
+HOSTILE = "</script><img src=x onerror=alert(1)>"
 HOSTILE_AS_TEXT = "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
 
 
@@ -171,6 +178,60 @@ def check_dom(dom):
             fail("the page as Chromium built it lacks %s (%r)" % (what, text))
 
 
+class HostileHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every request 200 with a page of markup: not an Elastic Transcoder endpoint."""
+
+    def answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 0:
+            self.rfile.read(length)
+        body = ("<html><body>" + HOSTILE + "</body></html>").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_DELETE = do_PUT = answer
+
+    def log_message(self, *args):
+        pass
+
+
+def check_unusable_target(etch, suite, chromium, tmp):
+    """A live run against an endpoint answering markup: exit 3 and a page saying why."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HostileHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        report = os.path.join(tmp, "unusable.html")
+        url = "http://127.0.0.1:%d" % server.server_address[1]
+        run = subprocess.run([etch, "run", "--no-color", "--endpoint", url, "--scenarios", suite,
+                              "--html", report], capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    if run.returncode == 2 and "libcurl" in run.stderr:
+        print("note: this etch has no live endpoint support; the unusable-target page is not "
+              "checked")
+        return
+    if run.returncode != 3:
+        fail("etch run against an endpoint answering markup exited %d, expected 3\n%s%s"
+             % (run.returncode, run.stdout, run.stderr))
+    if not os.path.isfile(report):
+        fail("no HTML report was written for an unusable target")
+    dom = browser(chromium, os.path.join(tmp, "profile-unusable"), ["--dump-dom"],
+                  "file://" + report)
+    for element in ("<img", "<script", "<iframe", "<object"):
+        if element in dom:
+            fail("the unusable target's page as Chromium built it has an element %s" % element)
+    for what, text in (("the preflight's ERROR", "preflight/target"),
+                       ("the reason", "not an Elastic Transcoder endpoint"),
+                       ("the endpoint's markup, as text", "&lt;img src=x onerror")):
+        if text not in dom:
+            fail("the unusable target's page lacks %s (%r)" % (what, text))
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__)
@@ -202,6 +263,7 @@ def main():
         if not os.path.isfile(shot):
             fail("chromium wrote no screenshot")
         check_screenshot(shot)
+        check_unusable_target(etch, suite, chromium, tmp)
     print("ok: the report renders, with its failures, matrix and groups, and the target's "
           "markup inert")
     return 0
