@@ -614,6 +614,10 @@ int etch_cmd_run(int argc, char **argv)
     if (!is_saved && exit_status == ETCH_EXIT_PASS) {
         exit_status = ETCH_EXIT_FAIL;
     }
+    if (is_saved && saved > 0) {
+        printf("requests of the steps that did not pass: %zu saved under %s\n", saved,
+               o.save_requests);
+    }
     if (!etch_baseline_write("run", &o.baseline, r.results, r.num_results, not_run == 0) &&
         exit_status == ETCH_EXIT_PASS) {
         exit_status = ETCH_EXIT_FAIL;
