@@ -4,12 +4,15 @@
 # serve_vs_nginx.sh - `etch serve` next to nginx on this machine, in the same run, with wrk.
 #
 # nginx answers every request with a static 202 and {"Success":"true"} (no logging); etch
-# serve answers a SigV4-signed ReadJob, so every one of its requests is parsed, verified
-# (a signature check each time; the signing key comes from its cache), routed and answered
-# (404 ResourceNotFoundException: the job does not exist, which needs no state). wrk sends
-# the same pre-signed request over and over; `etch serve --skew-seconds` widens the clock
-# window so that the signature stays current for the whole run. The two servers are
-# measured alternately, several times, and the medians are compared.
+# serve answers SigV4-signed ReadJobs, so every one of its requests is parsed, verified
+# (a signature check each time; the signing key comes from its cache), routed and answered,
+# in two kinds: a ReadJob of a job that does not exist (404 ResourceNotFoundException) and
+# one of a job that does (200 with the job, the common case: the pipeline and the job are
+# made first with signed CreatePipeline and CreateJob requests, the pipeline paused so that
+# the job stays Submitted). wrk sends the same pre-signed request over and over;
+# `etch serve --skew-seconds` widens the clock window so that the signature stays current
+# for the whole run. nginx and the two etch requests are measured in turn, several times,
+# with as many nginx workers as etch serve threads, and the medians are compared.
 #
 # Then a soak: wrk at 64 connections against etch serve alone for --soak-seconds (60 by
 # default) while the server's resident memory is sampled every second; its growth after
@@ -26,8 +29,8 @@
 #
 # usage: harness/bench/serve_vs_nginx.sh [--etch PATH] [--duration S] [--runs N]
 #            [--connections N] [--threads N] [--soak-seconds S] [--wrk-threads N]
-#   defaults: 10 s per run, 3 runs, 64 connections, etch serve --threads = CPUs (as nginx's
-#   worker_processes auto), 60 s soak, 2 wrk threads
+#   defaults: 10 s per run, 3 runs, 64 connections, etch serve --threads and nginx's
+#   worker_processes = CPUs, 60 s soak, 2 wrk threads
 set -eu
 
 etch=""
@@ -113,7 +116,7 @@ free_port() {
 nginx_port=$(free_port 18481)
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes auto;
+worker_processes $threads;
 daemon off;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log warn;
@@ -159,26 +162,81 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 
-# --- The pre-signed request and the wrk script that sends it ---------------------------
-path=/2012-09-25/jobs/9999999999999-nginxx
-printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n\r\n' "$path" "$etch_port" >"$work/request.http"
-"$etch" sigv4 sign --print request "$work/request.http" >"$work/signed.http"
-amz_date=$(grep -i '^x-amz-date:' "$work/signed.http" | tr -d '\r' | sed 's/^[^:]*: *//')
-authorization=$(grep -i '^authorization:' "$work/signed.http" | tr -d '\r' | sed 's/^[^:]*: *//')
-cat >"$work/signed.lua" <<EOF
+# --- The pre-signed requests and the wrk scripts that send them -------------------------
+# sign_headers METHOD PATH BODY_FILE OUT: the X-Amz-Date and Authorization of a request,
+# one per line.
+sign_headers() {
+    {
+        printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n' "$1" "$2" "$etch_port"
+        if [ -s "$3" ]; then
+            printf 'Content-Type: application/json\r\nContent-Length: %s\r\n' \
+                "$(wc -c <"$3" | tr -d ' ')"
+        fi
+        printf '\r\n'
+        cat "$3"
+    } >"$work/request.http"
+    "$etch" sigv4 sign --print request "$work/request.http" >"$work/signed.http"
+    grep -i '^x-amz-date:' "$work/signed.http" | tr -d '\r' | sed 's/^[^:]*: *//' >"$4"
+    grep -i '^authorization:' "$work/signed.http" | tr -d '\r' | sed 's/^[^:]*: *//' >>"$4"
+}
+
+# signed_call METHOD PATH BODY: sends a signed request with curl, prints the answer's body.
+signed_call() {
+    printf '%s' "$3" >"$work/body.json"
+    sign_headers "$1" "$2" "$work/body.json" "$work/sig"
+    curl -s -X "$1" -H "X-Amz-Date: $(sed -n 1p "$work/sig")" \
+        -H "Authorization: $(sed -n 2p "$work/sig")" -H 'Content-Type: application/json' \
+        --data-binary "@$work/body.json" "http://127.0.0.1:$etch_port$2"
+}
+
+# json_id TEXT MEMBER: the "Id" of the named member of a JSON answer.
+json_id() {
+    printf '%s' "$1" | tr ',' '\n' | sed -n "/\"$2\":{/,\$p" |
+        sed -n 's/.*"Id":"\([0-9]\{13\}-[a-z0-9]\{6\}\)".*/\1/p' | head -n 1
+}
+
+role=arn:aws:iam::111122223333:role/Elastic_Transcoder_Default_Role
+answer=$(signed_call POST /2012-09-25/pipelines \
+    "{\"Name\":\"bench\",\"InputBucket\":\"in\",\"OutputBucket\":\"out\",\"Role\":\"$role\"}")
+pipeline_id=$(json_id "$answer" Pipeline)
+if [ -z "$pipeline_id" ]; then
+    echo "serve_vs_nginx: CreatePipeline failed: $answer" >&2
+    exit 1
+fi
+signed_call POST "/2012-09-25/pipelines/$pipeline_id/status" \
+    "{\"Id\":\"$pipeline_id\",\"Status\":\"Paused\"}" >/dev/null
+answer=$(signed_call POST /2012-09-25/jobs \
+    "{\"PipelineId\":\"$pipeline_id\",\"Input\":{\"Key\":\"in.mp4\"},\"Output\":{\"Key\":\"out.mp4\",\"PresetId\":\"1351620000001-000010\"}}")
+job_id=$(json_id "$answer" Job)
+if [ -z "$job_id" ]; then
+    echo "serve_vs_nginx: CreateJob failed: $answer" >&2
+    exit 1
+fi
+
+# read_script NAME JOB_ID STATUS: the wrk script of a pre-signed ReadJob, checked first.
+read_script() {
+    path=/2012-09-25/jobs/$2
+    : >"$work/empty"
+    sign_headers GET "$path" "$work/empty" "$work/sig-$1"
+    amz_date=$(sed -n 1p "$work/sig-$1")
+    authorization=$(sed -n 2p "$work/sig-$1")
+    cat >"$work/$1.lua" <<EOF
 wrk.method = "GET"
 wrk.path = "$path"
 wrk.headers["Host"] = "127.0.0.1:$etch_port"
 wrk.headers["X-Amz-Date"] = "$amz_date"
 wrk.headers["Authorization"] = "$authorization"
 EOF
-# The request must pass verification (404 for the missing job), not fail it (403).
-status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Amz-Date: $amz_date" \
-    -H "Authorization: $authorization" "http://127.0.0.1:$etch_port$path")
-if [ "$status" != "404" ]; then
-    echo "serve_vs_nginx: the signed request got $status from etch serve, want 404" >&2
-    exit 1
-fi
+    # The request must pass verification, not fail it (403).
+    got=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Amz-Date: $amz_date" \
+        -H "Authorization: $authorization" "http://127.0.0.1:$etch_port$path")
+    if [ "$got" != "$3" ]; then
+        echo "serve_vs_nginx: the signed ReadJob ($1) got $got from etch serve, want $3" >&2
+        exit 1
+    fi
+}
+read_script missing 9999999999999-nginxx 404
+read_script existing "$job_id" 200
 
 rps() {
     # wrk's "Requests/sec:" line.
@@ -225,43 +283,52 @@ median() {
 }
 
 echo "serve_vs_nginx: wrk -t$wrk_threads -c$connections -d${duration_s}s," \
-    "$runs alternating runs each;" \
-    "etch serve --threads $threads; $(nproc) CPUs"
-: >"$work/nginx.rps"
-: >"$work/etch.rps"
-: >"$work/nginx.cpu"
-: >"$work/etch.cpu"
-# A short warm-up of both, not counted.
+    "$runs runs of each in turn;" \
+    "etch serve --threads $threads, nginx worker_processes $threads; $(nproc) CPUs"
+for name in nginx missing existing; do
+    : >"$work/$name.rps"
+    : >"$work/$name.cpu"
+done
+# A short warm-up of each, not counted.
 wrk -t"$wrk_threads" -c"$connections" -d2s "http://127.0.0.1:$nginx_port/" >/dev/null
-wrk -t"$wrk_threads" -c"$connections" -d2s -s "$work/signed.lua" "http://127.0.0.1:$etch_port/" \
-    >/dev/null
+for name in missing existing; do
+    wrk -t"$wrk_threads" -c"$connections" -d2s -s "$work/$name.lua" \
+        "http://127.0.0.1:$etch_port/" >/dev/null
+done
 i=1
 while [ "$i" -le "$runs" ]; do
     measure nginx "$nginx_pid" "http://127.0.0.1:$nginx_port/"
-    measure etch "$etch_pid" -s "$work/signed.lua" "http://127.0.0.1:$etch_port/"
-    if grep -q 'Socket errors' "$work/wrk-etch.txt"; then
-        grep 'Socket errors' "$work/wrk-etch.txt" | sed 's/^/  etch: /'
-    fi
-    printf '  run %d: nginx %s req/s (%s ns CPU/req), etch serve %s req/s (%s ns CPU/req)\n' \
+    for name in missing existing; do
+        measure "$name" "$etch_pid" -s "$work/$name.lua" "http://127.0.0.1:$etch_port/"
+        if grep -q 'Socket errors' "$work/wrk-$name.txt"; then
+            grep 'Socket errors' "$work/wrk-$name.txt" | sed "s/^/  $name: /"
+        fi
+    done
+    printf '  run %d: nginx %s req/s (%s ns CPU/req), ReadJob 404 %s req/s (%s ns),' \
         "$i" "$(tail -n 1 "$work/nginx.rps")" "$(tail -n 1 "$work/nginx.cpu")" \
-        "$(tail -n 1 "$work/etch.rps")" "$(tail -n 1 "$work/etch.cpu")"
+        "$(tail -n 1 "$work/missing.rps")" "$(tail -n 1 "$work/missing.cpu")"
+    printf ' ReadJob 200 %s req/s (%s ns)\n' \
+        "$(tail -n 1 "$work/existing.rps")" "$(tail -n 1 "$work/existing.cpu")"
     i=$((i + 1))
 done
 nginx_med=$(median <"$work/nginx.rps")
-etch_med=$(median <"$work/etch.rps")
-ratio=$(awk -v e="$etch_med" -v n="$nginx_med" 'BEGIN {printf "%.2f", (n > 0 ? e / n : 0)}')
 nginx_cpu=$(median <"$work/nginx.cpu")
-etch_cpu=$(median <"$work/etch.cpu")
-cpu_ratio=$(awk -v e="$etch_cpu" -v n="$nginx_cpu" 'BEGIN {printf "%.2f", (e > 0 ? n / e : 0)}')
-echo "nginx (static 202):          $nginx_med req/s, $nginx_cpu ns server CPU/request (medians)"
-echo "etch serve (signed ReadJob): $etch_med req/s, $etch_cpu ns server CPU/request (medians)"
-echo "etch serve / nginx:          $ratio by requests per second;" \
-    "$cpu_ratio by server CPU per request (nginx's / etch's)"
+echo "nginx (static 202): $nginx_med req/s, $nginx_cpu ns server CPU/request (medians)"
+for name in missing existing; do
+    med=$(median <"$work/$name.rps")
+    cpu=$(median <"$work/$name.cpu")
+    ratio=$(awk -v e="$med" -v n="$nginx_med" 'BEGIN {printf "%.2f", (n > 0 ? e / n : 0)}')
+    cpu_ratio=$(awk -v e="$cpu" -v n="$nginx_cpu" 'BEGIN {printf "%.2f", (e > 0 ? n / e : 0)}')
+    label="ReadJob 404 (no such job)"
+    [ "$name" = existing ] && label="ReadJob 200 (the job)"
+    echo "etch serve, $label: $med req/s, $cpu ns server CPU/request;" \
+        "$ratio x nginx by requests per second, $cpu_ratio by CPU per request (nginx's / etch's)"
+done
 
 # --- Soak: resident memory over a long run at 64 connections ----------------------------
 if [ "$soak_s" -gt 0 ]; then
     : >"$work/rss.kib"
-    wrk -t"$wrk_threads" -c"$soak_connections" -d"${soak_s}s" -s "$work/signed.lua" \
+    wrk -t"$wrk_threads" -c"$soak_connections" -d"${soak_s}s" -s "$work/existing.lua" \
         "http://127.0.0.1:$etch_port/" >"$work/wrk-soak.txt" &
     wrk_pid=$!
     while kill -0 "$wrk_pid" 2>/dev/null; do
