@@ -220,6 +220,71 @@ static void test_endpoint_that_cannot_be_had(void **state)
     assert_true(s.error[0] != '\0');
 }
 
+/* An endpoint that stops answering after a number of requests (a transport failure). */
+struct flaky {
+    struct harness_backend base;
+    struct harness_backend *inner;
+    int answers_left;
+};
+
+static enum ref_status
+flaky_send(struct harness_backend *b, struct ref_slice request, struct ref_buf *response)
+{
+    struct flaky *f = b->impl;
+    if (f->answers_left-- <= 0) {
+        return REF_E_INTERNAL;
+    }
+    return f->inner->ops->send(f->inner, request, response);
+}
+
+static int64_t flaky_now_ms(struct harness_backend *b)
+{
+    struct flaky *f = b->impl;
+    return f->inner->ops->now_ms(f->inner);
+}
+
+static void flaky_destroy(struct harness_backend *b)
+{
+    struct flaky *f = b->impl;
+    harness_backend_free(f->inner);
+    free(f);
+}
+
+static const struct harness_backend_ops s_flaky_ops = {
+    .send = flaky_send,
+    .now_ms = flaky_now_ms,
+    .destroy = flaky_destroy,
+};
+
+static struct harness_backend *acquire_flaky(void *ctx)
+{
+    (void)ctx;
+    struct flaky *f = calloc(1, sizeof(*f));
+    struct harness_inproc_options opts = {.is_live_like = true};
+    assert_non_null(f);
+    f->inner = harness_backend_inproc_new(&opts);
+    assert_non_null(f->inner);
+    f->answers_left = 5;
+    f->base = *f->inner;
+    f->base.ops = &s_flaky_ops;
+    f->base.impl = f;
+    f->base.cleanup_timeout_ms = 1;
+    return &f->base;
+}
+
+static void test_endpoint_that_stops_answering(void **state)
+{
+    (void)state;
+    struct target t = {.is_live_like = true};
+    struct harness_explore_options o = options(&t, 1, NULL);
+    o.acquire = acquire_flaky;
+    struct harness_explore_summary s;
+    assert_int_equal(harness_explore_run(&o, &s), REF_E_NOT_FOUND);
+    assert_int_equal(s.divergences, 0);
+    assert_int_equal(s.shrink_runs, 0);
+    assert_non_null(strstr(s.error, "the endpoint failed at step"));
+}
+
 static void test_broken_kind_names(void **state)
 {
     (void)state;
@@ -241,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_without_clock_control_finds_nothing),
         cmocka_unit_test(test_same_seed_same_run),
         cmocka_unit_test(test_endpoint_that_cannot_be_had),
+        cmocka_unit_test(test_endpoint_that_stops_answering),
         cmocka_unit_test(test_broken_kind_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1127,6 +1127,16 @@ static bool take_slot(const struct harness_explore_options *o,
     out->steps += steps_run(o, &sl->p);
     struct divergence d;
     judge(o, &sl->p, &d, &out->should_differences, &out->tolerated);
+    size_t at = d.step + steps_before(o);
+    if (d.is_found && strcmp(d.signature, "answer") == 0 && at < sl->p.endpoint.num_steps &&
+        sl->p.endpoint.steps[at].verdict == HARNESS_VERDICT_ERROR) {
+        /* A transport failure on the endpoint's side: not an answer that differs, an
+         * endpoint that cannot be used (exit status 3), and nothing to shrink. */
+        harness_textf(out->error, sizeof(out->error), "the endpoint failed at step %s: %s",
+                      sl->p.endpoint.steps[at].step->name, sl->p.endpoint.steps[at].reason);
+        *rc = REF_E_NOT_FOUND;
+        return false;
+    }
     pair_cleanup(&sl->p);
     if (d.is_found) {
         on_divergence(o, out, sl->seq_seed, sl->steps, &d);

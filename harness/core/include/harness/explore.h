@@ -73,8 +73,10 @@ struct harness_explore_summary {
 };
 
 /* Explores until max_steps, max_seconds or max_divergences. REF_OK when it ran (whatever
- * it found); REF_E_UNAVAILABLE... is not used: REF_E_NOT_FOUND when the endpoint could not
- * be had for the first sequence (out->error says why), REF_E_NOMEM. */
+ * it found). REF_E_NOT_FOUND when the endpoint could not be used: acquire gave nothing, or
+ * a request to it failed in transport where the reference answered (out->error says why;
+ * what ran before is in out). REF_E_INTERNAL when a generated sequence did not load (a
+ * bug of the generator, out->error says where); REF_E_NOMEM. */
 REF_MUST_CHECK enum ref_status harness_explore_run(const struct harness_explore_options *o,
                                                    struct harness_explore_summary *out);
 
