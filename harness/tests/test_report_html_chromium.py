@@ -15,6 +15,8 @@ at the preflight (exit status 3), and its page says why, the endpoint's bytes as
 
 usage: test_report_html_chromium.py ETCH SUITE_DIR
 
+Before all that, --html into a folder that does not exist is exit status 2, nothing run.
+
 Exit 77 (a ctest SKIP) when Chromium is not installed; CI installs it (.ci/install-deps).
 """
 import collections
@@ -237,6 +239,13 @@ def main():
         print(__doc__)
         return 2
     etch, suite = sys.argv[1], sys.argv[2]
+    # A page that cannot be written is a usage error found before anything runs.
+    run = subprocess.run([etch, "run", "--no-color", "--scenarios", suite, "--html",
+                          "/nonexistent-folder/report.html"], capture_output=True, text=True,
+                         timeout=60)
+    if run.returncode != 2 or "HTML report" not in run.stderr or run.stdout.strip() != "":
+        fail("etch run --html into a missing folder: exit %d, expected 2 with a message and "
+             "nothing run\n%s%s" % (run.returncode, run.stdout, run.stderr))
     chromium = find_browser()
     if chromium is None:
         print("SKIP: chromium is not installed (Debian package chromium, which "
