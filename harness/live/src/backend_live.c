@@ -546,7 +546,7 @@ await_first_byte(struct conn *c, int64_t deadline, int64_t timeout_ms, char *why
             }
             harness_textf(why, why_cap,
                           "the endpoint closed the connection without answering, so nothing "
-                          "shows that it handled the request");
+                          "shows that the endpoint handled the request");
             return REF_E_INCOMPLETE;
         }
         if (crc != CURLE_AGAIN) {
@@ -571,11 +571,27 @@ await_first_byte(struct conn *c, int64_t deadline, int64_t timeout_ms, char *why
     }
 }
 
-/* A lost answer, for real: the request goes out on a fresh connection, and once the first
- * byte of the answer is in, the connection is closed with the rest unread. A server sends
- * its first byte only after it has handled the request, so that byte is the proof it did,
- * whatever the server would do with a request whose connection closed earlier. The
- * connection is never pooled: it holds an answer nobody will read. */
+/* Closes every idle connection of the pool. */
+static void pool_drop_idle(struct live *lv)
+{
+    pthread_mutex_lock(&lv->lock);
+    size_t n = lv->num_idle;
+    struct conn *idle[HARNESS_LIVE_MAX_IDLE_CONNECTIONS];
+    memcpy(idle, lv->idle, n * sizeof(idle[0]));
+    lv->num_idle = 0;
+    pthread_mutex_unlock(&lv->lock);
+    for (size_t i = 0; i < n; i++) {
+        conn_free(idle[i]);
+    }
+}
+
+/* A lost answer, for real, the way an SDK loses one: the request goes out on the
+ * kept-alive connection the next request would use (a fresh one when there is none), and
+ * once the first byte of the answer is in, that connection is closed with the rest unread.
+ * A server sends its first byte only after it has handled the request, so that byte is the
+ * proof it did, whatever the server would do with a request whose connection closed
+ * earlier. The idle connections go too, so the retry opens a new connection, as an SDK
+ * does after a failed one. */
 static enum ref_status live_send_losing_answer(struct harness_backend *b,
                                                struct ref_slice request,
                                                char *why,
@@ -583,7 +599,8 @@ static enum ref_status live_send_losing_answer(struct harness_backend *b,
 {
     struct live *lv = b->impl;
     int64_t deadline = mono_ms() + lv->opts.timeout_ms;
-    struct conn *c = conn_open(lv, deadline, why, why_cap);
+    struct conn *c = request_is_well_formed(request) ? conn_take(lv, deadline, why, why_cap)
+                                                     : conn_open(lv, deadline, why, why_cap);
     if (c == NULL) {
         return REF_E_INTERNAL;
     }
@@ -592,6 +609,7 @@ static enum ref_status live_send_losing_answer(struct harness_backend *b,
         rc = await_first_byte(c, deadline, lv->opts.timeout_ms, why, why_cap);
     }
     conn_free(c);
+    pool_drop_idle(lv);
     return rc;
 }
 

@@ -17,8 +17,10 @@ import re
 import socket
 import sys
 import tempfile
+import threading
 
-from live_util import Proxy, Server, check, expect, run_etch, run_main, signed_get
+from live_util import (LoopbackServer, Server, check, expect, pipe_bytes, run_etch, run_main,
+                       signed_get)
 
 RUN_LIMIT_S = 120
 CANCEL_LINE = re.compile(r"DELETE /2012-09-25/jobs/(\d{13}-\w{6}) (\d{3})")
@@ -69,33 +71,50 @@ def with_control(etch, suite):
         nothing_left(srv)
 
 
-class DropFirstCancel(Proxy):
-    """A proxy that closes the first connection opening with a CancelJob before passing on
-    a byte of it: the server never sees that request."""
+class DropFirstCancel(LoopbackServer):
+    """A proxy that passes requests on, except the first CancelJob: it closes that
+    connection (and its upstream one) before passing on a byte of it, so the server never
+    sees that request. A client sends its next request only after the answer to the last,
+    so a request starts at the start of what one read brings."""
 
     def __init__(self, backend_port):
-        super().__init__(backend_port)
+        super().__init__()
+        self.backend_port = backend_port
         self.dropped = 0
 
     def _handle(self, client):
-        client.settimeout(10)
-        head = b""
         try:
-            while len(head) < 24:
-                more = client.recv(64, socket.MSG_PEEK)
-                if not more or more == head:
-                    break
-                head = more
+            upstream = socket.create_connection(("127.0.0.1", self.backend_port), timeout=10)
         except OSError:
             client.close()
             return
-        with self.lock:
-            drop = self.dropped == 0 and head.startswith(b"DELETE /2012-09-25/jobs/")
-            self.dropped += 1 if drop else 0
-        if drop:
-            client.close()
-            return
-        super()._handle(client)
+        back = threading.Thread(target=pipe_bytes, args=(upstream, client, self.stopping),
+                                daemon=True)
+        back.start()
+        client.settimeout(0.2)
+        try:
+            while not self.stopping.is_set():
+                try:
+                    data = client.recv(65536)
+                except socket.timeout:
+                    continue
+                if not data:
+                    break
+                with self.lock:
+                    drop = self.dropped == 0 and data.startswith(b"DELETE /2012-09-25/jobs/")
+                    self.dropped += 1 if drop else 0
+                if drop:
+                    break
+                upstream.sendall(data)
+        except OSError:
+            pass
+        for sock in (client, upstream):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        back.join(5)
 
 
 def first_attempt_never_arrives(etch, suite):
