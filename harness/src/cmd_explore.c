@@ -323,6 +323,7 @@ int etch_cmd_explore(int argc, char **argv)
         .sequence_steps = (size_t)c.sequence_steps,
         .max_divergences = (size_t)c.divergences,
         .has_clock_control = t.has_control,
+        .is_endpoint_long_lived = !c.is_inproc,
         .out_dir = c.out_dir,
         /* In process each sequence has a fresh target, so sequences run side by side (two
          * by default: --workers); a live endpoint takes one sequence at a time. */

@@ -39,6 +39,9 @@ struct harness_explore_options {
      * no clock step is generated, the reference runs on the real clock like the endpoint,
      * and answers that depend on timing are compared as sets of allowed outcomes. */
     bool has_clock_control;
+    /* The endpoint outlives the run and remembers every job (a live one): the lists that
+     * only grow (jobs that ended, by status) are not asked for. */
+    bool is_endpoint_long_lived;
     const char *out_dir; /* where shrunk divergences are written; NULL: nowhere */
     /* Sequences run side by side (each with its own fresh endpoint): only for endpoints
      * that acquire gives afresh every time (in process). 0 or 1: one at a time, the
