@@ -285,6 +285,11 @@ static void print_summary(const struct harness_explore_options *o,
            (unsigned long long)s->tolerated, s->tolerated == 1 ? "" : "s",
            (unsigned long long)s->shrink_runs, s->shrink_runs == 1 ? "" : "s", s->seconds,
            s->seconds > 0 ? (double)s->steps / s->seconds : 0.0, (unsigned long long)o->seed);
+    if (o->workers <= 1 && s->sequence_seconds > 0) {
+        printf("rate: the endpoint's own runs took %.1f s of the %.1f s the sequences took "
+               "(exploring runs at %.2fx the rate of the same requests sent alone)\n",
+               s->endpoint_seconds, s->sequence_seconds, s->endpoint_seconds / s->sequence_seconds);
+    }
 }
 
 int etch_cmd_explore(int argc, char **argv)

@@ -449,6 +449,8 @@ static struct harness_scenario *load(const char *name, const char *text)
     return sc;
 }
 
+static double now_s(void);
+
 /* --- Runs on both sides -------------------------------------------------------------- */
 
 struct pair {
@@ -457,6 +459,7 @@ struct pair {
     struct harness_scenario_result reference;
     struct harness_scenario_diff diff;
     bool has_endpoint, has_reference, has_diff;
+    double endpoint_seconds; /* the endpoint's run alone */
 };
 
 static void pair_cleanup(struct pair *p)
@@ -565,7 +568,9 @@ static enum ref_status run_pair(const struct harness_explore_options *o,
     pthread_t thread;
     /* With several workers the cores are taken already. */
     bool is_threaded = o->workers <= 1 && pthread_create(&thread, NULL, run_reference, &rr) == 0;
+    double started = now_s();
     enum ref_status rc = harness_run_scenario(p->sc, e, &p->endpoint);
+    p->endpoint_seconds = now_s() - started;
     p->has_endpoint = rc == REF_OK;
     if (o->release != NULL) {
         o->release(o->ctx, e);
@@ -1086,6 +1091,7 @@ struct slot {
     struct pair p;
     enum ref_status rc;
     char load_error[sizeof(s_load_error)];
+    double seconds; /* the sequence, both runs and the comparison */
 };
 
 static void *run_slot(void *arg)
@@ -1099,7 +1105,9 @@ static void *run_slot(void *arg)
         sl->rc = REF_E_NOMEM;
         return NULL;
     }
+    double started = now_s();
     sl->rc = run_pair(sl->o, sl->name, text, false, &sl->p);
+    sl->seconds = now_s() - started;
     if (sl->rc == REF_E_MALFORMED) {
         harness_textf(sl->load_error, sizeof(sl->load_error), "%s", s_load_error);
     }
@@ -1135,6 +1143,8 @@ static bool take_slot(const struct harness_explore_options *o,
     }
     out->sequences++;
     out->steps += steps_run(o, &sl->p);
+    out->endpoint_seconds += sl->p.endpoint_seconds;
+    out->sequence_seconds += sl->seconds;
     struct divergence d;
     judge(o, &sl->p, &d, &out->should_differences, &out->tolerated);
     size_t at = d.step + steps_before(o);

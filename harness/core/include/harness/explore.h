@@ -70,6 +70,12 @@ struct harness_explore_summary {
     uint64_t tolerated;          /* time-dependent differences within the allowed outcomes */
     uint64_t shrink_runs;
     double seconds;
+    /* Of the sequences counted: the time their runs on the endpoint took alone, and the
+     * time they took in all (generation, both runs, the comparison). With one worker the
+     * first over the second is the rate of exploring over that of sending the same requests
+     * without the reference and the comparisons. Shrinking is in neither. */
+    double endpoint_seconds;
+    double sequence_seconds;
     struct harness_explore_found found[HARNESS_EXPLORE_MAX_FOUND];
     size_t num_found;
     char error[256]; /* why the run stopped early, "" when it did not */
