@@ -130,6 +130,7 @@ static bool has_live_settings(const struct etch_live_args *a)
            a->temporary_secret_key != NULL || a->temporary_secret_key_file != NULL ||
            a->temporary_session_token != NULL || a->cacert != NULL || a->is_insecure ||
            a->connect_timeout_ms != 0 || a->timeout_ms != 0 || a->cleanup_timeout_ms != 0 ||
+           a->has_cleanup_budget ||
            a->has_clock_offset || a->workers != 0;
 }
 

@@ -56,6 +56,8 @@ const char etch_live_usage[] =
     "  --timeout-ms N            one whole exchange, connect included (default 30000)\n"
     "  --cleanup-timeout-ms N    how long cleanup waits for a pipeline's running jobs\n"
     "                            (default 120000)\n"
+    "  --cleanup-budget-s S      how long the cleanups of the whole run may wait for\n"
+    "                            running jobs, all scenarios together (default 300)\n"
     "  --clock-offset S          the endpoint's clock is S seconds ahead of this machine's\n"
     "                            (negative: behind); signing dates follow it\n"
     "  --workers N               scenarios run N at a time, one connection each (default 1)\n"
@@ -134,6 +136,10 @@ enum etch_option_result etch_live_option(
     if (strcmp(o, "--timeout-ms") == 0) {
         return take_number(argc, argv, i, cmd, 1, MAX_OPTION_MS, &a->timeout_ms);
     }
+    if (strcmp(o, "--cleanup-budget-s") == 0) {
+        a->has_cleanup_budget = true;
+        return take_number(argc, argv, i, cmd, 0, MAX_OPTION_MS / 1000, &a->cleanup_budget_s);
+    }
     if (strcmp(o, "--cleanup-timeout-ms") == 0) {
         return take_number(argc, argv, i, cmd, 0, MAX_OPTION_MS, &a->cleanup_timeout_ms);
     }
@@ -193,6 +199,8 @@ struct etch_live_run {
     struct harness_pipeline_budget budgets[ETCH_MAX_ENDPOINTS];
     bool has_budget[ETCH_MAX_ENDPOINTS];
     bool has_control; /* the first endpoint offers test control and the run uses it */
+    /* What is left of the time every scenario's cleanup may spend waiting, together. */
+    atomic_llong cleanup_budget_ms;
 };
 
 static const char *process_getenv(void *ctx, const char *name)
@@ -252,6 +260,9 @@ etch_live_open(const char *cmd, const struct etch_live_args *a, int *exit_status
         }
     }
     run->workers = a->workers > 0 ? (size_t)a->workers : 1;
+    atomic_init(&run->cleanup_budget_ms,
+                (a->has_cleanup_budget ? a->cleanup_budget_s : ETCH_DEFAULT_CLEANUP_BUDGET_S) *
+                    1000);
     for (size_t e = 0; e < run->num_endpoints; e++) {
         size_t max_pipelines =
             a->max_pipelines > 0 ? (size_t)a->max_pipelines : ETCH_DEFAULT_MAX_PIPELINES;
@@ -284,6 +295,7 @@ etch_live_open(const char *cmd, const struct etch_live_args *a, int *exit_status
                 return NULL;
             }
             run->backends[e][w]->pipeline_budget = &run->budgets[e];
+            run->backends[e][w]->cleanup_budget_ms = &run->cleanup_budget_ms;
         }
     }
     return run;

@@ -30,11 +30,16 @@ struct etch_live_args {
     long long connect_timeout_ms;
     long long timeout_ms;
     long long cleanup_timeout_ms;
+    long long cleanup_budget_s;
+    bool has_cleanup_budget;
     long long clock_offset_s;
     bool has_clock_offset;
     long long workers;       /* 0: one */
     long long max_pipelines; /* 0: ETCH_DEFAULT_MAX_PIPELINES */
 };
+
+/* How long the cleanups of a run may wait for running jobs, all together. */
+#define ETCH_DEFAULT_CLEANUP_BUDGET_S 300
 
 /* A faithful endpoint allows 4 pipelines (contract section 2b). */
 #define ETCH_DEFAULT_MAX_PIPELINES 4

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ROLE "arn:aws:iam::111122223333:role/Elastic_Transcoder_Default_Role"
 
@@ -275,6 +276,117 @@ static void test_runner_shared_cleanup_gives_up_and_says_so(void **state)
     assert_int_equal(r.cleanup.pipelines_left, 1);
     assert_non_null(strstr(r.cleanup.note, "gave up waiting for its jobs"));
     assert_non_null(strstr(r.cleanup.note, "409 ResourceInUseException"));
+    harness_scenario_result_cleanup(&r);
+    harness_scenario_free(sc);
+    harness_backend_free(b);
+}
+
+/* The reference behind a wrapper of its send, with a real sleep between cleanup polls;
+ * with ignores_cancel, an endpoint that answers every CancelJob 202 {"Success":"true"}
+ * and cancels nothing. */
+static const struct harness_backend_ops *ignoring_cancel_inner;
+static struct harness_backend_ops ignoring_cancel_ops;
+static bool ignores_cancel;
+
+static enum ref_status
+ignoring_cancel_send(struct harness_backend *b, struct ref_slice request, struct ref_buf *response)
+{
+    static const char cancel[] = "DELETE /2012-09-25/jobs/";
+    if (ignores_cancel && request.len > sizeof(cancel) - 1 &&
+        memcmp(request.ptr, cancel, sizeof(cancel) - 1) == 0) {
+        return ref_buf_append_cstr(response, "HTTP/1.1 202 Accepted\r\n"
+                                             "Content-Type: application/json\r\n"
+                                             "x-amzn-RequestId: 00000000-0000-4000-8000-000000000000\r\n"
+                                             "Content-Length: 18\r\n\r\n"
+                                             "{\"Success\":\"true\"}");
+    }
+    return ignoring_cancel_inner->send(b, request, response);
+}
+
+static enum ref_status ignoring_cancel_send_explained(
+    struct harness_backend *b, struct ref_slice request, struct ref_buf *response, char *why,
+    size_t why_cap)
+{
+    (void)why;
+    (void)why_cap;
+    return ignoring_cancel_send(b, request, response);
+}
+
+static void ignoring_cancel_sleep(struct harness_backend *b, int64_t ms)
+{
+    (void)b;
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static struct harness_backend *sleeping_live_like(bool is_ignoring_cancel)
+{
+    ignores_cancel = is_ignoring_cancel;
+    struct harness_backend *b = live_like();
+    ignoring_cancel_inner = b->ops;
+    ignoring_cancel_ops = *b->ops;
+    ignoring_cancel_ops.send = ignoring_cancel_send;
+    ignoring_cancel_ops.send_explained = ignoring_cancel_send_explained;
+    ignoring_cancel_ops.sleep_ms = ignoring_cancel_sleep;
+    b->ops = &ignoring_cancel_ops;
+    return b;
+}
+
+/* A cancel answered 202 that canceled nothing is not counted as a cancel, and the
+ * pipeline its Submitted job keeps busy is not waited for: no answer will change. */
+static void test_runner_shared_cleanup_reads_back_and_does_not_wait_in_vain(void **state)
+{
+    (void)state;
+    struct harness_backend *b = sleeping_live_like(true);
+    struct harness_scenario *sc = load(CREATE(
+        "stuck",
+        "p") ","
+             "{\"name\":\"pause\",\"call\":\"UpdatePipelineStatus\",\"params\":{\"Id\":\"${p}\","
+             "\"Status\":\"Paused\"}},"
+             "{\"name\":\"job\",\"call\":\"CreateJob\",\"params\":{\"PipelineId\":\"${p}\","
+             "\"Input\":{\"Key\":\"i\"},\"Output\":{\"Key\":\"o\",\"PresetId\":\"1351620000001-"
+             "000010\"}},"
+             "\"capture\":{\"j\":\"Job.Id\"}}");
+    struct harness_scenario_result r;
+    run(sc, b, &r);
+    dump_failures(&r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_PASS);
+    assert_int_equal(r.cleanup.jobs_canceled, 0);
+    assert_int_equal(r.cleanup.jobs_cancel_ignored, 1);
+    assert_int_equal(r.cleanup.pipelines_deleted, 0);
+    assert_int_equal(r.cleanup.pipelines_left, 1);
+    assert_non_null(strstr(r.cleanup.note, "answered 202 but the job then read Submitted"));
+    harness_scenario_result_cleanup(&r);
+    /* The pipeline is left busy; nothing was waited for (a wait would have been the
+     * default cleanup timeout, 120 s, and said "gave up waiting"). */
+    assert_int_equal(count_pipelines(b), 1);
+    harness_scenario_free(sc);
+    harness_backend_free(b);
+}
+
+/* A job that is Progressing is waited for only while the run's cleanup budget lasts. */
+static void test_runner_shared_cleanup_budget_bounds_the_wait(void **state)
+{
+    (void)state;
+    struct harness_backend *b = sleeping_live_like(false);
+    atomic_llong budget_ms = 0;
+    b->cleanup_budget_ms = &budget_ms;
+    struct harness_scenario *sc = load(CREATE(
+        "busy",
+        "p") ","
+             "{\"name\":\"job\",\"call\":\"CreateJob\",\"params\":{\"PipelineId\":\"${p}\","
+             "\"Input\":{\"Key\":\"i\"},\"Output\":{\"Key\":\"o\",\"PresetId\":\"1351620000001-"
+             "000010\"}},"
+             "\"capture\":{\"j\":\"Job.Id\"}},"
+             "{\"name\":\"runs\",\"wait\":{\"call\":\"ReadJob\",\"params\":{\"Id\":\"${j}\"},"
+             "\"until\":{\"paths\":{\"Job.Status\":\"Progressing\"}},\"timeout_s\":10,"
+             "\"interval_ms\":100}}");
+    struct harness_scenario_result r;
+    run(sc, b, &r);
+    dump_failures(&r);
+    assert_int_equal(r.verdict, HARNESS_VERDICT_PASS);
+    assert_int_equal(r.cleanup.pipelines_left, 1);
+    assert_non_null(strstr(r.cleanup.note, "the run's cleanup budget is spent"));
     harness_scenario_result_cleanup(&r);
     harness_scenario_free(sc);
     harness_backend_free(b);
@@ -623,8 +735,9 @@ static void test_runner_lacking_principal_skips_the_scenario(void **state)
 
 /* --- Limits of the isolation --------------------------------------------------------- */
 
-/* An endpoint that creates pipelines with Ids of a given length, deletes anything, and
- * lists `pages` pages of nothing, each but the last with a token. Thread-safe. */
+/* An endpoint that creates pipelines with Ids of a given length, deletes anything (so
+ * reads find nothing), and lists `pages` pages of nothing, each but the last with a
+ * token. Thread-safe. */
 struct factory {
     struct harness_backend base;
     size_t id_len;
@@ -661,6 +774,9 @@ factory_send(struct harness_backend *b, struct ref_slice req, struct ref_buf *re
         atomic_fetch_add(&f->deleted, 1);
         snprintf(body, sizeof(body), "{\"Success\":\"true\"}");
         status = 202;
+    } else if (line_has(req, "GET /2012-09-25/pipelines/")) {
+        snprintf(body, sizeof(body), "{\"message\":\"not found\"}");
+        status = 404;
     } else {
         /* Page n is asked for with PageToken=n; the first page has none. */
         unsigned page = 1;
@@ -821,6 +937,8 @@ int main(void)
         cmocka_unit_test(test_runner_closed_answers),
         cmocka_unit_test(test_runner_transport_reason_from_the_backend),
         cmocka_unit_test(test_runner_inproc_only_request_step),
+        cmocka_unit_test(test_runner_shared_cleanup_reads_back_and_does_not_wait_in_vain),
+        cmocka_unit_test(test_runner_shared_cleanup_budget_bounds_the_wait),
         cmocka_unit_test(test_runner_interrupted),
         cmocka_unit_test(test_runner_lacking_principal_skips_the_scenario),
         cmocka_unit_test(test_runner_shared_limit_list_pages),

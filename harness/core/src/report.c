@@ -685,6 +685,7 @@ void harness_report_step_details(FILE *out,
 static void report_cleanup(FILE *out, const struct harness_scenario_result *results, size_t n)
 {
     size_t jobs = 0;
+    size_t ignored = 0;
     size_t deleted = 0;
     size_t left = 0;
     bool any = false;
@@ -692,14 +693,20 @@ static void report_cleanup(FILE *out, const struct harness_scenario_result *resu
         const struct harness_cleanup *c = &results[i].cleanup;
         any = any || c->is_done;
         jobs += c->jobs_canceled;
+        ignored += c->jobs_cancel_ignored;
         deleted += c->pipelines_deleted;
         left += c->pipelines_left;
     }
     if (!any) {
         return;
     }
-    fprintf(out, "\ncleanup: %zu job%s canceled, %zu pipeline%s deleted, %zu left behind\n", jobs,
-            jobs == 1 ? "" : "s", deleted, deleted == 1 ? "" : "s", left);
+    /* Counted as read back, not as answered: an endpoint may say 202 and do nothing. */
+    fprintf(out, "\ncleanup: %zu job%s canceled, %zu pipeline%s deleted, %zu left behind\n",
+            jobs, jobs == 1 ? "" : "s", deleted, deleted == 1 ? "" : "s", left);
+    if (ignored > 0) {
+        fprintf(out, "  %zu cancel%s answered 2xx but the job did not then read Canceled\n",
+                ignored, ignored == 1 ? "" : "s");
+    }
     for (size_t i = 0; i < n; i++) {
         const struct harness_cleanup *c = &results[i].cleanup;
         if (c->note[0] != '\0') {
@@ -1265,9 +1272,11 @@ enum ref_status harness_report_jsonl(FILE *out,
         json_object_set_new(line, "duration_ms", json_real(r->duration_ms));
         if (r->cleanup.is_done) {
             json_t *c =
-                json_pack("{s:I, s:I, s:I}", "jobs_canceled", (json_int_t)r->cleanup.jobs_canceled,
-                          "pipelines_deleted", (json_int_t)r->cleanup.pipelines_deleted,
-                          "pipelines_left", (json_int_t)r->cleanup.pipelines_left);
+                json_pack("{s:I, s:I, s:I, s:I}", "jobs_canceled",
+                          (json_int_t)r->cleanup.jobs_canceled, "jobs_cancel_ignored",
+                          (json_int_t)r->cleanup.jobs_cancel_ignored, "pipelines_deleted",
+                          (json_int_t)r->cleanup.pipelines_deleted, "pipelines_left",
+                          (json_int_t)r->cleanup.pipelines_left);
             if (c != NULL && r->cleanup.note[0] != '\0') {
                 json_object_set_new(c, "note", text_string(r->cleanup.note));
             }

@@ -261,6 +261,9 @@ enum ref_status runner_decide_not_implemented(struct run *r,
                                               const struct observation *o,
                                               struct harness_step_result *s);
 enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c);
+/* A string for a scenario parameter: "${" written as "$${" so that text which came from
+ * the endpoint is never read as a variable. NULL when out of memory. */
+json_t *runner_literal_param(const char *text, size_t len);
 
 /* --- runner_seeds.c: seeded objects on shared targets --------------------------------- */
 

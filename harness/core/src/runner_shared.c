@@ -2,8 +2,8 @@
  *
  * runner_shared.c - a scenario on a shared target (a live endpoint others use too): the
  * run's pipeline budget, the Ids it created, List answers scoped to them across pages,
- * pipeline names with the run's suffix, NOT IMPLEMENTED decided by a probe, and the
- * cleanup that deletes what it created whatever the verdict.
+ * pipeline names with the run's suffix, and NOT IMPLEMENTED decided by a probe. The
+ * cleanup after the scenario is runner_cleanup.c's.
  *
  * The step loop calls in here at fixed points (before the first step, after each answer,
  * after the last step); on a target of the scenario's own most of it does nothing.
@@ -363,9 +363,7 @@ static bool strip_name_suffix(struct run *r, json_t *v)
     return changed;
 }
 
-/* A string for a scenario parameter: "${" written as "$${" so that text which came from
- * the endpoint is never read as a variable. */
-static json_t *literal_param(const char *text, size_t len)
+json_t *runner_literal_param(const char *text, size_t len)
 {
     struct ref_buf b;
     ref_buf_init(&b, HARNESS_MAX_VAR_BYTES * 2);
@@ -518,7 +516,7 @@ static enum ref_status next_page_step(const struct harness_step *step,
     if (step->request.op != REF_OP_NONE) {
         json_t *params =
             step->request.params != NULL ? json_deep_copy(step->request.params) : json_object();
-        json_t *tok = literal_param(json_string_value(token), json_string_length(token));
+        json_t *tok = runner_literal_param(json_string_value(token), json_string_length(token));
         if (params == NULL || tok == NULL || json_object_set_new(params, "PageToken", tok) != 0) {
             json_decref(params);
             return REF_E_NOMEM;
@@ -764,116 +762,6 @@ enum ref_status runner_decide_not_implemented(struct run *r,
         harness_textf(why, sizeof(why), "the endpoint does not know %s (%s)",
                       ref_op_name(step->request.op), detail);
         runner_set_reason(s, HARNESS_VERDICT_NOT_IMPLEMENTED, why);
-    }
-    return REF_OK;
-}
-
-/* Keeps the first problem of a cleanup: the one worth a line in the report. */
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void cleanup_problem(
-    struct harness_cleanup *c, const char *what, const char *id, int status, const char *code)
-{
-    if (c->note[0] == '\0') {
-        harness_textf(c->note, sizeof(c->note), "%s %s: %d %s", what, id, status, code);
-    }
-}
-
-/* One cleanup call on an Id; *status is 0 when no answer came (why says why). */
-static enum ref_status cleanup_call(
-    struct run *r, enum ref_op op, const char *id, int *status, char *code, size_t code_cap)
-{
-    *status = 0;
-    harness_textf(code, code_cap, "no answer");
-    json_t *params = json_object();
-    json_t *v = literal_param(id, strlen(id));
-    if (params == NULL || v == NULL || json_object_set_new(params, "Id", v) != 0) {
-        json_decref(params);
-        return REF_E_NOMEM;
-    }
-    struct harness_exchange x;
-    struct observation o;
-    char why[RUNNER_DETAIL_BYTES] = "";
-    enum ref_status rc = runner_side_call(r, op, params, NULL, &x, &o, why, sizeof(why));
-    json_decref(params);
-    if (rc == REF_OK) {
-        *status = o.http.status;
-        harness_textf(code, code_cap, "%s",
-                      x.error_code[0] != '\0' ? x.error_code : "(no error code)");
-    } else if (why[0] != '\0') {
-        harness_textf(code, code_cap, "%s", why);
-    }
-    runner_observation_cleanup(&o);
-    runner_exchange_cleanup(&x);
-    return rc == REF_E_NOMEM ? rc : REF_OK;
-}
-
-/* Best effort, whatever the verdict: cancel the jobs the scenario created (a Submitted one
- * would otherwise run, or keep its pipeline busy), then delete its pipelines, waiting for
- * running jobs up to the backend's cleanup timeout. What could not be deleted is
- * reported, never hidden. */
-enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c)
-{
-    memset(c, 0, sizeof(*c));
-    c->is_done = true;
-    struct harness_backend *b = r->b;
-    if (b->principals[HARNESS_PRINCIPAL_MAIN] == NULL) {
-        c->pipelines_left = r->pipelines.count;
-        if (r->pipelines.count > 0) {
-            harness_textf(c->note, sizeof(c->note), "no main principal to delete with");
-        }
-        return REF_OK;
-    }
-    char code[RUNNER_DETAIL_BYTES];
-    int st = 0;
-    for (size_t i = r->jobs.count; i-- > 0;) {
-        REF_TRY(cleanup_call(r, REF_OP_CANCEL_JOB, r->jobs.ids[i], &st, code, sizeof(code)));
-        if (st / 100 == 2) {
-            c->jobs_canceled++;
-        } else if (st != 404 && st != 409) {
-            cleanup_problem(c, "cancel job", r->jobs.ids[i], st, code);
-        }
-    }
-    int64_t timeout =
-        b->cleanup_timeout_ms > 0 ? b->cleanup_timeout_ms : HARNESS_CLEANUP_TIMEOUT_MS;
-    int64_t deadline = b->ops->now_ms(b) + timeout;
-    /* Sleeping waits are bounded on this machine's clock: the target's may stand still. */
-    int64_t real_deadline = monotonic_ms() + timeout;
-    for (size_t i = r->pipelines.count; i-- > 0;) {
-        for (;;) {
-            REF_TRY(cleanup_call(r, REF_OP_DELETE_PIPELINE, r->pipelines.ids[i], &st, code,
-                                 sizeof(code)));
-            if (st / 100 == 2 || st == 404) {
-                c->pipelines_deleted++;
-                runner_budget_add_held(r, 0, 1, 0);
-                break;
-            }
-            /* 409: jobs still running. Wait for them, within the timeout: on the clock the
-             * scenario moved, by moving it to their finish (it stands still otherwise). */
-            int64_t when = 0;
-            if (st == 409 && r->may_move_clock &&
-                harness_backend_has(b, HARNESS_CAP_VIRTUAL_CLOCK) &&
-                b->ops->next_event_ms(b, &when) && when <= deadline) {
-                b->ops->set_clock_ms(b, when);
-                b->ops->tick(b);
-                continue;
-            }
-            if (st == 409 && !r->may_move_clock && b->ops->sleep_ms != NULL &&
-                monotonic_ms() < real_deadline) {
-                b->ops->sleep_ms(b, HARNESS_CLEANUP_POLL_MS);
-                continue;
-            }
-            c->pipelines_left++;
-            cleanup_problem(
-                c, st == 409 ? "gave up waiting for its jobs, delete pipeline" : "delete pipeline",
-                r->pipelines.ids[i], st, code);
-            break;
-        }
     }
     return REF_OK;
 }

@@ -35,6 +35,7 @@ MODES = {
     "ignore-pause": "UpdatePipelineStatus Paused is sent on as Active (signed again), and "
                     "the pipeline reads as Paused: its jobs start anyway",
     "cancel-progressing": "CancelJob of a Progressing job answers 202 (the job goes on)",
+    "cancel-ignored": "every CancelJob answers 202 and is not sent on: nothing is canceled",
 }
 
 # Contract section 7: the secret of each test principal, by access key.
@@ -369,6 +370,12 @@ class BrokenProxy(LoopbackServer):
         method, target, _ = req.start.split(" ", 2)
         path = urllib.parse.urlsplit(target).path
         control = path.startswith(CONTROL_PREFIX)
+        if self.mode == "cancel-ignored" and method == "DELETE" and JOB_PATH.match(path):
+            self._count("CancelJob answered 202 and not sent on")
+            body = b'{"Success":"true"}'
+            return (b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
+                    b"x-amzn-RequestId: 00000000-0000-4000-8000-000000000000\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body)), False
         note = None
         if not control:
             note = self._change_request(method, target, path, req)

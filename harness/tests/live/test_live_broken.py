@@ -12,6 +12,7 @@
 
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -40,6 +41,11 @@ CASES = {
                            ["--scenario", "cancel/cancel-progressing",
                             "--scenario", "cancel/cancel-seeded-statuses"],
                            ["--scenario", "cancel/cancel-progressing"]),
+    "cancel-ignored": ({"cancel"},
+                       ["--scenario", "cancel/cancel-submitted",
+                        "--scenario", "cancel/cancel-paused-real-clock"],
+                       ["--scenario", "cancel/cancel-submitted",
+                        "--scenario", "cancel/cancel-paused-real-clock"]),
 }
 
 
@@ -83,9 +89,27 @@ def broken(etch, srv, suite, tmp, mode, with_control):
           "%s: no FAIL in %s (FAILs: %r)\n%s" % (what, sorted(areas), failed, r.text()))
     errors = [x["scenario"] for x in rows if x["verdict"] == "ERROR"]
     check(not errors, "%s: ERRORs %r\n%s" % (what, errors, r.text()))
+    if mode == "cancel-ignored":
+        cleanup_is_honest(what, r, rows)
     print("%s: exit 1 in %.1f s; FAIL: %s; the proxy: %s" % (
         what, r.seconds, ", ".join(failed),
         ", ".join("%s x%d" % kv for kv in sorted(changes.items()))))
+
+
+def cleanup_is_honest(what, r, rows):
+    """A cancel answered 202 that canceled nothing is not counted as canceled, and the
+    pipelines its Submitted jobs keep busy are left at once, said so, not waited for (the
+    run's --cleanup-timeout-ms of 20 s per scenario would show in its time)."""
+    canceled = sum(x.get("cleanup", {}).get("jobs_canceled", 0) for x in rows)
+    ignored = sum(x.get("cleanup", {}).get("jobs_cancel_ignored", 0) for x in rows)
+    check(canceled == 0 and ignored > 0,
+          "%s: %d counted canceled, %d ignored\n%s" % (what, canceled, ignored, r.text()))
+    check("cancels answered 2xx but the job did not then read Canceled" in r.out or
+          "cancel answered 2xx but the job did not then read Canceled" in r.out,
+          "%s: the report does not say the cancels were ignored\n%s" % (what, r.text()))
+    check(re.search(r"^cleanup: 0 jobs canceled, .*, [1-9]\d* left behind$", r.out, re.M),
+          "%s: the cleanup line does not say what was left\n%s" % (what, r.text()))
+    check(r.seconds < 20, "%s: %.1f s: cleanup waited\n%s" % (what, r.seconds, r.text()))
 
 
 def main():
@@ -100,12 +124,12 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             with Server(etch, "--quiet", "--test-control") as srv:
                 faithful(etch, srv, suite, tmp)
-                for mode in ("ignore-pause", "cancel-progressing"):
+                for mode in ("ignore-pause", "cancel-progressing", "cancel-ignored"):
                     broken(etch, srv, suite, tmp, mode, True)
             with Server(etch, "--quiet", "--test-control", "--page-size", "2") as srv:
                 broken(etch, srv, suite, tmp, "drop-page-token", True)
             with Server(etch, "--quiet") as srv:
-                for mode in ("ignore-pause", "cancel-progressing"):
+                for mode in ("ignore-pause", "cancel-progressing", "cancel-ignored"):
                     broken(etch, srv, suite, tmp, mode, False)
             with Server(etch, "--quiet", "--page-size", "2") as srv:
                 broken(etch, srv, suite, tmp, "drop-page-token", False)

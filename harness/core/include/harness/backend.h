@@ -126,6 +126,10 @@ struct harness_backend {
     /* Shared targets: how long cleanup waits for a pipeline whose jobs are still running
      * (0: HARNESS_CLEANUP_TIMEOUT_MS of runner.h). */
     int64_t cleanup_timeout_ms;
+    /* Optional, borrowed, shared by the backends of one run: the ms left of the run's
+     * cleanup budget, which every wait of every scenario's cleanup draws from. NULL: no
+     * bound beyond cleanup_timeout_ms per scenario. */
+    atomic_llong *cleanup_budget_ms;
     /* Optional, borrowed: once true (a signal handler sets it), the runner starts no
      * further step and ends a wait early, both reported as not run; cleanup still runs. */
     const atomic_bool *interrupted;

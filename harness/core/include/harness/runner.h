@@ -80,11 +80,12 @@ struct harness_step_result {
 
 /* What the runner deleted after a scenario on a shared target. */
 struct harness_cleanup {
-    bool is_done;             /* cleanup ran (shared targets only) */
-    size_t jobs_canceled;     /* CancelJob answered 2xx */
-    size_t pipelines_deleted; /* DeletePipeline answered 2xx or 404 */
-    size_t pipelines_left;    /* could not be deleted: left behind on the endpoint */
-    char note[256];           /* what went wrong, "" when nothing did */
+    bool is_done;               /* cleanup ran (shared targets only) */
+    size_t jobs_canceled;       /* CancelJob answered 2xx and the job then read Canceled */
+    size_t jobs_cancel_ignored; /* CancelJob answered 2xx but the job did not read Canceled */
+    size_t pipelines_deleted;   /* gone: DeletePipeline answered 404, or 2xx and a read 404 */
+    size_t pipelines_left;      /* could not be deleted: left behind on the endpoint */
+    char note[256];             /* what went wrong, "" when nothing did */
 };
 
 struct harness_scenario_result {
