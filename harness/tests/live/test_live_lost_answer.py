@@ -1,26 +1,29 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # test_live_lost_answer.py - scenarios whose answers are lost ("lost_answer", tag retries)
-# against `etch serve`, with and without test control. What the server logged shows that
-# each lost attempt really reached it: the same CancelJob answered 202 (the answer the
-# run dropped unread) and then 409 ResourceInUseException (the retry, which the scenario
-# judged). Nothing is left behind, the lost CreateJob's job included. Through a proxy that
-# drops the first CancelJob's connection before the server sees it, the run reports an
-# ERROR that says nothing shows the request was handled, instead of judging a retry made
-# on a state it does not know.
+# against `etch serve`, with and without test control, and over TLS. What the server
+# logged shows that each lost attempt really reached it: the same CancelJob answered 202
+# (the answer the run dropped unread) and then 409 ResourceInUseException (the retry,
+# which the scenario judged). Nothing is left behind, the lost CreateJob's job included.
+# Through a proxy that drops the first CancelJob before the server sees it, the run
+# reports an ERROR that says nothing shows the request was handled, instead of judging a
+# retry made on a state it does not know.
 #
 # Usage: test_live_lost_answer.py ETCH SCENARIOS_DIR
 
 import json
 import os
 import re
+import shutil
 import socket
+import ssl
 import sys
 import tempfile
 import threading
 
-from live_util import (LoopbackServer, Server, check, expect, pipe_bytes, run_etch, run_main,
-                       signed_get)
+from live_util import (LoopbackServer, Proxy, Server, check, expect, pipe_bytes, run_etch,
+                       run_main, signed_get)
+from test_live_tls import make_certificate
 
 RUN_LIMIT_S = 120
 CANCEL_LINE = re.compile(r"DELETE /2012-09-25/jobs/(\d{13}-\w{6}) (\d{3})")
@@ -40,27 +43,50 @@ def nothing_left(srv):
     check(resp.json()["Jobs"] == [], "Submitted jobs left behind: %r" % resp.json())
 
 
+def check_lost_then_retried(srv):
+    """Per job, the statuses its CancelJob requests got, in the server's order: the lost
+    attempt's 202, then the retry's 409, for one job in each cancel scenario (cleanup's
+    own cancels come after)."""
+    answers = {}
+    for job, status in CANCEL_LINE.findall(srv.stderr_text()):
+        answers.setdefault(job, []).append(status)
+    lost_then_retried = [job for job, got in answers.items() if got[:2] == ["202", "409"]]
+    check(len(lost_then_retried) >= 2,
+          "no job whose CancelJob the server answered 202 and then 409: %r" % answers)
+
+
 def without_control(etch, suite):
     with Server(etch) as srv, tempfile.TemporaryDirectory() as tmp:
         jsonl = os.path.join(tmp, "run.jsonl")
         r = run_tag(etch, suite, srv.url, ["--jsonl", jsonl])
         expect(r, 0, "3 passed", "0 deviations")
         nothing_left(srv)
+        check_lost_then_retried(srv)
         # The JSON Lines report gives a lost answer's step the status of its retry.
         rows = {row["scenario"]: row for row in map(json.loads, open(jsonl, encoding="utf-8"))}
         step = [s for s in rows["cancel-lost-answer-retried"]["steps"]
                 if s["name"] == "cancel-answer-lost"][0]
         check(step.get("status") == 409 and step.get("error") == "ResourceInUseException",
               "the lost cancel's step in JSON Lines: %r" % step)
-        # Per job, the statuses its CancelJob requests got, in the server's order.
-        answers = {}
-        for job, status in CANCEL_LINE.findall(srv.stderr_text()):
-            answers.setdefault(job, []).append(status)
-        lost_then_retried = [job for job, got in answers.items() if got[:2] == ["202", "409"]]
-        # One job in each cancel scenario (cleanup's own cancels come after).
-        check(len(lost_then_retried) >= 2,
-              "no job whose CancelJob the server answered 202 and then 409: %r" % answers)
         print(r.out.splitlines()[-2])
+
+
+def over_tls(etch, suite):
+    """The same through a TLS proxy: the first byte comes out of a TLS record, and the
+    connection closed after it is a TLS one."""
+    if shutil.which("openssl") is None:
+        print("openssl is missing: the run over TLS is left out")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        key, cert = make_certificate(tmp)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        with Server(etch) as srv, Proxy(srv.port, ctx) as proxy:
+            url = "https://localhost:%d" % proxy.port
+            r = run_tag(etch, suite, url, ["--cacert", cert])
+            expect(r, 0, "3 passed", "0 deviations")
+            nothing_left(srv)
+            check_lost_then_retried(srv)
 
 
 def with_control(etch, suite):
@@ -129,6 +155,7 @@ def first_attempt_never_arrives(etch, suite):
 
 def body(etch, suite):
     without_control(etch, suite)
+    over_tls(etch, suite)
     with_control(etch, suite)
     first_attempt_never_arrives(etch, suite)
 
