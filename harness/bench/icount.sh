@@ -69,7 +69,8 @@ awk -v ops="$ops" '
     END {
         floor = per["floor"]
         names = "floor floor_cached_key sign_derived_key sign_cached_key verify_derived_key " \
-                "verify_cached_key parse cancel_job_cached_key cancel_job_derived_key"
+                "verify_cached_key parse cancel_job_cached_key cancel_job_derived_key " \
+                "read_job create_job"
         k = split(names, list, " ")
         for (i = 1; i <= k; i++) {
             if (list[i] in per) {

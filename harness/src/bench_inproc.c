@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * bench_inproc.c - `etch bench` in process: the reference's signer, verifier, parser and
- * a whole CancelJob against the crypto floor, in the same run.
+ * bench_inproc.c - `etch bench` in process: the reference's signer, verifier, parser, a
+ * whole CancelJob, a whole ReadJob (200 with the job) and a whole CreateJob (201 with the
+ * job) against the crypto floor, in the same run.
  *
  * Everything is prepared before a clock starts: the capture is read and parsed, the
  * floor's canonical request and string to sign are built (and the floor's signature is
@@ -62,6 +63,8 @@ enum bench_id {
     BENCH_PARSE,
     BENCH_CANCEL_CACHED,
     BENCH_CANCEL_DERIVED,
+    BENCH_READ_JOB,
+    BENCH_CREATE_JOB,
     BENCH_COUNT
 };
 
@@ -78,13 +81,23 @@ static const struct {
     [BENCH_PARSE] = {"parse", "ref_http_parse_request alone"},
     [BENCH_CANCEL_CACHED] = {"cancel_job_cached_key", "whole CancelJob -> 202, cached key"},
     [BENCH_CANCEL_DERIVED] = {"cancel_job_derived_key", "whole CancelJob -> 202, key derived"},
+    [BENCH_READ_JOB] = {"read_job", "whole ReadJob -> 200 with the job, cached key"},
+    [BENCH_CREATE_JOB] = {"create_job", "whole CreateJob -> 201 with the job, cached key"},
 };
 
-/* One round's CancelJob requests: a service seeded for them and their raw bytes. */
+/* The CreateJob body: one input, one output, as the SDKs' simplest call sends. */
+static const char s_create_job_body[] =
+    "{\"PipelineId\":\"" BENCH_PIPELINE_ID "\",\"Input\":{\"Key\":\"in.mp4\"},"
+    "\"Output\":{\"Key\":\"out.mp4\",\"PresetId\":\"1351620000001-000010\"}}";
+
+/* One round's CancelJob requests: a service seeded for them and their raw bytes, and a
+ * ReadJob of each of the same jobs. */
 struct pool {
     struct ref_service *svc;
     struct ref_buf raws;
     size_t *ends; /* raw i is raws.data[ends[i-1] .. ends[i]) */
+    struct ref_buf reads;
+    size_t *read_ends;
 };
 
 struct inproc {
@@ -116,7 +129,8 @@ struct inproc {
 
     struct ref_buf parse_body;
     struct ref_buf response;
-    struct pool *pools[2]; /* this round's: [0] cached key, [1] derived */
+    struct ref_buf create_raw; /* one CreateJob, sent again and again */
+    struct pool *pools[2];     /* this round's: [0] cached key, [1] derived */
 
     double ns[BENCH_COUNT][BENCH_MAX_RUNS];
     double ratio[BENCH_COUNT][BENCH_MAX_RUNS];
@@ -272,31 +286,59 @@ static void job_id(size_t n, char out[REF_ID_LEN + 1])
     out[REF_ID_LEN] = '\0';
 }
 
-/* The capture with its path changed to the job's and its Authorization re-signed. */
-static enum ref_status cancel_request(struct inproc *b, const char *id, struct ref_buf *out)
+/* The capture with its method, path and body changed (Content-Length following the body)
+ * and its Authorization re-signed. */
+static enum ref_status signed_request(struct inproc *b,
+                                      struct ref_slice method,
+                                      const char *path,
+                                      struct ref_slice body,
+                                      struct ref_buf *out)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/2012-09-25/jobs/%s", id);
     struct ref_sigv4_request r = b->sreq;
+    r.method = method;
     r.path = ref_slice_from_cstr(path);
     r.query = (struct ref_slice){NULL, 0};
+    r.body = body;
     ref_buf_reset(&b->authz);
     REF_TRY(ref_sigv4_sign(&b->sign_cached, &r, &b->authz, NULL));
-    REF_TRY(ref_buf_append_slice(out, b->req.method));
+    REF_TRY(ref_buf_append_slice(out, method));
     REF_TRY(ref_buf_appendf(out, " %s ", path));
     REF_TRY(ref_buf_append_slice(out, b->req.version));
     REF_TRY(ref_buf_append_cstr(out, "\r\n"));
     for (size_t i = 0; i < b->req.num_headers; i++) {
         const struct ref_header *h = &b->req.headers[i];
-        bool is_authz = ref_slice_eq_nocase(h->name, REF_SLICE_LIT("Authorization"));
         REF_TRY(ref_buf_append_slice(out, h->name));
         REF_TRY(ref_buf_append_cstr(out, ": "));
-        REF_TRY(ref_buf_append_slice(out, is_authz ? ref_buf_slice(&b->authz) : h->value));
+        if (ref_slice_eq_nocase(h->name, REF_SLICE_LIT("Authorization"))) {
+            REF_TRY(ref_buf_append_slice(out, ref_buf_slice(&b->authz)));
+        } else if (ref_slice_eq_nocase(h->name, REF_SLICE_LIT("Content-Length"))) {
+            REF_TRY(ref_buf_appendf(out, "%zu", body.len));
+        } else {
+            REF_TRY(ref_buf_append_slice(out, h->value));
+        }
         REF_TRY(ref_buf_append_cstr(out, "\r\n"));
     }
     REF_TRY(ref_buf_append_cstr(out, "\r\n"));
-    return ref_buf_append_slice(out, b->req.body);
+    return ref_buf_append_slice(out, body);
 }
+
+/* The capture's CancelJob, for the job's Id. */
+static enum ref_status cancel_request(struct inproc *b, const char *id, struct ref_buf *out)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/2012-09-25/jobs/%s", id);
+    return signed_request(b, b->req.method, path, b->req.body, out);
+}
+
+/* A ReadJob of the job, signed as the capture is. */
+static enum ref_status read_request(struct inproc *b, const char *id, struct ref_buf *out)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/2012-09-25/jobs/%s", id);
+    return signed_request(b, REF_SLICE_LIT("GET"), path, (struct ref_slice){NULL, 0}, out);
+}
+
+static void pool_free(struct pool *p);
 
 /* A service seeded with n Submitted jobs, Ids from first_job on, and their requests. */
 static struct pool *pool_new(struct inproc *b, bool is_key_cached, size_t first_job, size_t n)
@@ -310,13 +352,17 @@ static struct pool *pool_new(struct inproc *b, bool is_key_cached, size_t first_
     cfg.env.now_ms = pinned_now_ms;
     cfg.env.ctx = b;
     cfg.region = b->region;
-    cfg.max_queued_jobs = n + 1;
+    /* Room for the CreateJob benchmark's jobs too: it runs on the pool as many times. */
+    cfg.max_queued_jobs = 2 * n + 1;
     cfg.is_key_cache_disabled = !is_key_cached;
     p->svc = ref_service_new(&cfg);
     p->ends = ref_mem_calloc(n, sizeof(p->ends[0]));
+    p->read_ends = ref_mem_calloc(n, sizeof(p->read_ends[0]));
     ref_buf_init(&p->raws, (size_t)n * RAW_MAX_BYTES);
+    ref_buf_init(&p->reads, (size_t)n * RAW_MAX_BYTES);
     /* A paused pipeline: its jobs stay Submitted whatever the clock says. */
-    enum ref_status rc = p->svc != NULL && p->ends != NULL ? REF_OK : REF_E_NOMEM;
+    enum ref_status rc =
+        p->svc != NULL && p->ends != NULL && p->read_ends != NULL ? REF_OK : REF_E_NOMEM;
     if (rc == REF_OK) {
         rc = ref_service_seed_pipeline(p->svc, BENCH_PIPELINE_ID, "bench", "Paused");
     }
@@ -327,14 +373,15 @@ static struct pool *pool_new(struct inproc *b, bool is_key_cached, size_t first_
         if (rc == REF_OK) {
             rc = cancel_request(b, id, &p->raws);
         }
+        if (rc == REF_OK) {
+            rc = read_request(b, id, &p->reads);
+        }
         p->ends[i] = p->raws.len;
+        p->read_ends[i] = p->reads.len;
     }
     if (rc != REF_OK) {
         fprintf(stderr, "etch bench: cannot prepare the CancelJob pool: %s\n", ref_status_name(rc));
-        ref_service_free(p->svc);
-        ref_buf_cleanup(&p->raws);
-        ref_mem_free(p->ends);
-        ref_mem_free(p);
+        pool_free(p);
         return NULL;
     }
     return p;
@@ -345,7 +392,9 @@ static void pool_free(struct pool *p)
     if (p != NULL) {
         ref_service_free(p->svc);
         ref_buf_cleanup(&p->raws);
+        ref_buf_cleanup(&p->reads);
         ref_mem_free(p->ends);
+        ref_mem_free(p->read_ends);
         ref_mem_free(p);
     }
 }
@@ -459,6 +508,39 @@ BENCH_LOOP bench_loop_cancel_job_derived_key(struct inproc *b, unsigned ops)
     return cancel_loop(b, b->pools[1], ops);
 }
 
+/* Sends raw to svc and checks the status line starts as want does. */
+static bool
+handle_expecting(struct inproc *b, struct ref_service *svc, struct ref_slice raw, const char *want)
+{
+    ref_buf_reset(&b->response);
+    size_t n = strlen(want);
+    return ref_service_handle(svc, raw, &b->response) == REF_OK && b->response.len > n &&
+           memcmp(b->response.data, want, n) == 0;
+}
+
+/* ReadJobs of the cached-key pool's jobs (Canceled by then, still answered with the job). */
+BENCH_LOOP bench_loop_read_job(struct inproc *b, unsigned ops)
+{
+    const struct pool *pool = b->pools[0];
+    bool ok = true;
+    for (unsigned i = 0; i < ops; i++) {
+        size_t from = i == 0 ? 0 : pool->read_ends[i - 1];
+        struct ref_slice raw = ref_slice_make(pool->reads.data + from, pool->read_ends[i] - from);
+        ok &= handle_expecting(b, pool->svc, raw, "HTTP/1.1 200");
+    }
+    return ok;
+}
+
+/* The same CreateJob again and again on the cached-key pool's paused pipeline. */
+BENCH_LOOP bench_loop_create_job(struct inproc *b, unsigned ops)
+{
+    bool ok = true;
+    for (unsigned i = 0; i < ops; i++) {
+        ok &= handle_expecting(b, b->pools[0]->svc, ref_buf_slice(&b->create_raw), "HTTP/1.1 201");
+    }
+    return ok;
+}
+
 static bool (*const s_loops[BENCH_COUNT])(struct inproc *b, unsigned ops) = {
     [BENCH_FLOOR] = bench_loop_floor,
     [BENCH_FLOOR_CACHED] = bench_loop_floor_cached_key,
@@ -469,6 +551,8 @@ static bool (*const s_loops[BENCH_COUNT])(struct inproc *b, unsigned ops) = {
     [BENCH_PARSE] = bench_loop_parse,
     [BENCH_CANCEL_CACHED] = bench_loop_cancel_job_cached_key,
     [BENCH_CANCEL_DERIVED] = bench_loop_cancel_job_derived_key,
+    [BENCH_READ_JOB] = bench_loop_read_job,
+    [BENCH_CREATE_JOB] = bench_loop_create_job,
 };
 
 /* Runs benchmark id `ops` times (on this round's pools); false on a wrong result. */
@@ -481,7 +565,7 @@ static bool run_one(struct inproc *b, enum bench_id id, double *ns_per_op)
     *ns_per_op = (double)(t1 - t0) / ops;
     if (!ok) {
         fprintf(stderr, "etch bench: %s gave a wrong result", s_benches[id].name);
-        if (id == BENCH_CANCEL_CACHED || id == BENCH_CANCEL_DERIVED) {
+        if (id >= BENCH_CANCEL_CACHED) {
             fprintf(stderr, ": %.*s", (int)(b->response.len < 200 ? b->response.len : 200),
                     (const char *)b->response.data);
         }
@@ -595,6 +679,7 @@ static void cleanup(struct inproc *b)
     ref_buf_cleanup(&b->floor_sts);
     ref_buf_cleanup(&b->parse_body);
     ref_buf_cleanup(&b->response);
+    ref_buf_cleanup(&b->create_raw);
 }
 
 int bench_inproc(const struct bench_options *opt)
@@ -608,7 +693,10 @@ int bench_inproc(const struct bench_options *opt)
     ref_buf_init(&b->parse_body, REF_MAX_BODY_BYTES);
     ref_buf_init(&b->response, RESPONSE_MAX_BYTES);
     int status = ETCH_EXIT_FAIL;
-    if (!load_capture(b) || !prepare_crypto(b)) {
+    ref_buf_init(&b->create_raw, RAW_MAX_BYTES);
+    if (!load_capture(b) || !prepare_crypto(b) ||
+        signed_request(b, REF_SLICE_LIT("POST"), "/2012-09-25/jobs",
+                       ref_slice_from_cstr(s_create_job_body), &b->create_raw) != REF_OK) {
         goto out;
     }
     /* One untimed pass warms caches, the key cache and what a thread sets up once (the
@@ -627,6 +715,9 @@ int bench_inproc(const struct bench_options *opt)
             !s_loops[k == 0 ? BENCH_CANCEL_CACHED : BENCH_CANCEL_DERIVED](b, WARMUP_OPS)) {
             goto out;
         }
+    }
+    if (!s_loops[BENCH_READ_JOB](b, WARMUP_OPS) || !s_loops[BENCH_CREATE_JOB](b, WARMUP_OPS)) {
+        goto out;
     }
     for (unsigned r = 0; r < opt->runs; r++) {
         /* This round's pools, seeded just before it (as a service that has just taken the

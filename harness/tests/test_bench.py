@@ -14,7 +14,8 @@ import sys
 ETCH = sys.argv[1]
 INPROC_NAMES = [
     "floor", "floor_cached_key", "sign_derived_key", "sign_cached_key", "verify_derived_key",
-    "verify_cached_key", "parse", "cancel_job_cached_key", "cancel_job_derived_key",
+    "verify_cached_key", "parse", "cancel_job_cached_key", "cancel_job_derived_key", "read_job",
+    "create_job",
 ]
 failures = []
 

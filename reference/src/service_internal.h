@@ -216,6 +216,12 @@ json_t *ref_job_spec(const json_t *body);
  * memory. It shares the spec's values (read-only, like every stored spec): dump it, do not
  * change it. */
 json_t *ref_out_job(const struct ref_job_info *job, const char *region, const char *account_id);
+/* {"Job": ...}, appended to out: the bytes ref_out_dump gives for a tree of ref_out_job's
+ * under "Job", written without building the tree (ReadJob and CreateJob answer this way). */
+REF_MUST_CHECK enum ref_status ref_out_job_answer(const struct ref_job_info *job,
+                                                  const char *region,
+                                                  const char *account_id,
+                                                  struct ref_buf *out);
 json_t *ref_out_pipeline(const struct ref_pipeline_info *pipeline,
                          const char *region,
                          const char *account_id);

@@ -483,6 +483,25 @@ enum ref_status ref_svc_cancel_job(struct ref_op_ctx *c)
     return ref_svc_answer_success_true(c);
 }
 
+/* A job's answer, written straight into the response (ref_out_job_answer). */
+static enum ref_status
+answer_job(struct ref_op_ctx *c, int http_status, const struct ref_job_info *info)
+{
+    ref_buf_reset(&c->resp->body);
+    enum ref_status rc =
+        ref_out_job_answer(info, c->svc->region, c->svc->account_id, &c->resp->body);
+    if (rc == REF_E_TOO_LARGE) {
+        /* Our own answer outgrew REF_MAX_RESPONSE_BYTES: no fault of the request's size. */
+        return REF_E_INTERNAL;
+    }
+    if (rc != REF_OK) {
+        return rc;
+    }
+    c->resp->status = REF_OK;
+    c->resp->http_status = http_status;
+    return REF_OK;
+}
+
 enum ref_status ref_svc_read_job(struct ref_op_ctx *c)
 {
     REF_TRY(ref_svc_validate_id_label_only(c));
@@ -491,9 +510,9 @@ enum ref_status ref_svc_read_job(struct ref_op_ctx *c)
     if (rc != REF_OK) {
         return ref_svc_store_failure(c, rc, "job");
     }
-    json_t *job = ref_out_job(&info, c->svc->region, c->svc->account_id);
+    rc = answer_job(c, 200, &info);
     ref_job_info_cleanup(&info);
-    return ref_svc_answer(c, 200, job != NULL ? json_pack("{s:o}", "Job", job) : NULL);
+    return rc;
 }
 
 static json_t *jobs_body(struct ref_op_ctx *c, const struct ref_job_page *page)
@@ -592,9 +611,8 @@ enum ref_status ref_svc_create_job(struct ref_op_ctx *c)
             rc = ref_svc_pipeline_not_found(c, pipeline_id);
         } else if (rc == REF_OK) {
             ref_svc_schedule_job_added(c->svc, &info);
-            json_t *job = ref_out_job(&info, c->svc->region, c->svc->account_id);
+            rc = answer_job(c, 201, &info);
             ref_job_info_cleanup(&info);
-            rc = ref_svc_answer(c, 201, job != NULL ? json_pack("{s:o}", "Job", job) : NULL);
         }
     }
     json_decref(spec);
