@@ -28,7 +28,6 @@
 #define RAW_SHOWN_BYTES  4096
 #define MARKED_PATHS_MAX 16
 #define MARK_PATH_BYTES  (HARNESS_MAX_JSON_PATH_BYTES + HARNESS_CHECK_TEXT_BYTES)
-#define CONTRACT_BYTES   256
 #define SKIP_NAMES_SHOWN 20
 
 /* --- Escaping ---------------------------------------------------------------------- */
@@ -178,75 +177,6 @@ static const char PAGE_STYLE[] =
 
 /* No script, no fetch, no image: the page is inert whatever a target answered. */
 static const char PAGE_POLICY[] = "default-src 'none'; style-src 'unsafe-inline'";
-
-/* --- Contract sections ------------------------------------------------------------- */
-
-static const char *contract_member(json_t *obj)
-{
-    json_t *c = json_object_get(obj, "contract");
-    return json_is_string(c) ? json_string_value(c) : NULL;
-}
-
-/* Appends a contract list to out ("; " between lists), once. */
-static void add_contract(char *out, size_t cap, const char *sections)
-{
-    if (sections == NULL || sections[0] == '\0' || strstr(out, sections) != NULL) {
-        return;
-    }
-    size_t used = strlen(out);
-    harness_textf(out + used, cap - used, "%s%s", used > 0 ? "; " : "", sections);
-}
-
-/* The step's own "contract" and, failing that, the scenario's. */
-static const char *step_contract(const struct harness_scenario *sc, const struct harness_step *st)
-{
-    const char *c = contract_member(harness_json_path(sc->root, st->json_path));
-    return c != NULL ? c : contract_member(sc->root);
-}
-
-/* Adds the contract sections of the expectations of st with the check's level and source
- * (a check does not name the expectation it came from; the ones that share its level and
- * provenance are where it can have come from). */
-static void expectation_contracts(const struct harness_scenario *sc,
-                                  const struct harness_step *st,
-                                  const struct harness_check_result *c,
-                                  char *out,
-                                  size_t cap)
-{
-    const char *fallback = step_contract(sc, st);
-    for (size_t i = 0; i < st->num_expects; i++) {
-        const struct harness_expect *e = &st->expects[i];
-        if (e->level == c->level && e->source == c->source) {
-            const char *own = contract_member(harness_json_path(sc->root, e->json_path));
-            add_contract(out, cap, own != NULL ? own : fallback);
-        }
-    }
-    for (size_t o = 0; o < st->num_outcomes; o++) {
-        for (size_t k = 0; k < HARNESS_MAX_CONCURRENT; k++) {
-            const struct harness_expect *e = &st->outcomes[o].expect[k];
-            if (st->outcomes[o].has_expect[k] && e->level == c->level && e->source == c->source) {
-                const char *own = contract_member(harness_json_path(sc->root, e->json_path));
-                add_contract(out, cap, own != NULL ? own : fallback);
-            }
-        }
-    }
-    for (size_t s = 0; s < st->num_subs; s++) {
-        expectation_contracts(sc, &st->subs[s], c, out, cap);
-    }
-}
-
-static void check_contract(const struct harness_scenario *sc,
-                           const struct harness_step *st,
-                           const struct harness_check_result *c,
-                           char *out,
-                           size_t cap)
-{
-    out[0] = '\0';
-    expectation_contracts(sc, st, c, out, cap);
-    if (out[0] == '\0') {
-        add_contract(out, cap, step_contract(sc, st));
-    }
-}
 
 /* --- JSON with the differing members marked ---------------------------------------- */
 
@@ -552,9 +482,9 @@ section_matrix(struct ref_buf *b, const struct harness_scenario_result *results,
     return put(b, "</tbody></table></section>\n");
 }
 
-static enum ref_status broken_checks(struct ref_buf *b,
-                                     const struct harness_scenario *sc,
-                                     const struct harness_step_result *s)
+/* The step's broken checks, each with the contract sections its expectation rests on and
+ * expected against actual. */
+static enum ref_status broken_checks(struct ref_buf *b, const struct harness_step_result *s)
 {
     bool header = false;
     for (size_t i = 0; i < s->checks.count; i++) {
@@ -567,15 +497,13 @@ static enum ref_status broken_checks(struct ref_buf *b,
                            "<th>source</th><th>contract</th><th>expected / actual</th></tr>"));
             header = true;
         }
-        char contract[CONTRACT_BYTES];
-        check_contract(sc, s->step, c, contract, sizeof(contract));
         REF_TRY(put(b, "<tr><td>"));
         REF_TRY(esc(b, c->what));
         REF_TRY(ref_buf_appendf(b, "</td><td>%s</td><td>%s</td><td>", harness_level_name(c->level),
                                 harness_source_name(c->source)));
-        if (contract[0] != '\0') {
+        if (c->contract != NULL) {
             REF_TRY(put(b, "section "));
-            REF_TRY(esc(b, contract));
+            REF_TRY(esc(b, c->contract));
         }
         REF_TRY(put(b, "</td><td><div class=\"diff\"><div class=\"del\">- expected "));
         REF_TRY(esc(b, c->expected));
@@ -700,7 +628,7 @@ static enum ref_status step_block(struct ref_buf *b,
     if (s->polls > 0) {
         REF_TRY(ref_buf_appendf(b, "<p class=\"muted\">polls: %u</p>", s->polls));
     }
-    REF_TRY(broken_checks(b, r->scenario, s));
+    REF_TRY(broken_checks(b, s));
     struct marks *m = calloc(1, sizeof(*m));
     if (m == NULL) {
         return REF_E_NOMEM;
