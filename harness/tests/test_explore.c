@@ -179,6 +179,21 @@ static void test_without_clock_control_finds_nothing(void **state)
     assert_true(s.steps >= 1500);
 }
 
+/* Without clock control only what timing decides is allowed to differ: a job lost from a
+ * list page is still found. */
+static void test_without_clock_control_finds_lost_job(void **state)
+{
+    (void)state;
+    struct target t = {.broken = HARNESS_BROKEN_LIST_DROPS_JOB};
+    struct harness_explore_options o = options(&t, 1, NULL);
+    o.has_clock_control = false;
+    struct harness_explore_summary s;
+    assert_int_equal(harness_explore_run(&o, &s), REF_OK);
+    assert_int_equal(s.divergences, 1);
+    assert_non_null(strstr(s.found[0].what, "body Jobs"));
+    assert_true(s.found[0].shrunk_steps <= 8);
+}
+
 static void test_same_seed_same_run(void **state)
 {
     (void)state;
@@ -237,6 +252,22 @@ flaky_send(struct harness_backend *b, struct ref_slice request, struct ref_buf *
     return f->inner->ops->send(f->inner, request, response);
 }
 
+/* An endpoint whose CancelJob answers 404 where it canceled the job (202). */
+static enum ref_status
+lost_cancel_send(struct harness_backend *b, struct ref_slice request, struct ref_buf *response)
+{
+    struct flaky *f = b->impl;
+    size_t from = response->len;
+    enum ref_status rc = f->inner->ops->send(f->inner, request, response);
+    static const char cancel[] = "DELETE /2012-09-25/jobs/";
+    if (rc == REF_OK && request.len > sizeof(cancel) &&
+        memcmp(request.ptr, cancel, sizeof(cancel) - 1) == 0 && response->len >= from + 12 &&
+        memcmp(response->data + from + 9, "202", 3) == 0) {
+        memcpy(response->data + from + 9, "404", 3);
+    }
+    return rc;
+}
+
 static int64_t flaky_now_ms(struct harness_backend *b)
 {
     struct flaky *f = b->impl;
@@ -256,9 +287,14 @@ static const struct harness_backend_ops s_flaky_ops = {
     .destroy = flaky_destroy,
 };
 
+static const struct harness_backend_ops s_lost_cancel_ops = {
+    .send = lost_cancel_send,
+    .now_ms = flaky_now_ms,
+    .destroy = flaky_destroy,
+};
+
 static struct harness_backend *acquire_flaky(void *ctx)
 {
-    (void)ctx;
     struct flaky *f = calloc(1, sizeof(*f));
     struct harness_inproc_options opts = {.is_live_like = true};
     assert_non_null(f);
@@ -266,7 +302,8 @@ static struct harness_backend *acquire_flaky(void *ctx)
     assert_non_null(f->inner);
     f->answers_left = 5;
     f->base = *f->inner;
-    f->base.ops = &s_flaky_ops;
+    /* ctx, when given, points to the operations to use instead of the flaky ones. */
+    f->base.ops = ctx != NULL ? *(const struct harness_backend_ops *const *)ctx : &s_flaky_ops;
     f->base.impl = f;
     f->base.cleanup_timeout_ms = 1;
     return &f->base;
@@ -278,11 +315,29 @@ static void test_endpoint_that_stops_answering(void **state)
     struct target t = {.is_live_like = true};
     struct harness_explore_options o = options(&t, 1, NULL);
     o.acquire = acquire_flaky;
+    o.ctx = NULL;
     struct harness_explore_summary s;
     assert_int_equal(harness_explore_run(&o, &s), REF_E_NOT_FOUND);
     assert_int_equal(s.divergences, 0);
     assert_int_equal(s.shrink_runs, 0);
     assert_non_null(strstr(s.error, "the endpoint failed at step"));
+}
+
+/* Without clock control a CancelJob may be answered 202 on one side and 409 on the other
+ * (the job started in between), but not 404 against 202. */
+static void test_without_clock_control_cancel_outcomes(void **state)
+{
+    (void)state;
+    struct target t = {.is_live_like = true};
+    struct harness_explore_options o = options(&t, 1, NULL);
+    o.acquire = acquire_flaky;
+    static const struct harness_backend_ops *lost_cancel = &s_lost_cancel_ops;
+    o.ctx = &lost_cancel;
+    o.max_steps = 2000;
+    struct harness_explore_summary s;
+    assert_int_equal(harness_explore_run(&o, &s), REF_OK);
+    assert_int_equal(s.divergences, 1);
+    assert_non_null(strstr(s.found[0].what, "CancelJob: status: endpoint 404 | reference 202"));
 }
 
 static void test_broken_kind_names(void **state)
@@ -304,9 +359,11 @@ int main(void)
         cmocka_unit_test(test_finds_job_lost_from_list_page),
         cmocka_unit_test(test_reference_against_itself_finds_nothing),
         cmocka_unit_test(test_without_clock_control_finds_nothing),
+        cmocka_unit_test(test_without_clock_control_finds_lost_job),
         cmocka_unit_test(test_same_seed_same_run),
         cmocka_unit_test(test_endpoint_that_cannot_be_had),
         cmocka_unit_test(test_endpoint_that_stops_answering),
+        cmocka_unit_test(test_without_clock_control_cancel_outcomes),
         cmocka_unit_test(test_broken_kind_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
