@@ -49,8 +49,9 @@ static void explore_usage(FILE *out)
             "Generates random sequences of the ten operations (mostly valid; some with Ids that\n"
             "name nothing or are malformed, the restricted or temporary test principal, or a bad\n"
             "signature; CancelJob weighted toward pauses, resumes, clock moves around a job's\n"
-            "start, twice in a row and DeletePipeline) and runs each step on the endpoint and on\n"
-            "the in-process reference in lockstep, comparing the answers as `etch diff` does.\n"
+            "start, twice in a row and DeletePipeline), runs each on the endpoint and on a fresh\n"
+            "in-process reference, and compares the two answers to every step as `etch diff`\n"
+            "does.\n"
             "With test control (contract section 9) both clocks move together and answers are\n"
             "compared exactly; without it no clock is moved, and a job's status or a CancelJob\n"
             "answered 202 on one side and 409 on the other is allowed (the real clock decides).\n"
@@ -85,7 +86,8 @@ static void explore_usage(FILE *out)
             "  0  no divergence\n"
             "  1  a divergence was found\n"
             "  2  bad usage\n"
-            "  3  the endpoint could not be used\n",
+            "  3  the endpoint could not be used (no answer, or a transport failure where the\n"
+            "     reference answered)\n",
             HARNESS_EXPLORE_DEFAULT_SEQUENCE_STEPS, etch_live_usage);
 }
 
