@@ -433,6 +433,8 @@ static void test_report_html_page_is_inert_and_complete(void **state)
     assert_non_null(strstr(html, "<td>section 3</td>"));
     assert_non_null(strstr(html, "<div class=\"del\">- expected &quot;arn:none&quot;</div>"));
     assert_non_null(strstr(html, "<mark>&quot;Arn&quot;: &quot;arn:aws:elastictranscoder:"));
+    /* The matcher's words give what it found, on the actual line. */
+    assert_non_null(strstr(html, "<div class=\"ins\">+ actual&nbsp;&nbsp; &quot;arn:aws:"));
     assert_null(strstr(html, "<mark>&quot;Id&quot;"));
     assert_non_null(strstr(html, "(reproducer)</h4><pre class=\"curl\">curl -sS -i "));
     assert_non_null(strstr(html, "-X &#39;DELETE&#39; &quot;$ETCH_ENDPOINT&quot;"));

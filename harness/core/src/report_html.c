@@ -365,7 +365,11 @@ static enum ref_status section_header(struct ref_buf *b,
         REF_TRY(put(b, "</dd>"));
     }
     if (run != NULL && run->wall_ms >= 0) {
-        REF_TRY(ref_buf_appendf(b, "<dt>wall time</dt><dd>%.1f s</dd>", run->wall_ms / 1000.0));
+        if (run->wall_ms < 1000.0) {
+            REF_TRY(ref_buf_appendf(b, "<dt>wall time</dt><dd>%.0f ms</dd>", run->wall_ms));
+        } else {
+            REF_TRY(ref_buf_appendf(b, "<dt>wall time</dt><dd>%.1f s</dd>", run->wall_ms / 1000.0));
+        }
     } else {
         REF_TRY(ref_buf_appendf(b, "<dt>time</dt><dd>%.1f s (the scenarios' times added up)</dd>",
                                 sum.duration_ms / 1000.0));
@@ -482,6 +486,24 @@ section_matrix(struct ref_buf *b, const struct harness_scenario_result *results,
     return put(b, "</tbody></table></section>\n");
 }
 
+/* What a broken check found. A body or paths check's actual text is the matcher's words,
+ * "[Member: ]expected X, found Y": the diff shows Y, since X is on the line above. */
+static const char *found_part(const struct harness_check_result *c)
+{
+    char member[MARK_PATH_BYTES];
+    const char *detail = NULL;
+    if (!harness_check_member(c, member, sizeof(member), &detail) ||
+        strncmp(detail, "expected ", 9) != 0) {
+        return c->actual;
+    }
+    /* The last ", found ": what was expected may itself contain the words. */
+    const char *found = NULL;
+    for (const char *p = strstr(detail, ", found "); p != NULL; p = strstr(p + 1, ", found ")) {
+        found = p;
+    }
+    return found != NULL ? found + 8 : c->actual;
+}
+
 /* The step's broken checks, each with the contract sections its expectation rests on and
  * expected against actual. */
 static enum ref_status broken_checks(struct ref_buf *b, const struct harness_step_result *s)
@@ -508,7 +530,7 @@ static enum ref_status broken_checks(struct ref_buf *b, const struct harness_ste
         REF_TRY(put(b, "</td><td><div class=\"diff\"><div class=\"del\">- expected "));
         REF_TRY(esc(b, c->expected));
         REF_TRY(put(b, "</div><div class=\"ins\">+ actual&nbsp;&nbsp; "));
-        REF_TRY(esc(b, c->actual));
+        REF_TRY(esc(b, found_part(c)));
         REF_TRY(put(b, "</div></div>"));
         if (c->note != NULL) {
             REF_TRY(put(b, "<span class=\"muted\">note: "));
