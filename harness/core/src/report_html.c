@@ -366,7 +366,7 @@ static enum ref_status section_header(struct ref_buf *b,
     }
     if (run != NULL && run->wall_ms >= 0) {
         if (run->wall_ms < 1000.0) {
-            REF_TRY(ref_buf_appendf(b, "<dt>wall time</dt><dd>%.0f ms</dd>", run->wall_ms));
+            REF_TRY(ref_buf_appendf(b, "<dt>wall time</dt><dd>%.1f ms</dd>", run->wall_ms));
         } else {
             REF_TRY(ref_buf_appendf(b, "<dt>wall time</dt><dd>%.1f s</dd>", run->wall_ms / 1000.0));
         }
