@@ -3,7 +3,8 @@
 #
 # test_failure_blocks.sh - what a failure block of `etch run` tells: the scenario's
 # description, the contract sections the broken expectation rests on (named as sections,
-# with the README that maps them to the reference's files, never a machine's path), the
+# with the README that maps them to the reference's files, never a machine's path, and in
+# the one-line message of JUnit and TAP), the
 # variables an expectation names with their values, and for a concurrent group the
 # outcomes it allows next to what it got; JUnit, TAP and JSON Lines carry the same.
 #
@@ -65,6 +66,8 @@ contains "junit: variable" "$tmp/junit.xml" 'expected &quot;${pipelineId}&quot; 
 contains "junit: outcomes" "$tmp/junit.xml" "1. read-a: 200; read-b: 200 or 202"
 contains "tap: description" "$tmp/tap.txt" '  description: "A concurrent group none of whose'
 contains "tap: variable" "$tmp/tap.txt" 'expected \"${pipelineId}\" = \"'
+contains "tap: contract" "$tmp/tap.txt" 'found \"blocks\" (contract sections 2, 8)"'
+contains "junit: contract in the message" "$tmp/junit.xml" 'found &quot;blocks&quot; (contract sections 2, 8)"'
 contains "jsonl: description" "$tmp/out.jsonl" '"description":"An expectation naming'
 contains "jsonl: contract" "$tmp/out.jsonl" '"contract":"2, 8"'
 contains "jsonl: the scenario's contract, inherited" "$tmp/out.jsonl" '"contract":"1b"'

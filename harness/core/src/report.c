@@ -901,9 +901,16 @@ static void first_problem(const struct harness_scenario_result *r, char *out, si
         for (size_t c = 0; c < s->checks.count; c++) {
             const struct harness_check_result *ck = &s->checks.items[c];
             if (!ck->held && ck->level != HARNESS_LEVEL_INFO) {
-                harness_textf(out, cap, "step '%s': %s [%s] %s: expected %s, got %s", s->step->name,
-                              harness_level_name(ck->level), harness_source_name(ck->source),
-                              ck->what, ck->expected, ck->actual);
+                /* The sections too: a CI summary shows only this line. */
+                char sections[HARNESS_MAX_JSON_PATH_BYTES] = "";
+                if (ck->contract != NULL) {
+                    harness_textf(sections, sizeof(sections), " (contract section%s %s)",
+                                  strchr(ck->contract, ',') != NULL ? "s" : "", ck->contract);
+                }
+                harness_textf(out, cap, "step '%s': %s [%s] %s: expected %s, got %s%s",
+                              s->step->name, harness_level_name(ck->level),
+                              harness_source_name(ck->source), ck->what, ck->expected, ck->actual,
+                              sections);
                 return;
             }
         }
