@@ -38,6 +38,8 @@ const char *harness_preflight_verdict_name(enum harness_preflight_verdict v)
         return "not HTTP";
     case HARNESS_PREFLIGHT_CREDENTIALS_REFUSED:
         return "credentials refused";
+    case HARNESS_PREFLIGHT_CLOCK_REFUSED:
+        return "the signature's date is refused (the clocks disagree; see --clock-offset)";
     case HARNESS_PREFLIGHT_NOT_ELASTIC_TRANSCODER:
         return "not an Elastic Transcoder endpoint";
     }
@@ -96,8 +98,21 @@ static void describe_answer(const struct live_answer *a, char *out, size_t cap)
  * either way (the operation looks unknown, or the answer is in no form of the contract). */
 enum { PREFLIGHT_UNDECIDED = -1 };
 
+/* Contract section 5's messages for a request time outside the server's window. */
+static bool is_clock_refusal(const struct live_answer *a)
+{
+    json_t *message = json_object_get(a->json, "message");
+    const char *text = json_is_string(message) ? json_string_value(message) : "";
+    return strcmp(a->error_code, "InvalidSignatureException") == 0 &&
+           (strstr(text, "Signature expired") != NULL ||
+            strstr(text, "Signature not yet current") != NULL);
+}
+
 static int judge(const struct live_answer *a, const char *member)
 {
+    if (is_clock_refusal(a)) {
+        return HARNESS_PREFLIGHT_CLOCK_REFUSED;
+    }
     if (is_credential_error(a->error_code)) {
         return HARNESS_PREFLIGHT_CREDENTIALS_REFUSED;
     }

@@ -79,12 +79,13 @@ def one_connection(etch, suite):
 
 def clock_offset_signs(etch, suite):
     """--clock-offset moves the signing clock: told the endpoint is 20 minutes ahead when it
-    is not, the clock-skew scenario's 1-minute checks are signed 21 minutes off and fail."""
+    is not, every request is signed 20 minutes off, and the preflight's is refused for it:
+    the run stops there (exit 3) and says why."""
     with Server(etch, "--quiet") as srv:
         r = run_etch(etch, ["run", "--endpoint", srv.url, "--scenarios", suite, "--no-color",
                             "--scenario", "clock-skew", "--clock-offset", "1200"], 120)
-        expect(r, 1, "--clock-offset 1200 in use (-1200 s left over)",
-               "FAIL            auth/clock-skew")
+        expect(r, 3, "--clock-offset 1200 in use (-1200 s left over)",
+               "preflight: the signature's date is refused", "Signature not yet current")
 
 
 def through_a_proxy(etch, suite):

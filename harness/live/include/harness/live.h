@@ -94,6 +94,8 @@ enum harness_preflight_verdict {
     HARNESS_PREFLIGHT_UNREACHABLE,            /* no connection, a reset, a timeout */
     HARNESS_PREFLIGHT_NOT_HTTP,               /* what came back is not HTTP/1.1 */
     HARNESS_PREFLIGHT_CREDENTIALS_REFUSED,    /* it refused the main principal's signature */
+    HARNESS_PREFLIGHT_CLOCK_REFUSED,          /* it refused the signature's date as too far
+                                               * from its clock (contract section 5) */
     HARNESS_PREFLIGHT_NOT_ELASTIC_TRANSCODER, /* HTTP, but in no form of the contract */
 };
 
@@ -104,7 +106,9 @@ struct harness_preflight {
 
 /* ListPipelines signed by the main principal and, when its answer decides nothing (the
  * operation looks unknown, or the answer is in no form of the contract), ReadJob of an Id
- * that names no job. A credential error from either is CREDENTIALS_REFUSED; a List answer,
+ * that names no job. A credential error from either is CREDENTIALS_REFUSED, or
+ * CLOCK_REFUSED when its message says the signature is expired or not yet current; a List
+ * answer,
  * a Job, or any other error code (contract section 4) but an unknown operation's is
  * USABLE. Without a main
  * principal nothing is sent and the target counts as USABLE. */
