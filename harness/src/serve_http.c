@@ -342,8 +342,11 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (serve_conn_is_idle(&c->conn)) {
-        clock_gettime(CLOCK_MONOTONIC, &c->request_started_at);
         c->request_started_ms = now_ms(c);
+        /* The finer clock serves only the log line. */
+        if (!c->loop->srv->is_quiet) {
+            clock_gettime(CLOCK_MONOTONIC, &c->request_started_at);
+        }
     }
     enum ref_status rc =
         serve_conn_receive(&c->conn, ref_slice_make(buf->base, (size_t)nread), &c->unsent);
