@@ -53,8 +53,12 @@ static void explore_usage(FILE *out)
             "in-process reference, and compares the two answers to every step as `etch diff`\n"
             "does.\n"
             "With test control (contract section 9) both clocks move together and answers are\n"
-            "compared exactly; without it no clock is moved, and a job's status or a CancelJob\n"
-            "answered 202 on one side and 409 on the other is allowed (the real clock decides).\n"
+            "compared exactly. Without it no clock is moved: the two run step by step, and\n"
+            "before each step the reference's jobs are moved to the status the endpoint has\n"
+            "shown them in (Submitted, Progressing, then Complete or Error), so that a\n"
+            "CancelJob is judged against the state the endpoint says the job is in; a status\n"
+            "the lifecycle cannot reach (Canceled to Progressing) is a divergence. Only the\n"
+            "times of the transitions may differ.\n"
             "A divergence at must level is shrunk (delta debugging over the steps, then simpler\n"
             "values) and, with --out, written as DIR/explore/<name>.json: a scenario whose\n"
             "expectations are the reference's answers, which `etch run --scenarios DIR` replays,\n"
@@ -72,7 +76,8 @@ static void explore_usage(FILE *out)
             "  --sequence-steps N   steps per generated sequence (default %d, at most 60)\n"
             "  --divergences N      stop after N divergences (default 1)\n"
             "  --out DIR            write each shrunk divergence under DIR\n"
-            "  --no-test-control    do not use the endpoint's test control\n"
+            "  --no-test-control    do not use the endpoint's test control; in process, a\n"
+            "                       target whose clock moves 400 ms before every request\n"
             "  --workers N          in process: sequences run N side by side (default 2; the\n"
             "                       results do not depend on it); live: always one at a time\n"
             "  --help               this text\n"
@@ -215,12 +220,19 @@ struct explore_target {
     bool has_control;
 };
 
+/* In process with --no-test-control, how far the target's own clock moves before each
+ * request: jobs start (2 s) and finish (5 s more) a few requests after they were made. */
+#define INPROC_UNCONTROLLED_MS_PER_REQUEST 400
+
 /* In process every sequence gets a fresh target; live, the one endpoint serves them all. */
 static struct harness_backend *acquire(void *ctx)
 {
     struct explore_target *t = ctx;
     if (t->live != NULL) {
         return etch_live_backend(t->live, 0, 0);
+    }
+    if (!t->has_control) {
+        return harness_backend_uncontrolled_new(t->cli->broken, INPROC_UNCONTROLLED_MS_PER_REQUEST);
     }
     if (t->cli->broken != HARNESS_BROKEN_NONE) {
         return harness_backend_broken_new(t->cli->broken);
@@ -279,12 +291,13 @@ static void print_summary(const struct harness_explore_options *o,
         }
     }
     printf("summary: %llu steps, %llu sequences, %llu divergence%s (must level), %llu "
-           "should-level difference%s, %llu timing difference%s allowed, %llu shrinking run%s, "
-           "%.1f s (%.0f steps/s), seed %llu\n",
+           "should-level difference%s, %llu timing difference%s allowed, %llu job transition%s "
+           "followed, %llu shrinking run%s, %.1f s (%.0f steps/s), seed %llu\n",
            (unsigned long long)s->steps, (unsigned long long)s->sequences,
            (unsigned long long)s->divergences, s->divergences == 1 ? "" : "s",
            (unsigned long long)s->should_differences, s->should_differences == 1 ? "" : "s",
            (unsigned long long)s->tolerated, s->tolerated == 1 ? "" : "s",
+           (unsigned long long)s->followed, s->followed == 1 ? "" : "s",
            (unsigned long long)s->shrink_runs, s->shrink_runs == 1 ? "" : "s", s->seconds,
            s->seconds > 0 ? (double)s->steps / s->seconds : 0.0, (unsigned long long)o->seed);
     if (o->workers <= 1 && s->sequence_seconds > 0) {
@@ -320,7 +333,7 @@ int etch_cmd_explore(int argc, char **argv)
                c.broken != HARNESS_BROKEN_NONE
                    ? "embedded reference, deliberately broken (in process)"
                    : "embedded reference (in process)");
-        t.has_control = true;
+        t.has_control = !c.no_test_control;
     }
     fflush(stdout);
     struct harness_explore_options o = {

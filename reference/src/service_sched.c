@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 /* --- Scheduler ----------------------------------------------------------------------- */
 
@@ -160,6 +161,33 @@ enum ref_status ref_service_fail_job(struct ref_service *svc, const char *id)
     ref_svc_advance(svc, now_ms);
     /* Ending a job only takes its finish away: the window stays as it is. */
     return ref_job_store_apply(svc->store, ref_slice_from_cstr(id), REF_JOB_EV_FAIL, now_ms, NULL);
+}
+
+enum ref_status
+ref_service_set_job_status(struct ref_service *svc, const char *id, const char *status)
+{
+    if (id == NULL || status == NULL) {
+        return REF_E_VALIDATION;
+    }
+    enum ref_job_event event;
+    if (strcmp(status, "Progressing") == 0) {
+        event = REF_JOB_EV_START;
+    } else if (strcmp(status, "Complete") == 0) {
+        event = REF_JOB_EV_FINISH;
+    } else if (strcmp(status, "Error") == 0) {
+        event = REF_JOB_EV_FAIL;
+    } else {
+        return REF_E_VALIDATION;
+    }
+    int64_t now_ms = ref_svc_now_ms(svc);
+    ref_svc_advance(svc, now_ms);
+    enum ref_status rc =
+        ref_job_store_apply(svc->store, ref_slice_from_cstr(id), event, now_ms, NULL);
+    if (rc == REF_OK) {
+        /* A start schedules the job's finish: the scheduler looks again. */
+        ref_svc_schedule_changed(svc);
+    }
+    return rc;
 }
 
 const char *ref_service_job_status(struct ref_service *svc, const char *id)

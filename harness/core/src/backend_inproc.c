@@ -232,6 +232,15 @@ const char *harness_backend_inproc_job_status(struct harness_backend *b, const c
     return ref_service_job_status(impl(b)->svc, id);
 }
 
+enum ref_status
+harness_backend_inproc_set_job_status(struct harness_backend *b, const char *id, const char *status)
+{
+    if (b == NULL || (b->ops != &s_inproc_ops && b->ops != &s_live_like_ops)) {
+        return REF_E_NOT_FOUND;
+    }
+    return ref_service_set_job_status(impl(b)->svc, id, status);
+}
+
 void harness_backend_free(struct harness_backend *b)
 {
     if (b != NULL && b->ops != NULL && b->ops->destroy != NULL) {

@@ -95,6 +95,10 @@ struct pair {
     struct harness_scenario_diff diff;
     bool has_endpoint, has_reference, has_diff;
     double endpoint_seconds; /* the endpoint's run alone */
+    /* Without clock control: what the reference followed (explore_follow.c). */
+    struct explore_follow_move moves[EXPLORE_FOLLOW_MAX_MOVES];
+    size_t num_moves;
+    uint64_t moves_made;
 };
 
 static void pair_cleanup(struct pair *p)
@@ -112,25 +116,12 @@ static void pair_cleanup(struct pair *p)
     memset(p, 0, sizeof(*p));
 }
 
-static struct harness_backend *new_reference(const struct harness_explore_options *o,
-                                             bool is_for_replay)
-{
-    struct harness_inproc_options opts = {.is_live_like = !o->has_clock_control && !is_for_replay};
-    struct harness_backend *b = harness_backend_inproc_new(&opts);
-    if (b != NULL && opts.is_live_like) {
-        /* A reference of its own per sequence, dropped afterwards: its cleanup need not
-         * wait for jobs still running. */
-        b->cleanup_timeout_ms = 1;
-    }
-    return b;
-}
-
-/* The reference's run of a sequence, on a thread of its own: it needs nothing from the
- * endpoint's run, so the two take the time of the slower one (the scenario is only read). */
+/* The reference's run of a sequence, on a thread of its own: with clock control it needs
+ * nothing from the endpoint's run, so the two take the time of the slower one; without,
+ * it follows the endpoint a step behind (explore_follow.c). The scenario is only read. */
 struct reference_run {
-    const struct harness_explore_options *o;
     const struct harness_scenario *sc;
-    bool is_for_replay;
+    struct harness_backend *reference; /* in process, on a virtual clock */
     struct harness_scenario_result *out;
     enum ref_status rc;
 };
@@ -138,9 +129,7 @@ struct reference_run {
 static void *run_reference(void *arg)
 {
     struct reference_run *rr = arg;
-    struct harness_backend *r = new_reference(rr->o, rr->is_for_replay);
-    rr->rc = r != NULL ? harness_run_scenario(rr->sc, r, rr->out) : REF_E_NOMEM;
-    harness_backend_free(r);
+    rr->rc = harness_run_scenario(rr->sc, rr->reference, rr->out);
     return NULL;
 }
 
@@ -186,7 +175,6 @@ static bool is_identical(const struct harness_scenario_result *a,
 static enum ref_status run_pair(const struct harness_explore_options *o,
                                 const char *name,
                                 const char *text,
-                                bool is_for_replay,
                                 struct pair *p)
 {
     memset(p, 0, sizeof(*p));
@@ -194,19 +182,47 @@ static enum ref_status run_pair(const struct harness_explore_options *o,
     if (p->sc == NULL) {
         return REF_E_MALFORMED;
     }
+    /* The reference's clock never moves but with the scenario's clock steps (with
+     * control), or when it follows the endpoint (without). */
+    struct harness_backend *r = harness_backend_inproc_new(NULL);
+    if (r == NULL) {
+        return REF_E_NOMEM;
+    }
+    bool is_following = !o->has_clock_control;
+    struct explore_follow follow;
+    if (is_following && explore_follow_init(&follow, r) != REF_OK) {
+        harness_backend_free(r);
+        return REF_E_INTERNAL;
+    }
     struct harness_backend *e = o->acquire(o->ctx);
     if (e == NULL) {
+        if (is_following) {
+            explore_follow_cleanup(&follow);
+        }
+        harness_backend_free(r);
         return REF_E_NOT_FOUND;
     }
-    struct reference_run rr = {
-        .o = o, .sc = p->sc, .is_for_replay = is_for_replay, .out = &p->reference};
+    if (is_following) {
+        e->before_step = explore_follow_endpoint_step;
+        e->before_step_ctx = &follow;
+        r->before_step = explore_follow_reference_step;
+        r->before_step_ctx = &follow;
+    }
+    struct reference_run rr = {.sc = p->sc, .reference = r, .out = &p->reference};
     pthread_t thread;
-    /* With several workers the cores are taken already. */
-    bool is_threaded = o->workers <= 1 && pthread_create(&thread, NULL, run_reference, &rr) == 0;
+    /* With several workers the cores are taken already; a reference that follows must
+     * run beside the endpoint, or wait for the whole of its run. */
+    bool is_threaded =
+        (o->workers <= 1 || is_following) && pthread_create(&thread, NULL, run_reference, &rr) == 0;
     double started = now_s();
     enum ref_status rc = harness_run_scenario(p->sc, e, &p->endpoint);
     p->endpoint_seconds = now_s() - started;
     p->has_endpoint = rc == REF_OK;
+    if (is_following) {
+        explore_follow_endpoint_done(&follow, &p->endpoint);
+    }
+    e->before_step = NULL;
+    e->before_step_ctx = NULL;
     if (o->release != NULL) {
         o->release(o->ctx, e);
     }
@@ -214,6 +230,13 @@ static enum ref_status run_pair(const struct harness_explore_options *o,
         pthread_join(thread, NULL);
     } else {
         run_reference(&rr);
+    }
+    harness_backend_free(r);
+    if (is_following) {
+        memcpy(p->moves, follow.moves, follow.num_moves * sizeof(follow.moves[0]));
+        p->num_moves = follow.num_moves;
+        p->moves_made = follow.moves_made;
+        explore_follow_cleanup(&follow);
     }
     p->has_reference = rr.rc == REF_OK;
     if (rc == REF_OK) {
@@ -253,41 +276,20 @@ static size_t steps_before(const struct harness_explore_options *o)
 
 enum weight { WEIGHT_MUST, WEIGHT_SHOULD, WEIGHT_TOLERATED };
 
-static bool is_job_timing_or_status(const char *what)
+static bool is_job_timing(const char *what)
 {
-    /* "body Job.Status", "body Jobs[3].Timing.StartTimeMillis" */
-    if (strncmp(what, "body Job", 8) != 0) {
-        return false;
-    }
-    return strstr(what, ".Status") != NULL || strstr(what, ".Timing") != NULL;
+    /* "body Jobs[3].Timing.StartTimeMillis" */
+    return strncmp(what, "body Job", 8) == 0 && strstr(what, ".Timing") != NULL;
 }
 
-static bool status_pair_is(const struct harness_diff_item *it, const char *x, const char *y)
-{
-    return (strcmp(it->a, x) == 0 && strcmp(it->b, y) == 0) ||
-           (strcmp(it->a, y) == 0 && strcmp(it->b, x) == 0);
-}
-
-/* Whether a step's differences are only those a race with the real clock allows: a job
- * seen one status later on one side, or a CancelJob that one side answered before the
- * job started (202) and the other after (409). */
+/* Whether a step's differences are only the times of a job's transitions: without clock
+ * control the reference makes a transition when the endpoint is seen to have made it, not
+ * at the same instant. Its statuses, and so every answer that depends on them (a CancelJob
+ * refused once the job started), follow the endpoint's and are compared exactly. */
 static bool is_race_step(const struct harness_step_diff *d)
 {
-    bool is_cancel = d->step->kind == HARNESS_STEP_CALL && d->step->request.op == REF_OP_CANCEL_JOB;
-    bool is_cancel_race = false;
     for (size_t i = 0; i < d->num_items; i++) {
-        const struct harness_diff_item *it = &d->items[i];
-        if (strcmp(it->what, "status") == 0) {
-            is_cancel_race = is_cancel && status_pair_is(it, "202", "409");
-            if (!is_cancel_race) {
-                return false;
-            }
-        }
-    }
-    for (size_t i = 0; i < d->num_items; i++) {
-        /* Beside a 202 against a 409, the rest of the two answers differs too: the error
-         * code, its header, the bodies. */
-        if (!is_cancel_race && !is_job_timing_or_status(d->items[i].what)) {
+        if (!is_job_timing(d->items[i].what)) {
             return false;
         }
     }
@@ -386,7 +388,7 @@ static bool still_diverges(struct shrink *s, json_t *steps)
         return false;
     }
     struct pair p;
-    enum ref_status rc = run_pair(s->o, s->name, text, false, &p);
+    enum ref_status rc = run_pair(s->o, s->name, text, &p);
     free(text);
     bool same = false;
     if (rc == REF_OK) {
@@ -524,20 +526,7 @@ static json_t *expected_body(json_t *v, bool is_free_text)
 static json_t *reference_body(const struct harness_scenario_result *r,
                               const struct harness_exchange *x)
 {
-    json_t *raw = NULL;
-    if (x->observed_body != NULL) {
-        raw = json_loads(x->observed_body, JSON_DECODE_ANY, NULL);
-    } else {
-        struct harness_http_response http;
-        struct ref_buf chunked;
-        ref_buf_init(&chunked, HARNESS_MAX_RESPONSE_BODY_BYTES);
-        if (harness_http_parse_response(ref_buf_slice(&x->response), &http, &chunked, NULL, NULL) ==
-                REF_OK &&
-            http.body.len > 0) {
-            raw = json_loadb((const char *)http.body.ptr, http.body.len, JSON_DECODE_ANY, NULL);
-        }
-        ref_buf_cleanup(&chunked);
-    }
+    json_t *raw = explore_exchange_json(x);
     if (raw == NULL) {
         return NULL;
     }
@@ -575,6 +564,34 @@ with_expectations(const struct harness_explore_options *o, json_t *steps, const 
         json_object_set_new(step, "expect", expect);
     }
     return out;
+}
+
+/* Without clock control, where the reference followed the endpoint's jobs: before each
+ * step it followed, a wait until the job reads as it was made to (the reference's clock
+ * jumps to it in process; an endpoint is polled). A move to Error has no wait: no clock
+ * brings a job there in process. */
+static void with_follow_waits(json_t *steps, const struct pair *p)
+{
+    for (size_t k = p->num_moves; k-- > 0;) {
+        const struct explore_follow_move *m = &p->moves[k];
+        json_t *creator = json_array_get(steps, m->job_step);
+        void *it = json_object_iter(json_object_get(creator, "capture"));
+        const char *var = it != NULL ? json_object_iter_key(it) : NULL;
+        if (var == NULL || strcmp(m->status, "Error") == 0 ||
+            m->before_step > json_array_size(steps)) {
+            continue;
+        }
+        char id[48];
+        char name[48];
+        harness_textf(id, sizeof(id), "${%s}", var);
+        harness_textf(name, sizeof(name), "%s-%s", var, m->status);
+        json_t *wait = json_pack("{s:s, s:{s:s, s:{s:s}, s:{s:{s:s}}, s:i}}", "name", name, "wait",
+                                 "call", "ReadJob", "params", "Id", id, "until", "paths",
+                                 "Job.Status", m->status, "timeout_s", 120);
+        if (wait != NULL) {
+            json_array_insert_new(steps, m->before_step, wait);
+        }
+    }
 }
 
 static enum ref_status make_dirs(const char *dir)
@@ -633,13 +650,16 @@ static void write_found(const struct harness_explore_options *o,
 {
     struct pair p;
     char *probe = scenario_text(o, name, s_generated, steps);
-    enum ref_status rc = probe != NULL ? run_pair(o, name, probe, true, &p) : REF_E_NOMEM;
+    enum ref_status rc = probe != NULL ? run_pair(o, name, probe, &p) : REF_E_NOMEM;
     free(probe);
     if (rc != REF_OK) {
         pair_cleanup(&p);
         return;
     }
     json_t *expected = with_expectations(o, steps, &p);
+    if (expected != NULL) {
+        with_follow_waits(expected, &p);
+    }
     pair_cleanup(&p);
     char description[700];
     harness_textf(description, sizeof(description),
@@ -744,7 +764,7 @@ static void *run_slot(void *arg)
         return NULL;
     }
     double started = now_s();
-    sl->rc = run_pair(sl->o, sl->name, text, false, &sl->p);
+    sl->rc = run_pair(sl->o, sl->name, text, &sl->p);
     sl->seconds = now_s() - started;
     if (sl->rc == REF_E_MALFORMED) {
         harness_textf(sl->load_error, sizeof(sl->load_error), "%s", s_load_error);
@@ -782,6 +802,7 @@ static bool take_slot(const struct harness_explore_options *o,
     out->sequences++;
     out->steps += steps_run(o, &sl->p);
     out->endpoint_seconds += sl->p.endpoint_seconds;
+    out->followed += sl->p.moves_made;
     out->sequence_seconds += sl->seconds;
     struct divergence d;
     judge(o, &sl->p, &d, &out->should_differences, &out->tolerated);

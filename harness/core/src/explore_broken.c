@@ -31,6 +31,7 @@ struct broken {
     struct harness_backend base;
     struct harness_backend *inner;
     enum harness_broken_kind kind;
+    int64_t clock_ms_per_request; /* 0: the clock moves only when moved */
     pthread_mutex_t lock;
     /* paused-starts: the pipelines a client paused, which the reference keeps Active. */
     char paused[BROKEN_MAX_PAUSED][BROKEN_ID_BYTES];
@@ -380,6 +381,11 @@ static enum ref_status
 broken_send(struct harness_backend *b, struct ref_slice request, struct ref_buf *response)
 {
     struct broken *br = impl(b);
+    if (br->clock_ms_per_request > 0) {
+        /* Time passes between a client's requests, as on an endpoint's real clock. */
+        br->inner->ops->set_clock_ms(br->inner,
+                                     br->inner->ops->now_ms(br->inner) + br->clock_ms_per_request);
+    }
     struct ref_buf answer;
     ref_buf_init(&answer, HARNESS_MAX_RESPONSE_HEADER_BYTES + HARNESS_MAX_RESPONSE_BODY_BYTES);
     enum ref_status rc = br->inner->ops->send(br->inner, request, &answer);
@@ -478,6 +484,15 @@ struct harness_backend *harness_backend_broken_new(enum harness_broken_kind kind
     if (kind <= HARNESS_BROKEN_NONE || kind >= HARNESS_BROKEN_COUNT) {
         return NULL;
     }
+    return harness_backend_uncontrolled_new(kind, 0);
+}
+
+struct harness_backend *harness_backend_uncontrolled_new(enum harness_broken_kind kind,
+                                                         int64_t clock_ms_per_request)
+{
+    if (kind < HARNESS_BROKEN_NONE || kind >= HARNESS_BROKEN_COUNT || clock_ms_per_request < 0) {
+        return NULL;
+    }
     struct broken *br = calloc(1, sizeof(*br));
     if (br == NULL) {
         return NULL;
@@ -489,10 +504,17 @@ struct harness_backend *harness_backend_broken_new(enum harness_broken_kind kind
         return NULL;
     }
     br->kind = kind;
+    br->clock_ms_per_request = clock_ms_per_request;
     struct harness_backend *b = &br->base;
     *b = *br->inner;
     b->ops = &s_broken_ops;
     b->impl = br;
-    b->description = "embedded reference, deliberately broken (in process)";
+    b->description = kind != HARNESS_BROKEN_NONE
+                         ? "embedded reference, deliberately broken (in process)"
+                         : "embedded reference (in process)";
+    if (clock_ms_per_request > 0) {
+        /* Its clock is its own: nothing may move it, nor fail a job, as without control. */
+        b->caps &= ~(unsigned)(HARNESS_CAP_HOOKS | HARNESS_CAP_VIRTUAL_CLOCK);
+    }
     return b;
 }

@@ -780,6 +780,9 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
     for (size_t i = 0; i < sc->num_steps && rc == REF_OK; i++) {
         const struct harness_step *step = &sc->steps[i];
         struct harness_step_result *s = &out->steps[i];
+        if (b->before_step != NULL) {
+            b->before_step(b->before_step_ctx, i, out);
+        }
         s->step = step;
         harness_check_list_init(&s->checks);
         if (stop_reason == NULL && is_interrupted(b)) {
@@ -823,6 +826,9 @@ enum ref_status harness_run_scenario(const struct harness_scenario *sc,
                           harness_verdict_name(s->verdict));
             stop_reason = stop_buf;
         }
+    }
+    if (b->before_step != NULL) {
+        b->before_step(b->before_step_ctx, sc->num_steps, out);
     }
     if (r.is_shared) {
         /* Even after a FAIL or an ERROR: the endpoint is shared. */

@@ -154,6 +154,12 @@ REF_MUST_CHECK enum ref_status ref_service_seed_job(struct ref_service *svc,
 /* Moves a Progressing job to Error at the env's current time (the only way a job reaches
  * Error). REF_E_NOT_FOUND, or REF_E_IN_USE when the job is not Progressing. */
 REF_MUST_CHECK enum ref_status ref_service_fail_job(struct ref_service *svc, const char *id);
+/* Makes a transition the lifecycle allows (Submitted to Progressing, Progressing to Complete
+ * or Error) now, as test control's set-status does (contract section 9): status is
+ * "Progressing", "Complete" or "Error". REF_E_VALIDATION for another status, REF_E_NOT_FOUND,
+ * or REF_E_IN_USE when the job's status does not allow it. */
+REF_MUST_CHECK enum ref_status
+ref_service_set_job_status(struct ref_service *svc, const char *id, const char *status);
 /* The current status of a job, e.g. "Canceled", as a ReadJob at the env's current time
  * would show it (due starts and finishes are applied first); NULL when there is no such
  * job. The string is static. */

@@ -60,6 +60,7 @@ REF_MUST_CHECK enum ref_status harness_pipeline_budget_init(struct harness_pipel
 void harness_pipeline_budget_cleanup(struct harness_pipeline_budget *pb);
 
 struct harness_backend;
+struct harness_scenario_result;
 
 struct harness_backend_ops {
     /* Sends one whole request and appends the whole raw response to response.
@@ -135,6 +136,12 @@ struct harness_backend {
     const atomic_bool *interrupted;
     /* Optional, borrowed: the live run's pipeline budget, one for all its workers. */
     struct harness_pipeline_budget *pipeline_budget;
+    /* Optional: called by the runner before each step (index i, whether it runs or not)
+     * and once after the last (i == the number of steps, before any cleanup), with the
+     * result so far: steps before i are final. `etch explore` runs two targets in step
+     * with it. */
+    void (*before_step)(void *ctx, size_t i, const struct harness_scenario_result *so_far);
+    void *before_step_ctx;
 };
 
 static inline bool harness_backend_has(const struct harness_backend *b, unsigned caps)
@@ -164,5 +171,11 @@ struct harness_backend *harness_backend_inproc_new(const struct harness_inproc_o
  * (ref_service_job_status); NULL when b is not in process or has no such job. For wrappers
  * that change the reference's answers from the outside (the explorer's broken targets). */
 const char *harness_backend_inproc_job_status(struct harness_backend *b, const char *id);
+
+/* Moves a job of an in-process backend's reference as test control's set-status would
+ * (ref_service_set_job_status); REF_E_NOT_FOUND when b is not in process. */
+REF_MUST_CHECK enum ref_status harness_backend_inproc_set_job_status(struct harness_backend *b,
+                                                                     const char *id,
+                                                                     const char *status);
 
 #endif

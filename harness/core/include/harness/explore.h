@@ -36,8 +36,10 @@ struct harness_explore_options {
     size_t max_divergences; /* stop after finding this many; 0: 1 */
     /* The endpoint's clock can be moved with the reference's (in process, or test control
      * found): clock steps are generated and every answer is compared exactly. Without it
-     * no clock step is generated, the reference runs on the real clock like the endpoint,
-     * and answers that depend on timing are compared as sets of allowed outcomes. */
+     * no clock step is generated, the endpoint and the reference run a step apart, and
+     * before each step the reference's jobs are moved to the statuses the endpoint has
+     * shown (explore_follow.c): answers are compared exactly but for the times of the
+     * transitions. */
     bool has_clock_control;
     /* The endpoint outlives the run and remembers every job (a live one): the lists that
      * only grow (jobs that ended, by status) are not asked for. */
@@ -68,6 +70,9 @@ struct harness_explore_summary {
     uint64_t divergences;
     uint64_t should_differences; /* should-level differences seen (reported, not failing) */
     uint64_t tolerated;          /* time-dependent differences within the allowed outcomes */
+    /* Without clock control: jobs the reference moved along their lifecycle because the
+     * endpoint showed them further along. */
+    uint64_t followed;
     uint64_t shrink_runs;
     double seconds;
     /* Of the sequences counted: the time their runs on the endpoint took alone, and the
@@ -108,5 +113,12 @@ const char *harness_broken_kind_name(enum harness_broken_kind kind);
 /* A fresh in-process reference (hooks and virtual clock) broken as kind says; NULL when
  * out of memory. harness_backend_free releases it. */
 struct harness_backend *harness_backend_broken_new(enum harness_broken_kind kind);
+
+/* The same (kind may be HARNESS_BROKEN_NONE: not broken), an endpoint without test control
+ * in process: with clock_ms_per_request > 0 its clock moves on by that much before every
+ * request, as real time passes between a client's requests, and it offers no hooks. NULL
+ * when out of memory or the arguments are out of range. */
+struct harness_backend *harness_backend_uncontrolled_new(enum harness_broken_kind kind,
+                                                         int64_t clock_ms_per_request);
 
 #endif
