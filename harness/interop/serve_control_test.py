@@ -104,6 +104,23 @@ def test_on_with_flag(etch):
         check(len(dates) == 1, "expected one Date header, got %r" % dates)
         check(email.utils.parsedate_to_datetime(dates[0]) == at(VIRTUAL_MS),
               "Date %r is not the virtual clock" % dates[0])
+        # Malformed HTTP is answered by the same service, dated by the same clock, whether
+        # it is a connection's first request or comes after a good one.
+        for what, before in (("first", b""), ("after a good request",
+                                                build_request(srv.port, "GET",
+                                                              "/2012-09-25/pipelines",
+                                                              signed=False))):
+            with Connection(srv.port) as raw:
+                raw.send(before + b"GET /2012-09-25/pipelines HTTP/1.1\r\nHost: a\r\n"
+                         b"X-A: a\r\n folded\r\n\r\n")
+                if before:
+                    raw.read_response()
+                r = raw.read_response()
+                check(r.status == 400, "folded header (%s): expected 400, got %r" % (what, r))
+                date = r.header("Date")
+                check(date is not None and
+                      email.utils.parsedate_to_datetime(date) == at(VIRTUAL_MS),
+                      "folded header (%s): Date %r is not the virtual clock" % (what, date))
 
         # A seed, then a set-status and a clock move drive the job at the virtual times.
         r = client.call("POST", CONTROL + "/seed", {
