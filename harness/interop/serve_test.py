@@ -391,6 +391,16 @@ def test_bad_usage(etch):
         check(p.returncode == 2, "etch serve %s: expected exit 2, got %d" % (args, p.returncode))
 
 
+def test_port_in_use(etch, srv):
+    """A second server on a port the first holds does not start (each loop's socket shares
+    the port with its siblings, never with another server)."""
+    p = subprocess.run([etch, "serve", "--quiet", "--listen", "127.0.0.1:%d" % srv.port],
+                       capture_output=True, timeout=20)
+    check(p.returncode == 1 and b"cannot listen" in p.stderr,
+          "a second etch serve on port %d: expected exit 1 (cannot listen), got %d %r"
+          % (srv.port, p.returncode, p.stderr[:200]))
+
+
 def main():
     etch = etch_binary()
     test_bad_usage(etch)
@@ -403,6 +413,7 @@ def main():
         test_request_checks(srv)
         test_gate(srv)
         test_concurrent_connections(srv, job_id)
+        test_port_in_use(etch, srv)
         log = srv.stderr_text()
         check("DELETE /2012-09-25/jobs/%s 202 - " % job_id in log,
               "no log line for the successful CancelJob")

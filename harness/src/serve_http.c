@@ -565,8 +565,11 @@ make_address(const char *host, uint16_t port, struct sockaddr_storage *addr, boo
 
 /* One listening socket: non-blocking, SO_REUSEPORT so that every loop has its own on the
  * same port, and TCP_DEFER_ACCEPT so that a connection is usually accepted with its
- * request already there. -1 after printing why. */
-static int open_listener(const char *host, uint16_t port, uint16_t *bound_port)
+ * request already there. With is_probe, a socket that is only bound, without SO_REUSEPORT:
+ * it fails where the port is taken, also by another server of this user that set
+ * SO_REUSEPORT (which the kernel would otherwise let share the port and its connections).
+ * -1 after printing why. */
+static int open_listener(const char *host, uint16_t port, bool is_probe, uint16_t *bound_port)
 {
     struct sockaddr_storage addr;
     bool is_ipv6 = false;
@@ -582,13 +585,15 @@ static int open_listener(const char *host, uint16_t port, uint16_t *bound_port)
     int one = 1;
     int defer_s = 1;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
+    if (!is_probe) {
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s));
+    }
     if (is_ipv6) {
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     }
     socklen_t len = is_ipv6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    if (bind(fd, (struct sockaddr *)&addr, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+    if (bind(fd, (struct sockaddr *)&addr, len) != 0 || (!is_probe && listen(fd, SOMAXCONN) != 0)) {
         fprintf(stderr,
                 "etch serve: cannot listen on %s port %u: %s (in use, or not an address of "
                 "this machine?)\n",
@@ -679,12 +684,17 @@ struct etch_server *etch_server_start(const struct etch_server_config *cfg)
         cfg->max_connections != 0 ? cfg->max_connections : ETCH_SERVE_MAX_CONNECTIONS;
     size_t per_loop = (max_connections + cfg->threads - 1) / cfg->threads;
 
-    /* The first socket picks the port when asked for 0; the others join it. */
-    uint16_t port = cfg->port;
-    bool ok = true;
+    /* The probe picks the port when asked for 0 and finds it taken otherwise; then every
+     * loop's socket binds it. */
+    uint16_t port = 0;
+    int probe = open_listener(cfg->host, cfg->port, true, &port);
+    bool ok = probe >= 0;
+    if (ok) {
+        close(probe);
+    }
     for (unsigned i = 0; i < cfg->threads && ok; i++) {
         uint16_t bound = 0;
-        int fd = open_listener(cfg->host, port, &bound);
+        int fd = open_listener(cfg->host, port, false, &bound);
         if (fd < 0) {
             ok = false;
             break;
