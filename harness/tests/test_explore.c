@@ -34,11 +34,16 @@
 struct target {
     enum harness_broken_kind broken;
     bool is_live_like;
+    /* > 0: a target without control whose clock moves on by itself before every request. */
+    int64_t clock_ms_per_request;
 };
 
 static struct harness_backend *acquire(void *ctx)
 {
     const struct target *t = ctx;
+    if (t->clock_ms_per_request > 0) {
+        return harness_backend_uncontrolled_new(t->broken, t->clock_ms_per_request);
+    }
     if (t->broken != HARNESS_BROKEN_NONE) {
         return harness_backend_broken_new(t->broken);
     }
@@ -194,6 +199,66 @@ static void test_without_clock_control_finds_lost_job(void **state)
     assert_int_equal(s.divergences, 1);
     assert_non_null(strstr(s.found[0].what, "body Jobs"));
     assert_true(s.found[0].shrunk_steps <= 8);
+}
+
+/* Without clock control the reference follows the jobs of an endpoint whose clock moves by
+ * itself: a CancelJob that a job the endpoint showed Progressing should have refused is
+ * found (before, a 202 against a 409 was allowed as the real clock's doing), shrunk, and
+ * written so that it replays: FAIL on the broken target, PASS in process, where the waits
+ * for the followed statuses move the reference's clock. */
+static void test_without_clock_control_finds_cancel_of_progressing_job(void **state)
+{
+    (void)state;
+    char dir[] = "explore-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct target t = {.broken = HARNESS_BROKEN_CANCEL_PROGRESSING, .clock_ms_per_request = 400};
+    struct harness_explore_options o = options(&t, 1, dir);
+    o.has_clock_control = false;
+    struct harness_explore_summary s;
+    assert_int_equal(harness_explore_run(&o, &s), REF_OK);
+    assert_int_equal(s.divergences, 1);
+    const struct harness_explore_found *f = &s.found[0];
+    printf("without control: %s, %zu -> %zu steps, after %llu steps in %.3f s\n", f->what,
+           f->original_steps, f->shrunk_steps, (unsigned long long)s.steps, s.seconds);
+    assert_non_null(strstr(f->what, "CancelJob: status: endpoint 202 | reference 409"));
+    assert_true(f->shrunk_steps >= 1 && f->shrunk_steps <= 8);
+    assert_true(s.seconds < 60);
+    assert_true(f->is_confirmed);
+    assert_int_equal(replay(f->path, harness_backend_uncontrolled_new(t.broken, 400)),
+                     HARNESS_VERDICT_FAIL);
+    assert_int_equal(replay(f->path, harness_backend_inproc_new(NULL)), HARNESS_VERDICT_PASS);
+    remove_tree(dir);
+}
+
+/* The same target unbroken: its jobs start and finish while the sequences run, the
+ * reference follows them, and nothing differs. */
+static void test_without_clock_control_follows_and_finds_nothing(void **state)
+{
+    (void)state;
+    struct target t = {.clock_ms_per_request = 400};
+    struct harness_explore_options o = options(&t, 11, NULL);
+    o.has_clock_control = false;
+    o.max_steps = 3000;
+    o.max_seconds = 0;
+    struct harness_explore_summary s;
+    assert_int_equal(harness_explore_run(&o, &s), REF_OK);
+    assert_int_equal(s.divergences, 0);
+    assert_true(s.steps >= 3000);
+    assert_true(s.followed > 20);
+}
+
+/* A job the endpoint showed Submitted on a pipeline it had paused, then Progressing, is
+ * not followed: the paused pipeline that starts its jobs is found without control too. */
+static void test_without_clock_control_finds_paused_pipeline_starting_jobs(void **state)
+{
+    (void)state;
+    struct target t = {.broken = HARNESS_BROKEN_PAUSED_STARTS, .clock_ms_per_request = 400};
+    struct harness_explore_options o = options(&t, 1, NULL);
+    o.has_clock_control = false;
+    struct harness_explore_summary s;
+    assert_int_equal(harness_explore_run(&o, &s), REF_OK);
+    assert_int_equal(s.divergences, 1);
+    assert_true(s.seconds < 60);
 }
 
 static void test_same_seed_same_run(void **state)
@@ -362,6 +427,9 @@ int main(void)
         cmocka_unit_test(test_reference_against_itself_finds_nothing),
         cmocka_unit_test(test_without_clock_control_finds_nothing),
         cmocka_unit_test(test_without_clock_control_finds_lost_job),
+        cmocka_unit_test(test_without_clock_control_finds_cancel_of_progressing_job),
+        cmocka_unit_test(test_without_clock_control_follows_and_finds_nothing),
+        cmocka_unit_test(test_without_clock_control_finds_paused_pipeline_starting_jobs),
         cmocka_unit_test(test_same_seed_same_run),
         cmocka_unit_test(test_endpoint_that_cannot_be_had),
         cmocka_unit_test(test_endpoint_that_stops_answering),

@@ -5,7 +5,10 @@
 # through the broken proxy (a Progressing job canceled, a paused pipeline starting its
 # jobs) the divergence is found, shrunk to at most 8 steps and written as a scenario that
 # `etch run --scenarios DIR` replays to FAIL on the broken endpoint and PASS in process;
-# the in-process broken targets and the exit statuses (0, 1, 2, 3) of the command.
+# without control, against etch serve starting its jobs at once, the reference follows the
+# endpoint's jobs (nothing found on etch serve, a cancel of a Progressing job found through
+# the proxy); the in-process broken targets and the exit statuses (0, 1, 2, 3) of the
+# command.
 #
 # Usage: test_live_explore.py ETCH SCENARIOS_DIR
 
@@ -85,6 +88,44 @@ def against_broken_proxy(etch, suite):
                       % (mode, os.path.basename(path)))
 
 
+def seconds_of(r):
+    m = re.search(r" ([0-9.]+) s \(", r.out)
+    check(m is not None, "no time in the summary:\n" + r.text())
+    return float(m.group(1))
+
+
+def without_control_following(etch):
+    """Without test control the reference follows the endpoint's jobs: etch serve starting
+    its jobs at once finds nothing (before, its own clock's 2 s start delay made a correct
+    endpoint diverge), and through the proxy a cancel of a Progressing job is found within
+    60 s, shrunk and replayed; in process likewise with a target whose clock moves by
+    itself."""
+    with Server(etch, "--quiet", "--start-delay-ms", "0", "--run-time-ms", "200") as srv:
+        url = "http://127.0.0.1:%d" % srv.port
+        r = explore(etch, url, "--steps", "150", "--seed", "9")
+        nothing_found(r)
+        m = re.search(r" (\d+) job transitions? followed", r.out)
+        check(m is not None and int(m.group(1)) > 0, "nothing followed:\n" + r.text())
+        nothing_left(srv.port)
+        with BrokenProxy(srv.port, "cancel-progressing") as proxy, \
+                tempfile.TemporaryDirectory() as tmp:
+            r = explore(etch, proxy.url, "--steps", "0", "--out", tmp)
+            found_and_written(r, tmp)
+            check("CancelJob: status: endpoint 202 | reference 409" in r.out, r.text())
+            check(seconds_of(r) < 60, "found after 60 s or more:\n" + r.text())
+            replay = run_etch(etch, ["run", "--no-color", "--endpoint", proxy.url,
+                                     "--scenarios", tmp], LIMIT_S)
+            expect(replay, 1, "1 failed")
+            replay = run_etch(etch, ["run", "--no-color", "--scenarios", tmp], LIMIT_S)
+            expect(replay, 0, "1 passed, 0 failed")
+    with tempfile.TemporaryDirectory() as tmp:
+        r = explore(etch, "inproc:broken-cancel-progressing", "--no-test-control", "--out", tmp)
+        found_and_written(r, tmp)
+        replay = run_etch(etch, ["run", "--no-color", "--scenarios", tmp], LIMIT_S)
+        expect(replay, 0, "1 passed, 0 failed")
+    nothing_found(explore(etch, "inproc", "--no-test-control", "--steps", "3000"))
+
+
 def inproc_targets(etch):
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("cancel-progressing", "paused-starts", "list-drops-job"):
@@ -116,7 +157,7 @@ def main():
         return 2
     etch, suite = sys.argv[1], sys.argv[2]
     return run_main(lambda: (exit_statuses(etch), inproc_targets(etch), against_serve(etch),
-                             against_broken_proxy(etch, suite)))
+                             against_broken_proxy(etch, suite), without_control_following(etch)))
 
 
 if __name__ == "__main__":
