@@ -169,13 +169,13 @@ static bool is_identical(const struct harness_scenario_result *a,
     return true;
 }
 
-/* Runs the scenario in text on both sides and compares. REF_E_NOT_FOUND when the endpoint
- * could not be had, REF_E_MALFORMED when the text does not load (a shrunk candidate that
- * uses a variable no step defines any more). */
-static enum ref_status run_pair(const struct harness_explore_options *o,
-                                const char *name,
-                                const char *text,
-                                struct pair *p)
+/* Runs the scenario in text on both sides, without comparing. REF_E_NOT_FOUND when the
+ * endpoint could not be had, REF_E_MALFORMED when the text does not load (a shrunk
+ * candidate that uses a variable no step defines any more). */
+static enum ref_status run_sides(const struct harness_explore_options *o,
+                                 const char *name,
+                                 const char *text,
+                                 struct pair *p)
 {
     memset(p, 0, sizeof(*p));
     p->sc = load(name, text);
@@ -242,11 +242,28 @@ static enum ref_status run_pair(const struct harness_explore_options *o,
     if (rc == REF_OK) {
         rc = rr.rc;
     }
-    if (rc == REF_OK && !is_identical(&p->endpoint, &p->reference)) {
-        rc = harness_diff_scenario(&p->endpoint, &p->reference, &p->diff);
-        p->has_diff = rc == REF_OK;
-    }
     return rc;
+}
+
+/* Compares the two runs of p (run_sides answered REF_OK). */
+static enum ref_status compare_sides(struct pair *p)
+{
+    if (is_identical(&p->endpoint, &p->reference)) {
+        return REF_OK;
+    }
+    enum ref_status rc = harness_diff_scenario(&p->endpoint, &p->reference, &p->diff);
+    p->has_diff = rc == REF_OK;
+    return rc;
+}
+
+/* run_sides, then compare_sides. */
+static enum ref_status run_pair(const struct harness_explore_options *o,
+                                const char *name,
+                                const char *text,
+                                struct pair *p)
+{
+    enum ref_status rc = run_sides(o, name, text, p);
+    return rc == REF_OK ? compare_sides(p) : rc;
 }
 
 static bool has_run(const struct harness_step_result *s)
@@ -750,6 +767,8 @@ struct slot {
     enum ref_status rc;
     char load_error[sizeof(s_load_error)];
     double seconds; /* the sequence, both runs and the comparison */
+    /* The comparison is left to compare_slot, beside the next sequence's runs. */
+    bool is_compare_deferred;
 };
 
 static void *run_slot(void *arg)
@@ -764,12 +783,22 @@ static void *run_slot(void *arg)
         return NULL;
     }
     double started = now_s();
-    sl->rc = run_pair(sl->o, sl->name, text, &sl->p);
+    sl->rc = sl->is_compare_deferred ? run_sides(sl->o, sl->name, text, &sl->p)
+                                     : run_pair(sl->o, sl->name, text, &sl->p);
     sl->seconds = now_s() - started;
     if (sl->rc == REF_E_MALFORMED) {
         harness_textf(sl->load_error, sizeof(sl->load_error), "%s", s_load_error);
     }
     free(text);
+    return NULL;
+}
+
+static void *compare_slot(void *arg)
+{
+    struct slot *sl = arg;
+    if (sl->rc == REF_OK) {
+        sl->rc = compare_sides(&sl->p);
+    }
     return NULL;
 }
 
@@ -823,6 +852,79 @@ static bool take_slot(const struct harness_explore_options *o,
     return true;
 }
 
+static bool is_at_limit(const struct harness_explore_options *o,
+                        const struct harness_explore_summary *out,
+                        size_t max_found)
+{
+    return (o->max_steps != 0 && out->steps >= o->max_steps) || out->divergences >= max_found;
+}
+
+/* One sequence at a time on the endpoint (a live one): the comparison of each sequence's
+ * two runs goes on beside the next sequence's runs, which is most of what the explorer
+ * adds to the endpoint's own time. A sequence is counted, and judged, exactly as when
+ * run one after the other: the one run ahead is dropped when its predecessor ends the
+ * run. The time of the sequences is the wall time of their generation, runs and
+ * comparisons, overlapped as they are. */
+static enum ref_status explore_one_at_a_time(const struct harness_explore_options *o,
+                                             struct harness_explore_summary *out,
+                                             size_t per_sequence,
+                                             size_t max_found,
+                                             double start)
+{
+    struct slot slots[2];
+    struct slot *prev = NULL;
+    double last_progress = start;
+    enum ref_status rc = REF_OK;
+    for (uint64_t seq = 0;; seq++) {
+        double t = now_s();
+        bool is_over = (o->max_seconds > 0 && t - start >= o->max_seconds) ||
+                       (o->interrupted != NULL && atomic_load(o->interrupted)) ||
+                       (prev == NULL && is_at_limit(o, out, max_found));
+        if (t - last_progress >= 1.0) {
+            progress(o, out, t - start, false);
+            last_progress = t;
+        }
+        struct slot *next = is_over ? NULL : &slots[seq % 2];
+        if (next != NULL) {
+            memset(next, 0, sizeof(*next));
+            next->o = o;
+            next->per_sequence = per_sequence;
+            next->seq_seed = explore_splitmix64(o->seed ^ explore_splitmix64(seq));
+            next->is_compare_deferred = true;
+        }
+        pthread_t thread;
+        bool is_threaded =
+            prev != NULL && next != NULL && pthread_create(&thread, NULL, compare_slot, prev) == 0;
+        if (next != NULL) {
+            run_slot(next);
+        }
+        if (is_threaded) {
+            pthread_join(thread, NULL);
+        } else if (prev != NULL) {
+            compare_slot(prev);
+        }
+        double took = now_s() - t;
+        bool is_stopped = next == NULL;
+        if (prev != NULL) {
+            out->sequence_seconds += took;
+            prev->seconds = 0; /* counted just above, overlapped with the next one's */
+            if (is_at_limit(o, out, max_found) || !take_slot(o, prev, out, &rc)) {
+                is_stopped = true;
+            }
+            slot_cleanup(prev);
+        } else if (next != NULL) {
+            out->sequence_seconds += took;
+        }
+        if (is_stopped) {
+            if (next != NULL) {
+                slot_cleanup(next);
+            }
+            return rc;
+        }
+        prev = next;
+    }
+}
+
 enum ref_status harness_explore_run(const struct harness_explore_options *o,
                                     struct harness_explore_summary *out)
 {
@@ -840,7 +942,10 @@ enum ref_status harness_explore_run(const struct harness_explore_options *o,
     double start = now_s();
     double last_progress = start;
     enum ref_status rc = REF_OK;
-    bool is_stopped = false;
+    bool is_stopped = workers == 1;
+    if (workers == 1) {
+        rc = explore_one_at_a_time(o, out, per_sequence, max_found, start);
+    }
     for (uint64_t seq = 0; !is_stopped; seq += workers) {
         double t = now_s();
         if ((o->max_steps != 0 && out->steps >= o->max_steps) ||
