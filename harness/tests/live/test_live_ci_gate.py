@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 #
-# test_live_gate.py - `etch run --endpoint` as a CI gate meets it: a target it cannot use
+# test_live_ci_gate.py - `etch run --endpoint` as a CI gate meets it: a target it cannot use
 # stops the run before the first scenario with exit status 3 and one line saying what the
 # target is (unreachable, not HTTP, not an Elastic Transcoder endpoint, credentials
 # refused), and still writes the report files with that reason; a report file that cannot
 # be written is a usage error (2) before anything is sent; a run without a terminal shows
 # one progress line per finished scenario on stderr and its wall time in the summary.
 #
-# Usage: test_live_gate.py ETCH SCENARIOS_DIR
+# Usage: test_live_ci_gate.py ETCH SCENARIOS_DIR
 
 import json
 import os
@@ -122,7 +122,7 @@ def body(etch, suite):
 
 def main():
     if len(sys.argv) != 3:
-        print("usage: test_live_gate.py ETCH SCENARIOS_DIR", file=sys.stderr)
+        print("usage: test_live_ci_gate.py ETCH SCENARIOS_DIR", file=sys.stderr)
         return 2
     return run_main(lambda: body(sys.argv[1], sys.argv[2]))
 
