@@ -26,8 +26,12 @@ add_test(NAME serve.test_control
 # fifth after four good ones, and pipelined between good ones.
 add_test(NAME serve.positions
          COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/serve_position_test.py $<TARGET_FILE:etch>)
+# The idle and request timeouts and the bound on open connections, with short settings.
+add_test(NAME serve.timeouts
+         COMMAND ${ETCH_PYTHON3} ${ETCH_INTEROP_DIR}/serve_timeouts_test.py $<TARGET_FILE:etch>)
 # The scripts import a helper next to them: no bytecode cache in the source tree.
-set_tests_properties(serve.http serve.handle_agrees serve.test_control serve.positions PROPERTIES
+set_tests_properties(serve.http serve.handle_agrees serve.test_control serve.positions
+                     serve.timeouts PROPERTIES
                      LABELS serve TIMEOUT 120 ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 
 # Exit code 77 means "client not installed": reported as skipped, not passed.

@@ -38,12 +38,17 @@
 #define MAX_QUEUED_JOBS_SETTING 1000000000
 #define MAX_REGION_BYTES        32
 #define MAX_LISTEN_HOST_LEN     64
+/* The connection timeouts: a day at most, which is already no timeout for any client. */
+#define MAX_CONN_TIMEOUT_MS (24U * 3600 * 1000)
+/* Open connections: far past what the descriptors of one process usually allow. */
+#define MAX_CONNECTIONS_SETTING 1000000
 
 static const char s_usage[] =
     "usage: etch serve [--listen HOST:PORT] [--region R] [--credentials-file F]\n"
     "                  [--skew-seconds N] [--start-delay-ms N] [--run-time-ms N] [--page-size N]\n"
     "                  [--max-pipelines N] [--max-queued-jobs N] [--max-request-bytes N]\n"
-    "                  [--threads N] [--test-control] [--quiet]\n"
+    "                  [--threads N] [--idle-timeout-ms N] [--request-timeout-ms N]\n"
+    "                  [--max-connections N] [--test-control] [--quiet]\n"
     "\n"
     "Serves the reference implementation over HTTP/1.1 (keep-alive, many connections at\n"
     "once) for real clients and live runs, until SIGINT or SIGTERM: then it stops\n"
@@ -71,6 +76,14 @@ static const char s_usage[] =
     "                         maximum 262144)\n"
     "  --threads N            worker threads, each with its own event loop (default: one\n"
     "                         per CPU)\n"
+    "  --idle-timeout-ms N    a kept-alive connection with no request under way is closed\n"
+    "                         after N ms without one (default 60000)\n"
+    "  --request-timeout-ms N a request must arrive whole, and its answer be taken, within\n"
+    "                         N ms of its first byte; past that the connection is closed\n"
+    "                         without an answer (default 30000)\n"
+    "  --max-connections N    connections served at once, shared evenly by the threads\n"
+    "                         (rounded up to a multiple of --threads); more wait in the\n"
+    "                         listen backlog until one closes (default 1024)\n"
     "  --test-control         offer test control (contract section 9): signed requests of\n"
     "                         the main principal under /_etch/control/v1 move a virtual\n"
     "                         clock, seed pipelines and jobs in any status and set a job's\n"
@@ -94,6 +107,9 @@ struct serve_options {
     uint64_t max_queued_jobs; /* 0: the default */
     uint64_t max_body_bytes;
     uint64_t threads;
+    uint64_t idle_timeout_ms;    /* 0: the default */
+    uint64_t request_timeout_ms; /* 0: the default */
+    uint64_t max_connections;    /* 0: the default */
     bool has_skew, has_start_delay, has_run_time, has_page_size;
     bool is_quiet;
     bool has_test_control;
@@ -221,6 +237,12 @@ static bool parse_options(int argc, char **argv, struct serve_options *opt, int 
             ok = parse_number(arg, value, 0, REF_MAX_BODY_BYTES, &opt->max_body_bytes);
         } else if (strcmp(arg, "--threads") == 0) {
             ok = parse_number(arg, value, 1, ETCH_SERVE_MAX_THREADS, &opt->threads);
+        } else if (strcmp(arg, "--idle-timeout-ms") == 0) {
+            ok = parse_number(arg, value, 1, MAX_CONN_TIMEOUT_MS, &opt->idle_timeout_ms);
+        } else if (strcmp(arg, "--request-timeout-ms") == 0) {
+            ok = parse_number(arg, value, 1, MAX_CONN_TIMEOUT_MS, &opt->request_timeout_ms);
+        } else if (strcmp(arg, "--max-connections") == 0) {
+            ok = parse_number(arg, value, 1, MAX_CONNECTIONS_SETTING, &opt->max_connections);
         } else {
             fprintf(stderr, "etch serve: unknown option '%s'\n\n%s", arg, s_usage);
             *exit_status = ETCH_EXIT_USAGE;
@@ -326,6 +348,9 @@ int etch_cmd_serve(int argc, char **argv)
         .max_body_bytes = (size_t)opt.max_body_bytes,
         .threads = (unsigned)opt.threads,
         .is_quiet = opt.is_quiet,
+        .idle_timeout_ms = (unsigned)opt.idle_timeout_ms,
+        .slow_client_timeout_ms = (unsigned)opt.request_timeout_ms,
+        .max_connections = (size_t)opt.max_connections,
     };
     struct etch_server *srv = etch_server_start(&server_cfg);
     if (srv == NULL) {
