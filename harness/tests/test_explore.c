@@ -201,18 +201,31 @@ static void test_without_clock_control_finds_lost_job(void **state)
     assert_true(s.found[0].shrunk_steps <= 8);
 }
 
+static bool file_has(const char *path, const char *text)
+{
+    char buf[65536];
+    FILE *fp = fopen(path, "r");
+    size_t n = fp != NULL ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
+    if (fp != NULL) {
+        fclose(fp);
+    }
+    buf[n] = '\0';
+    return strstr(buf, text) != NULL;
+}
+
 /* Without clock control the reference follows the jobs of an endpoint whose clock moves by
  * itself: a CancelJob that a job the endpoint showed Progressing should have refused is
  * found (before, a 202 against a 409 was allowed as the real clock's doing), shrunk, and
- * written so that it replays: FAIL on the broken target, PASS in process, where the waits
- * for the followed statuses move the reference's clock. */
+ * written so that it replays: FAIL on the broken target, PASS in process, where the wait
+ * for the status the reference followed (seed 2: the job read Progressing before the
+ * cancel) moves the reference's clock. */
 static void test_without_clock_control_finds_cancel_of_progressing_job(void **state)
 {
     (void)state;
     char dir[] = "explore-test-XXXXXX";
     assert_non_null(mkdtemp(dir));
     struct target t = {.broken = HARNESS_BROKEN_CANCEL_PROGRESSING, .clock_ms_per_request = 400};
-    struct harness_explore_options o = options(&t, 1, dir);
+    struct harness_explore_options o = options(&t, 2, dir);
     o.has_clock_control = false;
     struct harness_explore_summary s;
     assert_int_equal(harness_explore_run(&o, &s), REF_OK);
@@ -224,6 +237,7 @@ static void test_without_clock_control_finds_cancel_of_progressing_job(void **st
     assert_true(f->shrunk_steps >= 1 && f->shrunk_steps <= 8);
     assert_true(s.seconds < 60);
     assert_true(f->is_confirmed);
+    assert_true(file_has(f->path, "\"wait\""));
     assert_int_equal(replay(f->path, harness_backend_uncontrolled_new(t.broken, 400)),
                      HARNESS_VERDICT_FAIL);
     assert_int_equal(replay(f->path, harness_backend_inproc_new(NULL)), HARNESS_VERDICT_PASS);
