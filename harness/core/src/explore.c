@@ -595,7 +595,7 @@ static void with_follow_waits(json_t *steps, const struct pair *p)
         void *it = json_object_iter(json_object_get(creator, "capture"));
         const char *var = it != NULL ? json_object_iter_key(it) : NULL;
         if (var == NULL || strcmp(m->status, "Error") == 0 ||
-            m->before_step > json_array_size(steps)) {
+            m->before_step >= json_array_size(steps)) {
             continue;
         }
         char id[48];
