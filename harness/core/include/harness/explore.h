@@ -76,9 +76,10 @@ struct harness_explore_summary {
     uint64_t shrink_runs;
     double seconds;
     /* Of the sequences counted: the time their runs on the endpoint took alone, and the
-     * time they took in all (generation, both runs, the comparison). With one worker the
-     * first over the second is the rate of exploring over that of sending the same requests
-     * without the reference and the comparisons. Shrinking is in neither. */
+     * time they took in all (generation, both runs, the comparison; with one worker their
+     * wall time, each comparison overlapped with the next sequence's runs). With one worker
+     * the first over the second is the rate of exploring over that of sending the same
+     * requests without the reference and the comparisons. Shrinking is in neither. */
     double endpoint_seconds;
     double sequence_seconds;
     struct harness_explore_found found[HARNESS_EXPLORE_MAX_FOUND];
