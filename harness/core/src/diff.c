@@ -11,6 +11,7 @@
 
 #include "harness/diff.h"
 #include "harness/text.h"
+#include "harness/value_shapes.h"
 
 #include "harness/http_response.h"
 
@@ -35,78 +36,6 @@ static void add_item(struct harness_step_diff *d, const char *what, const char *
 
 /* --- Normalisation ----------------------------------------------------------------- */
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool is_word(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static bool is_hex(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* Length of an Id (contract section 2: 13 digits, '-', 6 word characters) at s, or 0. */
-static size_t id_at(const char *s, size_t n)
-{
-    if (n < 20) {
-        return 0;
-    }
-    for (size_t i = 0; i < 13; i++) {
-        if (!is_digit(s[i])) {
-            return 0;
-        }
-    }
-    if (s[13] != '-') {
-        return 0;
-    }
-    for (size_t i = 14; i < 20; i++) {
-        if (!is_word(s[i])) {
-            return 0;
-        }
-    }
-    return n > 20 && is_word(s[20]) ? 0 : 20;
-}
-
-/* Length of a UUID (8-4-4-4-12 hex) at s, or 0. */
-static size_t uuid_at(const char *s, size_t n)
-{
-    static const size_t groups[] = {8, 4, 4, 4, 12};
-    size_t i = 0;
-    for (size_t g = 0; g < 5; g++) {
-        for (size_t k = 0; k < groups[g]; k++, i++) {
-            if (i >= n || !is_hex(s[i])) {
-                return 0;
-            }
-        }
-        if (g < 4) {
-            if (i >= n || s[i] != '-') {
-                return 0;
-            }
-            i++;
-        }
-    }
-    return i < n && is_hex(s[i]) ? 0 : i;
-}
-
-/* Length of a SigV4 basic date-time (YYYYMMDDTHHMMSSZ) at s, or 0. */
-static size_t amz_date_at(const char *s, size_t n)
-{
-    if (n < 16) {
-        return 0;
-    }
-    for (size_t i = 0; i < 15; i++) {
-        if (i == 8 ? s[i] != 'T' : !is_digit(s[i])) {
-            return 0;
-        }
-    }
-    return s[15] == 'Z' ? 16 : 0;
-}
-
 /* A variable whose value stands for something a target generated: long enough and with
  * a digit in it (Ids, tokens, UUIDs). Short words such as "Canceled" stay as they are. */
 static bool is_generated_value(const char *v)
@@ -116,7 +45,7 @@ static bool is_generated_value(const char *v)
         return false;
     }
     for (size_t i = 0; i < n; i++) {
-        if (is_digit(v[i])) {
+        if (harness_is_digit_char(v[i])) {
             return true;
         }
     }
@@ -151,14 +80,14 @@ static char *normalise_text(
     while (i < n && rc == REF_OK) {
         size_t len = 0;
         int v = var_at(vars, s + i, n - i, &len);
-        bool starts_token = i == 0 || !is_word(s[i - 1]);
+        bool starts_token = i == 0 || !harness_is_word_char(s[i - 1]);
         if (v >= 0) {
             rc = ref_buf_appendf(&b, "${%s}", vars->names[v]);
-        } else if (starts_token && (len = id_at(s + i, n - i)) > 0) {
+        } else if (starts_token && (len = harness_id_at(s + i, n - i)) > 0) {
             rc = ref_buf_append_cstr(&b, "<id>");
-        } else if (starts_token && (len = uuid_at(s + i, n - i)) > 0) {
+        } else if (starts_token && (len = harness_uuid_at(s + i, n - i)) > 0) {
             rc = ref_buf_append_cstr(&b, "<uuid>");
-        } else if (starts_token && (len = amz_date_at(s + i, n - i)) > 0) {
+        } else if (starts_token && (len = harness_amz_date_at(s + i, n - i)) > 0) {
             rc = ref_buf_append_cstr(&b, "<date>");
         } else if (suffix_len > 0 && n - i >= suffix_len &&
                    memcmp(s + i, suffix, suffix_len) == 0) {
@@ -490,8 +419,8 @@ static void compare_headers(const struct side *a, const struct side *b, struct h
     const struct ref_header *ra = harness_http_response_header(&a->http, "x-amzn-RequestId");
     const struct ref_header *rb = harness_http_response_header(&b->http, "x-amzn-RequestId");
     if (ra != NULL && rb != NULL) {
-        bool ua = uuid_at((const char *)ra->value.ptr, ra->value.len) == ra->value.len;
-        bool ub = uuid_at((const char *)rb->value.ptr, rb->value.len) == rb->value.len;
+        bool ua = harness_uuid_at((const char *)ra->value.ptr, ra->value.len) == ra->value.len;
+        bool ub = harness_uuid_at((const char *)rb->value.ptr, rb->value.len) == rb->value.len;
         if (ua != ub) {
             add_item(d, "header x-amzn-RequestId", ua ? "a UUID" : "not a UUID",
                      ub ? "a UUID" : "not a UUID");

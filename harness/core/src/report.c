@@ -291,6 +291,9 @@ static void report_cleanup(FILE *out, const struct harness_scenario_result *resu
     }
 }
 
+/* How many skipped scenarios a reason's line names before "and N more". */
+#define SKIP_NAMES_SHOWN 3
+
 /* The reason a scenario was skipped: its first skipped step's. */
 static const char *skip_reason(const struct harness_scenario_result *r)
 {
@@ -302,8 +305,29 @@ static const char *skip_reason(const struct harness_scenario_result *r)
     return "no reason given";
 }
 
-/* How many skipped scenarios a reason line names before "and N more". */
-#define SKIP_NAMES_SHOWN 3
+bool report_is_skipped_for(const struct harness_scenario_result *r, const char *reason)
+{
+    return r->verdict == HARNESS_VERDICT_SKIP && strcmp(skip_reason(r), reason) == 0;
+}
+
+const char *
+report_skip_group(const struct harness_scenario_result *results, size_t n, size_t i, size_t *count)
+{
+    *count = 0;
+    if (results[i].verdict != HARNESS_VERDICT_SKIP) {
+        return NULL;
+    }
+    const char *reason = skip_reason(&results[i]);
+    for (size_t j = 0; j < i; j++) {
+        if (report_is_skipped_for(&results[j], reason)) {
+            return NULL; /* its group was given with the first scenario of that reason */
+        }
+    }
+    for (size_t j = i; j < n; j++) {
+        *count += report_is_skipped_for(&results[j], reason);
+    }
+    return reason;
+}
 
 /* Skipped scenarios grouped by reason, one line per reason: a live run may skip dozens
  * for the same cause (no test control, a missing principal), and one line says it. */
@@ -311,22 +335,10 @@ static void report_skips(FILE *out, const struct harness_scenario_result *result
 {
     bool header = false;
     for (size_t i = 0; i < n; i++) {
-        if (results[i].verdict != HARNESS_VERDICT_SKIP) {
-            continue;
-        }
-        const char *reason = skip_reason(&results[i]);
-        bool is_first = true;
-        for (size_t j = 0; j < i && is_first; j++) {
-            is_first = results[j].verdict != HARNESS_VERDICT_SKIP ||
-                       strcmp(skip_reason(&results[j]), reason) != 0;
-        }
-        if (!is_first) {
-            continue; /* its line was printed with the first scenario of that reason */
-        }
         size_t count = 0;
-        for (size_t j = i; j < n; j++) {
-            count += results[j].verdict == HARNESS_VERDICT_SKIP &&
-                     strcmp(skip_reason(&results[j]), reason) == 0;
+        const char *reason = report_skip_group(results, n, i, &count);
+        if (reason == NULL) {
+            continue;
         }
         if (!header) {
             fprintf(out, "\nskipped, by reason:\n");
@@ -335,8 +347,7 @@ static void report_skips(FILE *out, const struct harness_scenario_result *result
         fprintf(out, "  %s: %zu scenario%s (", reason, count, count == 1 ? "" : "s");
         size_t shown = 0;
         for (size_t j = i; j < n && shown < SKIP_NAMES_SHOWN; j++) {
-            if (results[j].verdict == HARNESS_VERDICT_SKIP &&
-                strcmp(skip_reason(&results[j]), reason) == 0) {
+            if (report_is_skipped_for(&results[j], reason)) {
                 fprintf(out, "%s%s/%s", shown > 0 ? ", " : "", results[j].scenario->area,
                         results[j].scenario->name);
                 shown++;

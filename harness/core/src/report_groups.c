@@ -11,6 +11,7 @@
 #include "harness/report_groups.h"
 
 #include "harness/text.h"
+#include "harness/value_shapes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,21 +20,6 @@
 #define ROOT_CAUSE_NAMES_SHOWN 3
 
 /* --- Normalising ------------------------------------------------------------------- */
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool is_word(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static bool is_hex(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
 /* Length of a run of at most max characters of a class at p. */
 static size_t run_of(const char *p, bool (*in_class)(char), size_t max)
@@ -45,42 +31,11 @@ static size_t run_of(const char *p, bool (*in_class)(char), size_t max)
     return k;
 }
 
-/* The contract's Id shape (section 2): 13 digits, a dash, 6 word characters, not inside a
- * longer word. Returns its length, 0 when there is none at p. */
-static size_t id_at(const char *p)
-{
-    if (run_of(p, is_digit, 13) != 13 || p[13] != '-' || run_of(p + 14, is_word, 6) != 6 ||
-        is_word(p[20])) {
-        return 0;
-    }
-    return 20;
-}
-
-/* A UUID (x-amzn-RequestId): 8-4-4-4-12 hexadecimal digits. */
-static size_t uuid_at(const char *p)
-{
-    static const size_t groups[] = {8, 4, 4, 4, 12};
-    size_t at = 0;
-    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
-        if (run_of(p + at, is_hex, groups[g]) != groups[g]) {
-            return 0;
-        }
-        at += groups[g];
-        if (g + 1 < sizeof(groups) / sizeof(groups[0])) {
-            if (p[at] != '-') {
-                return 0;
-            }
-            at++;
-        }
-    }
-    return is_hex(p[at]) ? 0 : at;
-}
-
 /* Matches a pattern where '9' is any digit and every other character itself. */
 static bool shape_at(const char *p, const char *shape)
 {
     for (size_t i = 0; shape[i] != '\0'; i++) {
-        if (shape[i] == '9' ? !is_digit(p[i]) : p[i] != shape[i]) {
+        if (shape[i] == '9' ? !harness_is_digit_char(p[i]) : p[i] != shape[i]) {
             return false;
         }
     }
@@ -89,9 +44,9 @@ static bool shape_at(const char *p, const char *shape)
 
 /* An ISO 8601 time (2026-11-28T12:45:00, fraction and zone included) or the SigV4 form
  * (20261128T124500Z). */
-static size_t time_at(const char *p)
+static size_t time_at(const char *p, size_t n)
 {
-    if (shape_at(p, "99999999T999999Z")) {
+    if (harness_amz_date_at(p, n) > 0) {
         return 16;
     }
     if (!shape_at(p, "9999-99-99T99:99:99")) {
@@ -100,7 +55,7 @@ static size_t time_at(const char *p)
     size_t k = 19;
     if (p[k] == '.') {
         k++;
-        k += run_of(p + k, is_digit, 9);
+        k += run_of(p + k, harness_is_digit_char, 9);
     }
     if (p[k] == 'Z') {
         k++;
@@ -118,21 +73,22 @@ void harness_failure_normalize(const char *text, const char *name_suffix, char *
     size_t suffix_len = name_suffix != NULL ? strlen(name_suffix) : 0;
     size_t used = 0;
     const char *p = text;
+    const char *end = text + strlen(text);
     while (*p != '\0' && used + 1 < cap) {
         const char *put = NULL;
         size_t skip = 0;
-        bool starts_word = p == text || !is_word(p[-1]);
+        bool starts_word = p == text || !harness_is_word_char(p[-1]);
         if (suffix_len > 0 && strncmp(p, name_suffix, suffix_len) == 0) {
             put = "";
             skip = suffix_len;
-        } else if (starts_word && (skip = id_at(p)) > 0) {
+        } else if (starts_word && (skip = harness_id_at(p, (size_t)(end - p))) > 0) {
             put = "<Id>";
-        } else if (starts_word && (skip = uuid_at(p)) > 0) {
+        } else if (starts_word && (skip = harness_uuid_at(p, (size_t)(end - p))) > 0) {
             put = "<uuid>";
-        } else if (starts_word && (skip = time_at(p)) > 0) {
+        } else if (starts_word && (skip = time_at(p, (size_t)(end - p))) > 0) {
             put = "<time>";
-        } else if (starts_word && is_digit(*p)) {
-            size_t digits = run_of(p, is_digit, SIZE_MAX);
+        } else if (starts_word && harness_is_digit_char(*p)) {
+            size_t digits = run_of(p, harness_is_digit_char, SIZE_MAX);
             if (digits >= 9) {
                 put = "<n>";
             }

@@ -12,8 +12,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "harness/report_html.h"
+#include "report_internal.h"
+
 #include "harness/report_groups.h"
+#include "harness/report_html.h"
 
 #include "harness/http_response.h"
 #include "harness/replay.h"
@@ -709,38 +711,15 @@ static enum ref_status section_failures(struct ref_buf *b,
     return header ? put(b, "</section>\n") : REF_OK;
 }
 
-/* The reason a scenario was skipped: its first skipped step's. */
-static const char *skip_reason(const struct harness_scenario_result *r)
-{
-    for (size_t k = 0; k < r->num_steps; k++) {
-        if (r->steps[k].verdict == HARNESS_VERDICT_SKIP && r->steps[k].reason[0] != '\0') {
-            return r->steps[k].reason;
-        }
-    }
-    return "no reason given";
-}
-
 static enum ref_status
 section_skips(struct ref_buf *b, const struct harness_scenario_result *results, size_t n)
 {
     bool header = false;
     for (size_t i = 0; i < n; i++) {
-        if (results[i].verdict != HARNESS_VERDICT_SKIP) {
-            continue;
-        }
-        const char *reason = skip_reason(&results[i]);
-        bool is_first = true;
-        for (size_t j = 0; j < i && is_first; j++) {
-            is_first = results[j].verdict != HARNESS_VERDICT_SKIP ||
-                       strcmp(skip_reason(&results[j]), reason) != 0;
-        }
-        if (!is_first) {
-            continue; /* listed with the first scenario skipped for that reason */
-        }
         size_t count = 0;
-        for (size_t j = i; j < n; j++) {
-            count += results[j].verdict == HARNESS_VERDICT_SKIP &&
-                     strcmp(skip_reason(&results[j]), reason) == 0;
+        const char *reason = report_skip_group(results, n, i, &count);
+        if (reason == NULL) {
+            continue;
         }
         if (!header) {
             REF_TRY(put(b, "<section id=\"skips\"><h2>Skipped, by reason</h2><ul>"));
@@ -752,8 +731,7 @@ section_skips(struct ref_buf *b, const struct harness_scenario_result *results, 
                                 count == 1 ? "" : "s"));
         size_t shown = 0;
         for (size_t j = i; j < n && shown < SKIP_NAMES_SHOWN; j++) {
-            if (results[j].verdict == HARNESS_VERDICT_SKIP &&
-                strcmp(skip_reason(&results[j]), reason) == 0) {
+            if (report_is_skipped_for(&results[j], reason)) {
                 REF_TRY(put(b, shown > 0 ? ", " : ""));
                 REF_TRY(esc(b, results[j].scenario->area));
                 REF_TRY(put(b, "/"));
