@@ -301,6 +301,11 @@ void ref_svc_schedule_job_added(struct ref_service *svc, const struct ref_job_in
 /* A success answer with this HTTP status; takes the reference to body (NULL: out of
  * memory). REF_E_INTERNAL when the answer outgrows REF_MAX_RESPONSE_BYTES. */
 REF_MUST_CHECK enum ref_status ref_svc_answer(struct ref_op_ctx *c, int http_status, json_t *body);
+/* The answer whose body a writer has put in c->resp->body with status rc: a success with
+ * http_status when rc is REF_OK; a body over REF_MAX_RESPONSE_BYTES is our own fault
+ * (REF_E_INTERNAL), never the request's. */
+REF_MUST_CHECK enum ref_status
+ref_svc_answer_written(struct ref_op_ctx *c, int http_status, enum ref_status rc);
 /* The 202 {"Success":"true"} of CancelJob and DeletePipeline. */
 REF_MUST_CHECK enum ref_status ref_svc_answer_success_true(struct ref_op_ctx *c);
 /* Sets the message for an error return and passes the status through. */

@@ -488,18 +488,9 @@ static enum ref_status
 answer_job(struct ref_op_ctx *c, int http_status, const struct ref_job_info *info)
 {
     ref_buf_reset(&c->resp->body);
-    enum ref_status rc =
-        ref_out_job_answer(info, c->svc->region, c->svc->account_id, &c->resp->body);
-    if (rc == REF_E_TOO_LARGE) {
-        /* Our own answer outgrew REF_MAX_RESPONSE_BYTES: no fault of the request's size. */
-        return REF_E_INTERNAL;
-    }
-    if (rc != REF_OK) {
-        return rc;
-    }
-    c->resp->status = REF_OK;
-    c->resp->http_status = http_status;
-    return REF_OK;
+    return ref_svc_answer_written(
+        c, http_status,
+        ref_out_job_answer(info, c->svc->region, c->svc->account_id, &c->resp->body));
 }
 
 enum ref_status ref_svc_read_job(struct ref_op_ctx *c)

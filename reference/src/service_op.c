@@ -30,6 +30,11 @@ enum ref_status ref_svc_answer(struct ref_op_ctx *c, int http_status, json_t *bo
     ref_buf_reset(&c->resp->body);
     enum ref_status rc = ref_out_dump(body, &c->resp->body);
     json_decref(body);
+    return ref_svc_answer_written(c, http_status, rc);
+}
+
+enum ref_status ref_svc_answer_written(struct ref_op_ctx *c, int http_status, enum ref_status rc)
+{
     if (rc == REF_E_TOO_LARGE) {
         /* Our own answer outgrew REF_MAX_RESPONSE_BYTES: no fault of the request's size. */
         return REF_E_INTERNAL;
