@@ -180,10 +180,9 @@ def read_to_close(conn, what):
     check(rest == b"" and conn.buf == b"", "%s: bytes after the closing answer" % what)
 
 
-def test_gate(srv):
-    """What libmicrohttpd would answer itself (a closed socket, a repaired header, its own
-    HTML page) gets the reference's answer instead: the gate reads each new connection's
-    first request with the strict parser."""
+def test_malformed(srv):
+    """Malformed requests get the reference's own answer (not a closed socket, a repaired
+    header or a server's HTML page): every request is read by the strict parser."""
     port = srv.port
     refused = (
         ("garbage", b"GARBAGE\r\n\r\n", 400),
@@ -411,7 +410,7 @@ def main():
         test_encoded_slash_reaches_reference(srv)
         test_body_limit(srv)
         test_request_checks(srv)
-        test_gate(srv)
+        test_malformed(srv)
         test_concurrent_connections(srv, job_id)
         test_port_in_use(etch, srv)
         log = srv.stderr_text()

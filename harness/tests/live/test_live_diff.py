@@ -4,8 +4,8 @@
 # no difference, and does show the differences that exist.
 #
 # No scenario is left out: malformed requests included, `etch serve` answers exactly as
-# the embedded reference does (its gate hands libmicrohttpd only what the strict parser
-# accepts). The differences a real mismatch makes are shown with a server configured for
+# the embedded reference does (every request it gets is read by the reference's strict
+# parser and answered by ref_service_handle). The differences a real mismatch makes are shown with a server configured for
 # another region, so that every signed request it gets is refused.
 #
 # Usage: test_live_diff.py ETCH SCENARIOS_DIR

@@ -58,8 +58,8 @@ REF_MUST_CHECK enum ref_status ref_http_parse_request_prefix(struct ref_slice ra
                                                              struct ref_parse_error *err);
 
 /* Only the request line and the header section of a request that may not have fully
- * arrived, for a server that decides before the body is in (`etch serve` checks a new
- * connection's first request this way before libmicrohttpd reads it).
+ * arrived, for a server that decides before the body is in (`etch serve` reads every
+ * request's head this way, to frame its body and answer `Expect: 100-continue`).
  *
  * REF_OK: the head passed every check of ref_http_parse_request (framing and the
  * Content-Length limit included); *head_len is its length through the empty line, out
