@@ -74,20 +74,21 @@ void *__wrap_realloc(void *p, size_t n)
  * that passes: every part of the page that allocates. */
 static const char *const s_names[NUM_RESULTS] = {"cancel-a", "cancel-b", "marked", "passes"};
 static const char *const s_scenarios[NUM_RESULTS] = {
-    "{\"name\":\"cancel-a\",\"description\":\"d <a>\",\"tags\":[\"t\"],\"source\":\"model\","
-    "\"contract\":\"3\",\"steps\":[{\"name\":\"cancel\",\"call\":\"CancelJob\",\"params\":"
-    "{\"Id\":\"1111111111111-nojob1\"},\"expect\":{\"status\":202}}]}",
-    "{\"name\":\"cancel-b\",\"description\":\"d\",\"tags\":[\"t\"],\"source\":\"model\","
-    "\"contract\":\"3\",\"steps\":[{\"name\":\"cancel\",\"call\":\"CancelJob\",\"params\":"
-    "{\"Id\":\"1111111111112-nojob2\"},\"expect\":{\"status\":202}}]}",
-    "{\"name\":\"marked\",\"description\":\"d\",\"tags\":[\"t\"],\"source\":\"model\","
-    "\"steps\":[{\"name\":\"create\",\"call\":\"CreatePipeline\",\"params\":{\"Name\":\"<p>\","
-    "\"InputBucket\":\"in\",\"OutputBucket\":\"out\","
-    "\"Role\":\"arn:aws:iam::111122223333:role/r\"},\"expect\":{\"status\":201,"
-    "\"contract\":\"1b\",\"paths\":{\"Pipeline.Status\":\"Paused\"},"
-    "\"body\":{\"Pipeline\":{\"Name\":\"q\"}}}}]}",
-    "{\"name\":\"passes\",\"description\":\"d\",\"tags\":[\"t\"],\"source\":\"model\","
-    "\"steps\":[{\"name\":\"list\",\"call\":\"ListPipelines\",\"expect\":{\"status\":200}}]}",
+    /* Each element is one literal split over lines: the parentheses say so. */
+    ("{\"name\":\"cancel-a\",\"description\":\"d <a>\",\"tags\":[\"t\"],\"source\":\"model\","
+     "\"contract\":\"3\",\"steps\":[{\"name\":\"cancel\",\"call\":\"CancelJob\",\"params\":"
+     "{\"Id\":\"1111111111111-nojob1\"},\"expect\":{\"status\":202}}]}"),
+    ("{\"name\":\"cancel-b\",\"description\":\"d\",\"tags\":[\"t\"],\"source\":\"model\","
+     "\"contract\":\"3\",\"steps\":[{\"name\":\"cancel\",\"call\":\"CancelJob\",\"params\":"
+     "{\"Id\":\"1111111111112-nojob2\"},\"expect\":{\"status\":202}}]}"),
+    ("{\"name\":\"marked\",\"description\":\"d\",\"tags\":[\"t\"],\"source\":\"model\","
+     "\"steps\":[{\"name\":\"create\",\"call\":\"CreatePipeline\",\"params\":{\"Name\":\"<p>\","
+     "\"InputBucket\":\"in\",\"OutputBucket\":\"out\","
+     "\"Role\":\"arn:aws:iam::111122223333:role/r\"},\"expect\":{\"status\":201,"
+     "\"contract\":\"1b\",\"paths\":{\"Pipeline.Status\":\"Paused\"},"
+     "\"body\":{\"Pipeline\":{\"Name\":\"q\"}}}}]}"),
+    ("{\"name\":\"passes\",\"description\":\"d\",\"tags\":[\"t\"],\"source\":\"model\","
+     "\"steps\":[{\"name\":\"list\",\"call\":\"ListPipelines\",\"expect\":{\"status\":200}}]}"),
 };
 
 struct fixture {
