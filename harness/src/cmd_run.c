@@ -14,8 +14,8 @@
 
 #include "harness/commands.h"
 #include "live_cli.h"
-#include "run_saved_requests.h"
 #include "run_baseline.h"
+#include "run_saved_requests.h"
 #include "run_unusable.h"
 #include "suite_cli.h"
 
@@ -130,8 +130,7 @@ static bool has_live_settings(const struct etch_live_args *a)
            a->temporary_secret_key != NULL || a->temporary_secret_key_file != NULL ||
            a->temporary_session_token != NULL || a->cacert != NULL || a->is_insecure ||
            a->connect_timeout_ms != 0 || a->timeout_ms != 0 || a->cleanup_timeout_ms != 0 ||
-           a->has_cleanup_budget ||
-           a->has_clock_offset || a->workers != 0;
+           a->has_cleanup_budget || a->has_clock_offset || a->workers != 0;
 }
 
 /* Reads the options of `etch run` (is_run) or `etch list` into *o. Returns true to go on;
@@ -348,9 +347,10 @@ struct run {
     struct harness_backend *first;           /* the live backend the reports name */
     char tool[ETCH_LABEL_BYTES];
     struct harness_report_meta meta;
-    /* For the HTML report: when the run started (wall clock and monotonic). */
+    /* When the run started: the date for the HTML report, the monotonic ms for the wall
+     * time every report gives. */
     char started_at[32];
-    struct timespec started;
+    int64_t started_ms;
 };
 
 /* Makes room for the results and, with --endpoint, the live backends, and describes the
@@ -375,7 +375,7 @@ static bool open_run(struct run *r, int *exit_status)
         strftime(r->started_at, sizeof(r->started_at), "%Y-%m-%d %H:%M:%S UTC", &utc) == 0) {
         r->started_at[0] = '\0';
     }
-    clock_gettime(CLOCK_MONOTONIC, &r->started);
+    r->started_ms = etch_monotonic_ms();
     r->first = is_live ? etch_live_backend(r->live, 0, 0) : NULL;
     r->meta = (struct harness_report_meta){
         .tool = r->tool,
@@ -461,21 +461,16 @@ static bool run_scenarios(struct run *r, size_t *not_run)
 }
 
 /* Writes the HTML report of results when --html asked for it, with the run's date and
- * wall time (the scenarios' as the summary gives it; before the first scenario, the time
- * since the run began). Returns true when it is written (or not asked for); false with a
- * message printed. */
+ * wall time. Returns true when it is written (or not asked for); false with a message
+ * printed. */
 static bool write_html(const struct run *r, const struct harness_scenario_result *results, size_t n)
 {
     if (r->o->html == NULL) {
         return true;
     }
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
     struct harness_html_run run = {
         .date = r->started_at[0] != '\0' ? r->started_at : NULL,
-        .wall_ms = r->meta.wall_ms > 0 ? r->meta.wall_ms
-                                       : (double)(now.tv_sec - r->started.tv_sec) * 1000.0 +
-                                             (double)(now.tv_nsec - r->started.tv_nsec) / 1e6,
+        .wall_ms = (double)(etch_monotonic_ms() - r->started_ms),
     };
     FILE *f = fopen(r->o->html, "w");
     if (f == NULL) {
@@ -596,21 +591,20 @@ int etch_cmd_run(int argc, char **argv)
     }
     printf("\n");
     fflush(stdout);
-    int64_t started_ms = etch_monotonic_ms();
     if (!run_scenarios(&r, &not_run)) {
         exit_status = ETCH_EXIT_FAIL;
         goto out;
     }
-    r.meta.wall_ms = (double)(etch_monotonic_ms() - started_ms);
+    r.meta.wall_ms = (double)(etch_monotonic_ms() - r.started_ms);
     if (!etch_baseline_compare("run", &o.baseline, r.results, r.num_results, o.strict,
                                o.allow_unimplemented)) {
         exit_status = ETCH_EXIT_FAIL;
         goto out;
     }
     size_t saved = 0;
-    bool is_saved = o.save_requests == NULL ||
-                    etch_saved_requests_write("run", o.save_requests, r.results, r.num_results,
-                                              &saved);
+    bool is_saved =
+        o.save_requests == NULL ||
+        etch_saved_requests_write("run", o.save_requests, r.results, r.num_results, &saved);
     exit_status = report_run(&r, not_run);
     if (!is_saved && exit_status == ETCH_EXIT_PASS) {
         exit_status = ETCH_EXIT_FAIL;

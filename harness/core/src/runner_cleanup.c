@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,11 +33,14 @@ static int64_t monotonic_ms(void)
 }
 
 /* Keeps the first problem of a cleanup: the one worth a line in the report. */
-static void cleanup_problem(
-    struct harness_cleanup *c, const char *fmt, const char *id, int status, const char *code)
+__attribute__((format(printf, 2, 3))) static void
+cleanup_problem(struct harness_cleanup *c, const char *fmt, ...)
 {
     if (c->note[0] == '\0') {
-        harness_textf(c->note, sizeof(c->note), fmt, id, status, code);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->note, sizeof(c->note), fmt, ap);
+        va_end(ap);
     }
 }
 
@@ -115,9 +120,8 @@ static enum ref_status cancel_jobs(struct run *r, struct harness_cleanup *c)
             c->jobs_canceled++;
         } else {
             c->jobs_cancel_ignored++;
-            char what[64];
-            harness_textf(what, sizeof(what), "%s", status[0] != '\0' ? status : "no Status");
-            cleanup_problem(c, "cancel job %s answered %d but the job then read %s", id, st, what);
+            cleanup_problem(c, "cancel job %s answered %d but the job then read %s", id, st,
+                            status[0] != '\0' ? status : "no Status");
         }
     }
     return REF_OK;
@@ -175,10 +179,8 @@ delete_pipeline(struct run *r, const char *id, struct harness_cleanup *c, enum d
     if (read == 404) {
         *out = DELETE_DONE;
     } else {
-        char what[48];
-        harness_textf(what, sizeof(what), "%d", read);
-        cleanup_problem(c, "delete pipeline %s answered %d but ReadPipeline then answered %s", id,
-                        st, what);
+        cleanup_problem(c, "delete pipeline %s answered %d but ReadPipeline then answered %d", id,
+                        st, read);
         *out = DELETE_FAILED;
     }
     return REF_OK;
@@ -231,16 +233,15 @@ enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c)
             }
             const char *why = NULL;
             if (!moving) {
-                why = "delete pipeline %s: %d %s (no job of the scenario is Progressing: "
-                      "nothing to wait for)";
+                why = "no job of the scenario is Progressing: nothing to wait for";
             } else if (b->ops->sleep_ms == NULL || monotonic_ms() >= real_deadline) {
-                why = "delete pipeline %s: %d %s (gave up waiting for its jobs)";
+                why = "gave up waiting for its jobs";
             } else if (!take_budget(b, HARNESS_CLEANUP_POLL_MS)) {
-                why = "delete pipeline %s: %d %s (the run's cleanup budget is spent)";
+                why = "the run's cleanup budget is spent";
             }
             if (why != NULL) {
                 c->pipelines_left++;
-                cleanup_problem(c, why, id, 409, "ResourceInUseException");
+                cleanup_problem(c, "delete pipeline %s: 409 ResourceInUseException (%s)", id, why);
                 break;
             }
             b->ops->sleep_ms(b, HARNESS_CLEANUP_POLL_MS);
