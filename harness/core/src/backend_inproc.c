@@ -74,7 +74,7 @@ static enum ref_status ip_send_losing_answer(struct harness_backend *b,
 {
     struct ref_buf dropped;
     ref_buf_init(&dropped, REF_MAX_RESPONSE_BYTES);
-    enum ref_status rc = ref_service_handle(impl(b)->svc, request, &dropped);
+    enum ref_status rc = ip_send(b, request, &dropped);
     bool has_answered = rc == REF_OK && dropped.len > 0;
     ref_buf_cleanup(&dropped);
     if (!has_answered && why_cap > 0) {

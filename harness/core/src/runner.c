@@ -323,6 +323,10 @@ again:;
                               why);
             return REF_OK;
         }
+        /* The lost attempt's job is the scenario's whatever becomes of the retry. */
+        if (step->request.op == REF_OP_CREATE_JOB) {
+            REF_TRY(runner_adopt_lost_jobs(r, &s->exchanges[s->num_exchanges - 1]));
+        }
     }
     struct harness_exchange *x = runner_result_add_exchange(s);
     if (x == NULL) {
@@ -357,10 +361,6 @@ again:;
         return REF_OK;
     }
     enum ref_status rc = runner_localise(r, step, x, &o, why, sizeof(why));
-    if (rc == REF_OK && step->lost_answer != HARNESS_RETRYING_SDK_NONE &&
-        step->request.op == REF_OP_CREATE_JOB) {
-        rc = runner_adopt_lost_jobs(r, x);
-    }
     if (rc == REF_OK) {
         rc = judge(r, step, step->expects, step->num_expects, &o, s);
     } else if (rc != REF_E_NOMEM) {

@@ -196,10 +196,11 @@ enum prep runner_lose_first_answer(struct run *r,
                                    struct sdk_attempt *attempt,
                                    char *why,
                                    size_t why_cap);
-/* On a shared target, after a CreateJob retried on a pipeline the scenario created: the
- * lost attempt's job is the scenario's too (nobody else uses that pipeline), so its Id is
- * found by listing the pipeline and remembered for scoped List answers and cleanup. */
-enum ref_status runner_adopt_lost_jobs(struct run *r, const struct harness_exchange *retry);
+/* On a shared target, once a CreateJob's answer was lost on a pipeline the scenario
+ * created, before the retry: the lost attempt's job is the scenario's too (nobody else
+ * uses that pipeline), so its Id is found by listing the pipeline and remembered for
+ * scoped List answers and cleanup, whatever becomes of the retry. */
+enum ref_status runner_adopt_lost_jobs(struct run *r, const struct harness_exchange *lost);
 
 /* --- runner.c: sending, observing, step results, hooks ------------------------------- */
 

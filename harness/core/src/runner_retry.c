@@ -65,6 +65,10 @@ enum prep runner_lose_first_answer(struct run *r,
                                    size_t why_cap)
 {
     memset(attempt, 0, sizeof(*attempt));
+    if (r->b->ops->send_losing_answer == NULL) {
+        harness_textf(why, why_cap, "this target cannot drop a connection before its answer");
+        return PREP_ERROR;
+    }
     attempt->sdk = step->lost_answer;
     attempt->number = 1;
     new_invocation_id(attempt->invocation_id);
@@ -80,10 +84,6 @@ enum prep runner_lose_first_answer(struct run *r,
     x->label = runner_dup_n(LOST_ATTEMPT_LABEL, strlen(LOST_ATTEMPT_LABEL));
     if (x->label == NULL) {
         harness_textf(why, why_cap, "out of memory");
-        return PREP_ERROR;
-    }
-    if (r->b->ops->send_losing_answer == NULL) {
-        harness_textf(why, why_cap, "this target cannot drop a connection before its answer");
         return PREP_ERROR;
     }
     char reason[RUNNER_DETAIL_BYTES] = "";
@@ -115,8 +115,11 @@ adopt_page(struct run *r, const char *pipeline, const char *token, char **next)
 {
     *next = NULL;
     json_t *params = json_object();
-    if (params == NULL || json_object_set_new(params, "PipelineId", json_string(pipeline)) != 0 ||
-        (token != NULL && json_object_set_new(params, "PageToken", json_string(token)) != 0)) {
+    if (params == NULL ||
+        json_object_set_new(params, "PipelineId",
+                            runner_literal_param(pipeline, strlen(pipeline))) != 0 ||
+        (token != NULL && json_object_set_new(params, "PageToken",
+                                              runner_literal_param(token, strlen(token))) != 0)) {
         json_decref(params);
         return REF_E_NOMEM;
     }
@@ -150,17 +153,15 @@ adopt_page(struct run *r, const char *pipeline, const char *token, char **next)
     return rc;
 }
 
-enum ref_status runner_adopt_lost_jobs(struct run *r, const struct harness_exchange *retry)
+enum ref_status runner_adopt_lost_jobs(struct run *r, const struct harness_exchange *lost)
 {
-    if (!r->is_shared || retry->body == NULL) {
+    if (!r->is_shared || lost->body == NULL) {
         return REF_OK;
     }
-    json_t *body = json_loadb((const char *)retry->body, retry->body_len, 0, NULL);
+    json_t *body = json_loadb((const char *)lost->body, lost->body_len, 0, NULL);
     json_t *pipeline = json_object_get(body, "PipelineId");
     enum ref_status rc = REF_OK;
-    /* Params are expanded like a scenario's: text holding "${" is left alone. */
-    if (json_is_string(pipeline) && is_own_pipeline(r, json_string_value(pipeline)) &&
-        strstr(json_string_value(pipeline), "${") == NULL) {
+    if (json_is_string(pipeline) && is_own_pipeline(r, json_string_value(pipeline))) {
         char *token = NULL;
         size_t pages = 0;
         do {
@@ -168,8 +169,7 @@ enum ref_status runner_adopt_lost_jobs(struct run *r, const struct harness_excha
             rc = adopt_page(r, json_string_value(pipeline), token, &next);
             free(token);
             token = next;
-        } while (rc == REF_OK && token != NULL && strstr(token, "${") == NULL &&
-                 ++pages < HARNESS_MAX_LIST_PAGES);
+        } while (rc == REF_OK && token != NULL && ++pages < HARNESS_MAX_LIST_PAGES);
         free(token);
     }
     json_decref(body);

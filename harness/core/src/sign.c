@@ -397,11 +397,10 @@ static const struct ref_credential *principal_with_key(const struct harness_back
  * its own signature is signed by one of them (contract section 7). */
 static const struct ref_credential *test_principal_with_key(struct ref_slice key)
 {
-    const struct ref_credential *tests[] = {REF_TEST_CRED_MAIN, REF_TEST_CRED_RESTRICTED,
-                                            REF_TEST_CRED_TEMPORARY};
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-        if (ref_slice_eq_cstr(key, tests[i]->access_key_id)) {
-            return tests[i];
+    size_t n = sizeof(ref_test_credentials) / sizeof(ref_test_credentials[0]);
+    for (size_t i = 0; i < n; i++) {
+        if (ref_slice_eq_cstr(key, ref_test_credentials[i].access_key_id)) {
+            return &ref_test_credentials[i];
         }
     }
     return NULL;
