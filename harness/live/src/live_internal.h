@@ -47,7 +47,6 @@ void live_control_tick(struct harness_backend *b);
 
 /* An answer to live_signed_exchange: the raw bytes and what was parsed from them. */
 struct live_answer {
-    bool has_http;                     /* the answer parsed as HTTP: http is valid */
     struct harness_http_response http; /* borrows from raw (or body, chunked) */
     json_t *json;                      /* the body as JSON; NULL when it is not JSON */
     char error_code[128];              /* as clients derive it (contract section 4), or "" */

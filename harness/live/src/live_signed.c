@@ -128,7 +128,6 @@ enum ref_status live_signed_exchange(struct harness_backend *b,
                       err.reason != NULL ? err.reason : "unparsable", err.offset);
         return REF_E_MALFORMED;
     }
-    out->has_http = true;
     out->json = json_loadb((const char *)out->http.body.ptr, out->http.body.len, 0, NULL);
     struct harness_observed obs = {.http = &out->http, .body = out->json};
     harness_error_code(&obs, out->error_code, sizeof(out->error_code));
