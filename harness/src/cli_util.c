@@ -90,6 +90,9 @@ bool etch_check_writable(const char *command, const char *what, const char *path
                 path);
         return false;
     }
+    if (existed && !S_ISREG(st.st_mode)) {
+        return true; /* a pipe or a device: opening it could block; the write will tell */
+    }
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
         fprintf(stderr, "etch %s: cannot write the %s to %s: %s\n", command, what, path,

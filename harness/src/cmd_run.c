@@ -107,8 +107,8 @@ static void run_usage(FILE *out)
             "  2  bad usage, a broken scenario file, or a report file that cannot be written\n"
             "     (checked before anything is sent)\n"
             "  3  the target is unusable: unreachable, not HTTP, not an Elastic Transcoder\n"
-            "     endpoint, or it refused the credentials (nothing ran; the report files\n"
-            "     say why)\n",
+            "     endpoint, or it refused the credentials or the signature's date\n"
+            "     (nothing ran; the report files say why)\n",
             etch_live_usage);
 }
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 #
-# test_run_cli.sh - `etch run` and `etch list` end to end: exit statuses (0, 1, 2), the
+# test_run_cli.sh - `etch run` and `etch list` end to end: exit statuses (0 to 3), the
 # first output line, selection by name, tag and exclusion, the report files, and the
 # checks of the live options made before anything is sent.
 #
