@@ -60,8 +60,8 @@ fi
 # service, a store or a signer per input at least 10,000.
 floor_of() {
     case $1 in
-        path | http_request | http_response | authorization | amz_date | serve_connection) echo 50000 ;;
-        service | sign_verify | job_store | scenario_json) echo 10000 ;;
+        path | http_request | http_response | authorization | amz_date | baseline) echo 50000 ;;
+        service | serve_connection | sign_verify | job_store | scenario_json) echo 10000 ;;
         *) echo 0 ;;
     esac
 }
