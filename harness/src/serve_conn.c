@@ -80,7 +80,9 @@ static bool chunk_scan(struct serve_chunk_scan *s, struct ref_slice body)
                 s->line_bytes++;
                 if (v >= 0) {
                     s->size = s->size * 16 + (uint64_t)v;
-                    if (s->size > REF_MAX_BODY_BYTES) {
+                    /* Leading zeros keep the size small but not the line: the strict
+                     * parser refuses a chunk-size line past its limit. */
+                    if (s->size > REF_MAX_BODY_BYTES || s->line_bytes > REF_MAX_CHUNK_LINE_BYTES) {
                         s->state = SCAN_DECIDE;
                     }
                 } else if (ch == ';' || ch == ' ' || ch == '\t') {
@@ -130,13 +132,14 @@ static bool chunk_scan(struct serve_chunk_scan *s, struct ref_slice body)
             case SCAN_TRAILER:
                 /* An empty line (or anything odd at a line's start) ends the scan. */
                 s->state = ch == '\r' || ch == '\n' ? SCAN_DECIDE : SCAN_TRAILER_LINE;
+                s->trailer_bytes++;
                 break;
             case SCAN_TRAILER_LINE:
-                s->line_bytes++;
+                /* Many short lines are as much a section over the limit as one long one. */
+                s->trailer_bytes++;
                 if (ch == '\n') {
                     s->state = SCAN_TRAILER;
-                    s->line_bytes = 0;
-                } else if (s->line_bytes > REF_MAX_HEADER_BYTES) {
+                } else if (s->trailer_bytes > REF_MAX_HEADER_BYTES) {
                     s->state = SCAN_DECIDE;
                 }
                 break;

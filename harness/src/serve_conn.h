@@ -52,9 +52,10 @@ struct serve_conn_config {
  * the strict parser then has the last word. */
 struct serve_chunk_scan {
     int state;
-    uint64_t size;     /* the chunk size read so far, or the data still to skip */
-    size_t line_bytes; /* bytes of the current chunk-size or trailer line */
-    size_t scanned_to; /* offset in the pending request of the next byte to scan */
+    uint64_t size;        /* the chunk size read so far, or the data still to skip */
+    size_t line_bytes;    /* bytes of the current chunk-size or trailer line */
+    size_t trailer_bytes; /* bytes of the trailer section so far */
+    size_t scanned_to;    /* offset in the pending request of the next byte to scan */
 };
 
 struct serve_conn {

@@ -263,6 +263,34 @@ static void test_one_byte_chunks_of_a_large_body_are_framed(void **state)
     assert_statuses(f, "403");
 }
 
+/* A chunk-size line of leading zeros, and a trailer section of many short lines, are
+ * refused by the strict parser once over its limits: the answer comes then, not when the
+ * connection's buffer is full or its time is up. */
+static void test_a_chunk_line_over_the_limit_is_answered_at_once(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.max_body_bytes = REF_MAX_BODY_BYTES;
+    FEED(f, "POST /2012-09-25/jobs HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (size_t i = 0; i < REF_MAX_CHUNK_LINE_BYTES + 8; i++) {
+        FEED(f, "0");
+    }
+    assert_true(f->out.len > 0);
+    assert_true(serve_conn_is_closing(&f->conn));
+}
+
+static void test_a_trailer_section_over_the_limit_is_answered_at_once(void **state)
+{
+    struct fixture *f = *state;
+    f->cfg.max_body_bytes = REF_MAX_BODY_BYTES;
+    FEED(f, "POST /2012-09-25/jobs HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "0\r\n");
+    for (size_t i = 0; i < REF_MAX_HEADER_BYTES / 4 + 8; i++) {
+        FEED(f, "a:b\r\n");
+    }
+    assert_true(f->out.len > 0);
+    assert_true(serve_conn_is_closing(&f->conn));
+}
+
 static void test_input_that_ends_mid_request_gets_400(void **state)
 {
     struct fixture *f = *state;
@@ -341,6 +369,8 @@ int main(void)
         T(test_a_body_over_the_limit_with_expect_closes_at_once),
         T(test_a_chunked_body_over_the_limit_gets_413),
         T(test_one_byte_chunks_of_a_large_body_are_framed),
+        T(test_a_chunk_line_over_the_limit_is_answered_at_once),
+        T(test_a_trailer_section_over_the_limit_is_answered_at_once),
         T(test_input_that_ends_mid_request_gets_400),
         T(test_input_that_ends_between_requests_gets_nothing),
         T(test_connection_close_and_http_1_0_close),
