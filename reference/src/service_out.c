@@ -31,8 +31,8 @@
  * time. The bytes are jansson's own: members in insertion order, '"' and '\\' and control
  * characters escaped (\b \f \n \r \t, else \u00XX in upper case), everything else as
  * stored (jansson keeps strings valid UTF-8), integers in decimal. A real number, rare in a
- * request body, is dumped by jansson alone (a scalar has no loop check). test_service.c
- * checks the two agree. */
+ * request body, is dumped by jansson alone (a scalar has no loop check).
+ * test_service_out.c checks the two agree. */
 /* Whether any of the 8 bytes in w is a control character, '"' or '\\' (the bit tricks
  * of "Bit Twiddling Hacks": a byte below n, a byte equal to c). Strings in answers rarely
  * hold one, so most are scanned 8 bytes a step. */
@@ -450,7 +450,7 @@ json_t *ref_out_job(const struct ref_job_info *job, const char *region, const ch
 /* ref_out_job's tree costs an allocation and a hash insertion per member before a byte is
  * written; the job answers (ReadJob, CreateJob) are the ones clients send most, so they are
  * written straight from the stored spec instead, the bytes ref_out_dump would give for
- * {"Job": ref_out_job(...)} (test_service_job.c holds the two to each other). */
+ * {"Job": ref_out_job(...)} (test_service_out.c holds the two to each other). */
 
 /* What a job's answer reserves first: room for one with a few outputs. */
 #define JOB_ANSWER_FIRST_BYTES 2048

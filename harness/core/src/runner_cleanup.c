@@ -227,12 +227,15 @@ enum ref_status runner_cleanup_shared(struct run *r, struct harness_cleanup *c)
                 b->ops->tick(b);
                 continue;
             }
+            /* On the real clock: wait while a job can still free the pipeline. */
             bool moving = false;
             if (!r->may_move_clock) {
                 REF_TRY(any_job_moving(r, &moving));
             }
             const char *why = NULL;
-            if (!moving) {
+            if (r->may_move_clock) {
+                why = "nothing scheduled on the scenario's clock before the cleanup deadline";
+            } else if (!moving) {
                 why = "no job of the scenario is Progressing: nothing to wait for";
             } else if (b->ops->sleep_ms == NULL || monotonic_ms() >= real_deadline) {
                 why = "gave up waiting for its jobs";
